@@ -1,0 +1,54 @@
+"""Analyzers: tokenizer, stopwords, stemmer, accent folding.
+
+Whoosh pickles the analyzer into the index, so the stemming function is a plain module-level
+function (a bound method of the C stemmer object cannot be pickled). PyStemmer behind an LRU
+cache: the issue's measurement put nltk's Snowball at 208k tokens/s and 3.3M/s cached, the same
+as PyStemmer; PyStemmer is the smaller dependency.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import Stemmer
+from whoosh.analysis import (
+    Analyzer,
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.support.charset import accent_map
+
+# A short English stop list (33 words, the classic Lucene/SMART core): longer lists hurt
+# phrase and name queries more than they help ranking.
+STOP_WORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their "
+    "then there these they this to was will with".split()
+)
+TOKEN_PATTERN = r"\w+(?:[.'’]\w+)*"
+
+_english = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem_en(word: str) -> str:
+    """English Snowball stem of one lowercased word."""
+    return _english.stemWord(word)
+
+
+def text_analyzer() -> Analyzer:
+    """Body, title and heading text: words, lowercased, stop words dropped, accents folded, stemmed."""
+    return (
+        RegexTokenizer(TOKEN_PATTERN)
+        | LowercaseFilter()
+        | StopFilter(stoplist=STOP_WORDS, minsize=1)
+        | CharsetFilter(accent_map)
+        | StemFilter(stemfn=stem_en, cachesize=-1)
+    )
+
+
+def plain_analyzer() -> Analyzer:
+    """Exact-ish text for suggestions and spelling: words, lowercased, accents folded."""
+    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)

@@ -1,0 +1,119 @@
+"""Markup and boilerplate -> plain text blocks.
+
+Page chrome is removed by general rules, never by a list of exact strings: a line is
+chrome when it has no sentence in it (short, no terminal punctuation) and either it
+repeats across documents of one source, or its words are navigation, social-network,
+download or consent vocabulary. Headings and sentences are never removed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import replace
+
+from .models import Block, RawVersion
+
+_SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+
+_NAVIGATION = re.compile(
+    r"^(?:(?:back|go|jump|return|scroll|skip)\s+(?:to|back)\b.*"
+    r"|(?:top|bottom|end|start)\s+of\s+(?:the\s+)?(?:page|content|document)"
+    r"|(?:home|menu|search|log\s?in|log\s?out|sign\s?in|sign\s?up|next|previous|prev|more|close)"
+    r"|(?:main\s+)?menu|toggle\s+navigation|table\s+of\s+contents)$",
+    re.I,
+)
+_SOCIAL = re.compile(
+    r"\b(?:facebook|twitter|youtube|instagram|linkedin|tiktok|pinterest|reddit|whatsapp|"
+    r"telegram|mastodon|bluesky|rss|icon|icons|share|shares|tweet|follow|subscribe)\b",
+    re.I,
+)
+_DOWNLOAD = re.compile(
+    r"\b(?:download|print(?:able)?\s+version)\b|\b\d+(?:[.,]\d+)?\s?(?:[kKMG]B|bytes)\b"
+    r"|\b(?:PDF|DOCX?|XLSX?|PPTX?|EPUB)\b(?:\s*[•·|-]|$)",
+)
+_CONSENT = re.compile(
+    r"\b(?:cookies?|accept\s+all|privacy\s+policy|terms\s+(?:of\s+use|and\s+conditions)|"
+    r"all\s+rights\s+reserved|copyright)\b|©",
+    re.I,
+)
+
+
+def normalize_space(text: str) -> str:
+    """NFC, invisible characters removed, every run of whitespace one space."""
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
+    return _SPACES.sub(" ", text).strip()
+
+
+def is_sentence(text: str) -> bool:
+    """Whether a line carries at least one sentence (as opposed to a label or a link)."""
+    words = text.split()
+    if len(words) >= 4 and re.search(r"[.!?…\"”’)]\s*$", text):
+        return True
+    return bool(re.search(r"\w{2,}[.!?]\s+[A-Z\"“]", text)) and len(words) >= 6
+
+
+def is_chrome_line(text: str, max_words: int) -> bool:
+    """Short non-sentence line whose words are navigation, social, download or consent chrome."""
+    if len(text.split()) > max_words or is_sentence(text):
+        return False
+    stripped = text.strip(" :•·|>-–—")
+    return bool(
+        _NAVIGATION.match(stripped)
+        or _SOCIAL.search(stripped)
+        or _DOWNLOAD.search(stripped)
+        or _CONSENT.search(stripped)
+    )
+
+
+def short_lines(raw: RawVersion, max_words: int) -> set[str]:
+    """The short non-sentence lines of a version: candidates for cross-document repetition."""
+    out = set()
+    for block in raw.blocks:
+        if block.kind == "heading":
+            continue
+        text = normalize_space(block.text)
+        if text and len(text.split()) <= max_words and not is_sentence(text):
+            out.add(text.lower())
+    return out
+
+
+def clean(raw: RawVersion, repeated: Iterable[str] = (), max_words: int = 8) -> RawVersion:
+    """Normalize whitespace and drop chrome lines; `repeated` are lines seen across a source."""
+    repeated_set = set(repeated)
+    blocks: list[Block] = []
+    chrome: list[bool] = []
+    for block in raw.blocks:
+        text = normalize_space(block.text)
+        if not text:
+            continue
+        is_chrome = block.kind != "heading" and (
+            is_chrome_line(text, max_words)
+            or (text.lower() in repeated_set and not is_sentence(text) and len(text.split()) <= max_words)
+        )
+        blocks.append(replace(block, text=text))
+        chrome.append(is_chrome)
+    # A label left between footer chrome and the end of the page (the name of a
+    # download, a caption of a share box) belongs to the footer.
+    if any(chrome):
+        i = len(blocks) - 1
+        while i >= 0 and (chrome[i] or _label(blocks[i], max_words)):
+            if not chrome[i] and not any(chrome[i + 1 :]):
+                break
+            chrome[i] = True
+            i -= 1
+    kept = tuple(b for b, c in zip(blocks, chrome, strict=True) if not c)
+    title = normalize_space(raw.title) if raw.title else None
+    return replace(raw, blocks=kept, title=title or None)
+
+
+def _label(block: Block, max_words: int) -> bool:
+    text = block.text
+    return (
+        block.kind == "paragraph"
+        and len(text.split()) <= max_words
+        and not is_sentence(text)
+        and not re.search(r"[.!?:;,]$", text)
+    )

@@ -1,0 +1,327 @@
+"""`palimpsest`: index | list | show | versions | stats | remove | verify.
+
+The library raises; this module translates: expected errors print one line and exit 1,
+usage errors exit 2 (click), and nothing expected ever prints a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import pipeline
+from .engines import open_engine
+from .errors import PalimpsestError
+from .settings import Settings, resolve_index_dir
+from .store import Store
+
+INDEX_DIR_HELP = "Index location (default: $PALIMPSEST_INDEX, else ./index)."
+
+
+def _fail(message: str) -> None:
+    click.echo(f"palimpsest: error: {message}", err=True)
+    sys.exit(1)
+
+
+def handled(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into one line on stderr and exit status 1."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PalimpsestError as exc:
+            _fail(str(exc))
+        except FileNotFoundError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("interrupted; the index keeps its previous state")
+
+    return wrapper
+
+
+def _emit(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
+
+
+def _open_store(index_dir: str | None) -> Store:
+    path = resolve_index_dir(index_dir)
+    if not (path / "store.sqlite3").exists():
+        raise FileNotFoundError(f"no index in {path} (run `palimpsest index PATH` first)")
+    return Store(path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="palimpsest")
+def cli() -> None:
+    """Palimpsest: index document collections, search them, see how they changed."""
+
+
+@cli.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--index-dir", help=INDEX_DIR_HELP)
+@click.option("--dry-run", is_flag=True, help="Say what would happen; write nothing.")
+@click.option("--force", is_flag=True, help="Re-read every file, even unchanged ones.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
+@click.option("--workers", type=click.IntRange(0, 64), default=0, help="Worker processes (0 = one per core).")
+@click.option("--wait", type=click.FloatRange(0, 3600), default=0.0, help="Seconds to wait for a busy index.")
+@handled
+def index_cmd(
+    paths: tuple[Path, ...], index_dir: str | None, dry_run: bool, force: bool, as_json: bool, workers: int, wait: float
+) -> None:
+    """Index files and folders incrementally (unchanged files are skipped)."""
+    settings = Settings(index_dir=resolve_index_dir(index_dir), workers=workers, lock_wait_seconds=wait)
+    show_bar = not as_json and sys.stderr.isatty()
+    bar = None
+    progress = None
+    on_total = None
+    if show_bar:
+        from tqdm import tqdm
+
+        state: dict[str, Any] = {}
+
+        def on_total(n: int) -> None:
+            state["bar"] = tqdm(total=2 * n, unit="step", desc="indexing", file=sys.stderr, leave=False)
+
+        def progress(label: str, n: int) -> None:
+            b = state.get("bar")
+            if b is not None:
+                b.set_description(label)
+                b.update(n)
+
+    report = pipeline.index_paths(paths, settings, force=force, dry_run=dry_run, progress=progress, on_total=on_total)
+    if bar is not None:
+        bar.close()
+    if as_json:
+        _emit(report)
+        return
+    prefix = "would index" if dry_run else "indexed"
+    click.echo(
+        f"{prefix}: {report['added']} new and {report['changed']} changed files, "
+        f"{report['unchanged']} unchanged; {report['new_versions']} new versions, "
+        f"{report['duplicates']} exact duplicates"
+    )
+    for f in report["failed"]:
+        click.echo(f"  skipped {f['path']}: {f['reason']}")
+    click.echo(
+        f"index: {report['documents']} documents, {report['versions']} versions, "
+        f"{report['sections']} sections ({report['seconds']:.1f}s)"
+    )
+
+
+@cli.command("list")
+@click.option("--index-dir", help=INDEX_DIR_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@handled
+def list_cmd(index_dir: str | None, as_json: bool) -> None:
+    """One line per document: doc_id, title, type, language, versions, sources."""
+    store = _open_store(index_dir)
+    docs = [
+        {
+            "doc_id": d["doc_id"],
+            "title": d["title"],
+            "type": d["doc_type"],
+            "language": d["language"],
+            "versions": d["versions"],
+            "sources": d["sources"],
+        }
+        for d in store.documents()
+    ]
+    if as_json:
+        _emit(docs)
+        return
+    for d in docs:
+        click.echo(f"{d['doc_id']}  {d['type']:9s} {d['language']:3s} v{d['versions']:<3d} s{d['sources']:<3d} {d['title']}")
+
+
+def document_json(store: Store, doc_id: str, version_id: str | None = None) -> dict[str, Any]:
+    """The document as stored, at its latest version or the given one."""
+    doc = store.document_row(doc_id)
+    vid = version_id or doc["latest_version_id"]
+    if store.doc_of_version(vid) != doc_id:
+        from .errors import DocumentNotFound
+
+        raise DocumentNotFound(doc_id, vid)
+    v = store.version(vid)
+    return {
+        "doc_id": doc_id,
+        "version_id": vid,
+        "title": v.title,
+        "type": v.doc_type,
+        "sources": [s.path for s in v.sources],
+        "language": v.language,
+        "authors": list(v.authors),
+        "dates": list(v.dates),
+        "infobox": v.infobox,
+        "sections": [
+            {
+                "ordinal": s.ordinal,
+                "heading": s.heading,
+                "breadcrumb": s.breadcrumb,
+                "anchor": s.anchor,
+                "level": s.level,
+                "auxiliary": s.auxiliary,
+                "language": s.language,
+                "text": s.text,
+                "dates": [d.__dict__ for d in s.dates],
+            }
+            for s in v.sections
+        ],
+    }
+
+
+@cli.command("show")
+@click.argument("doc_id")
+@click.option("--version", "version_id", help="A version_id of this document (default: the latest).")
+@click.option("--index-dir", help=INDEX_DIR_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def show_cmd(doc_id: str, version_id: str | None, index_dir: str | None, as_json: bool) -> None:
+    """Show a document as stored: metadata, infobox and sections."""
+    data = document_json(_open_store(index_dir), doc_id, version_id)
+    if as_json:
+        _emit(data)
+        return
+    click.echo(click.style(data["title"] or "(untitled)", bold=True))
+    click.echo(f"doc_id {data['doc_id']}  version_id {data['version_id']}  language {data['language']}")
+    for s in data["sources"]:
+        click.echo(f"source {s}")
+    if data["authors"]:
+        click.echo("authors " + ", ".join(data["authors"]))
+    for d in data["dates"]:
+        click.echo(f"date {d['kind']}: {d['value']} ({d['text']})")
+    for key, val in data["infobox"].items():
+        shown = "; ".join(val["value"]) if val["type"] == "list" else val["value"]
+        click.echo(f"  {key}: {shown}  [{val['type']}]")
+    for s in data["sections"]:
+        click.echo("")
+        label = s["breadcrumb"] or "Lead"
+        click.echo(click.style(f"§ {label}", bold=True) + (" (auxiliary)" if s["auxiliary"] else ""))
+        click.echo(s["text"])
+
+
+@cli.command("versions")
+@click.argument("doc_id")
+@click.option("--index-dir", help=INDEX_DIR_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def versions_cmd(doc_id: str, index_dir: str | None, as_json: bool) -> None:
+    """The versions of a document, oldest first, with dates, sources and titles."""
+    store = _open_store(index_dir)
+    store.document_row(doc_id)
+    rows = store.version_rows(doc_id)
+    out = [
+        {
+            "position": r["position"] + 1,
+            "version_id": r["version_id"],
+            "title": r["title"],
+            "latest": i == len(rows) - 1,
+            "own_date": r["own_date"],
+            "dates": json.loads(r["dates"]),
+            "language": r["language"],
+            "sources": [s.path for s in store.sources_of(r["version_id"])],
+        }
+        for i, r in enumerate(rows)
+    ]
+    if as_json:
+        _emit(out)
+        return
+    for v in out:
+        mark = "*" if v["latest"] else " "
+        click.echo(f"{mark}{v['position']:>3}  {v['version_id']}  {v['own_date'] or '-':25s} {v['title']}")
+        for s in v["sources"]:
+            click.echo(f"        {s}")
+
+
+@cli.command("stats")
+@click.option("--index-dir", help=INDEX_DIR_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def stats_cmd(index_dir: str | None, as_json: bool) -> None:
+    """Counts of documents, versions, sections and files; breakdowns; the last run."""
+    store = _open_store(index_dir)
+    counts = store.counts()
+    by = {}
+    for col in ("doc_type", "language"):
+        rows = store.db.execute(f"SELECT {col}, COUNT(*) FROM documents GROUP BY {col} ORDER BY 2 DESC, 1")
+        by[col] = {r[0]: r[1] for r in rows}
+    runs = store.runs()
+    last = runs[-1] if runs else None
+    data = {
+        **counts,
+        "by_type": by["doc_type"],
+        "by_language": by["language"],
+        "runs": len(runs),
+        "last_run": {"run_id": last["run_id"], "status": last["status"], "report": json.loads(last["report"] or "{}")}
+        if last
+        else None,
+        "pending": len(store.pending()),
+    }
+    if as_json:
+        _emit(data)
+        return
+    click.echo(
+        f"{data['documents']} documents, {data['versions']} versions, {data['sections']} sections, "
+        f"{data['files']} files"
+    )
+    click.echo("by type: " + ", ".join(f"{k} {v}" for k, v in data["by_type"].items()))
+    click.echo("by language: " + ", ".join(f"{k} {v}" for k, v in data["by_language"].items()))
+    if last:
+        click.echo(f"last run #{last['run_id']}: {last['status']}")
+
+
+@cli.command("remove")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--index-dir", help=INDEX_DIR_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def remove_cmd(paths: tuple[Path, ...], index_dir: str | None, as_json: bool) -> None:
+    """Forget files (or every file under a folder); versions with no source left are removed."""
+    _open_store(index_dir).close()
+    report = pipeline.remove_paths(paths, Settings(index_dir=resolve_index_dir(index_dir)))
+    if as_json:
+        _emit(report)
+        return
+    click.echo(
+        f"removed {report['removed_files']} files, {report['removed_versions']} versions; "
+        f"index: {report['documents']} documents, {report['versions']} versions"
+    )
+
+
+@cli.command("verify")
+@click.option("--index-dir", help=INDEX_DIR_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def verify_cmd(index_dir: str | None, as_json: bool) -> None:
+    """Check that the store and the search index agree (exit 1 when they do not)."""
+    store = _open_store(index_dir)
+    engine = open_engine(str(store.index_dir))
+    stored, indexed = store.record_ids(), engine.record_ids()
+    data = {
+        "ok": stored == indexed and not store.pending(),
+        "records": len(indexed),
+        "missing_from_index": sorted(stored - indexed)[:50],
+        "extra_in_index": sorted(indexed - stored)[:50],
+        "pending": store.pending(),
+    }
+    if as_json:
+        _emit(data)
+    else:
+        click.echo("store and index agree" if data["ok"] else f"store and index disagree: {data}")
+    if not data["ok"]:
+        sys.exit(1)
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="palimpsest")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,318 @@
+"""Dates mentioned in text (with spans), document dates, authors, titles and typed infobox fields."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .models import Block, DateMention
+
+MONTHS = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+    "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+    # French and German month names, for documents in those languages.
+    "janvier": 1, "février": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
+    "août": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12,
+    "januar": 1, "februar": 2, "märz": 3, "juni": 6, "juli": 7, "oktober": 10, "dezember": 12,
+}  # fmt: skip
+_M = r"(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|Januar|Februar|März|Mai|Juni|Juli|Oktober|Dezember|January|February|March|April|May|June|July|August|September|October|November|December|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?)"
+_D = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+_Y = r"(?:1[0-9]\d\d|20\d\d)"
+_DASH = r"\s*[–—-]\s*"
+_NOT_NUM_BEFORE = r"(?<![\d.,/:$€£-])"
+_NOT_NUM_AFTER = r"(?![\d]|[.,:/]\d|\s*%)"
+_QUANTITY_AFTER = (
+    r"(?!\s+(?:years?|yrs|year-old|people|persons|km|km2|kilomet(?:re|er)s|met(?:re|er)s|miles|"
+    r"men|troops|soldiers|servicemen|civilians|refugees|residents|families|homes|houses|"
+    r"tons|tonnes|dollars|euros|votes|times|units|rounds|shells|mines)\b)"
+)
+
+_PATTERN = re.compile(
+    rf"""{_NOT_NUM_BEFORE}(?:
+      (?P<iso>(?P<iso_y>{_Y})-(?P<iso_m>0[1-9]|1[0-2])-(?P<iso_d>0[1-9]|[12]\d|3[01]))(?:T[\d:.]+(?:Z|[+-]\d\d:?\d\d)?)?
+    | (?P<ddmy>(?P<ddmy_d1>{_D}){_DASH}(?P<ddmy_d2>{_D})\s+(?P<ddmy_m>{_M}),?\s+(?P<ddmy_y>{_Y}))
+    | (?P<dmdmy>(?P<dmdmy_d1>{_D})\s+(?P<dmdmy_m1>{_M}){_DASH}(?P<dmdmy_d2>{_D})\s+(?P<dmdmy_m2>{_M}),?\s+(?P<dmdmy_y>{_Y}))
+    | (?P<dandmy>(?P<dandmy_d1>{_D})\s+and\s+(?P<dandmy_d2>{_D})\s+(?P<dandmy_m>{_M}),?\s+(?P<dandmy_y>{_Y}))
+    | (?P<mddy>(?P<mddy_m>{_M})\s+(?P<mddy_d1>{_D}){_DASH}(?P<mddy_d2>{_D}),\s*(?P<mddy_y>{_Y}))
+    | (?P<mdy>(?P<mdy_m>{_M})\s+(?P<mdy_d>{_D}),?\s+(?P<mdy_y>{_Y}))
+    | (?P<dmy>(?P<dmy_d>{_D})\s+(?P<dmy_m>{_M}),?\s+(?P<dmy_y>{_Y}))
+    | (?P<mmy>(?P<mmy_m1>{_M}){_DASH}(?P<mmy_m2>{_M}),?\s+(?P<mmy_y>{_Y}))
+    | (?P<my>(?P<my_m>{_M}),?\s+(?P<my_y>{_Y}))
+    | (?P<ypres>(?P<ypres_y>{_Y}){_DASH}(?:present|now|ongoing)\b)
+    | (?P<yy>(?P<yy_y1>{_Y}){_DASH}(?P<yy_y2>{_Y}|\d\d(?!\d)))
+    | (?P<ddm>(?P<ddm_d1>{_D}){_DASH}(?P<ddm_d2>{_D})\s+(?P<ddm_m>{_M})(?![\w]))
+    | (?P<dm>(?P<dm_d>{_D})\s+(?P<dm_m>{_M})(?![\w]))
+    | (?P<md>(?P<md_m>{_M})\s+(?P<md_d>{_D})(?![\w\d]))
+    | (?P<y>{_Y}){_NOT_NUM_AFTER}{_QUANTITY_AFTER}
+    )""",
+    re.X,
+)
+_PRESENT_AFTER = re.compile(rf"^{_DASH}(?:present|now|ongoing)\b")
+_RANGE_BETWEEN = re.compile(rf"^{_DASH}$|^\s+(?:to|until|through)\s+$")
+
+
+def _month(name: str) -> int:
+    return MONTHS[name.lower().rstrip(".")]
+
+
+def _day(text: str) -> int:
+    return int(re.match(r"\d+", text).group())  # type: ignore[union-attr]
+
+
+def _iso(year: int | None, month: int | None = None, day: int | None = None) -> str:
+    if month is None:
+        return f"{year:04d}"
+    if day is None:
+        return f"{year:04d}-{month:02d}"
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _valid(year: int, month: int, day: int) -> bool:
+    import calendar
+
+    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+def _interpret(m: re.Match[str]) -> tuple[str, int | None, Any] | None:
+    """(kind, year or None, builder(year) -> value) for one regex match."""
+    g = m.group
+    kind = m.lastgroup
+    if g("iso"):
+        y, mo, d = int(g("iso_y")), int(g("iso_m")), int(g("iso_d"))
+        return ("day", y, lambda yr: _iso(yr, mo, d)) if _valid(y, mo, d) else None
+    if g("ddmy"):
+        mo, d1, d2 = _month(g("ddmy_m")), _day(g("ddmy_d1")), _day(g("ddmy_d2"))
+        return ("range", int(g("ddmy_y")), lambda yr: f"{_iso(yr, mo, d1)}..{_iso(yr, mo, d2)}")
+    if g("dmdmy"):
+        m1, m2 = _month(g("dmdmy_m1")), _month(g("dmdmy_m2"))
+        d1, d2 = _day(g("dmdmy_d1")), _day(g("dmdmy_d2"))
+        return ("range", int(g("dmdmy_y")), lambda yr: f"{_iso(yr, m1, d1)}..{_iso(yr, m2, d2)}")
+    if g("dandmy"):
+        mo, d1, d2 = _month(g("dandmy_m")), _day(g("dandmy_d1")), _day(g("dandmy_d2"))
+        return ("range", int(g("dandmy_y")), lambda yr: f"{_iso(yr, mo, d1)}..{_iso(yr, mo, d2)}")
+    if g("mddy"):
+        mo, d1, d2 = _month(g("mddy_m")), _day(g("mddy_d1")), _day(g("mddy_d2"))
+        return ("range", int(g("mddy_y")), lambda yr: f"{_iso(yr, mo, d1)}..{_iso(yr, mo, d2)}")
+    if g("mdy"):
+        mo, d = _month(g("mdy_m")), _day(g("mdy_d"))
+        return ("day", int(g("mdy_y")), lambda yr: _iso(yr, mo, d))
+    if g("dmy"):
+        mo, d = _month(g("dmy_m")), _day(g("dmy_d"))
+        return ("day", int(g("dmy_y")), lambda yr: _iso(yr, mo, d))
+    if g("mmy"):
+        m1, m2 = _month(g("mmy_m1")), _month(g("mmy_m2"))
+        return ("range", int(g("mmy_y")), lambda yr: f"{_iso(yr, m1)}..{_iso(yr, m2)}")
+    if g("my"):
+        mo = _month(g("my_m"))
+        return ("month", int(g("my_y")), lambda yr: _iso(yr, mo))
+    if g("ypres"):
+        return ("range", int(g("ypres_y")), lambda yr: f"{yr:04d}..present")
+    if g("yy"):
+        y1, y2s = int(g("yy_y1")), g("yy_y2")
+        y2 = int(y2s) if len(y2s) == 4 else (y1 // 100) * 100 + int(y2s)
+        return ("range", y1, lambda yr: f"{yr:04d}..{y2:04d}") if y2 > y1 else None
+    if g("ddm"):
+        mo, d1, d2 = _month(g("ddm_m")), _day(g("ddm_d1")), _day(g("ddm_d2"))
+        return ("range", None, lambda yr: f"{_iso(yr, mo, d1)}..{_iso(yr, mo, d2)}")
+    if g("dm"):
+        mo, d = _month(g("dm_m")), _day(g("dm_d"))
+        return ("day", None, lambda yr: _iso(yr, mo, d))
+    if g("md"):
+        mo, d = _month(g("md_m")), _day(g("md_d"))
+        return ("day", None, lambda yr: _iso(yr, mo, d))
+    if g("y"):
+        return ("year", int(g("y")), lambda yr: _iso(yr))
+    raise AssertionError(kind)
+
+
+def extract_dates(text: str, context: str = "", fallback_year: int | None = None) -> list[DateMention]:
+    """Dates mentioned in `text` with spans; a missing year comes from `context` (a heading),
+    else the nearest dated mention, else `fallback_year`; such mentions are marked inferred."""
+    found: list[tuple[int, int, str, int | None, Any]] = []
+    for m in _PATTERN.finditer(text):
+        got = _interpret(m)
+        if got is None:
+            continue
+        kind, year, build = got
+        if kind == "day" and year is None and m.group("md") and not _valid(2000, _month(m.group("md_m")), _day(m.group("md_d"))):
+            continue
+        found.append((m.start(), m.end(), kind, year, build))
+    context_year = _year_in(context)
+    anchors = [(s, y) for s, _e, k, y, _b in found if y is not None and k != "year"] or [
+        (s, y) for s, _e, _k, y, _b in found if y is not None
+    ]
+    mentions: list[DateMention] = []
+    for start, end, _kind, year, build in found:
+        inferred = year is None
+        if year is None:
+            year = context_year
+            if year is None and anchors:
+                year = min(anchors, key=lambda a: (abs(a[0] - start), a[0] > start))[1]
+            if year is None:
+                year = fallback_year
+            if year is None:
+                continue
+        try:
+            value = build(year)
+        except (KeyError, ValueError):
+            continue
+        if inferred and not _valid_value(value):
+            continue
+        mentions.append(DateMention(text[start:end], start, end, value, inferred))
+    return _join_ranges(text, mentions)
+
+
+def _valid_value(value: str) -> bool:
+    for part in value.split(".."):
+        if part.count("-") == 2:
+            y, m, d = (int(x) for x in part.split("-"))
+            if not _valid(y, m, d):
+                return False
+    return True
+
+
+def _join_ranges(text: str, mentions: list[DateMention]) -> list[DateMention]:
+    """`12 May 2021 – present` and `May 2021 – June 2022` become one range mention."""
+    out: list[DateMention] = []
+    i = 0
+    while i < len(mentions):
+        cur = mentions[i]
+        if ".." not in cur.value:
+            tail = _PRESENT_AFTER.match(text[cur.end :])
+            if tail:
+                end = cur.end + tail.end()
+                out.append(DateMention(text[cur.start : end], cur.start, end, f"{cur.value}..present", cur.inferred))
+                i += 1
+                continue
+            if i + 1 < len(mentions) and ".." not in mentions[i + 1].value:
+                nxt = mentions[i + 1]
+                if _RANGE_BETWEEN.match(text[cur.end : nxt.start]) and cur.value < nxt.value:
+                    out.append(
+                        DateMention(
+                            text[cur.start : nxt.end], cur.start, nxt.end, f"{cur.value}..{nxt.value}",
+                            cur.inferred or nxt.inferred,
+                        )  # fmt: skip
+                    )
+                    i += 2
+                    continue
+        out.append(cur)
+        i += 1
+    return out
+
+
+def _year_in(text: str) -> int | None:
+    m = re.search(rf"(?<!\d){_Y}(?!\d)", text or "")
+    return int(m.group()) if m else None
+
+
+# Document dates and authors live in the first lines of a page.
+_DOC_DATE = re.compile(
+    r"(?P<kind>originally\s+(?:issued|published|posted)|first\s+published|last\s+updated|last\s+modified|"
+    r"published|issued|posted|updated|modified|revised|dated?)\s*(?:on|:)?\s*:?\s*",
+    re.I,
+)
+_KIND_NAMES = {"originally": "issued", "first": "published", "last": "updated", "dated": "date"}
+_AUTHOR = re.compile(
+    r"^(?:by|author:|authors:|written\s+by)\s+(?P<names>[A-ZÀ-ÖØ-Þ][\w.'’-]+(?:\s+[A-ZÀ-ÖØ-Þ][\w.'’-]+){0,3}"
+    r"(?:\s*(?:,|and|&)\s*[A-ZÀ-ÖØ-Þ][\w.'’-]+(?:\s+[A-ZÀ-ÖØ-Þ][\w.'’-]+){0,3})*)\s*$",
+    re.I,
+)
+
+
+def document_dates(blocks: tuple[Block, ...] | list[Block], date_strings: tuple[tuple[str, str], ...] = ()) -> list[dict[str, str]]:
+    """Dates the document gives about itself: `Originally issued: October 2023, Updated April 2024`,
+    HTML meta dates, front matter, revision timestamps."""
+    out: list[dict[str, str]] = []
+    for kind, raw in date_strings:
+        value = normalize_date(raw)
+        if value:
+            out.append({"kind": kind, "text": raw, "value": value})
+    for block in list(blocks)[:15]:
+        if block.kind == "heading" or len(block.text.split()) > 16:
+            continue
+        for m in _DOC_DATE.finditer(block.text):
+            rest = block.text[m.end() :]
+            found = extract_dates(rest)
+            if found and found[0].start == 0 and not found[0].inferred:
+                word = m.group("kind").split()[0].lower()
+                kind = _KIND_NAMES.get(word, word)
+                if word in ("originally", "first", "last"):
+                    kind = m.group("kind").split()[-1].lower() if word != "originally" else "issued"
+                out.append({"kind": kind, "text": found[0].text, "value": found[0].value})
+    return out
+
+
+def normalize_date(raw: str) -> str | None:
+    """ISO date prefix of a date string in any of the supported forms, or None."""
+    raw = raw.strip()
+    m = re.match(r"^(\d{4})-(\d{2})(?:-(\d{2}))?", raw)
+    if m:
+        return m.group(0)
+    found = extract_dates(raw)
+    return found[0].value.split("..")[0] if found and not found[0].inferred else None
+
+
+def authors_in(blocks: tuple[Block, ...] | list[Block]) -> list[str]:
+    """Names from a `By Ani Tonoyan` line near the top of the document."""
+    for block in list(blocks)[:15]:
+        if block.kind == "heading" or len(block.text.split()) > 12:
+            continue
+        m = _AUTHOR.match(block.text.strip())
+        if m:
+            return [n.strip() for n in re.split(r"\s*(?:,|\band\b|&)\s*", m.group("names")) if n.strip()]
+    return []
+
+
+def infobox_value(raw: str) -> dict[str, Any]:
+    """A typed infobox value: {"type": date|number|list|text, "value": ..., "text": raw}."""
+    text = raw.strip().strip(",").strip()
+    main = re.sub(r"\s*,?\s*\([^)]*\)\s*$", "", text).strip(" ,")
+    if main:
+        dates = extract_dates(main)
+        if dates and dates[0].start == 0 and not dates[0].inferred and dates[0].end >= len(main) - 2:
+            return {"type": "date", "value": dates[0].value, "text": raw}
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+|\d+", text):
+        return {"type": "number", "value": int(text.replace(",", "")), "text": raw}
+    items = split_list(text)
+    if len(items) >= 2:
+        return {"type": "list", "value": items, "text": raw}
+    return {"type": "text", "value": text, "text": raw}
+
+
+def split_list(text: str) -> list[str]:
+    """Split `A, (note), B, C` into items, keeping parenthetical notes with their item."""
+    items: list[str] = []
+    for part in re.split(r"\s*,\s*(?![^()]*\))", text):
+        part = part.strip(" *-–—")
+        if not part or re.fullmatch(r"[-–—*()\s]+", part):
+            continue
+        if part.startswith("(") and items:
+            items[-1] = f"{items[-1]} {part}"
+        else:
+            items.append(part)
+    return items
+
+
+def typed_infobox(pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """Infobox pairs -> {key: typed value}; empty values dropped, repeated keys kept as lists."""
+    out: dict[str, Any] = {}
+    for key, raw in pairs:
+        if not raw.strip(" ,()*"):
+            continue
+        out[key] = infobox_value(raw)
+    return out
+
+
+def title_from_blocks(blocks: tuple[Block, ...]) -> tuple[str | None, tuple[Block, ...]]:
+    """A title for a file with none: a leading level-1 heading, or a short first line."""
+    if not blocks:
+        return None, blocks
+    first = blocks[0]
+    if first.kind == "heading" and (first.level == 1 or not any(b.kind == "heading" and b.level < first.level for b in blocks[1:])):
+        if sum(1 for b in blocks if b.kind == "heading" and b.level == first.level) == 1:
+            return first.text, blocks[1:]
+    if first.kind == "paragraph" and len(first.text.split()) <= 15 and not re.search(r"[.!?]$", first.text):
+        return first.text, blocks[1:]
+    return None, blocks

@@ -1,0 +1,143 @@
+"""The data model shared by every stage: frozen dataclasses, same names everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """Where bytes came from: a path, its media type, size, mtime and content hash."""
+
+    path: str
+    media_type: str
+    size: int
+    mtime: float
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """One structural unit a loader found: a heading, a paragraph or a list item."""
+
+    kind: str  # "heading" | "paragraph" | "item"
+    text: str
+    level: int = 0  # heading level 1..6 (1 = the title line), 0 otherwise
+
+
+@dataclass(frozen=True)
+class RawVersion:
+    """What a loader read from one source file: one content state, before cleaning."""
+
+    source: SourceFile
+    doc_type: str  # wikitext | html | markdown | plain | mediawiki
+    blocks: tuple[Block, ...]
+    title: str | None = None
+    infobox: tuple[tuple[str, str], ...] = ()
+    authors: tuple[str, ...] = ()
+    date_strings: tuple[tuple[str, str], ...] = ()  # (kind, text) e.g. ("modified", "2024-04-01")
+    timestamp: str | None = None  # ISO timestamp of a revision, when the export has one
+    lineage_key: str | None = None  # versions sharing a key are one document (MediaWiki page)
+    site: str | None = None  # site name or domain, when the file says
+
+
+@dataclass(frozen=True)
+class DateMention:
+    """A date found in text: the exact span, a normalized value and whether the year was guessed."""
+
+    text: str
+    start: int
+    end: int
+    value: str  # "2022-09-12", "2022-09", "2022", or a range "2022-09-12..2022-09-14"
+    inferred: bool = False
+
+    def bounds(self) -> tuple[str, str]:
+        """First and last day covered, as ISO dates."""
+        lo, _, hi = self.value.partition("..")
+        return _first_day(lo), _last_day(hi or lo)
+
+
+def _first_day(value: str) -> str:
+    parts = value.split("-")
+    return "-".join(parts + ["01"] * (3 - len(parts)))
+
+
+def _last_day(value: str) -> str:
+    import calendar
+
+    parts = value.split("-")
+    if len(parts) == 1:
+        return f"{parts[0]}-12-31"
+    if len(parts) == 2:
+        year, month = int(parts[0]), int(parts[1])
+        return f"{value}-{calendar.monthrange(year, month)[1]:02d}"
+    return value
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of a version: the lead, or the text under one heading."""
+
+    version_id: str
+    ordinal: int
+    level: int  # 0 for the lead, else heading level (2 = top-level section)
+    heading: str
+    breadcrumb: str
+    anchor: str
+    text: str
+    language: str
+    auxiliary: bool = False
+    dates: tuple[DateMention, ...] = ()
+
+    @property
+    def top_section(self) -> str:
+        """The top-level heading this section sits under (the `section` facet)."""
+        return self.breadcrumb.split(" > ")[0] if self.breadcrumb else "Lead"
+
+
+@dataclass(frozen=True)
+class Version:
+    """One content state of a work; `version_id` hashes its normalized text."""
+
+    version_id: str
+    title: str | None
+    doc_type: str
+    language: str
+    sections: tuple[Section, ...]
+    sources: tuple[SourceFile, ...]
+    infobox: dict[str, Any] = field(default_factory=dict)
+    authors: tuple[str, ...] = ()
+    dates: tuple[dict[str, str], ...] = ()  # document dates: {"kind", "text", "value"}
+    timestamp: str | None = None
+    lineage_key: str | None = None
+    site: str | None = None
+    normalized_text: str = ""
+
+    def own_date(self) -> str | None:
+        """The version's own date for ordering: a revision timestamp, else its latest document date."""
+        if self.timestamp:
+            return self.timestamp
+        values = [d["value"] for d in self.dates if d.get("value")]
+        return max(values) if values else None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A lineage of versions judged to be the same work, oldest first."""
+
+    doc_id: str
+    title: str
+    doc_type: str
+    language: str
+    version_ids: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+
+    @property
+    def latest_version_id(self) -> str:
+        return self.version_ids[-1]
+
+
+def to_dict(obj: Any) -> Any:
+    """Plain JSON-ready structure of a dataclass (tuples become lists)."""
+    return asdict(obj)

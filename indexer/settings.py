@@ -1,0 +1,62 @@
+"""One table of settings: (name, default, help). Stages never read configuration themselves."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+# (name, default, help): the README lists every one of these (a test checks it).
+SETTINGS_TABLE: tuple[tuple[str, Any, str], ...] = (
+    ("index_dir", "index", "Where the index and the document store live (--index-dir, $PALIMPSEST_INDEX)."),
+    ("max_file_bytes", 50 * 1024 * 1024, "Files larger than this are skipped with a reason."),
+    ("max_html_depth", 400, "HTML nested deeper than this is flattened before parsing."),
+    ("near_dup_threshold", 0.5, "MinHash/LSH Jaccard threshold on word 5-shingles for near-duplicate candidates."),
+    ("near_dup_verify", 0.5, "Exact shingle Jaccard a candidate pair must reach to be grouped as versions."),
+    ("minhash_perms", 128, "MinHash permutations per version."),
+    ("shingle_size", 5, "Words per shingle for near-duplicate detection."),
+    ("chrome_repeat_min", 3, "A short line repeated in this many documents of one source is boilerplate."),
+    ("chrome_max_words", 8, "Lines with more words than this are never treated as page chrome."),
+    ("lock_wait_seconds", 0.0, "How long `index` waits for another writer before reporting the index busy."),
+    ("workers", 0, "Worker processes for parsing (0 = one per core)."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings passed into the pipeline."""
+
+    index_dir: Path = Path("index")
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_html_depth: int = 400
+    near_dup_threshold: float = 0.5
+    near_dup_verify: float = 0.5
+    minhash_perms: int = 128
+    shingle_size: int = 5
+    chrome_repeat_min: int = 3
+    chrome_max_words: int = 8
+    lock_wait_seconds: float = 0.0
+    workers: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some values changed."""
+        return replace(self, **changes)
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or max(1, os.cpu_count() or 1)
+
+
+def resolve_index_dir(cli_value: str | None) -> Path:
+    """--index-dir, else $PALIMPSEST_INDEX, else ./index."""
+    if cli_value:
+        return Path(cli_value)
+    env = os.environ.get("PALIMPSEST_INDEX")
+    return Path(env) if env else Path("index")
+
+
+def setting_names() -> list[str]:
+    """Names of every setting, for documentation checks."""
+    return [f.name for f in fields(Settings) if f.name != "extra"]

@@ -1,0 +1,216 @@
+"""Loaders: bytes on disk -> RawVersion records.
+
+`read_source` stats and reads a file (size limit, encoding, binary check);
+`detect_format` looks at the decoded text; one module per format turns text
+into blocks: wikitext.py (the plain-text wiki export), html.py, markdown.py,
+plain.py and mediawiki_xml.py (one RawVersion per revision).
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import re
+import stat
+from pathlib import Path
+
+from ..errors import SourceError
+from ..models import RawVersion, SourceFile
+from . import html, markdown, mediawiki_xml, plain, wikitext
+
+FORMATS = ("mediawiki", "html", "wikitext", "markdown", "plain")
+MEDIA_TYPES = {
+    "mediawiki": "application/xml",
+    "html": "text/html",
+    "wikitext": "text/x-wiki",
+    "markdown": "text/markdown",
+    "plain": "text/plain",
+}
+_EXT_HINTS = {
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".xml": "mediawiki",
+    ".wiki": "wikitext",
+}
+
+
+def read_bytes(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result]:
+    """Read a file's bytes, refusing what is not a regular, readable, small-enough file."""
+    spath = str(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise SourceError(spath, "file disappeared before it could be read") from None
+    except OSError as exc:
+        raise SourceError(spath, _os_reason(exc)) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise SourceError(spath, "not a regular file")
+    if st.st_size == 0:
+        raise SourceError(spath, "empty file")
+    if st.st_size > max_bytes:
+        raise SourceError(
+            spath,
+            f"file is {st.st_size / 1048576:.1f} MB, over the {max_bytes / 1048576:.0f} MB "
+            "limit (setting max_file_bytes)",
+        )
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise SourceError(spath, "file disappeared before it could be read") from None
+    except OSError as exc:
+        raise SourceError(spath, _os_reason(exc)) from None
+    if not data:
+        raise SourceError(spath, "empty file")
+    return data, st
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if exc.errno == 40:  # ELOOP
+        return "symlink loop"
+    return exc.strerror or str(exc)
+
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def decode(data: bytes, path: str) -> tuple[str, str]:
+    """Decode bytes as UTF-8 (BOM or not), UTF-16 or cp1252; returns (text, encoding)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return _strict(data[3:], "utf-8", path), "utf-8-sig"
+    if data.startswith(_UTF16_BOMS):
+        return _strict(data, "utf-16", path), "utf-16"
+    sample = data[:4096]
+    zeros = sample.count(0)
+    if zeros:
+        # UTF-16 without a BOM: ASCII-range text has a NUL in every other byte.
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        half = len(sample) / 2
+        if odd > 0.4 * half and even < 0.05 * half:
+            return _strict(data, "utf-16-le", path), "utf-16-le"
+        if even > 0.4 * half and odd < 0.05 * half:
+            return _strict(data, "utf-16-be", path), "utf-16-be"
+        raise SourceError(path, "binary file (contains NUL bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if _has_utf8_multibyte(data):
+            # Valid UTF-8 sequences next to invalid ones: a damaged UTF-8 file, not cp1252.
+            raise SourceError(path, f"invalid UTF-8 at byte {exc.start}") from None
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise SourceError(path, f"undecodable bytes at {exc.start} (not UTF-8, UTF-16 or cp1252)") from None
+        encoding = "cp1252"
+    else:
+        encoding = "utf-8"
+    if not _looks_like_text(text):
+        raise SourceError(path, "binary or undecodable content (too many control characters)")
+    return text, encoding
+
+
+def _strict(data: bytes, encoding: str, path: str) -> str:
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise SourceError(path, f"invalid {encoding.upper()} at byte {exc.start}") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not _looks_like_text(text):
+        raise SourceError(path, "binary or undecodable content (too many control characters)")
+    return text
+
+
+_UTF8_MULTI = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _has_utf8_multibyte(data: bytes) -> bool:
+    return _UTF8_MULTI.search(data) is not None
+
+
+def _looks_like_text(text: str) -> bool:
+    sample = text[:20000]
+    if not sample.strip():
+        return False
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f") or 0x7F <= ord(ch) < 0xA0)
+    odd = sum(1 for ch in sample if ch in "\ufffd")
+    return (bad + odd) / len(sample) < 0.02
+
+
+_WIKI_HEADING = re.compile(r"^(={1,6})[^=\n].*?\1[ \t]*$", re.M)
+_MD_HEADING = re.compile(r"^#{1,6}[ \t]+\S", re.M)
+_MD_MARKS = re.compile(r"^(```|~~~)|\[[^\]\n]+\]\([^)\n]+\)|^\s*[-*+] \[[ x]\]|^---\s*$", re.M)
+
+
+def detect_format(text: str, path: str = "") -> str:
+    """Guess the format from the content; the extension only breaks ties."""
+    head = text[:2048].lstrip().lower()
+    if head.startswith("<?xml") or head.startswith("<mediawiki"):
+        if "<mediawiki" in text[:4096].lower() or "<page>" in text[:65536]:
+            return "mediawiki"
+    if head.startswith(("<!doctype html", "<html", "<?xml")) or re.search(
+        r"<(html|body|head|div|p|h[1-6]|article)\b", head
+    ):
+        return "html"
+    wiki_headings = len(_WIKI_HEADING.findall(text[:200000]))
+    md_headings = len(_MD_HEADING.findall(text[:200000]))
+    if wiki_headings and wiki_headings >= md_headings:
+        return "wikitext"
+    if re.search(r"^Infobox\s*$", text[:20000], re.M):
+        return "wikitext"
+    if md_headings or _MD_MARKS.search(text[:200000]):
+        return "markdown"
+    ext = Path(path).suffix.lower()
+    hinted = _EXT_HINTS.get(ext)
+    if hinted in ("markdown", "wikitext"):
+        return hinted
+    return "plain"
+
+
+def content_hash(data: bytes) -> str:
+    """Hash of a file's bytes: decides whether a file changed since the last run."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_file(path: Path, max_bytes: int, max_html_depth: int = 400) -> list[RawVersion]:
+    """Read, decode, detect and parse one file into one or more raw versions."""
+    data, st = read_bytes(path, max_bytes)
+    return load_bytes(str(path), data, st.st_mtime, max_html_depth)
+
+
+def load_bytes(path: str, data: bytes, mtime: float, max_html_depth: int = 400) -> list[RawVersion]:
+    """Parse bytes already read from `path`."""
+    text, _encoding = decode(data, path)
+    fmt = detect_format(text, path)
+    source = SourceFile(
+        path=path,
+        media_type=MEDIA_TYPES[fmt],
+        size=len(data),
+        mtime=mtime,
+        content_hash=content_hash(data),
+    )
+    try:
+        if fmt == "mediawiki":
+            versions = mediawiki_xml.parse(text, source)
+        elif fmt == "html":
+            versions = [html.parse(text, source, max_html_depth)]
+        elif fmt == "wikitext":
+            versions = [wikitext.parse(text, source)]
+        elif fmt == "markdown":
+            versions = [markdown.parse(text, source)]
+        else:
+            versions = [plain.parse(text, source)]
+    except SourceError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise SourceError(path, f"could not parse as {fmt}: {exc}") from None
+    versions = [v for v in versions if any(b.text.strip() for b in v.blocks)]
+    if not versions:
+        raise SourceError(path, f"no text found (parsed as {fmt})")
+    return versions
