@@ -25,13 +25,26 @@ def _identifier():  # type: ignore[no-untyped-def]
 
 def detect(text: str, default: str = UNDETERMINED) -> str:
     """ISO 639-1 code of `text`, or `default` when the text is too short or too ambiguous."""
-    letters = len(re.findall(r"[^\W\d_]", text[:5000]))
+    sample = text[:5000]
+    letters = len(re.findall(r"[^\W\d_]", sample))
     if letters < _MIN_LETTERS:
         return default
-    lang, prob = _identifier().classify(text[:5000])
+    if default != UNDETERMINED and not _prose(sample):
+        # Lists of names and titles ("See also") say nothing about language.
+        return default
+    lang, prob = _identifier().classify(sample)
     if prob < _MIN_CONFIDENCE and default != UNDETERMINED:
         return default
     return str(lang)
+
+
+def _prose(text: str) -> bool:
+    """Enough running words, most of them not names or numbers, to judge a language."""
+    words = re.findall(r"\w+", text)
+    if len(words) < 10:
+        return False
+    lower = sum(1 for w in words if w[0].islower())
+    return lower >= 0.5 * len(words)
 
 
 def detect_version(section_texts: list[str]) -> str:

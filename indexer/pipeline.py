@@ -143,7 +143,7 @@ def scan(paths: Iterable[str | Path], skip: Path | None = None) -> tuple[list[st
     failed: list[dict[str, str]] = []
     skip_real = os.path.realpath(skip) if skip else None
     for p in paths:
-        path = Path(p).absolute()
+        path = Path(os.path.abspath(p))
         if path.is_symlink() and not path.exists():
             failed.append({"path": str(path), "reason": _broken_link_reason(path)})
             continue
@@ -493,7 +493,7 @@ def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, A
             stored = list(store.file_hashes())
             targets: set[str] = set()
             for p in paths:
-                a = str(Path(p).absolute())
+                a = os.path.abspath(p)
                 targets |= {s for s in stored if s == a or s.startswith(a.rstrip("/") + "/")}
             touched: set[str] = set()
             removed_versions = 0
