@@ -210,10 +210,14 @@ def _year_in(text: str) -> int | None:
 # Document dates and authors live in the first lines of a page.
 _DOC_DATE = re.compile(
     r"(?P<kind>originally\s+(?:issued|published|posted)|first\s+published|last\s+updated|last\s+modified|"
-    r"published|issued|posted|updated|modified|revised|dated?)\s*(?:on|:)?\s*:?\s*",
+    r"published|issued|posted|updated|modified|revised|dated?|publiée?|mis\s+à\s+jour|"
+    r"veröffentlicht|aktualisiert)\s*(?:on|le|am)?\s*:?\s*",
     re.I,
 )
-_KIND_NAMES = {"originally": "issued", "first": "published", "last": "updated", "dated": "date"}
+_KINDS = {
+    "originally": "issued", "first": "published", "last": "updated", "dated": "date", "publié": "published",
+    "publiée": "published", "mis": "updated", "veröffentlicht": "published", "aktualisiert": "updated",
+}  # fmt: skip
 _AUTHOR = re.compile(
     r"^(?:by|author:|authors:|written\s+by)\s+(?P<names>[A-ZÀ-ÖØ-Þ][\w.'’-]+(?:\s+[A-ZÀ-ÖØ-Þ][\w.'’-]+){0,3}"
     r"(?:\s*(?:,|and|&)\s*[A-ZÀ-ÖØ-Þ][\w.'’-]+(?:\s+[A-ZÀ-ÖØ-Þ][\w.'’-]+){0,3})*)\s*$",
@@ -236,10 +240,8 @@ def document_dates(blocks: tuple[Block, ...] | list[Block], date_strings: tuple[
             rest = block.text[m.end() :]
             found = extract_dates(rest)
             if found and found[0].start == 0 and not found[0].inferred:
-                word = m.group("kind").split()[0].lower()
-                kind = _KIND_NAMES.get(word, word)
-                if word in ("originally", "first", "last"):
-                    kind = m.group("kind").split()[-1].lower() if word != "originally" else "issued"
+                words = m.group("kind").lower().split()
+                kind = words[-1] if words[0] in ("first", "last") else _KINDS.get(words[0], words[0])
                 out.append({"kind": kind, "text": found[0].text, "value": found[0].value})
     return out
 

@@ -291,19 +291,19 @@ def _run(
 
     # Lines repeated across documents of one source are chrome (counted with stored ones).
     raws = [(r, raw) for r in ok for raw in r.raws]
-    by_group: dict[str, list[set[str]]] = {}
-    for _r, raw in raws:
-        by_group.setdefault(source_label(raw.source.path, raw.site), []).append(
-            short_lines(raw, settings.chrome_max_words)
-        )
+    group_lines = by_group_lines(raws, settings)
+    run_paths = {r.path for r in ok}
     repeated: dict[str, frozenset[str]] = {}
-    for group, line_sets in by_group.items():
+    for group, entries in group_lines.items():
+        per_file: dict[str, set[str]] = {}
+        for path, lines in entries:
+            per_file.setdefault(path, set()).update(lines)
         counts: dict[str, int] = {}
-        for lines in line_sets:
+        for lines in per_file.values():
             for line in lines:
                 counts[line] = counts.get(line, 0) + 1
         if store:
-            for line, n in store.short_line_counts(group, counts, exclude=set()).items():
+            for line, n in store.short_line_counts(group, counts, exclude=run_paths).items():
                 counts[line] += n
         repeated[group] = frozenset(line for line, n in counts.items() if n >= settings.chrome_repeat_min)
     jobs = [(raw, repeated[source_label(raw.source.path, raw.site)], settings) for _r, raw in raws]
@@ -340,7 +340,7 @@ def _run(
         return report
 
     run_id = store.start_run()
-    touched = _store_run(store, run_id, versions, new_versions, stored_ids, settings, by_group_lines(raws, settings))
+    touched = _store_run(store, run_id, versions, new_versions, stored_ids, settings, group_lines)
     if progress:
         progress("index", 0)
     sync_documents(store, engine, sorted(touched))
@@ -434,11 +434,11 @@ def _store_run(
                 "INSERT OR REPLACE INTO files(path, content_hash, size, mtime, media_type, run_id) VALUES (?,?,?,?,?,?)",
                 (r.path, r.content_hash, raw.source.size, raw.source.mtime, raw.source.media_type, run_id),
             )
-        vid_of_path = {r.path: v.version_id for r, _raw, v in versions}
         for group, entries in group_lines.items():
+            db.executemany("DELETE FROM short_lines WHERE path=?", sorted({(path,) for path, _ in entries}))
             db.executemany(
-                "INSERT OR IGNORE INTO short_lines(source_group, line, version_id) VALUES (?,?,?)",
-                [(group, line, vid_of_path[path]) for path, lines in entries if path in vid_of_path for line in lines],
+                "INSERT OR IGNORE INTO short_lines(source_group, line, path) VALUES (?,?,?)",
+                [(group, line, path) for path, lines in entries for line in lines],
             )
         for doc_id in sorted(touched):
             refresh_document(db, doc_id)
@@ -502,6 +502,7 @@ def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, A
                     vids = [r[0] for r in db.execute("SELECT DISTINCT version_id FROM version_sources WHERE path=?", (path,))]
                     db.execute("DELETE FROM version_sources WHERE path=?", (path,))
                     db.execute("DELETE FROM files WHERE path=?", (path,))
+                    db.execute("DELETE FROM short_lines WHERE path=?", (path,))
                     for vid in vids:
                         doc = db.execute("SELECT doc_id FROM versions WHERE version_id=?", (vid,)).fetchone()
                         if doc:
@@ -509,7 +510,6 @@ def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, A
                         if not db.execute("SELECT 1 FROM version_sources WHERE version_id=?", (vid,)).fetchone():
                             db.execute("DELETE FROM versions WHERE version_id=?", (vid,))
                             db.execute("DELETE FROM sections WHERE version_id=?", (vid,))
-                            db.execute("DELETE FROM short_lines WHERE version_id=?", (vid,))
                             removed_versions += 1
                 for doc_id in sorted(touched):
                     refresh_document(db, doc_id)

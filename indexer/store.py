@@ -53,8 +53,9 @@ CREATE TABLE IF NOT EXISTS sections (
     language TEXT NOT NULL, auxiliary INTEGER NOT NULL, dates TEXT NOT NULL,
     PRIMARY KEY (version_id, ordinal));
 CREATE TABLE IF NOT EXISTS short_lines (
-    source_group TEXT NOT NULL, line TEXT NOT NULL, version_id TEXT NOT NULL,
-    PRIMARY KEY (source_group, line, version_id));
+    source_group TEXT NOT NULL, line TEXT NOT NULL, path TEXT NOT NULL,
+    PRIMARY KEY (source_group, line, path));
+CREATE INDEX IF NOT EXISTS short_lines_path ON short_lines(path);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY);
 """
 
@@ -191,12 +192,10 @@ class Store:
         return [r[0] for r in rows]
 
     def short_line_counts(self, group: str, lines: Iterable[str], exclude: set[str]) -> dict[str, int]:
-        """How many stored versions of a source group contain each line (excluding some)."""
+        """How many other stored files of a source group contain each line (files in `exclude` not counted)."""
         out: dict[str, int] = {}
         for line in lines:
-            rows = self.db.execute(
-                "SELECT version_id FROM short_lines WHERE source_group=? AND line=?", (group, line)
-            )
+            rows = self.db.execute("SELECT path FROM short_lines WHERE source_group=? AND line=?", (group, line))
             n = sum(1 for r in rows if r[0] not in exclude)
             if n:
                 out[line] = n
