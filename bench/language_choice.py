@@ -86,7 +86,9 @@ def run(names: list[str] | None = None) -> dict:
         labels = [fn(t) for _, t in data]
         dt = time.perf_counter() - t0
         correct = sum(1 for (gold, _), got in zip(data, labels, strict=True) if gold == got)
-        short_ok = sum(1 for (gold, _), got in zip(data[: len(SHORT)], labels[: len(SHORT)], strict=True) if gold == got)
+        short_ok = sum(
+            1 for (gold, _), got in zip(data[: len(SHORT)], labels[: len(SHORT)], strict=True) if gold == got
+        )
         result[name] = {
             "texts": len(data),
             "accuracy": round(correct / len(data), 3),

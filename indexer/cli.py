@@ -137,7 +137,9 @@ def list_cmd(index_dir: str | None, as_json: bool) -> None:
         _emit(docs)
         return
     for d in docs:
-        click.echo(f"{d['doc_id']}  {d['type']:9s} {d['language']:3s} v{d['versions']:<3d} s{d['sources']:<3d} {d['title']}")
+        click.echo(
+            f"{d['doc_id']}  {d['type']:9s} {d['language']:3s} v{d['versions']:<3d} s{d['sources']:<3d} {d['title']}"
+        )
 
 
 def document_json(store: Store, doc_id: str, version_id: str | None = None) -> dict[str, Any]:

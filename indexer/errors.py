@@ -50,8 +50,7 @@ class IndexLockedError(PalimpsestError):
 
     def __init__(self, index_dir: str) -> None:
         super().__init__(
-            f"index is busy: another palimpsest process is writing to {index_dir}; "
-            "try again when it has finished",
+            f"index is busy: another palimpsest process is writing to {index_dir}; try again when it has finished",
             index_dir=index_dir,
         )
         self.index_dir = index_dir

@@ -136,7 +136,12 @@ def extract_dates(text: str, context: str = "", fallback_year: int | None = None
         if got is None:
             continue
         kind, year, build = got
-        if kind == "day" and year is None and m.group("md") and not _valid(2000, _month(m.group("md_m")), _day(m.group("md_d"))):
+        if (
+            kind == "day"
+            and year is None
+            and m.group("md")
+            and not _valid(2000, _month(m.group("md_m")), _day(m.group("md_d")))
+        ):
             continue
         found.append((m.start(), m.end(), kind, year, build))
     context_year = _year_in(context)
@@ -158,7 +163,7 @@ def extract_dates(text: str, context: str = "", fallback_year: int | None = None
             value = build(year)
         except (KeyError, ValueError):
             continue
-        if inferred and not _valid_value(value):
+        if not _valid_value(value):
             continue
         mentions.append(DateMention(text[start:end], start, end, value, inferred))
     return _join_ranges(text, mentions)
@@ -166,6 +171,8 @@ def extract_dates(text: str, context: str = "", fallback_year: int | None = None
 
 def _valid_value(value: str) -> bool:
     for part in value.split(".."):
+        if part == "present":
+            continue
         if part.count("-") == 2:
             y, m, d = (int(x) for x in part.split("-"))
             if not _valid(y, m, d):
@@ -191,9 +198,12 @@ def _join_ranges(text: str, mentions: list[DateMention]) -> list[DateMention]:
                 if _RANGE_BETWEEN.match(text[cur.end : nxt.start]) and cur.value < nxt.value:
                     out.append(
                         DateMention(
-                            text[cur.start : nxt.end], cur.start, nxt.end, f"{cur.value}..{nxt.value}",
+                            text[cur.start : nxt.end],
+                            cur.start,
+                            nxt.end,
+                            f"{cur.value}..{nxt.value}",
                             cur.inferred or nxt.inferred,
-                        )  # fmt: skip
+                        )
                     )
                     i += 2
                     continue
@@ -225,7 +235,9 @@ _AUTHOR = re.compile(
 )
 
 
-def document_dates(blocks: tuple[Block, ...] | list[Block], date_strings: tuple[tuple[str, str], ...] = ()) -> list[dict[str, str]]:
+def document_dates(
+    blocks: tuple[Block, ...] | list[Block], date_strings: tuple[tuple[str, str], ...] = ()
+) -> list[dict[str, str]]:
     """Dates the document gives about itself: `Originally issued: October 2023, Updated April 2024`,
     HTML meta dates, front matter, revision timestamps."""
     out: list[dict[str, str]] = []
@@ -312,9 +324,11 @@ def title_from_blocks(blocks: tuple[Block, ...]) -> tuple[str | None, tuple[Bloc
     if not blocks:
         return None, blocks
     first = blocks[0]
-    if first.kind == "heading" and (first.level == 1 or not any(b.kind == "heading" and b.level < first.level for b in blocks[1:])):
-        if sum(1 for b in blocks if b.kind == "heading" and b.level == first.level) == 1:
-            return first.text, blocks[1:]
+    # A heading is the title when nothing outranks it and no other heading shares its level.
+    outranked = any(b.kind == "heading" and b.level < first.level for b in blocks[1:])
+    peers = sum(1 for b in blocks if b.kind == "heading" and b.level == first.level)
+    if first.kind == "heading" and (first.level == 1 or not outranked) and peers == 1:
+        return first.text, blocks[1:]
     if first.kind == "paragraph" and len(first.text.split()) <= 15 and not re.search(r"[.!?]$", first.text):
         return first.text, blocks[1:]
     return None, blocks

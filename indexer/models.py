@@ -52,9 +52,11 @@ class DateMention:
     value: str  # "2022-09-12", "2022-09", "2022", or a range "2022-09-12..2022-09-14"
     inferred: bool = False
 
-    def bounds(self) -> tuple[str, str]:
-        """First and last day covered, as ISO dates."""
+    def bounds(self) -> tuple[str, str | None]:
+        """First and last day covered, as ISO dates (last is None for an open `..present` range)."""
         lo, _, hi = self.value.partition("..")
+        if hi == "present":
+            return _first_day(lo), None
         return _first_day(lo), _last_day(hi or lo)
 
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -284,7 +284,9 @@ def _run(
     workers = settings.worker_count
     if on_total:
         on_total(len(files))
-    loaded: list[Loaded] = _map(_load_job, [(f, known.get(f), force, settings) for f in files], workers, progress, "read")
+    loaded: list[Loaded] = _map(
+        _load_job, [(f, known.get(f), force, settings) for f in files], workers, progress, "read"
+    )
     failed += [{"path": r.path, "reason": r.reason} for r in loaded if r.status == "failed"]
     ok = [r for r in loaded if r.status == "ok"]
     unchanged = sum(1 for r in loaded if r.status == "unchanged")
@@ -420,16 +422,24 @@ def _store_run(
             if vid not in new_versions:
                 db.execute("UPDATE versions SET doc_id=? WHERE version_id=?", (doc_id, vid))
         for r, raw, v in versions:
-            db.execute("UPDATE version_sources SET current=0 WHERE path=? AND content_hash<>?", (r.path, r.content_hash))
+            db.execute(
+                "UPDATE version_sources SET current=0 WHERE path=? AND content_hash<>?", (r.path, r.content_hash)
+            )
             db.execute(
                 """INSERT OR REPLACE INTO version_sources(version_id, path, content_hash, media_type, size, mtime,
                    current, run_id) VALUES (?,?,?,?,?,?,1,?)""",
                 (v.version_id, r.path, r.content_hash, raw.source.media_type, raw.source.size, raw.source.mtime, run_id),
             )  # fmt: skip
             if v.version_id in stored:
-                labels = set(json.loads(db.execute("SELECT source FROM versions WHERE version_id=?", (v.version_id,)).fetchone()[0]))
+                labels = set(
+                    json.loads(
+                        db.execute("SELECT source FROM versions WHERE version_id=?", (v.version_id,)).fetchone()[0]
+                    )
+                )
                 labels.add(source_label(raw.source.path, raw.site))
-                db.execute("UPDATE versions SET source=? WHERE version_id=?", (json.dumps(sorted(labels)), v.version_id))
+                db.execute(
+                    "UPDATE versions SET source=? WHERE version_id=?", (json.dumps(sorted(labels)), v.version_id)
+                )
             db.execute(
                 "INSERT OR REPLACE INTO files(path, content_hash, size, mtime, media_type, run_id) VALUES (?,?,?,?,?,?)",
                 (r.path, r.content_hash, raw.source.size, raw.source.mtime, raw.source.media_type, run_id),
@@ -467,12 +477,16 @@ def refresh_document(db: Any, doc_id: str) -> None:
             (i, inherited, 1 if inherited else 0, vid),
         )
     latest = by_id[order[-1]]
-    title = latest["title"] if latest["title"] and not latest["title_inherited"] else (
-        titled[-1][1]["title"] if titled else None
+    title = (
+        latest["title"]
+        if latest["title"] and not latest["title_inherited"]
+        else (titled[-1][1]["title"] if titled else None)
     )
     if not title:
         title = Path(json.loads(latest["source"])[0] if latest["source"] else "untitled").name
-        first = db.execute("SELECT path FROM version_sources WHERE version_id=? ORDER BY path LIMIT 1", (order[-1],)).fetchone()
+        first = db.execute(
+            "SELECT path FROM version_sources WHERE version_id=? ORDER BY path LIMIT 1", (order[-1],)
+        ).fetchone()
         if first:
             title = Path(first[0]).stem
     db.execute(
@@ -499,7 +513,10 @@ def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, A
             removed_versions = 0
             with store.transaction() as db:
                 for path in sorted(targets):
-                    vids = [r[0] for r in db.execute("SELECT DISTINCT version_id FROM version_sources WHERE path=?", (path,))]
+                    vids = [
+                        r[0]
+                        for r in db.execute("SELECT DISTINCT version_id FROM version_sources WHERE path=?", (path,))
+                    ]
                     db.execute("DELETE FROM version_sources WHERE path=?", (path,))
                     db.execute("DELETE FROM files WHERE path=?", (path,))
                     db.execute("DELETE FROM short_lines WHERE path=?", (path,))
@@ -522,10 +539,3 @@ def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, A
         finally:
             engine.close()
             store.close()
-
-
-def _unused(*_: object) -> None:
-    return None
-
-
-__all__ = ["index_paths", "remove_paths", "recover", "scan", "index_lock", "enrich_stage", "load_stage", "replace"]

@@ -161,10 +161,17 @@ class Store:
         rows = self.db.execute("SELECT * FROM sections WHERE version_id=? ORDER BY ordinal", (version_id,))
         return [
             Section(
-                version_id=r["version_id"], ordinal=r["ordinal"], level=r["level"], heading=r["heading"],
-                breadcrumb=r["breadcrumb"], anchor=r["anchor"], text=r["text"], language=r["language"],
-                auxiliary=bool(r["auxiliary"]), dates=tuple(DateMention(**d) for d in json.loads(r["dates"])),
-            )  # fmt: skip
+                version_id=r["version_id"],
+                ordinal=r["ordinal"],
+                level=r["level"],
+                heading=r["heading"],
+                breadcrumb=r["breadcrumb"],
+                anchor=r["anchor"],
+                text=r["text"],
+                language=r["language"],
+                auxiliary=bool(r["auxiliary"]),
+                dates=tuple(DateMention(**d) for d in json.loads(r["dates"])),
+            )
             for r in rows
         ]
 

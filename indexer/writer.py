@@ -29,7 +29,8 @@ def date_terms(mentions: Iterable[DateMention]) -> tuple[set[str], set[str], set
             hi_s = lo_s
         hi_s = hi_s or lo_s
         grain = min(lo_s.count("-"), hi_s.count("-"))
-        lo, hi = m.bounds() if "present" not in m.value else (_first(lo_s), _last(lo_s))
+        lo, hi_or_open = m.bounds()
+        hi = hi_or_open or _last(lo_s)  # an open range counts only from its start
         y0, y1 = int(lo[:4]), int(hi[:4])
         if y1 - y0 <= 30:
             years.update(f"{y:04d}" for y in range(y0, y1 + 1))
@@ -46,12 +47,8 @@ def date_terms(mentions: Iterable[DateMention]) -> tuple[set[str], set[str], set
     return days, months, years
 
 
-def _first(v: str) -> str:
-    return DateMention(v, 0, 0, v).bounds()[0]
-
-
 def _last(v: str) -> str:
-    return DateMention(v, 0, 0, v).bounds()[1]
+    return DateMention(v, 0, 0, v).bounds()[1] or v
 
 
 def records_for_document(store: Store, doc_id: str) -> list[dict[str, Any]]:

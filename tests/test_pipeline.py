@@ -193,9 +193,8 @@ def test_second_writer_is_told_the_index_is_busy(tmp_path: Path, runner: CliRunn
             f"palimpsest: error: index is busy: another palimpsest process is writing to {ix}; "
             "try again when it has finished",
         )
-        with pytest.raises(IndexLockedError):
-            with index_lock(ix, wait_seconds=0.3):
-                pass
+        with pytest.raises(IndexLockedError), index_lock(ix, wait_seconds=0.3):
+            pass
 
 
 def test_crash_between_store_and_index_is_recovered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -228,7 +227,9 @@ def _make_corpus(root: Path, n: int) -> None:
             f"with the crane number {i * 31 + j} and the tide table of day {j}."
             for j in range(12)
         )
-        (root / f"report-{i:04d}.md").write_text(f"# Report {i}\n\n## Works\n\n{body}\n\n## Tides\n\nCalm on 3 May 2022.\n")
+        (root / f"report-{i:04d}.md").write_text(
+            f"# Report {i}\n\n## Works\n\n{body}\n\n## Tides\n\nCalm on 3 May 2022.\n"
+        )
 
 
 @pytest.mark.slow
@@ -265,9 +266,19 @@ def test_remove(tmp_path: Path, runner: CliRunner) -> None:
     index_paths([docs], settings_for(ix))
     report = remove_paths([docs / "wiki/harbour-bridge-saved-copy.txt"], settings_for(ix))
     # The duplicate's version still has another source: nothing but the source goes.
-    assert (report["removed_files"], report["removed_versions"], report["documents"], report["versions"]) == (1, 0, 5, 8)
+    assert (report["removed_files"], report["removed_versions"], report["documents"], report["versions"]) == (
+        1,
+        0,
+        5,
+        8,
+    )
     report = remove_paths([docs / "wiki"], settings_for(ix))
-    assert (report["removed_files"], report["removed_versions"], report["documents"], report["versions"]) == (2, 2, 4, 6)
+    assert (report["removed_files"], report["removed_versions"], report["documents"], report["versions"]) == (
+        2,
+        2,
+        4,
+        6,
+    )
     assert _agree(ix)
     result = runner.invoke(cli, ["verify", "--index-dir", str(ix), "--json"])
     assert result.exit_code == 0 and json.loads(result.output)["ok"] is True

@@ -51,7 +51,12 @@ def test_seed_002_breadcrumbs(runner: CliRunner, seed_index: Path) -> None:
         ("Offensive > 19 September", 3, "19-september", False),
         ("Offensive > 20 September", 3, "20-september", False),
         ("Aftermath", 2, "aftermath", False),
-        ("Aftermath > Expulsion of Armenians from Nagorno-Karabakh", 3, "expulsion-of-armenians-from-nagorno-karabakh", False),
+        (
+            "Aftermath > Expulsion of Armenians from Nagorno-Karabakh",
+            3,
+            "expulsion-of-armenians-from-nagorno-karabakh",
+            False,
+        ),
         ("Aftermath > Arrests of Artsakhi officials", 3, "arrests-of-artsakhi-officials", False),
         ("Aftermath > Negotiations and dissolution of Artsakh", 3, "negotiations-and-dissolution-of-artsakh", False),
         ("Aftermath > Ceasefire violations", 3, "ceasefire-violations", False),
@@ -70,13 +75,28 @@ def test_seed_002_breadcrumbs(runner: CliRunner, seed_index: Path) -> None:
         ("International aspects > Reactions > United Nations", 4, "united-nations", False),
         ("International aspects > Reactions > Council of Europe", 4, "council-of-europe", False),
         ("International aspects > Reactions > Other countries", 4, "other-countries", False),
-        ("International aspects > Reactions > Other international organizations", 4, "other-international-organizations", False),
+        (
+            "International aspects > Reactions > Other international organizations",
+            4,
+            "other-international-organizations",
+            False,
+        ),
         ("International aspects > Foreign involvement", 3, "foreign-involvement", False),
         ("International aspects > Foreign involvement > Belarus", 4, "belarus", False),
         ("International aspects > Foreign involvement > Israel", 4, "israel", False),
         # Second "Turkey" and "Armenia" headings: the anchor falls back to the breadcrumb.
-        ("International aspects > Foreign involvement > Turkey", 4, "international-aspects-foreign-involvement-turkey", False),
-        ("International aspects > Foreign involvement > Armenia", 4, "international-aspects-foreign-involvement-armenia", False),
+        (
+            "International aspects > Foreign involvement > Turkey",
+            4,
+            "international-aspects-foreign-involvement-turkey",
+            False,
+        ),
+        (
+            "International aspects > Foreign involvement > Armenia",
+            4,
+            "international-aspects-foreign-involvement-armenia",
+            False,
+        ),
         ("Analysis", 2, "analysis", False),
         ("See also", 2, "see-also", True),
     ]
@@ -92,7 +112,10 @@ def test_seed_000_infobox(runner: CliRunner, seed_index: Path) -> None:
         "Date": ("date", "2022-09-12..2022-09-14"),
         "Place": ("text", "Armenia–Azerbaijan border"),
         "Territory": ("text", "Azerbaijan occupied 200 km^{2} of Armenian territory"),
-        "Result": ("list", ["Ceasefire", "Displacement of 7600 Armenian civilians", "Occupation of Armenian territory"]),
+        "Result": (
+            "list",
+            ["Ceasefire", "Displacement of 7600 Armenian civilians", "Occupation of Armenian territory"],
+        ),
         "Commander1": ("list", ["Ilham Aliyev (President, Commander-in-Chief)", "Zakir Hasanov (Minister of Defence)"]),
         "Commander2": (
             "list",
@@ -106,7 +129,12 @@ def test_seed_000_infobox(runner: CliRunner, seed_index: Path) -> None:
         "Units2": ("text", "Armed Forces of Armenia"),
         "Casualties1": (
             "list",
-            ["Per Azerbaijan:", "80 servicemen killed", "281 servicemen wounded", "Armenian claim: 431 servicemen killed"],
+            [
+                "Per Azerbaijan:",
+                "80 servicemen killed",
+                "281 servicemen wounded",
+                "Armenian claim: 431 servicemen killed",
+            ],
         ),
         "Casualties2": ("list", ["450 servicemen killed", "2 S-300 launchers destroyed"]),
         "Casualties3": (

@@ -151,9 +151,9 @@ _MD_MARKS = re.compile(r"^(```|~~~)|\[[^\]\n]+\]\([^)\n]+\)|^\s*[-*+] \[[ x]\]|^
 def detect_format(text: str, path: str = "") -> str:
     """Guess the format from the content; the extension only breaks ties."""
     head = text[:2048].lstrip().lower()
-    if head.startswith("<?xml") or head.startswith("<mediawiki"):
-        if "<mediawiki" in text[:4096].lower() or "<page>" in text[:65536]:
-            return "mediawiki"
+    xml_like = head.startswith(("<?xml", "<mediawiki"))
+    if xml_like and ("<mediawiki" in text[:4096].lower() or "<page>" in text[:65536]):
+        return "mediawiki"
     if head.startswith(("<!doctype html", "<html", "<?xml")) or re.search(
         r"<(html|body|head|div|p|h[1-6]|article)\b", head
     ):

@@ -114,13 +114,13 @@ def _drop_chrome(soup: BeautifulSoup) -> None:
         if not isinstance(tag, Tag) or tag.attrs is None:
             continue
         name = tag.name
-        if name in _DROP_TAGS:
-            doomed.append(tag)
-        elif name in ("header", "footer") and tag.find_parent(("article", "main")) is None:
-            doomed.append(tag)
-        elif str(tag.get("role", "")).lower() in _DROP_ROLES:
-            doomed.append(tag)
-        elif str(tag.get("aria-hidden", "")).lower() == "true" or tag.has_attr("hidden"):
+        if (
+            name in _DROP_TAGS
+            or (name in ("header", "footer") and tag.find_parent(("article", "main")) is None)
+            or str(tag.get("role", "")).lower() in _DROP_ROLES
+            or str(tag.get("aria-hidden", "")).lower() == "true"
+            or tag.has_attr("hidden")
+        ):
             doomed.append(tag)
         else:
             words = set()

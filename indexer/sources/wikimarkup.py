@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import mwparserfromhell
@@ -38,17 +39,13 @@ def to_plain(text: str) -> str:
 
 
 def _remove(code: mwparserfromhell.wikicode.Wikicode, node: object) -> None:
-    try:
+    with contextlib.suppress(ValueError):
         code.remove(node)
-    except ValueError:
-        pass
 
 
 def _replace(code: mwparserfromhell.wikicode.Wikicode, node: object, text: str) -> None:
-    try:
+    with contextlib.suppress(ValueError):
         code.replace(node, text)
-    except ValueError:
-        pass
 
 
 def infobox_params(text: str) -> tuple[str, list[tuple[str, str]]]:

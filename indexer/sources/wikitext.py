@@ -50,4 +50,3 @@ def parse(text: str, source: SourceFile) -> RawVersion:
         title=title,
         infobox=tuple(infobox),
     )
-

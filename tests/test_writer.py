@@ -1,0 +1,48 @@
+"""Section records: date terms, facets, engine search with filters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from indexer.engines import open_engine
+from indexer.models import DateMention
+from indexer.writer import date_terms, facet_value
+
+
+def test_date_terms() -> None:
+    days, months, years = date_terms(
+        [
+            DateMention("12–14 September 2022", 0, 1, "2022-09-12..2022-09-14"),
+            DateMention("May 2021", 0, 1, "2021-05"),
+            DateMention("2021–present", 0, 1, "2021..present"),
+            DateMention("2019–2020", 0, 1, "2019..2020"),
+        ]
+    )
+    assert (sorted(days), sorted(months), sorted(years)) == (
+        ["2022-09-12", "2022-09-13", "2022-09-14"],
+        ["2021-05", "2022-09"],
+        ["2019", "2020", "2021", "2022"],
+    )
+
+
+def test_facet_value() -> None:
+    assert facet_value("  Ceasefire   Violations ") == "ceasefire violations"
+
+
+def test_engine_search_with_filters(corpus_index: Path) -> None:
+    engine = open_engine(str(corpus_index))
+    try:
+        hits = engine.search("tram corrosion")
+        assert hits and {h.doc_id for h in hits[:1]} == {hits[0].doc_id}
+        # OR semantics: a document with only one of the words is still found.
+        assert engine.search("corrosion zeppelin")
+        assert engine.search("tram", filters={"language": ["fr"]}) == []
+        fr = engine.search("pont", filters={"language": ["fr"]})
+        assert len({h.doc_id for h in fr}) == 1
+        dated = engine.search("harbour", filters={"date_year": ["1927"]}, limit=None)
+        assert {h.record_id.split(":")[1] for h in dated} == {"1"}
+        # Older versions are searchable only on request.
+        old_only = engine.search("tram", latest_only=False, limit=None)
+        assert len(old_only) > len(engine.search("tram", limit=None))
+    finally:
+        engine.close()
