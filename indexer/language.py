@@ -51,3 +51,31 @@ def detect_version(section_texts: list[str]) -> str:
     """Language of a whole version: detection over the start of its text."""
     joined = "\n".join(section_texts)
     return detect(joined[:8000])
+
+
+def detect_sections(section_texts: list[str]) -> tuple[str, list[str]]:
+    """(version language, one label per section) with one detection per prose section.
+
+    The version's language is the label covering most characters; sections too short or too
+    list-like to judge take it. Only when no section is prose is the whole text detected."""
+    labels: list[str | None] = []
+    weight: dict[str, int] = {}
+    for text in section_texts:
+        sample = text[:3000]
+        label = None
+        if _prose(sample):
+            lang, prob = _identifier().classify(sample)
+            if prob >= _MIN_CONFIDENCE:
+                label = str(lang)
+                weight[label] = weight.get(label, 0) + len(sample)
+        labels.append(label)
+    if weight:
+        version = max(sorted(weight), key=lambda k: weight[k])
+    else:
+        version = detect_version(section_texts)
+    return version, [label or version for label in labels]
+
+
+def preload() -> None:
+    """Load the model now (before worker processes fork, so they share it)."""
+    _identifier()

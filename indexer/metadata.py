@@ -30,7 +30,8 @@ _QUANTITY_AFTER = (
 )
 
 _PATTERN = re.compile(
-    rf"""{_NOT_NUM_BEFORE}(?:
+    # The lookahead rejects, cheaply, every position that cannot start a date.
+    rf"""(?<!\w)(?=\d|[JFMASONDjfmasond]){_NOT_NUM_BEFORE}(?:
       (?P<iso>(?P<iso_y>{_Y})-(?P<iso_m>0[1-9]|1[0-2])-(?P<iso_d>0[1-9]|[12]\d|3[01]))(?:T[\d:.]+(?:Z|[+-]\d\d:?\d\d)?)?
     | (?P<ddmy>(?P<ddmy_d1>{_D}){_DASH}(?P<ddmy_d2>{_D})\s+(?P<ddmy_m>{_M}),?\s+(?P<ddmy_y>{_Y}))
     | (?P<dmdmy>(?P<dmdmy_d1>{_D})\s+(?P<dmdmy_m1>{_M}){_DASH}(?P<dmdmy_d2>{_D})\s+(?P<dmdmy_m2>{_M}),?\s+(?P<dmdmy_y>{_Y}))

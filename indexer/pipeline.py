@@ -79,7 +79,7 @@ def enrich_stage(raw: RawVersion, repeated: frozenset[str], settings: Settings) 
     drafts = split_sections(blocks)
     norm = normalized_text(drafts)
     version_id = dedup.version_id_for(norm)
-    version_lang = language.detect_version([d.text for d in drafts] or [title or ""])
+    version_lang, section_langs = language.detect_sections([d.text for d in drafts] or [title or ""])
     doc_dates = metadata.document_dates(blocks, raw.date_strings)
     fallback_year = _fallback_year(title, doc_dates)
     sections = tuple(
@@ -91,11 +91,11 @@ def enrich_stage(raw: RawVersion, repeated: frozenset[str], settings: Settings) 
             breadcrumb=d.breadcrumb,
             anchor=d.anchor,
             text=d.text,
-            language=language.detect(d.text, default=version_lang) if d.text else version_lang,
+            language=section_langs[i] if i < len(section_langs) else version_lang,
             auxiliary=d.auxiliary,
             dates=tuple(metadata.extract_dates(d.text, context=d.breadcrumb, fallback_year=fallback_year)),
         )
-        for d in drafts
+        for i, d in enumerate(drafts)
     )
     authors = raw.authors or tuple(metadata.authors_in(blocks))
     return Version(
@@ -211,6 +211,7 @@ def _map(fn: Callable[[Any], Any], jobs: list[Any], workers: int, progress: Prog
     """Run jobs in order, in worker processes when there are enough of them."""
     out: list[Any] = []
     if workers > 1 and len(jobs) >= 8:
+        language.preload()
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for result in pool.map(fn, jobs, chunksize=max(1, min(16, len(jobs) // (workers * 8)))):
                 out.append(result)

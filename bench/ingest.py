@@ -1,0 +1,212 @@
+"""Ingest throughput: end-to-end `palimpsest index` against bare Whoosh, in one run.
+
+Usage: python bench/ingest.py [--json] [--workers N] [--only pydoc|cranfield]
+
+Corpora: (a) the HTML tree of Debian's python3.11-doc (/usr/share/doc/python3.11/html),
+(b) ../shared/data/cranfield split into one file per document under bench/work/ (generated,
+git-ignored). For each: wall time, docs/s, MB/s of input and peak RSS of the whole process
+tree of `palimpsest index`, then bare Whoosh 2.7.4 indexing the same extracted section texts
+with the same analyzer in one process. The ratio is bare time / end-to-end time (>= 1.0 means
+the product is at least as fast as bare Whoosh).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+WORK = ROOT / "bench" / "work"
+PYDOC = Path("/usr/share/doc/python3.11/html")
+CRANFIELD = ROOT.parent / "shared" / "data" / "cranfield" / "cran.all.1400"
+
+
+def cranfield_files() -> Path:
+    """One plain-text file per Cranfield document (title line, then the abstract)."""
+    out = WORK / "cranfield"
+    if out.is_dir() and len(list(out.iterdir())) == 1400:
+        return out
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    text = CRANFIELD.read_text(encoding="utf-8", errors="replace")
+    for chunk in text.split(".I ")[1:]:
+        num, _, rest = chunk.partition("\n")
+        fields: dict[str, str] = {}
+        key = None
+        for line in rest.splitlines():
+            if line[:2] in (".T", ".A", ".B", ".W") and len(line.strip()) == 2:
+                key = line[1]
+                fields[key] = ""
+            elif key:
+                fields[key] += line + "\n"
+        title = " ".join(fields.get("T", "").split())
+        body = " ".join(fields.get("W", "").split())
+        (out / f"cran-{int(num):04d}.txt").write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+    return out
+
+
+def pydoc_files() -> Path:
+    """The HTML pages of the Python docs (symlinks: scripts, styles and downloads left out)."""
+    out = WORK / "pydoc"
+    shutil.rmtree(out, ignore_errors=True)
+    for page in sorted(PYDOC.rglob("*.html")):
+        link = out / page.relative_to(PYDOC)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(page)
+    return out
+
+
+def _tree_rss_kb(pid: int) -> int:
+    total = 0
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    stack.extend(int(c) for c in fh.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def end_to_end(corpus: Path, index_dir: Path, workers: int) -> dict:
+    exe = shutil.which("palimpsest", path=str(Path(sys.executable).parent)) or "palimpsest"
+    cmd = [exe, "index", str(corpus), "--index-dir", str(index_dir), "--json", "--workers", str(workers)]
+    peak = 0
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    elapsed = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"palimpsest index failed: {err}")
+    report = json.loads(out)
+    files = [p for p in corpus.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
+    return {
+        "files": len(files),
+        "input_mb": round(size / 1e6, 2),
+        "documents": report["documents"],
+        "sections": report["sections"],
+        "failed": len(report["failed"]),
+        "seconds": round(elapsed, 2),
+        "docs_per_s": round(len(files) / elapsed, 1),
+        "mb_per_s": round(size / 1e6 / elapsed, 2),
+        "peak_rss_mb": round(peak / 1024, 1),
+    }
+
+
+def bare_whoosh(index_dir: Path) -> dict:
+    """Bare Whoosh in one process: the same section texts, the same analyzer, no pipeline."""
+    from whoosh import index as windex
+    from whoosh.fields import ID, TEXT, Schema
+
+    from indexer.analysis import text_analyzer
+
+    db = sqlite3.connect(index_dir / "store.sqlite3")
+    rows = db.execute(
+        "SELECT s.version_id || ':' || s.ordinal, COALESCE(v.title, ''), s.heading, s.text "
+        "FROM sections s JOIN versions v USING (version_id)"
+    ).fetchall()
+    docs = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+    db.close()
+    text_mb = sum(len(r[3].encode()) for r in rows) / 1e6
+    analyzer = text_analyzer()
+    schema = Schema(
+        record_id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=analyzer),
+        heading=TEXT(analyzer=analyzer),
+        text=TEXT(analyzer=analyzer, phrase=True),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        ix = windex.create_in(tmp, schema)
+        w = ix.writer()
+        for rid, title, heading, text in rows:
+            w.add_document(record_id=rid, title=title, heading=heading, text=text)
+        w.commit()
+        elapsed = time.perf_counter() - t0
+    return {
+        "records": len(rows),
+        "documents": docs,
+        "text_mb": round(text_mb, 2),
+        "seconds": round(elapsed, 2),
+        "docs_per_s": round(docs / elapsed, 1),
+        "mb_per_s": round(text_mb / elapsed, 2),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--json", action="store_true", help="print JSON")
+    ap.add_argument("--workers", type=int, default=0, help="palimpsest --workers (0 = one per core)")
+    ap.add_argument("--only", choices=["pydoc", "cranfield"], help="run one corpus")
+    args = ap.parse_args()
+    corpora = []
+    if args.only in (None, "pydoc"):
+        if PYDOC.is_dir():
+            corpora.append(("python3.11-doc HTML", pydoc_files()))
+        else:
+            print(f"skipping python3.11-doc: {PYDOC} missing (apt-get install python3.11-doc)", file=sys.stderr)
+    if args.only in (None, "cranfield"):
+        if CRANFIELD.exists():
+            corpora.append(("Cranfield 1400", cranfield_files()))
+        else:
+            print(f"skipping Cranfield: {CRANFIELD} missing", file=sys.stderr)
+    results = {"cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d"), "corpora": {}}
+    for name, path in corpora:
+        with tempfile.TemporaryDirectory() as tmp:
+            e2e = end_to_end(path, Path(tmp) / "ix", args.workers)
+            bare = bare_whoosh(Path(tmp) / "ix")
+        e2e_doc_s = e2e["documents"] / e2e["seconds"]
+        results["corpora"][name] = {
+            "end_to_end": e2e,
+            "bare_whoosh": bare,
+            # Same documents, same extracted text: the ratio of wall times.
+            "ratio_vs_bare": round(bare["seconds"] / e2e["seconds"], 2),
+            "end_to_end_documents_per_s": round(e2e_doc_s, 1),
+        }
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"ingest benchmark, {results['date']}, {results['cores']} cores")
+    for name, r in results["corpora"].items():
+        e, b = r["end_to_end"], r["bare_whoosh"]
+        print(f"\n{name}: {e['files']} files, {e['input_mb']} MB in, {e['sections']} sections, {e['failed']} failed")
+        print(
+            f"  palimpsest index  {e['seconds']:7.2f} s  {e['docs_per_s']:7.1f} files/s  {e['mb_per_s']:5.2f} MB/s  peak RSS {e['peak_rss_mb']} MB"
+        )
+        print(
+            f"  bare Whoosh       {b['seconds']:7.2f} s  {b['docs_per_s']:7.1f} docs/s   {b['mb_per_s']:5.2f} MB/s of text ({b['records']} records)"
+        )
+        print(f"  ratio (bare time / end-to-end time): {r['ratio_vs_bare']}")
+
+
+if __name__ == "__main__":
+    main()
