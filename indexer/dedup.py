@@ -23,8 +23,18 @@ _WORD = re.compile(r"\w+")
 SCHEME = "affine32"  # pinned: stored signatures stay comparable across datasketch releases
 
 
+_PERMUTATIONS: dict[int, object] = {}
+
+
+def _permutations(perms: int) -> object:
+    # Building the permutation tables costs more than hashing a short text: build them once.
+    if perms not in _PERMUTATIONS:
+        _PERMUTATIONS[perms] = MinHash(num_perm=perms, seed=1, scheme=SCHEME).permutations
+    return _PERMUTATIONS[perms]
+
+
 def _minhash(values: np.ndarray, perms: int) -> MinHash:
-    return MinHash(num_perm=perms, seed=1, hashvalues=values, scheme=SCHEME)
+    return MinHash(num_perm=perms, seed=1, hashvalues=values, scheme=SCHEME, permutations=_permutations(perms))
 
 
 def version_id_for(normalized_text: str) -> str:
@@ -47,7 +57,7 @@ def shingles(text: str, k: int = 5) -> set[bytes]:
 
 def signature(sh: set[bytes], perms: int = 128) -> np.ndarray:
     """MinHash signature (seeded: the same text gives the same signature in every process)."""
-    m = MinHash(num_perm=perms, seed=1, scheme=SCHEME)
+    m = MinHash(num_perm=perms, seed=1, scheme=SCHEME, permutations=_permutations(perms))
     if sh:
         m.update_batch(sorted(sh))
     return m.hashvalues.astype(np.uint64)

@@ -110,7 +110,7 @@ def decode(data: bytes, path: str) -> tuple[str, str]:
         encoding = "cp1252"
     else:
         encoding = "utf-8"
-    if not _looks_like_text(text):
+    if not _text_ok(text, path):
         raise SourceError(path, "binary or undecodable content (too many control characters)")
     return text, encoding
 
@@ -122,9 +122,16 @@ def _strict(data: bytes, encoding: str, path: str) -> str:
         raise SourceError(path, f"invalid {encoding.upper()} at byte {exc.start}") from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    if not _looks_like_text(text):
+    if not _text_ok(text, path):
         raise SourceError(path, "binary or undecodable content (too many control characters)")
     return text
+
+
+def _text_ok(text: str, path: str) -> bool:
+    try:
+        return _looks_like_text(text)
+    except SourceError as exc:
+        raise SourceError(path, exc.reason) from None
 
 
 _UTF8_MULTI = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
@@ -136,8 +143,8 @@ def _has_utf8_multibyte(data: bytes) -> bool:
 
 def _looks_like_text(text: str) -> bool:
     sample = text[:20000]
-    if not sample.strip():
-        return False
+    if not text.strip():
+        raise SourceError("", "no text (only whitespace)")
     bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f") or 0x7F <= ord(ch) < 0xA0)
     odd = sum(1 for ch in sample if ch in "\ufffd")
     return (bad + odd) / len(sample) < 0.02
