@@ -78,13 +78,11 @@ def index_cmd(
     """Index files and folders incrementally (unchanged files are skipped)."""
     settings = Settings(index_dir=resolve_index_dir(index_dir), workers=workers, lock_wait_seconds=wait)
     show_bar = not as_json and sys.stderr.isatty()
-    bar = None
+    state: dict[str, Any] = {}
     progress = None
     on_total = None
     if show_bar:
         from tqdm import tqdm
-
-        state: dict[str, Any] = {}
 
         def on_total(n: int) -> None:
             state["bar"] = tqdm(total=2 * n, unit="step", desc="indexing", file=sys.stderr, leave=False)
@@ -96,8 +94,8 @@ def index_cmd(
                 b.update(n)
 
     report = pipeline.index_paths(paths, settings, force=force, dry_run=dry_run, progress=progress, on_total=on_total)
-    if bar is not None:
-        bar.close()
+    if state.get("bar") is not None:
+        state["bar"].close()
     if as_json:
         _emit(report)
         return
