@@ -27,7 +27,7 @@ from .errors import IndexLockedError, SourceError
 from .models import RawVersion, Section, Version
 from .sectioning import normalized_text, split_sections
 from .settings import Settings
-from .sources import load_bytes, read_bytes
+from .sources import content_hash, load_bytes, read_bytes
 from .store import Store, signature_blob, signature_from_blob
 from .writer import sync_documents
 
@@ -50,21 +50,15 @@ def load_stage(path: str, known_hash: str | None, force: bool, settings: Setting
     """Read one file; skip it when its bytes are unchanged, else parse it."""
     try:
         data, st = read_bytes(Path(path), settings.max_file_bytes)
-        digest = dedup_hash(data)
+        digest = content_hash(data)
         if known_hash == digest and not force:
             return Loaded(path, "unchanged", digest)
-        raws = load_bytes(path, data, st.st_mtime, settings.max_html_depth)
+        raws = load_bytes(path, data, st.st_mtime, settings.max_html_depth, digest)
         return Loaded(path, "ok", digest, raws)
     except SourceError as exc:
         return Loaded(path, "failed", reason=exc.reason)
     except (MemoryError, RecursionError, ValueError, OSError) as exc:
         return Loaded(path, "failed", reason=f"{type(exc).__name__}: {exc}")
-
-
-def dedup_hash(data: bytes) -> str:
-    from .sources import content_hash
-
-    return content_hash(data)
 
 
 def enrich_stage(raw: RawVersion, repeated: frozenset[str], settings: Settings) -> Version:
@@ -385,7 +379,7 @@ def _store_run(
     ]
 
     def shingles_of(vid: str) -> set[bytes]:
-        text = new_versions[vid].normalized_text if vid in new_versions else stored[vid]["normalized_text"]
+        text = new_versions[vid].normalized_text if vid in new_versions else store.normalized_text(vid)
         return dedup.shingles(text, settings.shingle_size)
 
     assigned = dedup.assign_documents(
@@ -484,12 +478,11 @@ def refresh_document(db: Any, doc_id: str) -> None:
         else (titled[-1][1]["title"] if titled else None)
     )
     if not title:
-        title = Path(json.loads(latest["source"])[0] if latest["source"] else "untitled").name
+        # Nothing has a title: name the document after its first file.
         first = db.execute(
             "SELECT path FROM version_sources WHERE version_id=? ORDER BY path LIMIT 1", (order[-1],)
         ).fetchone()
-        if first:
-            title = Path(first[0]).stem
+        title = Path(first[0]).stem if first else "untitled"
     db.execute(
         """INSERT OR REPLACE INTO documents(doc_id, title, doc_type, language, latest_version_id, versions)
            VALUES (?,?,?,?,?,?)""",

@@ -131,7 +131,12 @@ class Store:
         }
 
     def dedup_rows(self) -> list[sqlite3.Row]:
-        return list(self.db.execute("SELECT version_id, doc_id, lineage_key, normalized_text, signature FROM versions"))
+        """Ids and MinHash signatures of every stored version (texts are fetched only for candidates)."""
+        return list(self.db.execute("SELECT version_id, doc_id, lineage_key, signature FROM versions"))
+
+    def normalized_text(self, version_id: str) -> str:
+        row = self.db.execute("SELECT normalized_text FROM versions WHERE version_id=?", (version_id,)).fetchone()
+        return str(row[0]) if row else ""
 
     def version_rows(self, doc_id: str) -> list[sqlite3.Row]:
         return list(self.db.execute("SELECT * FROM versions WHERE doc_id=? ORDER BY position", (doc_id,)))

@@ -110,8 +110,7 @@ def decode(data: bytes, path: str) -> tuple[str, str]:
         encoding = "cp1252"
     else:
         encoding = "utf-8"
-    if not _text_ok(text, path):
-        raise SourceError(path, "binary or undecodable content (too many control characters)")
+    _check_text(text, path)
     return text, encoding
 
 
@@ -122,16 +121,8 @@ def _strict(data: bytes, encoding: str, path: str) -> str:
         raise SourceError(path, f"invalid {encoding.upper()} at byte {exc.start}") from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    if not _text_ok(text, path):
-        raise SourceError(path, "binary or undecodable content (too many control characters)")
+    _check_text(text, path)
     return text
-
-
-def _text_ok(text: str, path: str) -> bool:
-    try:
-        return _looks_like_text(text)
-    except SourceError as exc:
-        raise SourceError(path, exc.reason) from None
 
 
 _UTF8_MULTI = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
@@ -141,13 +132,14 @@ def _has_utf8_multibyte(data: bytes) -> bool:
     return _UTF8_MULTI.search(data) is not None
 
 
-def _looks_like_text(text: str) -> bool:
-    sample = text[:20000]
+def _check_text(text: str, path: str) -> None:
+    """Refuse decoded text that is blank or full of control characters."""
     if not text.strip():
-        raise SourceError("", "no text (only whitespace)")
-    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f") or 0x7F <= ord(ch) < 0xA0)
-    odd = sum(1 for ch in sample if ch in "\ufffd")
-    return (bad + odd) / len(sample) < 0.02
+        raise SourceError(path, "no text (only whitespace)")
+    sample = text[:20000]
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f") or 0x7F <= ord(ch) < 0xA0 or ch == "\ufffd")
+    if bad / len(sample) >= 0.02:
+        raise SourceError(path, "binary or undecodable content (too many control characters)")
 
 
 _WIKI_HEADING = re.compile(r"^(={1,6})[^=\n].*?\1[ \t]*$", re.M)
@@ -191,8 +183,10 @@ def load_file(path: Path, max_bytes: int, max_html_depth: int = 400) -> list[Raw
     return load_bytes(str(path), data, st.st_mtime, max_html_depth)
 
 
-def load_bytes(path: str, data: bytes, mtime: float, max_html_depth: int = 400) -> list[RawVersion]:
-    """Parse bytes already read from `path`."""
+def load_bytes(
+    path: str, data: bytes, mtime: float, max_html_depth: int = 400, digest: str | None = None
+) -> list[RawVersion]:
+    """Parse bytes already read from `path` (`digest`: their content hash, when already computed)."""
     text, _encoding = decode(data, path)
     fmt = detect_format(text, path)
     source = SourceFile(
@@ -200,7 +194,7 @@ def load_bytes(path: str, data: bytes, mtime: float, max_html_depth: int = 400) 
         media_type=MEDIA_TYPES[fmt],
         size=len(data),
         mtime=mtime,
-        content_hash=content_hash(data),
+        content_hash=digest or content_hash(data),
     )
     try:
         if fmt == "mediawiki":
