@@ -4,7 +4,7 @@ Usage: python bench/ingest.py [--json] [--workers N] [--only pydoc|cranfield]
 
 Corpora: (a) the HTML tree of Debian's python3.11-doc (/usr/share/doc/python3.11/html),
 (b) ../shared/data/cranfield split into one file per document under bench/work/ (generated,
-git-ignored). For each: wall time, docs/s, MB/s of input and peak RSS of the whole process
+git-ignored). For each: wall time, docs/s, MB/s of input and peak memory (PSS) of the whole process
 tree of `palimpsest index`, then bare Whoosh 2.7.4 indexing the same extracted section texts
 with the same analyzer in one process. The ratio is bare time / end-to-end time (>= 1.0 means
 the product is at least as fast as bare Whoosh).
@@ -66,36 +66,42 @@ def pydoc_files() -> Path:
     return out
 
 
-def _tree_rss_kb(pid: int) -> int:
-    total = 0
+def _tree_memory_kb(pid: int) -> tuple[int, int]:
+    """(sum of PSS, sum of RSS) over a process tree. PSS shares pages that forked children
+    have in common with their parent among them, so its sum is the tree's real footprint;
+    the RSS sum counts those shared pages once per process."""
+    pss = rss = 0
     stack = [pid]
     while stack:
         p = stack.pop()
         try:
-            with open(f"/proc/{p}/status") as fh:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
                 for line in fh:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+                    elif line.startswith("Rss:"):
+                        rss += int(line.split()[1])
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as fh:
                     stack.extend(int(c) for c in fh.read().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-    return total
+    return pss, rss
 
 
 def end_to_end(corpus: Path, index_dir: Path, workers: int) -> dict:
     exe = shutil.which("palimpsest", path=str(Path(sys.executable).parent)) or "palimpsest"
     cmd = [exe, "index", str(corpus), "--index-dir", str(index_dir), "--json", "--workers", str(workers)]
-    peak = 0
+    peak = peak_rss = 0
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_rss
         while not done.is_set():
-            peak = max(peak, _tree_rss_kb(proc.pid))
+            pss, rss = _tree_memory_kb(proc.pid)
+            peak, peak_rss = max(peak, pss), max(peak_rss, rss)
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -118,7 +124,9 @@ def end_to_end(corpus: Path, index_dir: Path, workers: int) -> dict:
         "seconds": round(elapsed, 2),
         "docs_per_s": round(len(files) / elapsed, 1),
         "mb_per_s": round(size / 1e6 / elapsed, 2),
-        "peak_rss_mb": round(peak / 1024, 1),
+        "peak_pss_mb": round(peak / 1024, 1),
+        "peak_rss_sum_mb": round(peak_rss / 1024, 1),
+        "timings": report.get("timings", {}),
     }
 
 
@@ -200,11 +208,12 @@ def main() -> None:
         e, b = r["end_to_end"], r["bare_whoosh"]
         print(f"\n{name}: {e['files']} files, {e['input_mb']} MB in, {e['sections']} sections, {e['failed']} failed")
         print(
-            f"  palimpsest index  {e['seconds']:7.2f} s  {e['docs_per_s']:7.1f} files/s  {e['mb_per_s']:5.2f} MB/s  peak RSS {e['peak_rss_mb']} MB"
+            f"  palimpsest index  {e['seconds']:7.2f} s  {e['docs_per_s']:7.1f} files/s  {e['mb_per_s']:5.2f} MB/s  peak PSS {e['peak_pss_mb']} MB (RSS sum {e['peak_rss_sum_mb']} MB)"
         )
         print(
             f"  bare Whoosh       {b['seconds']:7.2f} s  {b['docs_per_s']:7.1f} docs/s   {b['mb_per_s']:5.2f} MB/s of text ({b['records']} records)"
         )
+        print("  stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in e["timings"].items()))
         print(f"  ratio (bare time / end-to-end time): {r['ratio_vs_bare']}")
 
 

@@ -274,6 +274,14 @@ def _run(
     on_total: Callable[[int], None] | None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
+    timings: dict[str, float] = {}
+    mark = [started]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        timings[stage] = round(now - mark[0], 3)
+        mark[0] = now
+
     files, failed = scan(paths, skip=Path(settings.index_dir))
     known = store.file_hashes() if store else {}
     workers = settings.worker_count
@@ -282,6 +290,7 @@ def _run(
     loaded: list[Loaded] = _map(
         _load_job, [(f, known.get(f), force, settings) for f in files], workers, progress, "read"
     )
+    lap("read")
     failed += [{"path": r.path, "reason": r.reason} for r in loaded if r.status == "failed"]
     ok = [r for r in loaded if r.status == "ok"]
     unchanged = sum(1 for r in loaded if r.status == "unchanged")
@@ -305,6 +314,7 @@ def _run(
         repeated[group] = frozenset(line for line, n in counts.items() if n >= settings.chrome_repeat_min)
     jobs = [(raw, repeated[source_label(raw.source.path, raw.site)], settings) for _r, raw in raws]
     enriched = _map(_enrich_job, jobs, workers, progress, "parse")
+    lap("parse")
     versions: list[tuple[Loaded, RawVersion, Version]] = []
     for (r, raw), v in zip(raws, enriched, strict=True):
         if isinstance(v, tuple):
@@ -338,14 +348,19 @@ def _run(
 
     run_id = store.start_run()
     touched = _store_run(store, run_id, versions, new_versions, stored_ids, settings, group_lines)
+    lap("store")
+    # Everything parsed is in the store now; free it before the index writer forks its helpers.
+    del loaded, ok, raws, jobs, enriched, versions, new_versions, stored_ids, group_lines
     if progress:
         progress("index", 0)
-    sync_documents(store, engine, sorted(touched))
+    sync_documents(store, engine, sorted(touched), workers)
     with store.transaction() as db:
         db.executemany("DELETE FROM pending WHERE doc_id=?", [(d,) for d in touched])
+    lap("index")
     counts = store.counts()
     report.update({k: counts[k] for k in ("documents", "versions", "sections")})
     report["seconds"] = round(time.perf_counter() - started, 3)
+    report["timings"] = timings
     store.finish_run(run_id, report)
     return report
 

@@ -91,9 +91,14 @@ def records_for_document(store: Store, doc_id: str) -> list[dict[str, Any]]:
     return records
 
 
-def sync_documents(store: Store, engine: Engine, doc_ids: Iterable[str]) -> int:
+# Below this many documents, starting writer processes costs more than it saves.
+PARALLEL_MIN_DOCUMENTS = 64
+
+
+def sync_documents(store: Store, engine: Engine, doc_ids: Iterable[str], workers: int = 1) -> int:
     """Rewrite the index records of these documents (deleted documents lose theirs); one commit."""
-    batch = engine.begin()
+    doc_ids = list(doc_ids)
+    batch = engine.begin(workers if len(doc_ids) >= PARALLEL_MIN_DOCUMENTS else 1)
     written = 0
     try:
         existing = set(store.doc_ids())

@@ -30,7 +30,7 @@ class EngineBatch(Protocol):
 class Engine(Protocol):
     """A full-text engine holding one record per section of every version."""
 
-    def begin(self) -> EngineBatch: ...
+    def begin(self, workers: int = 1) -> EngineBatch: ...
     def search(
         self,
         text: str,

@@ -27,9 +27,14 @@ SEARCH_FIELDS = ("title", "heading", "breadcrumb", "text", "infobox")
 class WhooshBatch:
     """One Whoosh writer; the only code that calls it is indexer/writer.py."""
 
-    def __init__(self, ix: Any, index_dir: str) -> None:
+    def __init__(self, ix: Any, index_dir: str, workers: int = 1) -> None:
         try:
-            self._w = ix.writer(timeout=0.0)
+            if workers > 1:
+                # Sub-processes analyse batches of records into their own segments while this
+                # process keeps producing records; nothing is visible before commit().
+                self._w = ix.writer(timeout=0.0, procs=workers, multisegment=True)
+            else:
+                self._w = ix.writer(timeout=0.0)
         except LockError:
             raise IndexLockedError(index_dir) from None
 
@@ -70,8 +75,8 @@ class WhooshEngine:
         else:
             raise FileNotFoundError(f"no index in {self.index_dir}")
 
-    def begin(self) -> WhooshBatch:
-        return WhooshBatch(self.ix, self.index_dir)
+    def begin(self, workers: int = 1) -> WhooshBatch:
+        return WhooshBatch(self.ix, self.index_dir, workers)
 
     def search(
         self,
