@@ -85,7 +85,7 @@ def detectors():
 LOADERS = {
     "langdetect(seeded)": "import langdetect; langdetect.detect('warm up text')",
     "langid": "import langid; langid.classify('warm up text')",
-    "py3langid": "from py3langid.langid import MODEL_FILE, LanguageIdentifier; _load_identifier(norm_probs=True)",
+    "py3langid": "from py3langid.langid import MODEL_FILE as M, LanguageIdentifier as I; I.from_model_file(M, norm_probs=True)",
     "lingua(7 langs)": "from lingua import Language as L, LanguageDetectorBuilder as B; "
     "B.from_languages(L.ENGLISH, L.FRENCH, L.GERMAN, L.SPANISH, L.RUSSIAN, L.ARMENIAN, L.ITALIAN).build()",
 }

@@ -71,6 +71,11 @@ def stem_en(word: str) -> str:
     return _english.stemWord(word)
 
 
+def fold(word: str) -> str:
+    """One word as the text analyzer indexes it: lowercased, accents folded, stemmed."""
+    return stem_en(word.lower().translate(accent_map))
+
+
 def text_analyzer() -> Analyzer:
     """Body, title and heading text: words, lowercased, stop words dropped, accents folded, stemmed."""
     return (

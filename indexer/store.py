@@ -92,6 +92,11 @@ class Store:
         """One atomic write: everything or nothing reaches the disk."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            # Readers cache derived data (facet tables) per generation.
+            self.db.execute(
+                "INSERT INTO meta(key, value) VALUES ('generation', '1') "
+                "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            )
             yield self.db
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -211,6 +216,35 @@ class Store:
             n = sum(1 for r in rows if r[0] not in exclude)
             if n:
                 out[line] = n
+        return out
+
+    def generation(self) -> int:
+        """Bumped by every write transaction."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def search_rows(self) -> list[sqlite3.Row]:
+        """One row per section of every version, with what facets and results need (no text)."""
+        return list(
+            self.db.execute(
+                """SELECT s.version_id, s.ordinal, s.heading, s.breadcrumb, s.anchor, s.language,
+                          s.auxiliary, s.dates, v.doc_id, v.doc_type, v.source, v.infobox, v.position,
+                          v.title, d.latest_version_id, d.versions, d.title AS doc_title
+                   FROM sections s JOIN versions v USING (version_id) JOIN documents d USING (doc_id)
+                   ORDER BY v.doc_id, v.position, s.ordinal"""
+            )
+        )
+
+    def section_texts(self, record_ids: Iterable[str]) -> dict[str, str]:
+        """Texts of some section records (`version_id:ordinal`)."""
+        out: dict[str, str] = {}
+        for rid in record_ids:
+            vid, _, ordinal = rid.rpartition(":")
+            row = self.db.execute(
+                "SELECT text FROM sections WHERE version_id=? AND ordinal=?", (vid, int(ordinal))
+            ).fetchone()
+            if row:
+                out[rid] = str(row[0])
         return out
 
     def pending(self) -> list[str]:

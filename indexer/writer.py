@@ -10,6 +10,7 @@ from typing import Any
 
 from .engines import Engine
 from .models import DateMention
+from .schema import infobox_field, infobox_slug
 from .store import Store
 
 
@@ -58,8 +59,9 @@ def records_for_document(store: Store, doc_id: str) -> list[dict[str, Any]]:
     for i, v in enumerate(rows):
         latest = i == len(rows) - 1
         infobox = json.loads(v["infobox"])
-        keys = ",".join(sorted(k.lower() for k in infobox))
+        keys = ",".join(sorted(infobox_slug(k) for k in infobox))
         infobox_text = " ".join(f"{k} {val.get('text', '')}" for k, val in infobox.items())
+        infobox_fields = {infobox_field(k): str(val.get("text", "")) for k, val in infobox.items()}
         sources = sorted({s for s in json.loads(v["source"])})
         for n, s in enumerate(store.sections_of(v["version_id"])):
             crumbs = s.breadcrumb.split(" > ") if s.breadcrumb else []
@@ -86,6 +88,8 @@ def records_for_document(store: Store, doc_id: str) -> list[dict[str, Any]]:
                     "doc_type": v["doc_type"],
                     "infobox_keys": keys,
                     "infobox": infobox_text if n == 0 else "",
+                    "words": " ".join((v["title"] or "", s.heading, s.text)),
+                    **infobox_fields,
                 }
             )
     return records

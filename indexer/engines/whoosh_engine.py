@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..analysis import plain_analyzer, text_analyzer
 from ..errors import IndexLockedError, QueryError, SchemaMismatchError
-from ..schema import SCHEMA_VERSION, build_schema
+from ..schema import SCHEMA_VERSION, build_schema, infobox_slug
+from ..search.query import (
+    MAX_EXPANSION,
+    Bool,
+    DateRange,
+    Filter,
+    Fuzzy,
+    MatchAll,
+    Node,
+    Phrase,
+    Prefix,
+    Term,
+    parse,
+)
 from .base import Hit
 
 with warnings.catch_warnings():
@@ -16,12 +32,15 @@ with warnings.catch_warnings():
     # when its modules are first compiled and means nothing at run time.
     warnings.filterwarnings("ignore", category=SyntaxWarning, message=r"invalid escape sequence")
     from whoosh import index as whoosh_index
-    from whoosh import qparser, query, scoring
+    from whoosh import query, scoring
     from whoosh.index import LockError
 
 INDEX_NAME = "sections"
 _VERSION_FILE = "schema_version"
 SEARCH_FIELDS = ("title", "heading", "breadcrumb", "text", "infobox")
+COORD_SCALE = 1.0  # coordination bonus for OR-ed words (bench/quality.py)
+PROXIMITY_SLOP = 3
+PROXIMITY_BOOST = 1.0
 
 
 class WhooshBatch:
@@ -74,33 +93,85 @@ class WhooshEngine:
             version_file.write_text(f"{SCHEMA_VERSION}\n")
         else:
             raise FileNotFoundError(f"no index in {self.index_dir}")
+        self._ids: list[str] = []
+        self._ids_key: Any = None
 
     def begin(self, workers: int = 1) -> WhooshBatch:
         return WhooshBatch(self.ix, self.index_dir, workers)
 
-    def search(
-        self,
-        text: str,
-        filters: Mapping[str, Sequence[str]] | None = None,
-        limit: int | None = 10,
-        latest_only: bool = True,
-    ) -> list[Hit]:
-        """BM25F over the text fields, words OR-ed (documents missing a word still match)."""
-        parser = qparser.MultifieldParser(SEARCH_FIELDS, self.ix.schema, group=qparser.OrGroup)
-        try:
-            q = parser.parse(text)
-        except Exception as exc:  # whoosh raises assorted errors for odd input
-            raise QueryError(f"cannot parse query: {exc}", query=text) from None
-        clauses = []
-        for field, values in (filters or {}).items():
-            if values:
-                clauses.append(query.Or([query.Term(field, v) for v in values]))
-        if latest_only:
-            clauses.append(query.Term("is_latest", True))
-        flt = query.And(clauses) if clauses else None
+    def search(self, tree: Node | str, latest_only: bool = True, limit: int | None = None) -> list[Hit]:
+        """Records matching the query tree, best first (every match when `limit` is None).
+
+        BM25F over title, heading, breadcrumb, text and infobox fields with their boosts;
+        OR-ed words get a coordination bonus and a proximity bonus when they occur close
+        together. Ties are broken by record id, so the order never depends on segment layout."""
+        if isinstance(tree, str):
+            tree = parse(tree).tree
         with self.ix.searcher(weighting=scoring.BM25F()) as s:
-            results = s.search(q, filter=flt, limit=limit)
-            return [Hit(r["record_id"], r["doc_id"], r["version_id"], float(r.score)) for r in results]
+            q = _Translator(s).query(tree)
+            if q is None:
+                return []
+            if latest_only:
+                q = query.And([q, query.ConstantScoreQuery(query.Term("is_latest", True), 0.0)])
+            results = s.search(q, limit=None, optimize=False, terms=False)
+            ids = self._record_id_column(s)
+            hits = [Hit(ids[docnum], "", "", float(score)) for score, docnum in _scored(results)]
+        hits.sort(key=lambda h: (-h.score, h.record_id))
+        return hits[:limit] if limit is not None else hits
+
+    def generation(self) -> int:
+        """Changes with every commit (readers cache per generation)."""
+        return int(self.ix.latest_generation())
+
+    def count(self, tree: Node, latest_only: bool = True) -> int:
+        """Number of matching records (no scoring)."""
+        with self.ix.searcher() as s:
+            q = _Translator(s).query(tree)
+            if q is None:
+                return 0
+            if latest_only:
+                q = query.And([q, query.Term("is_latest", True)])
+            return sum(1 for _ in s.docs_for_query(q))
+
+    def terms_near(self, word: str, maxdist: int = 2, prefix: int = 1) -> list[tuple[str, int]]:
+        """Vocabulary words within `maxdist` edits of `word`, with their record frequency."""
+        with self.ix.searcher() as s:
+            r = s.reader()
+            out = []
+            for t in r.terms_within("words", word.lower(), maxdist, prefix=prefix):
+                t = t.decode("utf-8") if isinstance(t, bytes) else t
+                out.append((t, int(r.doc_frequency("words", t))))
+            return out
+
+    def word_frequency(self, word: str) -> int:
+        """Records containing `word` (unstemmed vocabulary)."""
+        with self.ix.searcher() as s:
+            return int(s.reader().doc_frequency("words", word.lower()))
+
+    def complete(self, prefix: str, limit: int = 10) -> list[tuple[str, int]]:
+        """Vocabulary words starting with `prefix`, most frequent first."""
+        with self.ix.searcher() as s:
+            r = s.reader()
+            found = []
+            for t in itertools.islice(r.expand_prefix("words", prefix.lower()), 5000):
+                t = t.decode("utf-8") if isinstance(t, bytes) else t
+                found.append((t, int(r.doc_frequency("words", t))))
+        found.sort(key=lambda x: (-x[1], x[0]))
+        return found[:limit]
+
+    def term_stats(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """(records in the index, record frequency of each analysed body term)."""
+        with self.ix.searcher() as s:
+            r = s.reader()
+            return int(s.doc_count()), {t: int(r.doc_frequency("text", t)) for t in terms}
+
+    def _record_id_column(self, s: Any) -> Any:
+        # Doc numbers change only with a new index generation: the column is read once per commit.
+        key = s.reader().generation()
+        if self._ids_key != key or key is None:
+            self._ids = list(s.reader().column_reader("record_id"))
+            self._ids_key = key
+        return self._ids
 
     def record_ids(self) -> set[str]:
         with self.ix.searcher() as s:
@@ -112,3 +183,141 @@ class WhooshEngine:
 
     def close(self) -> None:
         self.ix.close()
+
+
+def _scored(results: Any) -> Iterable[tuple[float, int]]:
+    # Results.top_n holds (score, docnum) for every match when limit is None.
+    return results.top_n
+
+
+class _Translator:
+    """Query tree -> Whoosh query, with the limits that need the index (expansions)."""
+
+    def __init__(self, searcher: Any) -> None:
+        self.s = searcher
+        self.reader = searcher.reader()
+        self.analyzer = text_analyzer()
+        self.plain = plain_analyzer()
+        self.schema = searcher.schema
+
+    def tokens(self, text: str) -> list[str]:
+        return [t.text for t in self.analyzer(text)]
+
+    def query(self, node: Node) -> Any:
+        if isinstance(node, MatchAll):
+            return query.Every()
+        if isinstance(node, Term):
+            return self.term(node)
+        if isinstance(node, Phrase):
+            return self.phrase(node.words, node.field)
+        if isinstance(node, Prefix):
+            return self.expand(node, "prefix")
+        if isinstance(node, Fuzzy):
+            return self.expand(node, "fuzzy")
+        if isinstance(node, Filter):
+            return query.ConstantScoreQuery(self.filter(node), 0.0)
+        if isinstance(node, DateRange):
+            return query.ConstantScoreQuery(self.date_range(node), 0.0)
+        assert isinstance(node, Bool)
+        return self.boolean(node)
+
+    def fields(self, field: str | None) -> tuple[str, ...]:
+        return SEARCH_FIELDS if field is None else (field,)
+
+    def term(self, node: Term) -> Any:
+        toks = self.tokens(node.text)
+        if not toks:
+            return None  # a stop word
+        if len(toks) > 1:
+            return self.phrase(tuple(toks), node.field, analysed=True)
+        parts = [query.Term(f, toks[0]) for f in self.fields(node.field)]
+        return parts[0] if len(parts) == 1 else query.Or(parts)
+
+    def phrase(self, words: tuple[str, ...], field: str | None, analysed: bool = False, slop: int = 1) -> Any:
+        toks = list(words) if analysed else self.tokens(" ".join(words))
+        if not toks:
+            return None
+        if len(toks) == 1:
+            return (
+                self.term(Term(toks[0], field))
+                if not analysed
+                else query.Or([query.Term(f, toks[0]) for f in self.fields(field)])
+            )
+        fields = ("title", "heading", "breadcrumb", "text") if field is None else (field,)
+        parts = [query.Phrase(f, toks, slop=slop) for f in fields]
+        return parts[0] if len(parts) == 1 else query.Or(parts)
+
+    def expand(self, node: Prefix | Fuzzy, kind: str) -> Any:
+        folded = [t.text for t in self.plain(node.text)]
+        if not folded:
+            raise QueryError(f"'{node.text}' has no letters to expand", position=node.position)
+        word = folded[0]
+        if kind == "prefix":
+            terms = itertools.islice(self.reader.expand_prefix("words", word), MAX_EXPANSION + 1)
+        else:
+            maxdist = getattr(node, "maxdist", 1)
+            terms = itertools.islice(self.reader.terms_within("words", word, maxdist, prefix=1), MAX_EXPANSION + 1)
+        found = sorted({t.decode("utf-8") if isinstance(t, bytes) else t for t in terms})
+        if len(found) > MAX_EXPANSION:
+            what = f"{node.text}*" if kind == "prefix" else f"{node.text}~"
+            raise QueryError(
+                f"'{what}' matches more than {MAX_EXPANSION} words; type more letters", position=node.position
+            )
+        # Each vocabulary word is searched as a word (stemmed, every text field).
+        stems = sorted({tok for w in found for tok in self.tokens(w)})
+        if not stems:
+            return query.NullQuery
+        fields = self.fields(node.field)
+        return query.Or([query.Term(f, t) for t in stems for f in fields])
+
+    def filter(self, node: Filter) -> Any:
+        value = node.value
+        if node.field == "section":
+            v = re.sub(r"\s+", " ", value).strip().lower()
+            return query.Or([query.Term("section", v), query.Term("subsection", v)])
+        if node.field in ("language", "doc_type"):
+            return query.Term(node.field, value.lower())
+        if node.field == "source":
+            return query.Term("source", value)
+        key = infobox_slug(node.field.removeprefix("infobox."))
+        field = "ib_" + key
+        toks = self.tokens(value)
+        if not toks:
+            return query.NullQuery
+        if len(toks) == 1:
+            return query.Term(field, toks[0])
+        return query.Phrase(field, toks)
+
+    def date_range(self, node: DateRange) -> Any:
+        ends = [v for v in (node.lo, node.hi) if v]
+        grain = min(v.count("-") for v in ends)
+        field = ("date_year", "date_month", "date_day")[grain]
+        width = (4, 7, 10)[grain]
+        lo = node.lo[:width] if node.lo else None
+        hi = node.hi[:width] if node.hi else None
+        if lo is not None and lo == hi:
+            return query.Term(field, lo)
+        return query.TermRange(field, lo, hi, startexcl=False, endexcl=False)
+
+    def boolean(self, node: Bool) -> Any:
+        should = [q for q in (self.query(n) for n in node.should) if q is not None]
+        must = [q for q in (self.query(n) for n in node.must) if q is not None]
+        must_not = [q for q in (self.query(n) for n in node.must_not) if q is not None]
+        if not should and not must:
+            if not must_not:
+                return None
+            must = [query.Every()]
+        parts = list(must)
+        if should:
+            group = query.Or(should, scale=COORD_SCALE) if len(should) > 1 else should[0]
+            words = [n.text for n in node.should if isinstance(n, Term) and n.field is None]
+            toks = self.tokens(" ".join(words))
+            if len(toks) > 1:
+                # Words that occur close together in the text score a bonus.
+                bonus = query.Phrase("text", toks, slop=PROXIMITY_SLOP, boost=PROXIMITY_BOOST)
+                group = query.AndMaybe(group, bonus)
+            parts.append(group)
+        q = parts[0] if len(parts) == 1 else query.And(parts)
+        if must_not:
+            q = query.AndNot(q, query.Or(must_not) if len(must_not) > 1 else must_not[0])
+        return q

@@ -1,0 +1,450 @@
+"""The query language, parsed into an engine-independent tree.
+
+    words               all words preferred, documents missing some still found (ranked lower)
+    "a phrase"          the words next to each other, in this order
+    a AND b, a OR b     both required / either; NOT a, -a excludes; +a requires one word
+    ( ... )             grouping
+    title:x  section:x  lang:fr  source:x  type:html  KEY:x (an infobox key, e.g. status:active)
+    word*  word~  word~2    prefix, fuzzy (edit distance 1 or 2)
+    date:2022  date:2022-09  date:2022-09-12..2022-09-14  date:..2021  date:2021..
+
+Engines translate the tree (see `indexer/engines/`); nothing here knows about Whoosh.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..errors import QueryError
+
+MAX_QUERY_CHARS = 1000
+MAX_CLAUSES = 64
+MAX_DEPTH = 8
+MAX_EXPANSION = 256  # terms a prefix or fuzzy word may expand to (enforced by the engine)
+
+TEXT_FIELDS = ("title", "heading", "breadcrumb", "text", "infobox")
+# field name in the query -> tree field
+FILTER_FIELDS = {
+    "section": "section",
+    "lang": "language",
+    "language": "language",
+    "source": "source",
+    "type": "doc_type",
+}
+SCORED_FIELDS = {"title": "title", "heading": "heading", "text": "text"}
+RESERVED = set(FILTER_FIELDS) | set(SCORED_FIELDS) | {"date"}
+_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+_FIELD = re.compile(r"([A-Za-z_][\w.-]*):")
+_WORD_CHARS = re.compile(r"[^\s()\"]+")
+
+
+# -- the tree ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Term:
+    """One word in `field` (None: every text field)."""
+
+    text: str
+    field: str | None = None
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class Prefix:
+    text: str
+    field: str | None = None
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class Fuzzy:
+    text: str
+    maxdist: int = 1
+    field: str | None = None
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class Phrase:
+    words: tuple[str, ...]
+    field: str | None = None
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class Filter:
+    """An exact facet value: section, language, source, doc_type, or `infobox.<key>` text."""
+
+    field: str
+    value: str
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Sections mentioning a date in [lo, hi] (ISO prefixes; None is open)."""
+
+    lo: str | None
+    hi: str | None
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class Bool:
+    """should: at least one must match (more is better); must: all; must_not: none."""
+
+    should: tuple[Node, ...] = ()
+    must: tuple[Node, ...] = ()
+    must_not: tuple[Node, ...] = ()
+
+
+@dataclass(frozen=True)
+class MatchAll:
+    """Every record (a query of only exclusions, or an empty query with filters)."""
+
+
+Node = Term | Prefix | Fuzzy | Phrase | Filter | DateRange | Bool | MatchAll
+
+
+@dataclass
+class ParsedQuery:
+    """The tree and what snippets, suggestions and the UI need from the text."""
+
+    text: str
+    tree: Node
+    words: list[str] = field(default_factory=list)  # positive free-text words, in order
+    phrases: list[tuple[str, ...]] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)
+
+
+# -- tokens -----------------------------------------------------------------------------------
+@dataclass
+class _Tok:
+    kind: str  # word | phrase | lparen | rparen | and | or | not | minus | plus | field
+    text: str
+    pos: int
+
+
+def _tokens(text: str) -> list[_Tok]:
+    toks: list[_Tok] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+        elif c == "(":
+            toks.append(_Tok("lparen", c, i))
+            i += 1
+        elif c == ")":
+            toks.append(_Tok("rparen", c, i))
+            i += 1
+        elif c in '"“”':
+            end = min((j for j in (text.find(q, i + 1) for q in '"“”') if j != -1), default=-1)
+            # An unbalanced quote reads as a phrase to the end of the query.
+            body = text[i + 1 : end] if end != -1 else text[i + 1 :]
+            toks.append(_Tok("phrase", body, i))
+            i = end + 1 if end != -1 else n
+        elif (
+            c in "-+"
+            and i + 1 < n
+            and not text[i + 1].isspace()
+            and (i == 0 or text[i - 1].isspace() or text[i - 1] == "(")
+        ):
+            toks.append(_Tok("minus" if c == "-" else "plus", c, i))
+            i += 1
+        else:
+            m = _FIELD.match(text, i)
+            if m and not m.group(1)[0].isdigit():
+                toks.append(_Tok("field", m.group(1), i))
+                i = m.end()
+                continue
+            m = _WORD_CHARS.match(text, i)
+            assert m is not None
+            word = m.group(0)
+            kind = {"AND": "and", "OR": "or", "NOT": "not", "&&": "and", "||": "or"}.get(word, "word")
+            toks.append(_Tok(kind, word, i))
+            i = m.end()
+    return toks
+
+
+# -- parser -----------------------------------------------------------------------------------
+class _Parser:
+    def __init__(self, text: str, infobox_keys: frozenset[str]) -> None:
+        self.text = text
+        self.toks = _tokens(text)
+        self.i = 0
+        self.clauses = 0
+        self.infobox_keys = infobox_keys
+        self.words: list[str] = []
+        self.phrases: list[tuple[str, ...]] = []
+        self.prefixes: list[str] = []
+        self.negated = 0
+
+    def error(self, message: str, pos: int) -> QueryError:
+        return QueryError(message, query=self.text, position=pos)
+
+    def peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self) -> _Tok:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def count(self, pos: int) -> None:
+        self.clauses += 1
+        if self.clauses > MAX_CLAUSES:
+            raise self.error(f"the query has more than {MAX_CLAUSES} clauses; make it shorter", pos)
+
+    def parse(self) -> Node:
+        node = self.or_expr(0)
+        tok = self.peek()
+        if tok is not None:
+            if tok.kind == "rparen":
+                raise self.error("')' has no matching '('", tok.pos)
+            raise self.error(f"unexpected '{tok.text}'", tok.pos)  # pragma: no cover - or_expr consumes the rest
+        return node
+
+    def or_expr(self, depth: int) -> Node:
+        parts = [self.and_expr(depth)]
+        while (tok := self.peek()) is not None and tok.kind == "or":
+            self.take()
+            if self.peek() is None or self.peek().kind in ("or", "and", "rparen"):  # type: ignore[union-attr]
+                raise self.error("OR needs something on both sides", tok.pos)
+            parts.append(self.and_expr(depth))
+        if len(parts) == 1:
+            return parts[0]
+        return Bool(should=tuple(parts))
+
+    def and_expr(self, depth: int) -> Node:
+        should: list[Node] = []
+        must: list[Node] = []
+        must_not: list[Node] = []
+        required_next = False
+        start = self.peek()
+        while (tok := self.peek()) is not None and tok.kind not in ("or", "rparen"):
+            if tok.kind == "and":
+                self.take()
+                if (
+                    not (should or must or must_not)
+                    or self.peek() is None
+                    or self.peek().kind in ("and", "or", "rparen")
+                ):  # type: ignore[union-attr]
+                    raise self.error("AND needs something on both sides", tok.pos)
+                # `a AND b`: both become required.
+                must.extend(should)
+                should.clear()
+                required_next = True
+                continue
+            kind, node = self.unary(depth)
+            if node is None:
+                continue
+            if kind == "not":
+                must_not.append(node)
+            elif kind == "must" or required_next or isinstance(node, Filter | DateRange):
+                must.append(node)
+            else:
+                should.append(node)
+            required_next = False
+        if not (should or must or must_not):
+            pos = start.pos if start else len(self.text)
+            raise self.error("expected a word, a phrase or a field:value here", pos)
+        if len(should) == 1 and not must and not must_not:
+            return should[0]
+        if len(must) == 1 and not should and not must_not:
+            return must[0]
+        return Bool(tuple(should), tuple(must), tuple(must_not))
+
+    def unary(self, depth: int) -> tuple[str, Node | None]:
+        tok = self.take()
+        if tok.kind in ("not", "minus"):
+            if self.peek() is None or self.peek().kind in ("and", "or", "rparen"):  # type: ignore[union-attr]
+                raise self.error(f"'{tok.text}' needs a word or group after it", tok.pos)
+            self.negated += 1
+            _, node = self.unary(depth)
+            self.negated -= 1
+            return "not", node
+        if tok.kind == "plus":
+            if self.peek() is None:
+                raise self.error("'+' needs a word after it", tok.pos)
+            _, node = self.unary(depth)
+            return "must", node
+        return "should", self.atom(tok, depth, None)
+
+    def atom(self, tok: _Tok, depth: int, fieldname: str | None) -> Node | None:
+        if tok.kind == "lparen":
+            if depth + 1 > MAX_DEPTH:
+                raise self.error(f"parentheses nested deeper than {MAX_DEPTH}", tok.pos)
+            if self.peek() is None:
+                raise self.error("'(' is never closed", tok.pos)
+            if self.peek().kind == "rparen":  # type: ignore[union-attr]
+                raise self.error("empty parentheses", tok.pos)
+            node = self.or_expr(depth + 1) if fieldname is None else self.field_group(fieldname, depth + 1, tok.pos)
+            close = self.peek()
+            if close is None or close.kind != "rparen":
+                raise self.error("'(' is never closed", tok.pos)
+            self.take()
+            return node
+        if tok.kind == "field":
+            return self.field_value(tok, depth)
+        if tok.kind == "rparen":
+            raise self.error("')' has no matching '('", tok.pos)
+        if tok.kind == "phrase":
+            return self.phrase(tok, fieldname)
+        if tok.kind in ("and", "or"):
+            raise self.error(f"{tok.text} needs something on both sides", tok.pos)
+        return self.word(tok.text, tok.pos, fieldname)
+
+    def phrase(self, tok: _Tok, fieldname: str | None) -> Node | None:
+        words = tuple(w for w in re.findall(r"\w+(?:[.'’]\w+)*", tok.text))
+        if not words:
+            return None  # `""` reads as nothing
+        self.count(tok.pos)
+        if len(words) == 1:
+            return self.word(words[0], tok.pos, fieldname)
+        if not self.negated and fieldname in (None, "title", "heading", "text"):
+            self.phrases.append(words)
+        return Phrase(words, fieldname, tok.pos)
+
+    def word(self, text: str, pos: int, fieldname: str | None) -> Node | None:
+        if text.startswith("*") or text.startswith("?"):
+            raise self.error("a word cannot start with a wildcard", pos)
+        if "*" in text[:-1] or "?" in text:
+            raise self.error("only a trailing * is supported (word*)", pos)
+        self.count(pos)
+        if text.endswith("*"):
+            stem = text[:-1]
+            if not re.search(r"\w", stem):
+                raise self.error("a prefix needs at least one letter before *", pos)
+            if not self.negated and fieldname in (None, "title", "heading", "text"):
+                self.prefixes.append(stem.lower())
+            return Prefix(stem.lower(), fieldname, pos)
+        m = re.fullmatch(r"(.+?)~([12]?)", text)
+        if m and re.search(r"\w", m.group(1)):
+            return Fuzzy(m.group(1).lower(), int(m.group(2) or 1), fieldname, pos)
+        words = re.findall(r"\w+(?:[.'’]\w+)*", text)
+        if not words:
+            return None  # punctuation only: nothing to search
+        if len(words) > 1:
+            # `mach-number`, `3:1`: the parts as a phrase, as they were written together.
+            if not self.negated and fieldname in (None, "title", "heading", "text"):
+                self.phrases.append(tuple(words))
+            return Phrase(tuple(words), fieldname, pos)
+        if not self.negated and fieldname in (None, "title", "heading", "text"):
+            self.words.append(words[0])
+        return Term(words[0], fieldname, pos)
+
+    def field_value(self, tok: _Tok, depth: int) -> Node | None:
+        name = tok.text.lower()
+        nxt = self.peek()
+        value_pos = tok.pos + len(tok.text) + 1
+        if nxt is None or nxt.pos != value_pos or nxt.kind in ("rparen", "or", "and"):
+            raise self.error(f"'{tok.text}:' has no value after it", tok.pos)
+        if name == "date":
+            return self.date_value(self.take())
+        if name in SCORED_FIELDS:
+            return self.atom(self.take(), depth, SCORED_FIELDS[name])
+        if name in FILTER_FIELDS or name in self.infobox_keys or name.startswith("infobox."):
+            target = FILTER_FIELDS.get(name) or "infobox." + name.removeprefix("infobox.")
+            val = self.take()
+            if val.kind == "lparen":
+                return self.atom(val, depth, target)
+            return self.filter_value(target, val)
+        known = ", ".join(sorted({*FILTER_FIELDS, *SCORED_FIELDS, "date"}))
+        raise self.error(f"unknown field '{tok.text}:' (fields: {known}, or an infobox key)", tok.pos)
+
+    def field_group(self, target: str, depth: int, pos: int) -> Node:
+        # `section:(Background OR Aftermath)`, `title:(bridge OR ferry)`
+        parts: list[Node] = []
+        while (tok := self.peek()) is not None and tok.kind != "rparen":
+            tok = self.take()
+            if tok.kind == "or":
+                continue
+            if tok.kind in ("and", "not", "minus", "plus", "field", "lparen"):
+                raise self.error(f"only values joined by OR may follow '{target}:('", tok.pos)
+            if target in SCORED_FIELDS.values():
+                node = self.atom(tok, depth, target)
+            else:
+                node = self.filter_value(target, tok)
+            if node is not None:
+                parts.append(node)
+        if not parts:
+            raise self.error("empty parentheses", pos)
+        return parts[0] if len(parts) == 1 else Bool(should=tuple(parts))
+
+    def filter_value(self, target: str, tok: _Tok) -> Filter:
+        if tok.kind not in ("word", "phrase"):
+            raise self.error(f"'{tok.text}' is not a value", tok.pos)
+        value = " ".join(tok.text.split())
+        if not value:
+            raise self.error("empty value", tok.pos)
+        self.count(tok.pos)
+        return Filter(target, value, tok.pos)
+
+    def date_value(self, tok: _Tok) -> DateRange:
+        if tok.kind != "word":
+            raise self.error("a date looks like 2022, 2022-09, 2022-09-12 or a range a..b", tok.pos)
+        lo, sep, hi = tok.text.partition("..")
+        lo_v, hi_v = (lo or None), (hi or None) if sep else (lo or None)
+        for v in (lo_v, hi_v):
+            if v is not None and not _valid_date(v):
+                raise self.error(f"'{v}' is not a date (use 2022, 2022-09 or 2022-09-12)", tok.pos)
+        if lo_v is None and hi_v is None:
+            raise self.error("a date range needs at least one end", tok.pos)
+        if lo_v and hi_v and _bounds(lo_v)[0] > _bounds(hi_v)[1]:
+            raise self.error(f"the range {tok.text} ends before it starts", tok.pos)
+        self.count(tok.pos)
+        return DateRange(lo_v, hi_v, tok.pos)
+
+
+def _valid_date(v: str) -> bool:
+    if not _DATE.match(v):
+        return False
+    try:
+        _bounds(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _bounds(v: str) -> tuple[str, str]:
+    """First and last ISO day covered by a date prefix (validates it)."""
+    parts = v.split("-")
+    y = int(parts[0])
+    if len(parts) == 1:
+        return f"{y:04d}-01-01", f"{y:04d}-12-31"
+    m = int(parts[1])
+    if len(parts) == 2:
+        date(y, m, 1)
+        nxt = date(y + (m == 12), m % 12 + 1, 1)
+        last = date.fromordinal(nxt.toordinal() - 1)
+        return f"{y:04d}-{m:02d}-01", last.isoformat()
+    d = date(y, m, int(parts[2]))
+    return d.isoformat(), d.isoformat()
+
+
+def date_bounds(v: str) -> tuple[str, str]:
+    """Public form of the prefix bounds: ('2022-09-01', '2022-09-30') for '2022-09'."""
+    return _bounds(v)
+
+
+def parse(text: str, infobox_keys: frozenset[str] | set[str] = frozenset()) -> ParsedQuery:
+    """Parse a query string; raises QueryError with a position and a human message."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"the query is longer than {MAX_QUERY_CHARS} characters", query=text[:80], position=MAX_QUERY_CHARS
+        )
+    if not text.strip():
+        return ParsedQuery(text, MatchAll())
+    p = _Parser(text, frozenset(k.lower() for k in infobox_keys) - RESERVED)
+    tree = p.parse()
+    if _only_negative(tree):
+        # `-russia` alone means: everything except it.
+        assert isinstance(tree, Bool)
+        tree = Bool(must=(MatchAll(),), must_not=tree.must_not)
+    return ParsedQuery(text, tree, p.words, p.phrases, p.prefixes)
+
+
+def _only_negative(node: Node) -> bool:
+    return isinstance(node, Bool) and not node.should and not node.must and bool(node.must_not)

@@ -1,0 +1,339 @@
+"""The search call: parse -> engine -> filters and facets -> one hit per document -> snippets.
+
+`Searcher` is opened on an index directory and used by the CLI and the web app alike; its
+`search(SearchRequest)` returns a `SearchPage` whose `to_json()` is the API object.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..engines import Engine, open_engine
+from ..errors import QueryError
+from ..store import Store
+from .facets import FACET_NAMES, NO_DATE, FacetCount, RecordTable, facet_counts, record_table
+from .query import MatchAll, ParsedQuery, date_bounds, parse
+from .snippets import QueryTerms, snippet
+from .suggest import did_you_mean, more_like_this
+
+AUX_WEIGHT = 0.5  # See also, References...: found, but below real sections
+MORE_SECTIONS = 3
+MAX_LIMIT = 100
+MAX_PAGE = 500
+SORTS = ("relevance", "date", "oldest")
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+_YEAR = re.compile(r"^\d{4}$")
+
+
+@dataclass
+class SearchRequest:
+    """Everything a search can be asked: the query, facet selections, date range, sort, page."""
+
+    q: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)  # facet name -> selected values
+    date_from: str | None = None
+    date_to: str | None = None
+    sort: str = "relevance"
+    all_versions: bool = False
+    page: int = 1
+    limit: int = 10
+
+    def validate(self) -> None:
+        """Raise QueryError for values outside what the search accepts."""
+        if self.sort not in SORTS:
+            raise QueryError(f"sort must be one of {', '.join(SORTS)}", query=self.q)
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}", query=self.q)
+        if not 1 <= self.page <= MAX_PAGE:
+            raise QueryError(f"page must be between 1 and {MAX_PAGE}", query=self.q)
+        unknown = sorted(set(self.filters) - set(FACET_NAMES))
+        if unknown:
+            raise QueryError(f"unknown facet {unknown[0]!r} (facets: {', '.join(FACET_NAMES)})", query=self.q)
+        for y in self.filters.get("year", []):
+            if not _YEAR.match(y):
+                raise QueryError(f"year {y!r} is not a year like 2022", query=self.q)
+        for m in self.filters.get("month", []):
+            if not _MONTH.match(m) or not 1 <= int(m[5:]) <= 12:
+                raise QueryError(f"month {m!r} is not a month like 2022-09", query=self.q)
+        for name, v in (("date-from", self.date_from), ("date-to", self.date_to)):
+            if v:
+                try:
+                    date_bounds(v)
+                    if not re.match(r"^\d{4}(-\d{2}){0,2}$", v):
+                        raise ValueError(v)
+                except ValueError:
+                    raise QueryError(
+                        f"{name} {v!r} is not a date like 2022, 2022-09 or 2022-09-12", query=self.q
+                    ) from None
+
+
+@dataclass
+class Section:
+    """A matching section of a hit."""
+
+    version_id: str
+    breadcrumb: str
+    anchor: str
+    score: float
+    snippet: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version_id": self.version_id, "breadcrumb": self.breadcrumb, "anchor": self.anchor,
+            "score": round(self.score, 4), "snippet": self.snippet,
+        }  # fmt: skip
+
+
+@dataclass
+class SearchHit:
+    """One document: its best section, up to three more, and the versions that match."""
+
+    doc_id: str
+    version_id: str
+    title: str
+    breadcrumb: str
+    anchor: str
+    score: float
+    snippet: str
+    dates: list[dict[str, Any]]
+    language: str
+    versions: int
+    matching_versions: list[dict[str, Any]]
+    more_sections: list[Section]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id, "version_id": self.version_id, "title": self.title,
+            "breadcrumb": self.breadcrumb, "anchor": self.anchor, "score": round(self.score, 4),
+            "snippet": self.snippet, "dates": self.dates, "language": self.language,
+            "versions": self.versions, "matching_versions": self.matching_versions,
+            "more_sections": [s.to_json() for s in self.more_sections],
+        }  # fmt: skip
+
+
+@dataclass
+class SearchPage:
+    """A page of results with facets, a suggestion and the time taken."""
+
+    query: str
+    total: int
+    page: int
+    limit: int
+    sort: str
+    all_versions: bool
+    hits: list[SearchHit]
+    facets: dict[str, list[FacetCount]]
+    suggestion: str | None
+    took_ms: float
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "query": self.query, "total": self.total, "page": self.page, "limit": self.limit,
+            "sort": self.sort, "versions": "all" if self.all_versions else "latest",
+            "hits": [h.to_json() for h in self.hits],
+            "facets": {k: [c.to_json() for c in v] for k, v in self.facets.items()},
+            "suggestion": self.suggestion, "took_ms": self.took_ms,
+        }  # fmt: skip
+
+
+class Searcher:
+    """Read-only access to one index: search, similar documents, completion."""
+
+    def __init__(self, index_dir: str | Path) -> None:
+        self.index_dir = Path(index_dir)
+        self.store = Store(self.index_dir)
+        try:
+            self.engine: Engine = open_engine(str(self.index_dir))
+        except BaseException:
+            self.store.close()
+            raise
+
+    def close(self) -> None:
+        self.engine.close()
+        self.store.close()
+
+    def __enter__(self) -> Searcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def table(self) -> RecordTable:
+        return record_table(self.store, self.engine.generation())
+
+    def search(self, req: SearchRequest) -> SearchPage:
+        """Run one search request (raises QueryError for a bad query or request)."""
+        t0 = time.perf_counter()
+        req.validate()
+        table = self.table()
+        parsed = parse(req.q, table.infobox_keys)
+        scores = np.zeros(table.size, dtype=np.float64)
+        searchable = np.ones(table.size, dtype=bool) if req.all_versions else table.latest.copy()
+        if isinstance(parsed.tree, MatchAll):
+            matched = searchable
+        else:
+            hits = self.engine.search(parsed.tree, latest_only=not req.all_versions)
+            idx = np.fromiter((table.index.get(h.record_id, -1) for h in hits), dtype=np.int64, count=len(hits))
+            vals = np.fromiter((h.score for h in hits), dtype=np.float64, count=len(hits))
+            keep = idx >= 0
+            scores[idx[keep]] = vals[keep]
+            matched = np.zeros(table.size, dtype=bool)
+            matched[idx[keep]] = True
+            matched &= searchable
+        other = np.ones(table.size, dtype=bool)
+        if req.date_from or req.date_to:
+            lo = date_bounds(req.date_from)[0] if req.date_from else None
+            hi = date_bounds(req.date_to)[1] if req.date_to else None
+            other = table.date_mask(lo, hi)
+        selections = {k: list(dict.fromkeys(v)) for k, v in req.filters.items() if v}
+        final, facets = facet_counts(table, matched, selections, other)
+        ranked = _rank_documents(table, final, scores, req.sort, isinstance(parsed.tree, MatchAll))
+        total = len(ranked)
+        start = (req.page - 1) * req.limit
+        page_docs = ranked[start : start + req.limit]
+        hits_out = self._hits(table, page_docs, final, scores, parsed, req.sort)
+        suggestion = did_you_mean(parsed, self.engine, table, total, not req.all_versions) if req.q.strip() else None
+        took = round((time.perf_counter() - t0) * 1000, 1)
+        return SearchPage(
+            req.q, total, req.page, req.limit, req.sort, req.all_versions, hits_out, facets, suggestion, took
+        )
+
+    def _hits(
+        self,
+        table: RecordTable,
+        page_docs: list[tuple[int, int, float]],
+        final: np.ndarray,
+        scores: np.ndarray,
+        parsed: ParsedQuery,
+        sort: str,
+    ) -> list[SearchHit]:
+        terms = QueryTerms.build(parsed.words, parsed.phrases, parsed.prefixes)
+        chosen: list[tuple[int, list[int], np.ndarray]] = []
+        for doc, best, _key in page_docs:
+            recs = np.flatnonzero(final & (table.doc == doc))
+            others = [int(r) for r in _order(recs, table, scores) if r != best]
+            # One entry per section: the same breadcrumb in an older version adds nothing.
+            seen = {table.info[best][2]}
+            more = []
+            for r in others:
+                if table.info[r][2] not in seen:
+                    seen.add(table.info[r][2])
+                    more.append(r)
+                if len(more) == MORE_SECTIONS:
+                    break
+            chosen.append((best, more, recs))
+        texts = self.store.section_texts([table.record_ids[r] for best, more, _ in chosen for r in (best, *more)])
+        out = []
+        for best, more, recs in chosen:
+            doc_id = table.doc_ids[table.doc[best]]
+            meta = table.doc_meta[doc_id]
+            vid, title, crumb, anchor, _heading, lang = table.info[best]
+            versions = sorted({(int(table.version_position[r]), table.info[r][0]) for r in recs})
+            out.append(
+                SearchHit(
+                    doc_id=doc_id,
+                    version_id=vid,
+                    title=meta["title"] if vid == meta["latest"] else title,
+                    breadcrumb=crumb,
+                    anchor=anchor,
+                    score=_adjusted(table, scores, best),
+                    snippet=snippet(texts.get(table.record_ids[best], ""), terms),
+                    dates=[{"text": m.text, "value": m.value, "inferred": m.inferred} for m in table.dates[best][:10]],
+                    language=lang,
+                    versions=int(meta["versions"]),
+                    matching_versions=[{"version_id": v, "number": p + 1} for p, v in versions],
+                    more_sections=[
+                        Section(
+                            table.info[r][0],
+                            table.info[r][2],
+                            table.info[r][3],
+                            _adjusted(table, scores, r),
+                            snippet(texts.get(table.record_ids[r], ""), terms),
+                        )
+                        for r in more
+                    ],
+                )
+            )
+        return out
+
+    def similar(self, doc_id: str, limit: int = 5) -> list[dict[str, Any]]:
+        """The documents most related to one document, with the terms that link them."""
+        return more_like_this(self.store, self.engine, self.table(), doc_id, limit)
+
+    def complete(self, prefix: str, limit: int = 8) -> list[str]:
+        """Titles and frequent words starting with `prefix` (for a search box)."""
+        p = prefix.strip().lower()
+        if not p:
+            return []
+        table = self.table()
+        titles = sorted({m["title"] for m in table.doc_meta.values() if m["title"].lower().startswith(p)})
+        words = [w for w, _ in self.engine.complete(p.split()[-1], limit)] if " " not in p else []
+        return list(dict.fromkeys([*titles, *words]))[:limit]
+
+
+def _adjusted(table: RecordTable, scores: np.ndarray, r: int) -> float:
+    return float(scores[r] * (AUX_WEIGHT if table.auxiliary[r] else 1.0))
+
+
+def _order(recs: np.ndarray, table: RecordTable, scores: np.ndarray) -> list[int]:
+    """Records best first: adjusted score, then latest version, then document order."""
+    return sorted(
+        (int(r) for r in recs),
+        key=lambda r: (-_adjusted(table, scores, r), -int(table.version_position[r]), table.record_ids[r]),
+    )
+
+
+def _rank_documents(
+    table: RecordTable, final: np.ndarray, scores: np.ndarray, sort: str, browse: bool
+) -> list[tuple[int, int, float]]:
+    """[(doc, best record, key)] in result order; one entry per document."""
+    recs = np.flatnonzero(final)
+    if len(recs) == 0:
+        return []
+    adj = scores[recs] * np.where(table.auxiliary[recs], AUX_WEIGHT, 1.0)
+    docs = table.doc[recs]
+    if sort == "relevance":
+        # Best record per document: highest score; ties go to the latest version, then record id order.
+        order = np.lexsort((recs, -table.version_position[recs], -adj))
+        best_of: dict[int, tuple[int, float]] = {}
+        for i in order:
+            d = int(docs[i])
+            if d not in best_of:
+                best_of[d] = (int(recs[i]), float(adj[i]))
+        if browse:
+            # No query: documents by title.
+            items = sorted(
+                best_of.items(),
+                key=lambda kv: (table.doc_meta[table.doc_ids[kv[0]]]["title"].lower(), table.doc_ids[kv[0]]),
+            )
+        else:
+            items = sorted(best_of.items(), key=lambda kv: (-kv[1][1], table.doc_ids[kv[0]]))
+        return [(d, r, s) for d, (r, s) in items]
+    newest = sort == "date"
+    key = table.newest[recs] if newest else table.oldest[recs]
+    dated = key != NO_DATE
+    best_of_d: dict[int, tuple[int, float]] = {}
+    # Dated sections first, by date (newest or oldest), then score.
+    order = np.lexsort((recs, -adj, -key if newest else key, ~dated))
+    for i in order:
+        d = int(docs[i])
+        if d not in best_of_d:
+            best_of_d[d] = (int(recs[i]), float(key[i]))
+    items = [(d, r, k) for d, (r, k) in best_of_d.items()]
+    items.sort(key=lambda x: (x[2] == NO_DATE, -x[2] if newest else x[2], table.doc_ids[x[0]]))
+    return items
+
+
+def ordinal_to_iso(ordinal: int) -> str:
+    return date.fromordinal(ordinal).isoformat() if ordinal != NO_DATE else ""

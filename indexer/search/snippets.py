@@ -1,0 +1,149 @@
+"""Snippets: 1-3 sentences around the best passage, query words and phrases in <mark>.
+
+Works on the section text from the store with our own analyzer functions (no engine): each
+token is folded the way the index folds it (lowercase, accents, stem), so `corridors` marks
+for the query word `corridor`. A phrase is one <mark> over its whole span. Everything outside
+the marks is HTML-escaped. Only the first SCAN_CHARS characters are examined, so a 1 MB
+section costs no more than a long one.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..analysis import STOP_WORDS, TOKEN_PATTERN, fold
+
+SCAN_CHARS = 60_000
+MAX_CHARS = 360
+_TOKEN = re.compile(TOKEN_PATTERN)
+# A sentence ends at . ! ? followed by space and a capital, digit or quote ("2 a.m. the" does not end one).
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[A-Z0-9\"“(\u00c0-\u024f])|\n+")
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """What to mark: folded words, folded phrases (stop words dropped), prefixes."""
+
+    words: frozenset[str]
+    phrases: tuple[tuple[str, ...], ...]
+    prefixes: tuple[str, ...] = ()
+
+    @classmethod
+    def build(cls, words: Sequence[str], phrases: Sequence[Sequence[str]], prefixes: Sequence[str] = ()) -> QueryTerms:
+        folded_words = {fold(w) for w in words if w.lower() not in STOP_WORDS}
+        folded_phrases = []
+        for p in phrases:
+            seq = tuple(fold(w) for w in p if w.lower() not in STOP_WORDS)
+            if len(seq) > 1:
+                folded_phrases.append(seq)
+            elif seq:
+                folded_words.add(seq[0])
+        return cls(frozenset(folded_words), tuple(folded_phrases), tuple(p.lower() for p in prefixes if p))
+
+
+def _tokens(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, folded) for each non-stop token."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        word = m.group(0)
+        if word.lower() in STOP_WORDS:
+            continue
+        out.append((m.start(), m.end(), fold(word)))
+    return out
+
+
+def _matches(text: str, terms: QueryTerms) -> list[tuple[int, int, str]]:
+    """Spans to mark, as (start, end, key); phrases first, then words outside them."""
+    toks = _tokens(text)
+    spans: list[tuple[int, int, str]] = []
+    taken: set[int] = set()
+    for phrase in terms.phrases:
+        n = len(phrase)
+        for i in range(len(toks) - n + 1):
+            if all(toks[i + j][2] == phrase[j] for j in range(n)) and not taken.intersection(range(i, i + n)):
+                spans.append((toks[i][0], toks[i + n - 1][1], " ".join(phrase)))
+                taken.update(range(i, i + n))
+    for i, (start, end, key) in enumerate(toks):
+        if i in taken:
+            continue
+        raw = text[start:end].lower()
+        if key in terms.words or any(raw.startswith(p) for p in terms.prefixes):
+            spans.append((start, end, key))
+    spans.sort()
+    return spans
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    out = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        piece = text[start : m.start()]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            out.append((start + lead, start + len(piece.rstrip())))
+        start = m.end()
+    piece = text[start:]
+    if piece.strip():
+        lead = len(piece) - len(piece.lstrip())
+        out.append((start + lead, start + len(piece.rstrip())))
+    return out or [(0, len(text))]
+
+
+def snippet(text: str, terms: QueryTerms, max_sentences: int = 3) -> str:
+    """HTML: a fragment of 1-3 sentences with the query marked; the first sentence when nothing matches."""
+    head = text[:SCAN_CHARS]
+    spans = _matches(head, terms)
+    sentences = _sentences(head)
+    if not spans:
+        start, end = sentences[0]
+        return _render(head, start, min(end, start + MAX_CHARS), [])
+    # Score windows of 1-3 sentences: distinct terms covered, then fewer characters, then earliest.
+    per_sentence: list[set[str]] = [set() for _ in sentences]
+    k = 0
+    for a, _b, key in spans:
+        while k < len(sentences) - 1 and a >= sentences[k][1]:
+            k += 1
+        per_sentence[k].add(key)
+    best: tuple[int, int, int] | None = None
+    best_range = sentences[0]
+    for i in range(len(sentences)):
+        if not per_sentence[i]:
+            continue  # a window starts at a sentence with a match
+        keys: set[str] = set()
+        for k in range(i, min(i + max_sentences, len(sentences))):
+            s_start, s_end = sentences[i][0], sentences[k][1]
+            if k > i and s_end - s_start > MAX_CHARS:
+                break
+            keys |= per_sentence[k]
+            score = (len(keys), -(s_end - s_start), -i)
+            if best is None or score > best:
+                best = score
+                best_range = (s_start, s_end)
+    start, end = best_range
+    if end - start > MAX_CHARS:
+        # One long sentence: crop around its first mark, on word boundaries.
+        first = next((a for a, b, _ in spans if a >= start), start)
+        start = max(start, first - MAX_CHARS // 3)
+        start = head.rfind(" ", 0, start) + 1 if start > best_range[0] else start
+        end = min(end, start + MAX_CHARS)
+        space = head.rfind(" ", start, end)
+        end = space if space > start + MAX_CHARS // 2 else end
+    inside = [(a, b) for a, b, _ in spans if a >= start and b <= end]
+    return _render(head, start, end, inside, prefix=start > 0 and start not in {s for s, _ in sentences})
+
+
+def _render(text: str, start: int, end: int, spans: list[tuple[int, int]], prefix: bool = False) -> str:
+    out = ["…" if prefix else ""]
+    pos = start
+    for a, b in spans:
+        out.append(html.escape(text[pos:a]))
+        out.append(f"<mark>{html.escape(text[a:b])}</mark>")
+        pos = b
+    out.append(html.escape(text[pos:end]))
+    fragment = "".join(out).strip()
+    if end < len(text.rstrip()) and not re.search(r"[.!?][\"'”’)\]]*$", text[start:end].rstrip()):
+        fragment += " …"
+    return " ".join(fragment.split())
