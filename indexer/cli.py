@@ -1,4 +1,4 @@
-"""`palimpsest`: index | list | show | versions | stats | remove | verify.
+"""`palimpsest`: index | list | show | versions | search | similar | stats | remove | verify.
 
 The library raises; this module translates: expected errors print one line and exit 1,
 usage errors exit 2 (click), and nothing expected ever prints a traceback.
@@ -237,6 +237,115 @@ def versions_cmd(doc_id: str, index_dir: str | None, as_json: bool) -> None:
         click.echo(f"{mark}{v['position']:>3}  {v['version_id']}  {v['own_date'] or '-':25s} {v['title']}")
         for s in v["sources"]:
             click.echo(f"        {s}")
+
+
+def _open_searcher(index_dir: str | None) -> Any:
+    from .search import Searcher
+
+    path = resolve_index_dir(index_dir)
+    if not (path / "store.sqlite3").exists():
+        raise FileNotFoundError(f"no index in {path} (run `palimpsest index PATH` first)")
+    return Searcher(path)
+
+
+def _emphasis(snippet_html: str) -> str:
+    """A snippet for the terminal: <mark> as bold, entities decoded."""
+    import html as html_mod
+    import re
+
+    parts = re.split(r"<mark>(.*?)</mark>", snippet_html)
+    out = []
+    for i, part in enumerate(parts):
+        text = html_mod.unescape(part)
+        out.append(click.style(text, bold=True, underline=True) if i % 2 else text)
+    return "".join(out)
+
+
+@cli.command("search")
+@click.argument("query", nargs=-1)
+@click.option("--index-dir", help=INDEX_DIR_HELP)
+@click.option("--section", multiple=True, help="Top-level section (or 'section > sub-section'); repeat for OR.")
+@click.option("--year", multiple=True, help="Year mentioned in the section, e.g. 2022; repeat for OR.")
+@click.option("--month", multiple=True, help="Month mentioned, YYYY-MM; repeat for OR.")
+@click.option("--lang", multiple=True, help="Section language (ISO 639-1); repeat for OR.")
+@click.option("--source", multiple=True, help="Source (site or folder); repeat for OR.")
+@click.option("--type", "doc_type", multiple=True, help="Document type (wikitext, html, markdown, plain, mediawiki).")
+@click.option("--infobox", multiple=True, help="Documents with this infobox key; repeat for OR.")
+@click.option("--date-from", help="Sections mentioning a date on or after this (2022, 2022-09, 2022-09-12).")
+@click.option("--date-to", help="Sections mentioning a date on or before this.")
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "date", "oldest"]),
+    default="relevance",
+    show_default=True,
+    help="relevance, date (newest date mentioned first) or oldest.",
+)
+@click.option("--all-versions", is_flag=True, help="Search every version, not only the latest; say which match.")
+@click.option("--page", type=click.IntRange(1, 500), default=1, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result object (the same as /api/search).")
+@handled
+def search_cmd(
+    query: tuple[str, ...], index_dir: str | None, section: tuple[str, ...], year: tuple[str, ...],
+    month: tuple[str, ...], lang: tuple[str, ...], source: tuple[str, ...], doc_type: tuple[str, ...],
+    infobox: tuple[str, ...], date_from: str | None, date_to: str | None, sort: str, all_versions: bool,
+    page: int, limit: int, as_json: bool,
+) -> None:  # fmt: skip
+    """Search the index: QUERY uses the query language (see README)."""
+    from .search import SearchRequest
+
+    filters = {
+        "section": list(section), "year": list(year), "month": list(month), "language": list(lang),
+        "source": list(source), "type": list(doc_type), "infobox": list(infobox),
+    }  # fmt: skip
+    req = SearchRequest(
+        q=" ".join(query), filters={k: v for k, v in filters.items() if v}, date_from=date_from, date_to=date_to,
+        sort=sort, all_versions=all_versions, page=page, limit=limit,
+    )  # fmt: skip
+    with _open_searcher(index_dir) as searcher:
+        result = searcher.search(req)
+    if as_json:
+        _emit(result.to_json())
+        return
+    first = (result.page - 1) * result.limit + 1
+    shown = f"{first}-{first + len(result.hits) - 1} of " if result.hits else ""
+    click.echo(f"{shown}{result.total} documents ({result.took_ms:.0f} ms)")
+    if result.suggestion:
+        click.echo(f"Did you mean: {result.suggestion}")
+    for i, hit in enumerate(result.hits, first):
+        click.echo()
+        click.echo(click.style(f"{i}. {hit.title}", bold=True) + f"  [{hit.doc_id}]")
+        where = hit.breadcrumb or "(lead)"
+        versions = f", {hit.versions} versions" if hit.versions > 1 else ""
+        click.echo(f"   {where}  · {hit.language}{versions}  · score {hit.score:.2f}")
+        if all_versions:
+            click.echo("   matching versions: " + ", ".join(f"#{v['number']}" for v in hit.matching_versions))
+        if hit.snippet:
+            click.echo("   " + _emphasis(hit.snippet))
+        for more in hit.more_sections:
+            click.echo(f"   · {more.breadcrumb or '(lead)'}")
+    if result.pages > result.page:
+        click.echo(f"\n(page {result.page} of {result.pages}: --page {result.page + 1} for more)")
+
+
+@cli.command("similar")
+@click.argument("doc_id")
+@click.option("--index-dir", help=INDEX_DIR_HELP)
+@click.option("--limit", type=click.IntRange(1, 50), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def similar_cmd(doc_id: str, index_dir: str | None, limit: int, as_json: bool) -> None:
+    """The documents most related to DOC_ID, with the terms that link them."""
+    with _open_searcher(index_dir) as searcher:
+        related = searcher.similar(doc_id, limit)
+    if as_json:
+        _emit({"doc_id": doc_id, "similar": related})
+        return
+    if not related:
+        click.echo("no related documents")
+    for r in related:
+        click.echo(f"{r['doc_id']}  {r['title']}  (score {r['score']:.2f})")
+        click.echo("    shared terms: " + ", ".join(r["terms"]))
 
 
 @cli.command("stats")

@@ -29,17 +29,17 @@ def test_facet_value() -> None:
     assert facet_value("  Ceasefire   Violations ") == "ceasefire violations"
 
 
-def test_engine_search_with_filters(corpus_index: Path) -> None:
+def test_engine_search(corpus_index: Path) -> None:
     engine = open_engine(str(corpus_index))
     try:
         hits = engine.search("tram corrosion")
         assert hits and {h.doc_id for h in hits[:1]} == {hits[0].doc_id}
         # OR semantics: a document with only one of the words is still found.
         assert engine.search("corrosion zeppelin")
-        assert engine.search("tram", filters={"language": ["fr"]}) == []
-        fr = engine.search("pont", filters={"language": ["fr"]})
-        assert len({h.doc_id for h in fr}) == 1
-        dated = engine.search("harbour", filters={"date_year": ["1927"]}, limit=None)
+        assert engine.search("tram lang:fr") == []
+        fr = engine.search("pont lang:fr")
+        assert len({h.record_id.split(":")[0] for h in fr}) == 1
+        dated = engine.search("harbour date:1927", limit=None)
         assert {h.record_id.split(":")[1] for h in dated} == {"1"}
         # Older versions are searchable only on request.
         old_only = engine.search("tram", latest_only=False, limit=None)

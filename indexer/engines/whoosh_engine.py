@@ -38,7 +38,10 @@ with warnings.catch_warnings():
 INDEX_NAME = "sections"
 _VERSION_FILE = "schema_version"
 SEARCH_FIELDS = ("title", "heading", "breadcrumb", "text", "infobox")
-COORD_SCALE = 1.0  # coordination bonus for OR-ed words (bench/quality.py)
+# Coordination: records containing every one of 2-8 OR-ed clauses score their sum once more,
+# times COORD_BOOST (Whoosh's own CoordMatcher divides by zero on one-term groups).
+COORD_BOOST = 0.5
+COORD_MAX_CLAUSES = 8
 PROXIMITY_SLOP = 3
 PROXIMITY_BOOST = 1.0
 
@@ -112,7 +115,7 @@ class WhooshEngine:
             if q is None:
                 return []
             if latest_only:
-                q = query.And([q, query.ConstantScoreQuery(query.Term("is_latest", True), 0.0)])
+                q = query.And([q, _unscored(query.Term("is_latest", True))])
             results = s.search(q, limit=None, optimize=False, terms=False)
             ids = self._record_id_column(s)
             hits = [Hit(ids[docnum], "", "", float(score)) for score, docnum in _scored(results)]
@@ -169,7 +172,11 @@ class WhooshEngine:
         # Doc numbers change only with a new index generation: the column is read once per commit.
         key = s.reader().generation()
         if self._ids_key != key or key is None:
-            self._ids = list(s.reader().column_reader("record_id"))
+            reader = s.reader()
+            try:
+                self._ids = list(reader.column_reader("record_id"))
+            except NotImplementedError:  # an empty index has no columns
+                self._ids = [f["record_id"] for f in reader.all_stored_fields()]
             self._ids_key = key
         return self._ids
 
@@ -215,9 +222,9 @@ class _Translator:
         if isinstance(node, Fuzzy):
             return self.expand(node, "fuzzy")
         if isinstance(node, Filter):
-            return query.ConstantScoreQuery(self.filter(node), 0.0)
+            return _unscored(self.filter(node))
         if isinstance(node, DateRange):
-            return query.ConstantScoreQuery(self.date_range(node), 0.0)
+            return _unscored(self.date_range(node))
         assert isinstance(node, Bool)
         return self.boolean(node)
 
@@ -308,8 +315,15 @@ class _Translator:
                 return None
             must = [query.Every()]
         parts = list(must)
+        if should and any(not isinstance(n, Filter | DateRange) for n in node.must):
+            # `+steamer harbour`: the required word decides, the others only rank.
+            group = query.Or(should) if len(should) > 1 else should[0]
+            q = query.AndMaybe(parts[0] if len(parts) == 1 else query.And(parts), group)
+            return query.AndNot(q, query.Or(must_not)) if must_not else q
         if should:
-            group = query.Or(should, scale=COORD_SCALE) if len(should) > 1 else should[0]
+            group = query.Or(should) if len(should) > 1 else should[0]
+            if 2 <= len(should) <= COORD_MAX_CLAUSES:
+                group = query.AndMaybe(group, query.And(should, boost=COORD_BOOST))
             words = [n.text for n in node.should if isinstance(n, Term) and n.field is None]
             toks = self.tokens(" ".join(words))
             if len(toks) > 1:
@@ -321,3 +335,9 @@ class _Translator:
         if must_not:
             q = query.AndNot(q, query.Or(must_not) if len(must_not) > 1 else must_not[0])
         return q
+
+
+def _unscored(q: Any) -> Any:
+    # Filters restrict, they do not rank. (Whoosh's ConstantScoreQuery mis-steps inside
+    # AndNot/And with phrases: "array index out of range"; a zero boost does not.)
+    return q.with_boost(0.0)

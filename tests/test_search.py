@@ -1,0 +1,526 @@
+"""Search on the seeds (pinned whole results) and on tiny hand-made indexes (each construct)."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer.cli import cli
+from indexer.errors import QueryError
+from indexer.pipeline import index_paths
+from indexer.search import SearchRequest, Searcher, parse
+from indexer.search.query import (
+    MAX_CLAUSES,
+    MAX_DEPTH,
+    MAX_QUERY_CHARS,
+    Bool,
+    DateRange,
+    Filter,
+    Fuzzy,
+    Phrase,
+    Prefix,
+    Term,
+)
+from indexer.search.snippets import QueryTerms, snippet
+from tests.conftest import settings_for
+
+SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, breadcrumb, versions])
+    (
+        {"q": "Pashinyan"},
+        {
+            "total": 3,
+            "suggestion": None,
+            "hits": [
+                ["Armenia–Azerbaijan border crisis (2021–present)", "Timeline > September 2023", [1]],
+                ["2023 Azerbaijani offensive in Nagorno-Karabakh", "International aspects > Reactions > Armenia", [1]],
+                [
+                    "September 2022 Armenia–Azerbaijan clashes",
+                    "Effects > Protests in Armenia and Nagorno-Karabakh",
+                    [2],
+                ],
+            ],
+        },
+    ),
+    ({"q": "Pashinian"}, {"total": 0, "suggestion": "Pashinyan", "hits": []}),
+    (
+        {"q": "Stepanakert"},
+        {
+            "total": 2,
+            "suggestion": None,
+            "hits": [
+                ["2023 Azerbaijani offensive in Nagorno-Karabakh", "Aftermath > Ceasefire violations", [1]],
+                [
+                    "September 2022 Armenia–Azerbaijan clashes",
+                    "Effects > Protests in Armenia and Nagorno-Karabakh",
+                    [2],
+                ],
+            ],
+        },
+    ),
+    (
+        {"q": '"Lachin corridor"'},
+        {
+            "total": 2,
+            "suggestion": None,
+            "hits": [
+                [
+                    "Armenia–Azerbaijan border crisis (2021–present)",
+                    "Situation in Nagorno-Karabakh > Current situation",
+                    [1],
+                ],
+                ["2023 Azerbaijani offensive in Nagorno-Karabakh", "Prelude", [1]],
+            ],
+        },
+    ),
+    (
+        {"q": '"Lachin corridor" section:Prelude date:2022-09..2022-12 -Russia'},
+        {"total": 1, "suggestion": None, "hits": [["2023 Azerbaijani offensive in Nagorno-Karabakh", "Prelude", [1]]]},
+    ),
+    (
+        {"q": '"41 km2"'},
+        {
+            "total": 1,
+            "suggestion": None,
+            "hits": [["Armenia–Azerbaijan border crisis (2021–present)", "Timeline > November 2021", [1]]],
+        },
+    ),
+    (
+        {"q": '"41 km2"', "all_versions": True},
+        {
+            "total": 2,
+            "suggestion": None,
+            "hits": [
+                ["September 2022 Armenia–Azerbaijan clashes", "Background", [1]],
+                ["Armenia–Azerbaijan border crisis (2021–present)", "Timeline > November 2021", [1]],
+            ],
+        },
+    ),
+    (
+        {"q": "ceasefire violations"},
+        {
+            "total": 4,
+            "suggestion": None,
+            "hits": [
+                ["2023 Azerbaijani offensive in Nagorno-Karabakh", "Aftermath > Ceasefire violations", [1]],
+                ["Armenia–Azerbaijan border crisis (2021–present)", "Situation in Nagorno-Karabakh > Timeline", [1]],
+                ["September 2022 Armenia–Azerbaijan clashes", "Timeline > 21–29 September", [2]],
+                ["Genocide Warning: Azerbaijan is invading Armenia", "", [1]],
+            ],
+        },
+    ),
+    (
+        {"q": "date:2023-09-19"},
+        {"total": 1, "suggestion": None, "hits": [["2023 Azerbaijani offensive in Nagorno-Karabakh", "", [1]]]},
+    ),
+    ({"q": "date:..2021 Jermuk"}, {"total": 0, "suggestion": None, "hits": []}),
+    (
+        {"q": "title:clashes"},
+        {"total": 1, "suggestion": None, "hits": [["September 2022 Armenia–Azerbaijan clashes", "", [2]]]},
+    ),
+    (
+        {"q": "Jermuk", "filters": {"year": ["2022"]}},
+        {
+            "total": 2,
+            "suggestion": None,
+            "hits": [
+                ["September 2022 Armenia–Azerbaijan clashes", "", [2]],
+                ["Armenia–Azerbaijan border crisis (2021–present)", "Timeline > September 2022", [1]],
+            ],
+        },
+    ),
+    (
+        {"q": "refugees", "filters": {"section": ["aftermath"]}},
+        {
+            "total": 1,
+            "suggestion": None,
+            "hits": [
+                [
+                    "2023 Azerbaijani offensive in Nagorno-Karabakh",
+                    "Aftermath > Expulsion of Armenians from Nagorno-Karabakh",
+                    [1],
+                ]
+            ],
+        },
+    ),
+    (
+        {"q": "Azerbaijan", "date_from": "2022-09-13", "date_to": "2022-09-14"},
+        {
+            "total": 3,
+            "suggestion": None,
+            "hits": [
+                ["Armenia–Azerbaijan border crisis (2021–present)", "Analysis > Azerbaijan's position", [1]],
+                ["September 2022 Armenia–Azerbaijan clashes", "", [2]],
+                ["2023 Azerbaijani offensive in Nagorno-Karabakh", "Risk of genocide", [1]],
+            ],
+        },
+    ),
+    (
+        {"q": "genocide warning", "sort": "date"},
+        {
+            "total": 4,
+            "suggestion": None,
+            "hits": [
+                ["Genocide Warning: Azerbaijan is invading Armenia", "", [1]],
+                [
+                    "2023 Azerbaijani offensive in Nagorno-Karabakh",
+                    "Aftermath > Negotiations and dissolution of Artsakh",
+                    [1],
+                ],
+                ["Armenia–Azerbaijan border crisis (2021–present)", "Genocide risk for Armenians", [1]],
+                ["September 2022 Armenia–Azerbaijan clashes", "Background", [2]],
+            ],
+        },
+    ),
+    (
+        {"q": "Kalbajar OR Jermuk"},
+        {
+            "total": 3,
+            "suggestion": None,
+            "hits": [
+                ["September 2022 Armenia–Azerbaijan clashes", "Timeline > 12–13 September", [2]],
+                ["Armenia–Azerbaijan border crisis (2021–present)", "Timeline > July 2021", [1]],
+                ["2023 Azerbaijani offensive in Nagorno-Karabakh", "Aftermath > Ceasefire violations", [1]],
+            ],
+        },
+    ),
+    (
+        {"q": "Armenia AND unprovoked"},
+        {
+            "total": 2,
+            "suggestion": None,
+            "hits": [
+                ["September 2022 Armenia–Azerbaijan clashes", "Reactions > Organizations", [2]],
+                ["Armenia–Azerbaijan border crisis (2021–present)", "Timeline > September 2022", [1]],
+            ],
+        },
+    ),
+    (
+        {"q": "unprovoked", "all_versions": True},
+        {
+            "total": 2,
+            "suggestion": None,
+            "hits": [
+                ["September 2022 Armenia–Azerbaijan clashes", "Reactions > Organizations", [1, 2]],
+                ["Armenia–Azerbaijan border crisis (2021–present)", "Timeline > September 2022", [1]],
+            ],
+        },
+    ),
+    (
+        {"q": "Stepanakert -protesters"},
+        {
+            "total": 1,
+            "suggestion": None,
+            "hits": [["2023 Azerbaijani offensive in Nagorno-Karabakh", "Aftermath > Ceasefire violations", [1]]],
+        },
+    ),
+    (
+        {"q": "Azerb*"},
+        {
+            "total": 4,
+            "suggestion": None,
+            "hits": [
+                ["Armenia–Azerbaijan border crisis (2021–present)", "Analysis > Azerbaijan's position", [1]],
+                ["September 2022 Armenia–Azerbaijan clashes", "Effects > Anti-war opposition in Azerbaijan", [2]],
+                ["Genocide Warning: Azerbaijan is invading Armenia", "", [1]],
+                ["2023 Azerbaijani offensive in Nagorno-Karabakh", "Prelude", [1]],
+            ],
+        },
+    ),
+    (
+        {"q": "Pashinyn~"},
+        {
+            "total": 3,
+            "suggestion": None,
+            "hits": [
+                ["Armenia–Azerbaijan border crisis (2021–present)", "Timeline > September 2023", [1]],
+                ["2023 Azerbaijani offensive in Nagorno-Karabakh", "International aspects > Reactions > Armenia", [1]],
+                [
+                    "September 2022 Armenia–Azerbaijan clashes",
+                    "Effects > Protests in Armenia and Nagorno-Karabakh",
+                    [2],
+                ],
+            ],
+        },
+    ),
+    ({"q": "casualties", "filters": {"type": ["plain"]}}, {"total": 0, "suggestion": None, "hits": []}),
+]
+
+
+def _summary(page: Any) -> dict[str, Any]:
+    return {
+        "total": page.total,
+        "suggestion": page.suggestion,
+        "hits": [[h.title, h.breadcrumb, [v["number"] for v in h.matching_versions]] for h in page.hits],
+    }
+
+
+@pytest.fixture(scope="module")
+def seed_searcher(seed_index: Path) -> Any:
+    with Searcher(seed_index) as s:
+        yield s
+
+
+@pytest.mark.parametrize(
+    ("request_kw", "expected"), SEED_QUERIES, ids=[json.dumps(q[0], ensure_ascii=False) for q in SEED_QUERIES]
+)
+def test_seed_queries(seed_searcher: Searcher, request_kw: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert _summary(seed_searcher.search(SearchRequest(limit=5, **request_kw))) == expected
+
+
+def test_seed_hit_shape_and_snippet(seed_searcher: Searcher) -> None:
+    page = seed_searcher.search(SearchRequest(q='"Lachin corridor" blockade', limit=1))
+    hit = page.to_json()["hits"][0]
+    assert sorted(hit) == sorted(
+        ["doc_id", "version_id", "title", "breadcrumb", "anchor", "score", "snippet", "dates", "language",
+         "versions", "matching_versions", "more_sections"]
+    )  # fmt: skip
+    marks = [m.get_text() for m in BeautifulSoup(hit["snippet"], "html.parser").find_all("mark")]
+    assert "Lachin corridor" in marks  # a phrase is one mark
+    assert len(hit["more_sections"]) <= 3
+    assert sorted(page.to_json()) == sorted(
+        ["query", "total", "page", "limit", "sort", "versions", "hits", "facets", "suggestion", "took_ms"]
+    )
+
+
+def test_seed_facets_count_documents(seed_searcher: Searcher) -> None:
+    page = seed_searcher.search(SearchRequest(q="Azerbaijan"))
+    facets = page.to_json()["facets"]
+    assert [(f["value"], f["count"]) for f in facets["language"]] == [("en", 4)]
+    assert [(f["value"], f["count"]) for f in facets["type"]] == [("wikitext", 3), ("plain", 1)]
+    # Multi-select: choosing one type leaves the other type's count visible (OR within a facet)...
+    chosen = seed_searcher.search(SearchRequest(q="Azerbaijan", filters={"type": ["plain"]}))
+    assert chosen.total == 1
+    assert [(f["value"], f["count"], f["selected"]) for f in chosen.to_json()["facets"]["type"]] == [
+        ("wikitext", 3, False), ("plain", 1, True)
+    ]  # fmt: skip
+    # ...and restricts the other facets (AND across facets).
+    assert [(f["value"], f["count"]) for f in chosen.to_json()["facets"]["language"]] == [("en", 1)]
+    assert [(f["value"], f["count"]) for f in chosen.to_json()["facets"]["section"]] == [("lead", 1)]
+    both = seed_searcher.search(SearchRequest(q="Azerbaijan", filters={"type": ["plain", "wikitext"]}))
+    assert both.total == 4
+    ceasefire = seed_searcher.search(SearchRequest(q="ceasefire")).to_json()["facets"]
+    assert [(f["value"], f["count"]) for f in ceasefire["section"]][:4] == [
+        ("lead", 3), ("background", 2), ("reactions", 2), ("timeline", 2)
+    ]  # fmt: skip
+    aftermath = next(f for f in ceasefire["section"] if f["value"] == "aftermath")
+    assert aftermath["count"] == 1
+    assert "aftermath > ceasefire violations" in {c["value"] for c in aftermath["children"]}
+    years = [f["value"] for f in ceasefire["year"]]
+    assert years == sorted(years) and ("2020", 3) in [(f["value"], f["count"]) for f in ceasefire["year"]]
+
+
+def test_seed_paging_is_stable(seed_searcher: Searcher) -> None:
+    ids = []
+    for page in (1, 2, 3, 4):
+        ids += [h.doc_id for h in seed_searcher.search(SearchRequest(q="Armenia Azerbaijan", page=page, limit=1)).hits]
+    assert len(ids) == len(set(ids)) == 4
+
+
+def test_seed_similar(seed_searcher: Searcher) -> None:
+    related = seed_searcher.similar("af2cc71fdadb5d81")
+    assert [r["title"] for r in related] == [
+        "2023 Azerbaijani offensive in Nagorno-Karabakh", "Armenia–Azerbaijan border crisis (2021–present)"
+    ]  # fmt: skip
+    assert all(r["doc_id"] != "af2cc71fdadb5d81" and r["terms"] for r in related)
+
+
+# -- tiny hand-made index -------------------------------------------------------------------
+TINY = {
+    "bridge.md": "# Harbour bridge\n\n## History\n\nThe harbour bridge opened on 14 June 1931 with a tram line.\n\n"
+    "## Repairs\n\nCorrosion was found in May 2021. The council closed the bridge to trams.\n\n"
+    "## See also\n\nFerry routes and tram depots of the harbour.\n",
+    "ferry.md": "# Ferry routes\n\n## History\n\nThe ferry ran from 1862 to 1934 across the harbour estuary.\n\n"
+    "## Boats\n\nThe steamer Marten carried two hundred passengers.\n",
+    "pont.md": "# Le pont du port\n\n## Histoire\n\nLe pont du port a été ouvert en juin 1931 et les tramways "
+    "le traversaient chaque jour pendant des années.\n",
+    "tram.md": "# Tram depot\n\nThe tram depot stood near the harbour; trams were repaired there until 2019.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    root = tmp_path_factory.mktemp("tiny")
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in TINY.items():
+        (docs / name).write_text(text)
+    index_paths([docs], settings_for(root / "ix", workers=1))
+    with Searcher(root / "ix") as s:
+        yield s
+
+
+def _titles(s: Searcher, q: str, **kw: Any) -> list[str]:
+    return [h.title for h in s.search(SearchRequest(q=q, **kw)).hits]
+
+
+@pytest.mark.parametrize(
+    ("q", "titles"),
+    [
+        ("harbour bridge", ["Harbour bridge", "Ferry routes", "Tram depot"]),  # all words first, one-word docs too
+        ('"tram line"', ["Harbour bridge"]),
+        ("ferry AND steamer", ["Ferry routes"]),
+        ("steamer OR depot", ["Tram depot", "Ferry routes", "Harbour bridge"]),  # depots (See also) too
+        ("harbour -ferry", ["Harbour bridge", "Tram depot"]),
+        ("harbour NOT (ferry OR depot)", ["Harbour bridge"]),
+        ("title:ferry", ["Ferry routes"]),
+        ("section:repairs", ["Harbour bridge"]),
+        ("lang:fr", ["Le pont du port"]),
+        ("type:markdown tram", ["Tram depot", "Harbour bridge"]),  # tramways is another word
+        ("corros*", ["Harbour bridge"]),
+        ("steamr~", ["Ferry routes"]),
+        ("date:1931", ["Le pont du port", "Harbour bridge"]),  # equal scores: doc_id order
+        ("date:2021-05", ["Harbour bridge"]),
+        ("date:1931-06-14", ["Harbour bridge"]),
+        ("date:1930..1932 harbour", ["Harbour bridge"]),
+        ("date:..1900", ["Ferry routes"]),
+        ("date:2019..", ["Tram depot", "Harbour bridge"]),
+        ("+steamer harbour", ["Ferry routes"]),
+        ("", ["Ferry routes", "Harbour bridge", "Le pont du port", "Tram depot"]),
+    ],
+)
+def test_query_constructs(tiny: Searcher, q: str, titles: list[str]) -> None:
+    assert _titles(tiny, q) == titles
+
+
+def test_auxiliary_sections_rank_lower(tiny: Searcher) -> None:
+    hits = {h.title: h for h in tiny.search(SearchRequest(q="depots")).hits}
+    assert hits["Harbour bridge"].breadcrumb == "See also"
+    assert hits["Harbour bridge"].score < hits["Tram depot"].score
+    page = tiny.search(SearchRequest(q="tram"))
+    assert [h.breadcrumb for h in page.hits if h.title == "Harbour bridge"] == ["History"]
+
+
+def test_sort_by_date(tiny: Searcher) -> None:
+    assert _titles(tiny, "harbour", sort="date") == ["Harbour bridge", "Tram depot", "Ferry routes"]
+    assert _titles(tiny, "harbour", sort="oldest") == ["Ferry routes", "Harbour bridge", "Tram depot"]
+
+
+def test_title_only_match_gives_first_sentence(tiny: Searcher) -> None:
+    hit = tiny.search(SearchRequest(q="title:routes")).hits[0]
+    assert (hit.breadcrumb, hit.snippet) == ("History", "The ferry ran from 1862 to 1934 across the harbour estuary.")
+
+
+def test_did_you_mean_keeps_right_words_and_never_fixes_numbers(tiny: Searcher) -> None:
+    assert tiny.search(SearchRequest(q="steamr depot")).suggestion == "steamer depot"
+    assert tiny.search(SearchRequest(q="Steamr")).suggestion == "Steamer"
+    # Only when it finds more: every document with "steamer" already matches "harbour".
+    assert tiny.search(SearchRequest(q="harbour steamr")).suggestion is None
+    assert tiny.search(SearchRequest(q="1932")).suggestion is None
+    assert tiny.search(SearchRequest(q="harbour")).suggestion is None
+
+
+@pytest.mark.parametrize(
+    ("q", "message", "position"),
+    [
+        ("(((", "'(' is never closed", 2),
+        ("harbour)", "')' has no matching '('", 7),
+        ("title:", "'title:' has no value after it", 0),
+        ("*bour", "a word cannot start with a wildcard", 0),
+        ("h*r", "only a trailing * is supported (word*)", 0),
+        (
+            "colour:red",
+            "unknown field 'colour:' (fields: date, heading, lang, language, section, source, text, title, type, or an infobox key)",
+            0,
+        ),
+        ("date:2022-13", "'2022-13' is not a date (use 2022, 2022-09 or 2022-09-12)", 5),
+        ("date:2023..2021", "the range 2023..2021 ends before it starts", 5),
+        ("a OR", "OR needs something on both sides", 2),
+        ("(" * (MAX_DEPTH + 1) + "x" + ")" * (MAX_DEPTH + 1), f"parentheses nested deeper than {MAX_DEPTH}", MAX_DEPTH),
+        (
+            " ".join(["w"] * (MAX_CLAUSES + 1)),
+            f"the query has more than {MAX_CLAUSES} clauses; make it shorter",
+            2 * MAX_CLAUSES,
+        ),
+        ("x" * (MAX_QUERY_CHARS + 1), f"the query is longer than {MAX_QUERY_CHARS} characters", MAX_QUERY_CHARS),
+    ],
+)
+def test_query_errors(q: str, message: str, position: int) -> None:
+    with pytest.raises(QueryError) as err:
+        parse(q)
+    assert (str(err.value), err.value.position) == (message, position)
+
+
+def test_prefix_expansion_limit(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "many.txt").write_text(" ".join(f"zeta{i:04d}" for i in range(400)) + ".\n")
+    index_paths([docs], settings_for(tmp_path / "ix", workers=1))
+    with Searcher(tmp_path / "ix") as s:
+        with pytest.raises(QueryError, match="'zeta\\*' matches more than 256 words; type more letters"):
+            s.search(SearchRequest(q="zeta*"))
+        assert s.search(SearchRequest(q="zeta01*")).total == 1
+
+
+def test_sensible_readings() -> None:
+    assert parse('"unbalanced quote').tree == Phrase(("unbalanced", "quote"), None, 0)
+    assert parse("mach-number").tree == Phrase(("mach", "number"), None, 0)
+    assert parse("-russia").tree == Bool(must=(parse("").tree,), must_not=(Term("russia", None, 1),))
+    assert parse("ferr* ferry~2 section:History date:2022-09").tree == Bool(
+        should=(Prefix("ferr", None, 0), Fuzzy("ferry", 2, None, 6)),
+        must=(Filter("section", "History", 22), DateRange("2022-09", "2022-09", 35)),
+    )
+
+
+def test_only_stopwords_find_nothing_without_error(tiny: Searcher) -> None:
+    assert tiny.search(SearchRequest(q="the of and")).total == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list('ab "()*~:-+ORANDNOT date title section 2022-09..') + ["\u00e9", "\n"]),
+        max_size=60,
+    )
+)
+def test_parser_gives_a_query_or_a_query_error(text: str) -> None:
+    try:
+        parsed = parse(text)
+    except QueryError as exc:
+        assert exc.position is None or 0 <= exc.position <= len(text)
+    else:
+        assert parsed.tree is not None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=80))
+def test_any_text_searches_or_raises_query_error(tiny: Searcher, text: str) -> None:
+    try:
+        tiny.search(SearchRequest(q=text))
+    except QueryError:
+        pass
+
+
+def test_snippet_escapes_and_marks() -> None:
+    text = "A <b>bold</b> claim. The Lachin corridor was closed. Other text & more."
+    out = snippet(text, QueryTerms.build(["closed"], [("Lachin", "corridor")]))
+    assert out == "The <mark>Lachin corridor</mark> was <mark>closed</mark>."
+    assert snippet(text, QueryTerms.build(["bold"], [])) == "A &lt;b&gt;<mark>bold</mark>&lt;/b&gt; claim."
+
+
+def test_snippet_on_a_1mb_section() -> None:
+    text = ("Filler words without the term. " * 40_000) + "The needle is here."
+    out = snippet(text, QueryTerms.build(["filler"], []))
+    assert out.startswith("<mark>Filler</mark>") and len(html.unescape(out)) < 400
+
+
+def test_cli_search_json_and_errors(tiny: Searcher) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["search", "--index-dir", str(tiny.index_dir), "harbour", "--lang", "en", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["total"], [h["title"] for h in data["hits"]]) == (3, ["Harbour bridge", "Ferry routes", "Tram depot"])
+    assert [f["value"] for f in data["facets"]["language"] if f["selected"]] == ["en"]
+    bad = runner.invoke(cli, ["search", "--index-dir", str(tiny.index_dir), "((("])
+    assert (bad.exit_code, bad.output.strip()) == (1, "palimpsest: error: '(' is never closed")
+    text = runner.invoke(cli, ["search", "--index-dir", str(tiny.index_dir), "tram", "--all-versions"])
+    assert text.exit_code == 0 and "matching versions: #1" in text.output
+    similar = runner.invoke(cli, ["similar", "--index-dir", str(tiny.index_dir), "nope", "--json"])
+    assert similar.exit_code == 1 and "nope" in similar.output
