@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 from pathlib import Path
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from indexer.cli import cli
 from indexer.errors import QueryError
 from indexer.pipeline import index_paths
-from indexer.search import SearchRequest, Searcher, parse
+from indexer.search import Searcher, SearchRequest, parse
 from indexer.search.query import (
     MAX_CLAUSES,
     MAX_DEPTH,
@@ -476,7 +477,7 @@ def test_only_stopwords_find_nothing_without_error(tiny: Searcher) -> None:
 @settings(max_examples=300, deadline=None)
 @given(
     st.text(
-        alphabet=st.sampled_from(list('ab "()*~:-+ORANDNOT date title section 2022-09..') + ["\u00e9", "\n"]),
+        alphabet=st.sampled_from([*list('ab "()*~:-+ORANDNOT date title section 2022-09..'), "é", "\n"]),
         max_size=60,
     )
 )
@@ -492,10 +493,8 @@ def test_parser_gives_a_query_or_a_query_error(text: str) -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=80))
 def test_any_text_searches_or_raises_query_error(tiny: Searcher, text: str) -> None:
-    try:
+    with contextlib.suppress(QueryError):
         tiny.search(SearchRequest(q=text))
-    except QueryError:
-        pass
 
 
 def test_snippet_escapes_and_marks() -> None:
