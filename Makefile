@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/language_choice.py
+	$(BIN)/python bench/quality.py
 
 clean:
 	rm -rf $(VENV) index .pytest_cache .ruff_cache

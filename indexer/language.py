@@ -2,9 +2,10 @@
 
 py3langid (langid's naive Bayes model on numpy, no sampling) was chosen by
 `bench/language_choice.py`: on every prose section of the seeds and corpus it scored 124/124 and
-12/12 on short sentences in seven languages, at ~2,900 texts/s with a 0.36 s model load and
-identical labels in every process. langid scored the same at ~600/s with a 0.9 s load; langdetect
-(seeded) 124/124 but 11/12 at ~480/s; lingua (7 languages) the same as langid at ~320/s. Its only
+12/12 on short sentences in seven languages, at ~2,900 texts/s with a 0.34 s model load and
+identical labels in every process. langid scored the same at ~2,100/s with a 0.92 s load (paid in
+every process); langdetect (seeded) 124/124 but 11/12 at ~470/s; lingua (7 languages) the same as
+langid at ~340/s. Its only
 misses are list-like sections (names, links), which are never sent to it (see `_prose`).
 """
 

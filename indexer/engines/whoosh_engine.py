@@ -43,7 +43,7 @@ SEARCH_FIELDS = ("title", "heading", "breadcrumb", "text", "infobox")
 COORD_BOOST = 0.5
 COORD_MAX_CLAUSES = 8
 PROXIMITY_SLOP = 3
-PROXIMITY_BOOST = 1.0
+PROXIMITY_BOOST = 0.1
 
 
 class WhooshBatch:
@@ -327,9 +327,18 @@ class _Translator:
             words = [n.text for n in node.should if isinstance(n, Term) and n.field is None]
             toks = self.tokens(" ".join(words))
             if len(toks) > 1:
-                # Words that occur close together in the text score a bonus.
-                bonus = query.Phrase("text", toks, slop=PROXIMITY_SLOP, boost=PROXIMITY_BOOST)
-                group = query.AndMaybe(group, bonus)
+                # Query words that occur close together in the text (each neighbouring pair
+                # within PROXIMITY_SLOP positions) score a bonus.
+                pairs = [
+                    query.Phrase("text", [a, b], slop=PROXIMITY_SLOP) for a, b in itertools.pairwise(toks) if a != b
+                ]
+                if pairs:
+                    bonus = (
+                        query.Or(pairs, boost=PROXIMITY_BOOST)
+                        if len(pairs) > 1
+                        else pairs[0].with_boost(PROXIMITY_BOOST)
+                    )
+                    group = query.AndMaybe(group, bonus)
             parts.append(group)
         q = parts[0] if len(parts) == 1 else query.And(parts)
         if must_not:

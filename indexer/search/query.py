@@ -308,12 +308,13 @@ class _Parser:
         return Phrase(words, fieldname, tok.pos)
 
     def word(self, text: str, pos: int, fieldname: str | None) -> Node | None:
-        if text.startswith("*") or text.startswith("?"):
+        # `?` is punctuation ("what is lift?"), not a wildcard.
+        if text.startswith("*") and re.search(r"\w", text):
             raise self.error("a word cannot start with a wildcard", pos)
-        if "*" in text[:-1] or "?" in text:
+        if "*" in text[:-1].lstrip("*"):
             raise self.error("only a trailing * is supported (word*)", pos)
         self.count(pos)
-        if text.endswith("*"):
+        if text.endswith("*") and not text.startswith("*"):
             stem = text[:-1]
             if not re.search(r"\w", stem):
                 raise self.error("a prefix needs at least one letter before *", pos)
