@@ -8,6 +8,8 @@ as PyStemmer; PyStemmer is the smaller dependency.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 import Stemmer
@@ -74,6 +76,17 @@ def stem_en(word: str) -> str:
 def fold(word: str) -> str:
     """One word as the text analyzer indexes it: lowercased, accents folded, stemmed."""
     return stem_en(word.lower().translate(accent_map))
+
+
+_TOKEN = re.compile(TOKEN_PATTERN)
+
+
+def folded_tokens(text: str) -> Iterator[tuple[int, int, str, str]]:
+    """(start, end, word, folded) for each token of `text` that is not a stop word."""
+    for m in _TOKEN.finditer(text):
+        word = m.group(0)
+        if word.lower() not in STOP_WORDS:
+            yield m.start(), m.end(), word, fold(word)
 
 
 def text_analyzer() -> Analyzer:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from indexer.engines import open_engine
 from indexer.models import DateMention
+from indexer.store import Store
 from indexer.writer import date_terms, facet_value
 
 
@@ -32,8 +33,15 @@ def test_facet_value() -> None:
 def test_engine_search(corpus_index: Path) -> None:
     engine = open_engine(str(corpus_index))
     try:
-        hits = engine.search("tram corrosion")
-        assert hits and {h.doc_id for h in hits[:1]} == {hits[0].doc_id}
+        hits = engine.search("tram corrosion", limit=3)
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        # The one section with both words ranks first.
+        store = Store(corpus_index)
+        best = store.section_texts([hits[0].record_id])[hits[0].record_id]
+        vid, _, ordinal = hits[0].record_id.partition(":")
+        assert store.sections_of(vid)[int(ordinal)].breadcrumb == "History > Closure"
+        assert "tram" in best and "corrosion" in best
+        store.close()
         # OR semantics: a document with only one of the words is still found.
         assert engine.search("corrosion zeppelin")
         assert engine.search("tram lang:fr") == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import re
 import warnings
@@ -43,7 +44,7 @@ SEARCH_FIELDS = ("title", "heading", "breadcrumb", "text", "infobox")
 COORD_BOOST = 0.5
 COORD_MAX_CLAUSES = 8
 PROXIMITY_SLOP = 3
-PROXIMITY_BOOST = 0.1
+PROXIMITY_BOOST = 0.3  # bench/quality.py: 0.0 -> 0.3655, 0.1 -> 0.3700, 0.3 -> 0.3717, 1.0 -> 0.3559 nDCG@10
 
 
 class WhooshBatch:
@@ -103,7 +104,7 @@ class WhooshEngine:
         return WhooshBatch(self.ix, self.index_dir, workers)
 
     def search(self, tree: Node | str, latest_only: bool = True, limit: int | None = None) -> list[Hit]:
-        """Records matching the query tree, best first (every match when `limit` is None).
+        """Records matching the query tree: the best `limit`, best first, or every match, unordered.
 
         BM25F over title, heading, breadcrumb, text and infobox fields with their boosts;
         OR-ed words get a coordination bonus and a proximity bonus when they occur close
@@ -118,23 +119,15 @@ class WhooshEngine:
                 q = query.And([q, _unscored(query.Term("is_latest", True))])
             results = s.search(q, limit=None, optimize=False, terms=False)
             ids = self._record_id_column(s)
-            hits = [Hit(ids[docnum], "", "", float(score)) for score, docnum in _scored(results)]
-        hits.sort(key=lambda h: (-h.score, h.record_id))
-        return hits[:limit] if limit is not None else hits
+            # Results.top_n holds (score, docnum) for every match when limit is None.
+            hits = [Hit(ids[docnum], float(score)) for score, docnum in results.top_n]
+        if limit is None:
+            return hits  # callers that take everything rank it themselves
+        return heapq.nsmallest(limit, hits, key=lambda h: (-h.score, h.record_id))
 
     def generation(self) -> int:
         """Changes with every commit (readers cache per generation)."""
         return int(self.ix.latest_generation())
-
-    def count(self, tree: Node, latest_only: bool = True) -> int:
-        """Number of matching records (no scoring)."""
-        with self.ix.searcher() as s:
-            q = _Translator(s).query(tree)
-            if q is None:
-                return 0
-            if latest_only:
-                q = query.And([q, query.Term("is_latest", True)])
-            return sum(1 for _ in s.docs_for_query(q))
 
     def terms_near(self, word: str, maxdist: int = 2, prefix: int = 1) -> list[tuple[str, int]]:
         """Vocabulary words within `maxdist` edits of `word`, with their record frequency."""
@@ -150,17 +143,6 @@ class WhooshEngine:
         """Records containing `word` (unstemmed vocabulary)."""
         with self.ix.searcher() as s:
             return int(s.reader().doc_frequency("words", word.lower()))
-
-    def complete(self, prefix: str, limit: int = 10) -> list[tuple[str, int]]:
-        """Vocabulary words starting with `prefix`, most frequent first."""
-        with self.ix.searcher() as s:
-            r = s.reader()
-            found = []
-            for t in itertools.islice(r.expand_prefix("words", prefix.lower()), 5000):
-                t = t.decode("utf-8") if isinstance(t, bytes) else t
-                found.append((t, int(r.doc_frequency("words", t))))
-        found.sort(key=lambda x: (-x[1], x[0]))
-        return found[:limit]
 
     def term_stats(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
         """(records in the index, record frequency of each analysed body term)."""
@@ -190,11 +172,6 @@ class WhooshEngine:
 
     def close(self) -> None:
         self.ix.close()
-
-
-def _scored(results: Any) -> Iterable[tuple[float, int]]:
-    # Results.top_n holds (score, docnum) for every match when limit is None.
-    return results.top_n
 
 
 class _Translator:
@@ -235,23 +212,19 @@ class _Translator:
         toks = self.tokens(node.text)
         if not toks:
             return None  # a stop word
-        if len(toks) > 1:
-            return self.phrase(tuple(toks), node.field, analysed=True)
-        parts = [query.Term(f, toks[0]) for f in self.fields(node.field)]
-        return parts[0] if len(parts) == 1 else query.Or(parts)
+        return self.analysed(toks, node.field)
 
-    def phrase(self, words: tuple[str, ...], field: str | None, analysed: bool = False, slop: int = 1) -> Any:
-        toks = list(words) if analysed else self.tokens(" ".join(words))
-        if not toks:
-            return None
+    def phrase(self, words: tuple[str, ...], field: str | None) -> Any:
+        toks = self.tokens(" ".join(words))
+        return self.analysed(toks, field) if toks else None
+
+    def analysed(self, toks: list[str], field: str | None, slop: int = 1) -> Any:
+        """One analysed token in every searched field, or the tokens as a phrase."""
         if len(toks) == 1:
-            return (
-                self.term(Term(toks[0], field))
-                if not analysed
-                else query.Or([query.Term(f, toks[0]) for f in self.fields(field)])
-            )
-        fields = ("title", "heading", "breadcrumb", "text") if field is None else (field,)
-        parts = [query.Phrase(f, toks, slop=slop) for f in fields]
+            parts = [query.Term(f, toks[0]) for f in self.fields(field)]
+        else:
+            fields = ("title", "heading", "breadcrumb", "text") if field is None else (field,)
+            parts = [query.Phrase(f, toks, slop=slop) for f in fields]
         return parts[0] if len(parts) == 1 else query.Or(parts)
 
     def expand(self, node: Prefix | Fuzzy, kind: str) -> Any:

@@ -230,6 +230,7 @@ class RecordTable:
                 pairs["infobox"][0].append(i)
                 pairs["infobox"][1].append(k)
         self.doc_ids = docs.values
+        self.doc_index = docs.index
         self.mention_rec = np.asarray(mention_rec, dtype=np.int64)
         self.mention_lo = np.asarray(mention_lo, dtype=np.int64)
         self.mention_hi = np.asarray(mention_hi, dtype=np.int64)

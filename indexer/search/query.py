@@ -389,28 +389,29 @@ class _Parser:
         lo, sep, hi = tok.text.partition("..")
         lo_v, hi_v = (lo or None), (hi or None) if sep else (lo or None)
         for v in (lo_v, hi_v):
-            if v is not None and not _valid_date(v):
+            if v is not None and not valid_date(v):
                 raise self.error(f"'{v}' is not a date (use 2022, 2022-09 or 2022-09-12)", tok.pos)
         if lo_v is None and hi_v is None:
             raise self.error("a date range needs at least one end", tok.pos)
-        if lo_v and hi_v and _bounds(lo_v)[0] > _bounds(hi_v)[1]:
+        if lo_v and hi_v and date_bounds(lo_v)[0] > date_bounds(hi_v)[1]:
             raise self.error(f"the range {tok.text} ends before it starts", tok.pos)
         self.count(tok.pos)
         return DateRange(lo_v, hi_v, tok.pos)
 
 
-def _valid_date(v: str) -> bool:
+def valid_date(v: str) -> bool:
+    """Whether `v` is 2022, 2022-09 or 2022-09-12 and a real date."""
     if not _DATE.match(v):
         return False
     try:
-        _bounds(v)
+        date_bounds(v)
     except ValueError:
         return False
     return True
 
 
-def _bounds(v: str) -> tuple[str, str]:
-    """First and last ISO day covered by a date prefix (validates it)."""
+def date_bounds(v: str) -> tuple[str, str]:
+    """First and last ISO day of a date prefix: ('2022-09-01', '2022-09-30') for '2022-09'."""
     parts = v.split("-")
     y = int(parts[0])
     if len(parts) == 1:
@@ -423,11 +424,6 @@ def _bounds(v: str) -> tuple[str, str]:
         return f"{y:04d}-{m:02d}-01", last.isoformat()
     d = date(y, m, int(parts[2]))
     return d.isoformat(), d.isoformat()
-
-
-def date_bounds(v: str) -> tuple[str, str]:
-    """Public form of the prefix bounds: ('2022-09-01', '2022-09-30') for '2022-09'."""
-    return _bounds(v)
 
 
 def parse(text: str, infobox_keys: frozenset[str] | set[str] = frozenset()) -> ParsedQuery:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from ..engines import Engine, open_engine
 from ..errors import QueryError
 from ..store import Store
 from .facets import FACET_NAMES, NO_DATE, FacetCount, RecordTable, facet_counts, record_table
-from .query import MatchAll, ParsedQuery, date_bounds, parse
+from .query import MatchAll, ParsedQuery, date_bounds, parse, valid_date
 from .snippets import QueryTerms, snippet
 from .suggest import did_you_mean, more_like_this
 
@@ -63,15 +62,8 @@ class SearchRequest:
             if not _MONTH.match(m) or not 1 <= int(m[5:]) <= 12:
                 raise QueryError(f"month {m!r} is not a month like 2022-09", query=self.q)
         for name, v in (("date-from", self.date_from), ("date-to", self.date_to)):
-            if v:
-                try:
-                    date_bounds(v)
-                    if not re.match(r"^\d{4}(-\d{2}){0,2}$", v):
-                        raise ValueError(v)
-                except ValueError:
-                    raise QueryError(
-                        f"{name} {v!r} is not a date like 2022, 2022-09 or 2022-09-12", query=self.q
-                    ) from None
+            if v and not valid_date(v):
+                raise QueryError(f"{name} {v!r} is not a date like 2022, 2022-09 or 2022-09-12", query=self.q)
 
 
 @dataclass
@@ -220,8 +212,10 @@ class Searcher:
     ) -> list[SearchHit]:
         terms = QueryTerms.build(parsed.words, parsed.phrases, parsed.prefixes)
         chosen: list[tuple[int, list[int], np.ndarray]] = []
+        final_recs = np.flatnonzero(final)
+        final_docs = table.doc[final_recs]
         for doc, best, _key in page_docs:
-            recs = np.flatnonzero(final & (table.doc == doc))
+            recs = final_recs[final_docs == doc]
             others = [int(r) for r in _order(recs, table, scores) if r != best]
             # One entry per section: the same breadcrumb in an older version adds nothing.
             seen = {table.info[best][2]}
@@ -271,16 +265,6 @@ class Searcher:
         """The documents most related to one document, with the terms that link them."""
         return more_like_this(self.store, self.engine, self.table(), doc_id, limit)
 
-    def complete(self, prefix: str, limit: int = 8) -> list[str]:
-        """Titles and frequent words starting with `prefix` (for a search box)."""
-        p = prefix.strip().lower()
-        if not p:
-            return []
-        table = self.table()
-        titles = sorted({m["title"] for m in table.doc_meta.values() if m["title"].lower().startswith(p)})
-        words = [w for w, _ in self.engine.complete(p.split()[-1], limit)] if " " not in p else []
-        return list(dict.fromkeys([*titles, *words]))[:limit]
-
 
 def _adjusted(table: RecordTable, scores: np.ndarray, r: int) -> float:
     return float(scores[r] * (AUX_WEIGHT if table.auxiliary[r] else 1.0))
@@ -306,34 +290,25 @@ def _rank_documents(
     if sort == "relevance":
         # Best record per document: highest score; ties go to the latest version, then record id order.
         order = np.lexsort((recs, -table.version_position[recs], -adj))
-        best_of: dict[int, tuple[int, float]] = {}
-        for i in order:
-            d = int(docs[i])
-            if d not in best_of:
-                best_of[d] = (int(recs[i]), float(adj[i]))
+        best = _first_per_document(docs, order)
         if browse:
             # No query: documents by title.
             items = sorted(
-                best_of.items(),
-                key=lambda kv: (table.doc_meta[table.doc_ids[kv[0]]]["title"].lower(), table.doc_ids[kv[0]]),
+                best, key=lambda i: (table.doc_meta[table.doc_ids[docs[i]]]["title"].lower(), table.doc_ids[docs[i]])
             )
         else:
-            items = sorted(best_of.items(), key=lambda kv: (-kv[1][1], table.doc_ids[kv[0]]))
-        return [(d, r, s) for d, (r, s) in items]
+            items = sorted(best, key=lambda i: (-adj[i], table.doc_ids[docs[i]]))
+        return [(int(docs[i]), int(recs[i]), float(adj[i])) for i in items]
     newest = sort == "date"
     key = table.newest[recs] if newest else table.oldest[recs]
-    dated = key != NO_DATE
-    best_of_d: dict[int, tuple[int, float]] = {}
-    # Dated sections first, by date (newest or oldest), then score.
-    order = np.lexsort((recs, -adj, -key if newest else key, ~dated))
-    for i in order:
-        d = int(docs[i])
-        if d not in best_of_d:
-            best_of_d[d] = (int(recs[i]), float(key[i]))
-    items = [(d, r, k) for d, (r, k) in best_of_d.items()]
-    items.sort(key=lambda x: (x[2] == NO_DATE, -x[2] if newest else x[2], table.doc_ids[x[0]]))
-    return items
+    # Dated sections first, by date (newest or oldest), then score; undated documents last.
+    order = np.lexsort((recs, -adj, -key if newest else key, key == NO_DATE))
+    best = _first_per_document(docs, order)
+    items = sorted(best, key=lambda i: (key[i] == NO_DATE, -key[i] if newest else key[i], table.doc_ids[docs[i]]))
+    return [(int(docs[i]), int(recs[i]), float(key[i])) for i in items]
 
 
-def ordinal_to_iso(ordinal: int) -> str:
-    return date.fromordinal(ordinal).isoformat() if ordinal != NO_DATE else ""
+def _first_per_document(docs: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Positions (into `docs`) of the first record of each document in `order`."""
+    _, first = np.unique(docs[order], return_index=True)
+    return order[first]

@@ -14,11 +14,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..analysis import STOP_WORDS, TOKEN_PATTERN, fold
+from ..analysis import STOP_WORDS, fold, folded_tokens
 
 SCAN_CHARS = 60_000
 MAX_CHARS = 360
-_TOKEN = re.compile(TOKEN_PATTERN)
 # A sentence ends at . ! ? followed by space and a capital, digit or quote ("2 a.m. the" does not end one).
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[A-Z0-9\"“(\u00c0-\u024f])|\n+")
 
@@ -44,20 +43,9 @@ class QueryTerms:
         return cls(frozenset(folded_words), tuple(folded_phrases), tuple(p.lower() for p in prefixes if p))
 
 
-def _tokens(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, folded) for each non-stop token."""
-    out = []
-    for m in _TOKEN.finditer(text):
-        word = m.group(0)
-        if word.lower() in STOP_WORDS:
-            continue
-        out.append((m.start(), m.end(), fold(word)))
-    return out
-
-
 def _matches(text: str, terms: QueryTerms) -> list[tuple[int, int, str]]:
     """Spans to mark, as (start, end, key); phrases first, then words outside them."""
-    toks = _tokens(text)
+    toks = [(start, end, folded) for start, end, _word, folded in folded_tokens(text)]
     spans: list[tuple[int, int, str]] = []
     taken: set[int] = set()
     for phrase in terms.phrases:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from ..analysis import STOP_WORDS, TOKEN_PATTERN, fold
+from ..analysis import STOP_WORDS, folded_tokens
 from ..engines import Engine
 from ..store import Store
 from .query import Bool, ParsedQuery, Term, parse
@@ -17,7 +16,6 @@ if TYPE_CHECKING:
 
 RARE_RATIO = 20  # a known word is corrected only when a near word is this many times more frequent
 MLT_TERMS = 12
-_TOKEN = re.compile(TOKEN_PATTERN)
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -90,13 +88,11 @@ def _folded_counts(texts: list[str]) -> tuple[Counter[str], dict[str, Counter[st
     counts: Counter[str] = Counter()
     surface: dict[str, Counter[str]] = {}
     for text in texts:
-        for m in _TOKEN.finditer(text[:200_000]):
-            w = m.group(0).lower()
-            if w in STOP_WORDS or len(w) < 3 or any(c.isdigit() for c in w):
+        for _start, _end, word, f in folded_tokens(text[:200_000]):
+            if len(word) < 3 or any(c.isdigit() for c in word):
                 continue
-            f = fold(w)
             counts[f] += 1
-            surface.setdefault(f, Counter())[w] += 1
+            surface.setdefault(f, Counter())[word.lower()] += 1
     return counts, surface
 
 
@@ -123,7 +119,7 @@ def more_like_this(
     words = {t: surface[t].most_common(1)[0][0] for t in top}
     tree = Bool(should=tuple(Term(words[t]) for t in top))
     hits = engine.search(tree, latest_only=True)
-    own = table.doc_ids.index(doc_id) if doc_id in table.doc_ids else -1
+    own = table.doc_index.get(doc_id, -1)
     best: dict[int, float] = {}
     for h in hits:
         i = table.index.get(h.record_id)
