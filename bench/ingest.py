@@ -32,9 +32,9 @@ CRANFIELD = ROOT.parent / "shared" / "data" / "cranfield" / "cran.all.1400"
 
 
 def cranfield_files() -> Path:
-    """One plain-text file per Cranfield document (title line, then the abstract)."""
+    """One Markdown file per Cranfield document: the title as a heading, then the abstract."""
     out = WORK / "cranfield"
-    if out.is_dir() and len(list(out.iterdir())) == 1400:
+    if out.is_dir() and len(list(out.glob("cran-*.md"))) == 1400:
         return out
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -49,9 +49,9 @@ def cranfield_files() -> Path:
                 fields[key] = ""
             elif key:
                 fields[key] += line + "\n"
-        title = " ".join(fields.get("T", "").split())
+        title = " ".join(fields.get("T", "").split()).rstrip(" .")
         body = " ".join(fields.get("W", "").split())
-        (out / f"cran-{int(num):04d}.txt").write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+        (out / f"cran-{int(num):04d}.md").write_text(f"# {title}\n\n{body}\n", encoding="utf-8")
     return out
 
 

@@ -2,7 +2,7 @@
 
 Usage: python bench/quality.py [--json] [--variant NAME]
 
-The 1,400 abstracts (title line + text, one file each, from bench/ingest.py's split) are indexed
+The 1,400 abstracts (one Markdown file each, `# title` then the text, from bench/ingest.py's split) are indexed
 with `palimpsest index`; each of the 225 queries goes through `Searcher.search` exactly as a user's
 query would (parse, rank, collapse to documents), 100 hits. Relevance: codes 1-4 relevant, gain
 5 - code for nDCG (see ../shared/data/README.md). Reports nDCG@10, Recall@100 and MAP@100.
@@ -71,7 +71,7 @@ def evaluate(index_dir: Path) -> dict[str, float]:
     for row in store.db.execute(
         "SELECT v.doc_id, vs.path FROM version_sources vs JOIN versions v USING (version_id) ORDER BY vs.path"
     ):
-        m = re.search(r"cran-(\d+)\.txt$", row[1])
+        m = re.search(r"cran-(\d+)\.md$", row[1])
         if m:
             cran_ids.setdefault(row[0], []).append(int(m.group(1)))
     store.close()

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from .analysis import plain_analyzer, text_analyzer
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+# Zone weights of the `body` field (bench/quality.py chose them, see bench/RESULTS.md): a query
+# word in the title counts as TITLE_WEIGHT occurrences, in a heading as HEADING_WEIGHT.
+TITLE_WEIGHT = 2.0
+HEADING_WEIGHT = 1.5
+ZONE_GAP = 100  # positions between zones, so no phrase spans a title and a paragraph
 
 # Field names are the names used everywhere (index, JSON, templates, CLI).
 RECORD_FIELDS = (
     "record_id", "doc_id", "version_id", "ordinal", "is_latest", "title", "heading", "breadcrumb",
-    "text", "section", "subsection", "auxiliary", "date_day", "date_month", "date_year",
-    "language", "source", "doc_type", "infobox_keys", "infobox", "words",
+    "text", "body", "section", "subsection", "auxiliary", "date_day", "date_month", "date_year",
+    "language", "source", "doc_type", "infobox_keys", "words",
 )  # fmt: skip
 INFOBOX_FIELD_PREFIX = "ib_"  # one text field per infobox key: ib_<slug>
 
@@ -29,6 +38,31 @@ def infobox_slug(key: str) -> str:
     return re.sub(r"\W+", "_", key.strip().lower()).strip("_") or "key"
 
 
+class ZonedText(TEXT):  # type: ignore[misc]
+    """A text field indexed from weighted zones: a value is a sequence of (text, weight).
+
+    Each occurrence of a word adds its zone's weight to the word's term frequency, so BM25 over
+    this one field is BM25F proper (field weights applied before saturation, one length
+    normalisation), instead of a sum of per-field BM25 scores that rewards a word for
+    appearing in several fields more than for appearing often."""
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        zones: Sequence[tuple[str, float]] = [(value, 1.0)] if isinstance(value, str) else value
+        positions: dict[str, list[int]] = defaultdict(list)
+        weights: dict[str, float] = defaultdict(float)
+        start = 0
+        for text, weight in zones:
+            last = start - 1
+            for tok in self.analyzer(text, positions=True, start_pos=start, mode="index"):
+                positions[tok.text].append(tok.pos)
+                weights[tok.text] += weight
+                last = tok.pos
+            start = last + ZONE_GAP
+        for word in sorted(positions):
+            poslist = positions[word]
+            yield word.encode("utf-8"), len(poslist), weights[word], self.format.encode(poslist)
+
+
 def build_schema() -> Schema:
     """Whoosh schema; text fields share one analyzer so BM25F can combine them."""
     analyzer = text_analyzer()
@@ -38,9 +72,12 @@ def build_schema() -> Schema:
         version_id=ID(stored=True),
         ordinal=NUMERIC(stored=True),
         is_latest=BOOLEAN(stored=True),
-        title=TEXT(analyzer=analyzer, field_boost=3.0, stored=True),
-        heading=TEXT(analyzer=analyzer, field_boost=2.0),
-        breadcrumb=TEXT(analyzer=analyzer, stored=True, field_boost=1.5),
+        # Unfielded words are searched in `body`: title, breadcrumb, text and infobox as weighted
+        # zones. `title`, `heading` and `text` serve the title:, heading: and text: fields.
+        body=ZonedText(analyzer=analyzer, phrase=True),
+        title=TEXT(analyzer=analyzer, stored=True),
+        heading=TEXT(analyzer=analyzer),
+        breadcrumb=STORED(),
         text=TEXT(analyzer=analyzer, phrase=True),
         section=ID(stored=True),
         subsection=ID(stored=True),
@@ -52,7 +89,6 @@ def build_schema() -> Schema:
         source=KEYWORD(commas=True, scorable=False, stored=True),
         doc_type=ID(stored=True),
         infobox_keys=KEYWORD(commas=True, lowercase=True, scorable=False),
-        infobox=TEXT(analyzer=analyzer),
         # Unstemmed words of title, headings and text: the vocabulary for "did you mean",
         # prefix completion and fuzzy words.
         words=TEXT(analyzer=plain_analyzer(), phrase=False),

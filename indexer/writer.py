@@ -10,7 +10,7 @@ from typing import Any
 
 from .engines import Engine
 from .models import DateMention
-from .schema import infobox_field, infobox_slug
+from .schema import HEADING_WEIGHT, TITLE_WEIGHT, infobox_field, infobox_slug
 from .store import Store
 
 
@@ -77,6 +77,12 @@ def records_for_document(store: Store, doc_id: str) -> list[dict[str, Any]]:
                     "heading": s.heading,
                     "breadcrumb": s.breadcrumb,
                     "text": s.text,
+                    "body": (
+                        (v["title"] or "", TITLE_WEIGHT),
+                        (s.breadcrumb, HEADING_WEIGHT),
+                        (s.text, 1.0),
+                        (infobox_text if n == 0 else "", 1.0),
+                    ),
                     "section": facet_value(crumbs[0]) if crumbs else "lead",
                     "subsection": facet_value(crumbs[1]) if len(crumbs) > 1 else "",
                     "auxiliary": s.auxiliary,
@@ -87,7 +93,6 @@ def records_for_document(store: Store, doc_id: str) -> list[dict[str, Any]]:
                     "source": ",".join(sources),
                     "doc_type": v["doc_type"],
                     "infobox_keys": keys,
-                    "infobox": infobox_text if n == 0 else "",
                     "words": " ".join((v["title"] or "", s.heading, s.text)),
                     **infobox_fields,
                 }

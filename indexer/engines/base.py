@@ -6,13 +6,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Hit:
-    """One matching section record: its id (`version_id:ordinal`) and score."""
+    """One matching section record: its id (`version_id:ordinal`), score and record number."""
 
     record_id: str
     score: float
+    number: int = -1
 
 
 class EngineBatch(Protocol):
@@ -26,10 +29,27 @@ class EngineBatch(Protocol):
 
 
 class Engine(Protocol):
-    """A full-text engine holding one record per section of every version."""
+    """A full-text engine holding one record per section of every version.
+
+    Records have numbers that stay fixed for one `generation()`; `record_id_column()[n]` is the
+    id of record n. `search` ranks (best `limit` first), `match` lists every matching record
+    number unscored (for totals and facets), `score` scores chosen records."""
 
     def begin(self, workers: int = 1) -> EngineBatch: ...
-    def search(self, tree: Any, latest_only: bool = True, limit: int | None = None) -> list[Hit]: ...
+    def search(
+        self,
+        tree: Any,
+        latest_only: bool = True,
+        limit: int = 10,
+        within: np.ndarray | None = None,
+        rerank: Mapping[str, float] | None = None,
+    ) -> list[Hit]: ...
+    def score(
+        self, tree: Any, numbers: Sequence[int], rerank: Mapping[str, float] | None = None
+    ) -> dict[int, float]: ...
+    def match(self, tree: Any, latest_only: bool = True) -> np.ndarray: ...
+    def record_id_column(self) -> list[str]: ...
+    def vocabulary(self) -> tuple[list[str], np.ndarray]: ...
     def generation(self) -> int: ...
     def terms_near(self, word: str, maxdist: int = 2, prefix: int = 1) -> list[tuple[str, int]]: ...
     def word_frequency(self, word: str) -> int: ...

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import re
+import threading
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..analysis import plain_analyzer, text_analyzer
 from ..errors import IndexLockedError, QueryError, SchemaMismatchError
@@ -34,16 +38,21 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=SyntaxWarning, message=r"invalid escape sequence")
     from whoosh import index as whoosh_index
     from whoosh import query, scoring
+    from whoosh.codec.whoosh3 import W3LeafMatcher
     from whoosh.index import LockError
+    from whoosh.matching import WrappingMatcher
+    from whoosh.reading import TermNotFound
 
 INDEX_NAME = "sections"
 _VERSION_FILE = "schema_version"
-SEARCH_FIELDS = ("title", "heading", "breadcrumb", "text", "infobox")
+BM25_K1 = 2.0
+BM25_B = 0.75
 # Coordination: records containing every one of 2-8 OR-ed clauses score their sum once more,
 # times COORD_BOOST (Whoosh's own CoordMatcher divides by zero on one-term groups).
 COORD_BOOST = 0.5
 COORD_MAX_CLAUSES = 8
 PROXIMITY_SLOP = 3
+PROXIMITY_MAX_WORDS = 4
 PROXIMITY_BOOST = 0.3  # bench/quality.py: 0.0 -> 0.3655, 0.1 -> 0.3700, 0.3 -> 0.3717, 1.0 -> 0.3559 nDCG@10
 
 
@@ -79,8 +88,28 @@ class WhooshBatch:
         self._w.cancel()
 
 
+class Okapi(scoring.BM25F):  # type: ignore[misc]
+    """BM25 with the Robertson-Sparck Jones idf, log(1 + (N - n + 0.5) / (n + 0.5)).
+
+    Whoosh's own idf, log(N / (n + 1)) + 1, keeps common words at a third of a rare word's
+    weight; with this one they fade out, which matters for long questions typed in plain
+    language (bench/quality.py)."""
+
+    def idf(self, searcher: Any, fieldname: str, text: Any) -> float:
+        parent = searcher.get_parent()
+        n = parent.doc_frequency(fieldname, text)
+        total = parent.doc_count_all()
+        return math.log(1 + (total - n + 0.5) / (n + 0.5))
+
+
+WEIGHTING = Okapi(B=BM25_B, K1=BM25_K1)
+
+
 class WhooshEngine:
-    """A Whoosh index in `<index_dir>/whoosh`."""
+    """A Whoosh index in `<index_dir>/whoosh`.
+
+    Record numbers are Whoosh document numbers: stable for one generation (`generation()`),
+    so callers map them to their own rows once per generation through `record_id_column()`."""
 
     def __init__(self, index_dir: str | Path, create: bool = False) -> None:
         self.index_dir = str(index_dir)
@@ -97,88 +126,284 @@ class WhooshEngine:
             version_file.write_text(f"{SCHEMA_VERSION}\n")
         else:
             raise FileNotFoundError(f"no index in {self.index_dir}")
-        self._ids: list[str] = []
-        self._ids_key: Any = None
+        # One open searcher per thread (Whoosh readers keep file positions), refreshed after commits.
+        self._local = threading.local()
+        self._open: list[Any] = []
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[Any, Any]] = {}
 
     def begin(self, workers: int = 1) -> WhooshBatch:
         return WhooshBatch(self.ix, self.index_dir, workers)
 
-    def search(self, tree: Node | str, latest_only: bool = True, limit: int | None = None) -> list[Hit]:
-        """Records matching the query tree: the best `limit`, best first, or every match, unordered.
+    def _searcher(self) -> Any:
+        s = getattr(self._local, "searcher", None)
+        if s is not None and s.up_to_date():
+            return s
+        fresh = self.ix.searcher(weighting=WEIGHTING) if s is None else s.refresh()
+        with self._lock:
+            if s is not None and s in self._open:
+                self._open.remove(s)
+            self._open.append(fresh)
+        self._local.searcher = fresh
+        return fresh
 
-        BM25F over title, heading, breadcrumb, text and infobox fields with their boosts;
-        OR-ed words get a coordination bonus and a proximity bonus when they occur close
-        together. Ties are broken by record id, so the order never depends on segment layout."""
+    def _cached(self, name: str, s: Any, build: Any) -> Any:
+        key = s.reader().generation()
+        hit = self._cache.get(name)
+        if hit is not None and hit[0] == key and key is not None:
+            return hit[1]
+        value = build()
+        self._cache[name] = (key, value)
+        return value
+
+    def search(
+        self,
+        tree: Node | str,
+        latest_only: bool = True,
+        limit: int = 10,
+        within: np.ndarray | None = None,
+        rerank: Mapping[str, float] | None = None,
+    ) -> list[Hit]:
+        """The best `limit` records, best first; ties by record id, so the order never depends on
+        segment layout. BM25F over the weighted zones of `body` (or the field a query names);
+        OR-ed words get a coordination and a proximity bonus. `within` restricts the search to
+        those record numbers; `rerank` adds analysed terms with weights that only re-rank records
+        the query matches (query expansion)."""
         if isinstance(tree, str):
             tree = parse(tree).tree
-        with self.ix.searcher(weighting=scoring.BM25F()) as s:
-            q = _Translator(s).query(tree)
-            if q is None:
-                return []
-            if latest_only:
-                q = query.And([q, _unscored(query.Term("is_latest", True))])
-            results = s.search(q, limit=None, optimize=False, terms=False)
-            ids = self._record_id_column(s)
-            # Results.top_n holds (score, docnum) for every match when limit is None.
-            hits = [Hit(ids[docnum], float(score)) for score, docnum in results.top_n]
-        if limit is None:
-            return hits  # callers that take everything rank it themselves
+        s = self._searcher()
+        q, restricts = self._ranking_query(s, tree, rerank)
+        if q is None or limit <= 0:
+            return []
+        if within is None and restricts:
+            within = self.match(tree, latest_only)
+        allow = None if within is None else set(within.tolist())
+        if allow is not None and not allow:
+            return []
+        # Older versions are left out with a mask of their (few) records, not a filter of all others.
+        hide = self._older(s) if latest_only and allow is None else None
+        ids = self.record_id_column()
+        want = limit + 8
+        while True:
+            results = s.search(q, limit=want, filter=allow, mask=hide or None, terms=False)
+            top = results.top_n  # [(score, docnum)], best first
+            # Every record tied with the last one kept must be seen before ties are broken.
+            if len(top) < want or top[-1][0] < top[min(limit, len(top)) - 1][0]:
+                break
+            want *= 4
+        hits = [Hit(ids[n], float(score), int(n)) for score, n in top]
         return heapq.nsmallest(limit, hits, key=lambda h: (-h.score, h.record_id))
+
+    def score(
+        self, tree: Node | str, numbers: Sequence[int], rerank: Mapping[str, float] | None = None
+    ) -> dict[int, float]:
+        """Scores of the given record numbers for the query (records it does not match are left out)."""
+        if isinstance(tree, str):
+            tree = parse(tree).tree
+        s = self._searcher()
+        q, _restricts = self._ranking_query(s, tree, rerank)
+        if q is None or not len(numbers):
+            return {}
+        out: dict[int, float] = {}
+        for sub, offset in _leaves(s):
+            m = q.matcher(sub)
+            stop = offset + sub.doc_count_all()
+            for n in sorted(int(x) for x in numbers if offset <= x < stop):
+                if not m.is_active():
+                    break
+                m.skip_to(n - offset)
+                if m.is_active() and m.id() == n - offset:
+                    out[n] = float(m.score())
+        return out
+
+    def match(self, tree: Node | str, latest_only: bool = True) -> np.ndarray:
+        """Every record number the query matches (sorted), unscored: for totals and facets."""
+        if isinstance(tree, str):
+            tree = parse(tree).tree
+        s = self._searcher()
+        q = _Translator(s).query(tree)
+        if q is None:
+            return np.zeros(0, dtype=np.int64)
+        mask = _Matcher(s).mask(q)
+        if latest_only:
+            mask &= _Matcher(s).mask(query.Term("is_latest", True))
+        mask &= self._live(s)
+        return np.flatnonzero(mask)
+
+    def _ranking_query(self, s: Any, tree: Node, rerank: Mapping[str, float] | None) -> tuple[Any, bool]:
+        """(the ranking query or None, whether its matches must be restricted to the exact ones)."""
+        translator = _Translator(s, scoring=True)
+        q = translator.query(tree)
+        if q is None:
+            return None, False
+        if rerank:
+            extra = [query.Term("body", t, boost=w) for t, w in sorted(rerank.items())]
+            q = query.AndMaybe(q, query.Or(extra) if len(extra) > 1 else extra[0])
+        return q, translator.restricts
+
+    def _older(self, s: Any) -> set[int]:
+        """Record numbers of versions that are not the latest (cached per generation)."""
+
+        def build() -> set[int]:
+            latest = _Matcher(s).mask(query.Term("is_latest", True))
+            return set(np.flatnonzero(~latest & self._live(s)).tolist())
+
+        return self._cached("older", s, build)
+
+    def _live(self, s: Any) -> np.ndarray:
+        def build() -> np.ndarray:
+            mask = np.zeros(s.doc_count_all(), dtype=bool)
+            mask[np.fromiter(s.reader().all_doc_ids(), dtype=np.int64)] = True
+            return mask
+
+        return self._cached("live", s, build)
 
     def generation(self) -> int:
         """Changes with every commit (readers cache per generation)."""
         return int(self.ix.latest_generation())
 
+    def record_id_column(self) -> list[str]:
+        """The record id of every record number of the current generation."""
+        s = self._searcher()
+
+        def build() -> list[str]:
+            reader = s.reader()
+            try:
+                return list(reader.column_reader("record_id"))
+            except NotImplementedError:  # an empty index has no columns
+                return [f["record_id"] for f in reader.all_stored_fields()]
+
+        return self._cached("ids", s, build)
+
+    def vocabulary(self) -> tuple[list[str], np.ndarray]:
+        """Every unstemmed word of the index (sorted) and the number of records containing it."""
+        s = self._searcher()
+
+        def build() -> tuple[list[str], np.ndarray]:
+            words: list[str] = []
+            freqs: list[int] = []
+            for term, info in s.reader().iter_field("words"):
+                words.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+                freqs.append(info.doc_frequency())
+            return words, np.asarray(freqs, dtype=np.int64)
+
+        return self._cached("vocabulary", s, build)
+
     def terms_near(self, word: str, maxdist: int = 2, prefix: int = 1) -> list[tuple[str, int]]:
         """Vocabulary words within `maxdist` edits of `word`, with their record frequency."""
-        with self.ix.searcher() as s:
-            r = s.reader()
-            out = []
-            for t in r.terms_within("words", word.lower(), maxdist, prefix=prefix):
-                t = t.decode("utf-8") if isinstance(t, bytes) else t
-                out.append((t, int(r.doc_frequency("words", t))))
-            return out
+        r = self._searcher().reader()
+        out = []
+        for t in r.terms_within("words", word.lower(), maxdist, prefix=prefix):
+            t = t.decode("utf-8") if isinstance(t, bytes) else t
+            out.append((t, int(r.doc_frequency("words", t))))
+        return out
 
     def word_frequency(self, word: str) -> int:
         """Records containing `word` (unstemmed vocabulary)."""
-        with self.ix.searcher() as s:
-            return int(s.reader().doc_frequency("words", word.lower()))
+        return int(self._searcher().reader().doc_frequency("words", word.lower()))
 
     def term_stats(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
         """(records in the index, record frequency of each analysed body term)."""
-        with self.ix.searcher() as s:
-            r = s.reader()
-            return int(s.doc_count()), {t: int(r.doc_frequency("text", t)) for t in terms}
-
-    def _record_id_column(self, s: Any) -> Any:
-        # Doc numbers change only with a new index generation: the column is read once per commit.
-        key = s.reader().generation()
-        if self._ids_key != key or key is None:
-            reader = s.reader()
-            try:
-                self._ids = list(reader.column_reader("record_id"))
-            except NotImplementedError:  # an empty index has no columns
-                self._ids = [f["record_id"] for f in reader.all_stored_fields()]
-            self._ids_key = key
-        return self._ids
+        s = self._searcher()
+        r = s.reader()
+        return int(s.doc_count()), {t: int(r.doc_frequency("body", t)) for t in terms}
 
     def record_ids(self) -> set[str]:
-        with self.ix.searcher() as s:
-            return {fields["record_id"] for fields in s.all_stored_fields()}
+        s = self._searcher()
+        return {fields["record_id"] for fields in s.all_stored_fields()}
 
     def doc_count(self) -> int:
-        with self.ix.searcher() as s:
-            return int(s.doc_count())
+        return int(self._searcher().doc_count())
 
     def close(self) -> None:
+        with self._lock:
+            for s in self._open:
+                s.close()
+            self._open.clear()
+        self._local = threading.local()
         self.ix.close()
+
+
+def _leaves(s: Any) -> list[tuple[Any, int]]:
+    return list(s.leaf_searchers()) if not s.is_atomic() else [(s, 0)]
+
+
+class _Matcher:
+    """Which records a Whoosh query matches, as a boolean mask over record numbers.
+
+    Terms are read a posting block at a time and combined with numpy; any other query kind
+    (phrases, ranges) goes through Whoosh's own matcher. Nothing is scored."""
+
+    def __init__(self, s: Any) -> None:
+        self.s = s
+        self.size = s.doc_count_all()
+
+    def mask(self, q: Any) -> np.ndarray:
+        if isinstance(q, query.Term):
+            return self.term(q.fieldname, q.text)
+        if isinstance(q, query.Or):
+            out = np.zeros(self.size, dtype=bool)
+            for sub in q.subqueries:
+                out |= self.mask(sub)
+            return out
+        if isinstance(q, query.And):
+            out = np.ones(self.size, dtype=bool)
+            for sub in q.subqueries:
+                out &= self.mask(sub)
+            return out
+        if isinstance(q, query.AndNot):
+            return self.mask(q.a) & ~self.mask(q.b)
+        if isinstance(q, query.AndMaybe):
+            return self.mask(q.a)
+        if isinstance(q, query.Every):
+            return np.ones(self.size, dtype=bool)
+        if q is query.NullQuery:
+            return np.zeros(self.size, dtype=bool)
+        out = np.zeros(self.size, dtype=bool)
+        ids = np.fromiter(self.s.docs_for_query(q), dtype=np.int64)
+        out[ids] = True
+        return out
+
+    def term(self, field: str, text: Any) -> np.ndarray:
+        out = np.zeros(self.size, dtype=bool)
+        for sub, offset in _leaves(self.s):
+            reader = sub.reader()
+            try:
+                m = reader.postings(field, text)
+            except TermNotFound:
+                continue
+            blocks = _posting_blocks(m)
+            if blocks is None:
+                ids = np.fromiter(m.all_ids(), dtype=np.int64)
+            else:
+                ids = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int64)
+            out[ids + offset] = True
+        return out
+
+
+def _posting_blocks(m: Any) -> list[np.ndarray] | None:
+    """Document numbers of a Whoosh 2.7 on-disk posting list, one array per block, without
+    stepping through postings one by one; None for any other matcher (then callers iterate)."""
+    if not isinstance(m, W3LeafMatcher):
+        return None
+    blocks = []
+    while m.is_active():
+        m._read_ids()
+        blocks.append(np.asarray(m._ids, dtype=np.int64))
+        m._next_block()
+    return blocks
 
 
 class _Translator:
     """Query tree -> Whoosh query, with the limits that need the index (expansions)."""
 
-    def __init__(self, searcher: Any) -> None:
+    def __init__(self, searcher: Any, scoring: bool = False) -> None:
+        """`scoring=False`: the exact query, for matching. `scoring=True`: the ranking query,
+        which drops the filters, dates and exclusions that merely restrict (then `restricts` is
+        set and the caller restricts to the exact matches) and adds the ranking bonuses."""
         self.s = searcher
+        self.scoring = scoring
+        self.restricts = False
         self.reader = searcher.reader()
         self.analyzer = text_analyzer()
         self.plain = plain_analyzer()
@@ -199,14 +424,14 @@ class _Translator:
         if isinstance(node, Fuzzy):
             return self.expand(node, "fuzzy")
         if isinstance(node, Filter):
-            return _unscored(self.filter(node))
+            return _ZeroScore(self.filter(node)) if self.scoring else self.filter(node)
         if isinstance(node, DateRange):
-            return _unscored(self.date_range(node))
+            return _ZeroScore(self.date_range(node)) if self.scoring else self.date_range(node)
         assert isinstance(node, Bool)
         return self.boolean(node)
 
-    def fields(self, field: str | None) -> tuple[str, ...]:
-        return SEARCH_FIELDS if field is None else (field,)
+    def field(self, field: str | None) -> str:
+        return "body" if field is None else field
 
     def term(self, node: Term) -> Any:
         toks = self.tokens(node.text)
@@ -219,13 +444,10 @@ class _Translator:
         return self.analysed(toks, field) if toks else None
 
     def analysed(self, toks: list[str], field: str | None, slop: int = 1) -> Any:
-        """One analysed token in every searched field, or the tokens as a phrase."""
+        """One analysed token, or the tokens as a phrase, in `body` or the named field."""
         if len(toks) == 1:
-            parts = [query.Term(f, toks[0]) for f in self.fields(field)]
-        else:
-            fields = ("title", "heading", "breadcrumb", "text") if field is None else (field,)
-            parts = [query.Phrase(f, toks, slop=slop) for f in fields]
-        return parts[0] if len(parts) == 1 else query.Or(parts)
+            return query.Term(self.field(field), toks[0])
+        return query.Phrase(self.field(field), toks, slop=slop)
 
     def expand(self, node: Prefix | Fuzzy, kind: str) -> Any:
         folded = [t.text for t in self.plain(node.text)]
@@ -247,8 +469,8 @@ class _Translator:
         stems = sorted({tok for w in found for tok in self.tokens(w)})
         if not stems:
             return query.NullQuery
-        fields = self.fields(node.field)
-        return query.Or([query.Term(f, t) for t in stems for f in fields])
+        name = self.field(node.field)
+        return query.Or([query.Term(name, t) for t in stems])
 
     def filter(self, node: Filter) -> Any:
         value = node.value
@@ -281,10 +503,17 @@ class _Translator:
 
     def boolean(self, node: Bool) -> Any:
         should = [q for q in (self.query(n) for n in node.should) if q is not None]
-        must = [q for q in (self.query(n) for n in node.must) if q is not None]
-        must_not = [q for q in (self.query(n) for n in node.must_not) if q is not None]
+        restricting = [n for n in node.must if isinstance(n, Filter | DateRange)]
+        if self.scoring and (restricting or node.must_not):
+            # Exact matches come from the matching query; ranking needs only what scores.
+            self.restricts = True
+            must = [q for q in (self.query(n) for n in node.must if n not in restricting) if q is not None]
+            must_not: list[Any] = []
+        else:
+            must = [q for q in (self.query(n) for n in node.must) if q is not None]
+            must_not = [q for q in (self.query(n) for n in node.must_not) if q is not None]
         if not should and not must:
-            if not must_not:
+            if not must_not and not (self.scoring and self.restricts):
                 return None
             must = [query.Every()]
         parts = list(must)
@@ -292,34 +521,51 @@ class _Translator:
             # `+steamer harbour`: the required word decides, the others only rank.
             group = query.Or(should) if len(should) > 1 else should[0]
             q = query.AndMaybe(parts[0] if len(parts) == 1 else query.And(parts), group)
-            return query.AndNot(q, query.Or(must_not)) if must_not else q
+            return query.AndNot(q, _any(must_not)) if must_not else q
         if should:
             group = query.Or(should) if len(should) > 1 else should[0]
-            if 2 <= len(should) <= COORD_MAX_CLAUSES:
-                group = query.AndMaybe(group, query.And(should, boost=COORD_BOOST))
-            words = [n.text for n in node.should if isinstance(n, Term) and n.field is None]
-            toks = self.tokens(" ".join(words))
-            if len(toks) > 1:
-                # Query words that occur close together in the text (each neighbouring pair
-                # within PROXIMITY_SLOP positions) score a bonus.
-                pairs = [
-                    query.Phrase("text", [a, b], slop=PROXIMITY_SLOP) for a, b in itertools.pairwise(toks) if a != b
-                ]
-                if pairs:
-                    bonus = (
-                        query.Or(pairs, boost=PROXIMITY_BOOST)
-                        if len(pairs) > 1
-                        else pairs[0].with_boost(PROXIMITY_BOOST)
-                    )
-                    group = query.AndMaybe(group, bonus)
+            if self.scoring:
+                group = self.bonuses(group, should, node)
             parts.append(group)
         q = parts[0] if len(parts) == 1 else query.And(parts)
         if must_not:
-            q = query.AndNot(q, query.Or(must_not) if len(must_not) > 1 else must_not[0])
+            q = query.AndNot(q, _any(must_not))
         return q
 
+    def bonuses(self, group: Any, should: list[Any], node: Bool) -> Any:
+        """Coordination (all of 2-8 clauses) and proximity (neighbouring query words close together)."""
+        if 2 <= len(should) <= COORD_MAX_CLAUSES:
+            group = query.AndMaybe(group, query.And(should, boost=COORD_BOOST))
+        words = [n.text for n in node.should if isinstance(n, Term) and n.field is None]
+        toks = self.tokens(" ".join(words))
+        if len(toks) > PROXIMITY_MAX_WORDS:
+            return group  # in a long question, neighbouring words are rarely a phrase
+        pairs = [query.Phrase("body", [a, b], slop=PROXIMITY_SLOP) for a, b in itertools.pairwise(toks) if a != b]
+        if pairs and PROXIMITY_BOOST > 0:
+            bonus = query.Or(pairs, boost=PROXIMITY_BOOST) if len(pairs) > 1 else pairs[0].with_boost(PROXIMITY_BOOST)
+            group = query.AndMaybe(group, bonus)
+        return group
 
-def _unscored(q: Any) -> Any:
-    # Filters restrict, they do not rank. (Whoosh's ConstantScoreQuery mis-steps inside
-    # AndNot/And with phrases: "array index out of range"; a zero boost does not.)
-    return q.with_boost(0.0)
+
+def _any(queries: list[Any]) -> Any:
+    return queries[0] if len(queries) == 1 else query.Or(queries)
+
+
+class _ZeroScore(query.WrappingQuery):  # type: ignore[misc]
+    """Matches what its child matches with score 0: a filter inside an OR restricts, never ranks.
+    (A zero boost breaks Whoosh's block-quality skipping with a division by zero, and its
+    ConstantScoreQuery mis-steps inside AndNot with phrases.)"""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        return _ZeroMatcher(self.child.matcher(searcher, context))
+
+
+class _ZeroMatcher(WrappingMatcher):  # type: ignore[misc]
+    def _replacement(self, newchild: Any) -> Any:
+        return _ZeroMatcher(newchild)
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def score(self) -> float:
+        return 0.0

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from ..store import Store
 from .facets import FACET_NAMES, NO_DATE, FacetCount, RecordTable, facet_counts, record_table
 from .query import MatchAll, ParsedQuery, date_bounds, parse, valid_date
 from .snippets import QueryTerms, snippet
-from .suggest import did_you_mean, more_like_this
+from .suggest import did_you_mean, expansion_terms, more_like_this
 
 AUX_WEIGHT = 0.5  # See also, References...: found, but below real sections
 MORE_SECTIONS = 3
@@ -144,6 +145,8 @@ class Searcher:
 
     def __init__(self, index_dir: str | Path) -> None:
         self.index_dir = Path(index_dir)
+        self._map_key: Any = None
+        self._map: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         self.store = Store(self.index_dir)
         try:
             self.engine: Engine = open_engine(str(self.index_dir))
@@ -170,19 +173,13 @@ class Searcher:
         req.validate()
         table = self.table()
         parsed = parse(req.q, table.infobox_keys)
-        scores = np.zeros(table.size, dtype=np.float64)
-        searchable = np.ones(table.size, dtype=bool) if req.all_versions else table.latest.copy()
-        if isinstance(parsed.tree, MatchAll):
+        browse = isinstance(parsed.tree, MatchAll)
+        latest_only = not req.all_versions
+        searchable = table.latest.copy() if latest_only else np.ones(table.size, dtype=bool)
+        if browse:
             matched = searchable
         else:
-            hits = self.engine.search(parsed.tree, latest_only=not req.all_versions)
-            idx = np.fromiter((table.index.get(h.record_id, -1) for h in hits), dtype=np.int64, count=len(hits))
-            vals = np.fromiter((h.score for h in hits), dtype=np.float64, count=len(hits))
-            keep = idx >= 0
-            scores[idx[keep]] = vals[keep]
-            matched = np.zeros(table.size, dtype=bool)
-            matched[idx[keep]] = True
-            matched &= searchable
+            matched = self._mask(self.engine.match(parsed.tree, latest_only=latest_only), table) & searchable
         other = np.ones(table.size, dtype=bool)
         if req.date_from or req.date_to:
             lo = date_bounds(req.date_from)[0] if req.date_from else None
@@ -190,25 +187,114 @@ class Searcher:
             other = table.date_mask(lo, hi)
         selections = {k: list(dict.fromkeys(v)) for k, v in req.filters.items() if v}
         final, facets = facet_counts(table, matched, selections, other)
-        ranked = _rank_documents(table, final, scores, req.sort, isinstance(parsed.tree, MatchAll))
-        total = len(ranked)
+        total = len(np.unique(table.doc[final])) if final.any() else 0
         start = (req.page - 1) * req.limit
-        page_docs = ranked[start : start + req.limit]
-        hits_out = self._hits(table, page_docs, final, scores, parsed, req.sort)
-        suggestion = did_you_mean(parsed, self.engine, table, total, not req.all_versions) if req.q.strip() else None
+        rerank = None
+        if browse or req.sort != "relevance":
+            page_docs = _order_documents(table, final, req.sort, browse)[start : start + req.limit]
+        else:
+            rerank = expansion_terms(parsed, self.engine, self.store, latest_only)
+            filtered = None if np.array_equal(final, matched) else final
+            page_docs = self._top_documents(table, parsed, filtered, start + req.limit, latest_only, rerank)
+            page_docs = page_docs[start : start + req.limit]
+        scores = self._page_scores(table, parsed, page_docs, final, rerank, browse)
+        hits_out = self._hits(table, page_docs, final, scores, parsed)
+        suggestion = did_you_mean(parsed, self, total, latest_only) if req.q.strip() and not browse else None
         took = round((time.perf_counter() - t0) * 1000, 1)
         return SearchPage(
             req.q, total, req.page, req.limit, req.sort, req.all_versions, hits_out, facets, suggestion, took
         )
+
+    def count_documents(self, tree: Any, latest_only: bool = True) -> int:
+        """Distinct documents a query tree matches (for suggestions)."""
+        table = self.table()
+        mask = self._mask(self.engine.match(tree, latest_only=latest_only), table)
+        return len(np.unique(table.doc[mask])) if mask.any() else 0
+
+    def _maps(self, table: RecordTable) -> tuple[np.ndarray, np.ndarray]:
+        """(table row of each engine record number, engine number of each table row), per generation."""
+        key = (id(table), self.engine.generation())
+        if self._map_key != key:
+            column = self.engine.record_id_column()
+            rows = np.fromiter((table.index.get(r, -1) for r in column), dtype=np.int64, count=len(column))
+            numbers = np.full(table.size, -1, dtype=np.int64)
+            known = rows >= 0
+            numbers[rows[known]] = np.flatnonzero(known)
+            self._map = (rows, numbers)
+            self._map_key = key
+        return self._map
+
+    def _mask(self, numbers: np.ndarray, table: RecordTable) -> np.ndarray:
+        rows = self._maps(table)[0][numbers] if len(numbers) else np.zeros(0, dtype=np.int64)
+        out = np.zeros(table.size, dtype=bool)
+        out[rows[rows >= 0]] = True
+        return out
+
+    def _top_documents(
+        self,
+        table: RecordTable,
+        parsed: ParsedQuery,
+        filtered: np.ndarray | None,
+        need: int,
+        latest_only: bool,
+        rerank: dict[str, float] | None,
+    ) -> list[tuple[int, int, float]]:
+        """The best `need` documents [(doc, best record, adjusted score)], best first.
+
+        The engine ranks records top-k; a document's score is its best record's score (auxiliary
+        sections weighted down). Records the engine has not returned score at most the k-th
+        score, so documents scoring above it are final; k grows until `need` of them are."""
+        rows_of, numbers_of = self._maps(table)
+        within = None if filtered is None else numbers_of[np.flatnonzero(filtered)]
+        if within is not None:
+            within = within[within >= 0]
+        k = max(4 * need, 40)
+        while True:
+            hits = self.engine.search(parsed.tree, latest_only, limit=k, within=within, rerank=rerank)
+            best: dict[int, tuple[float, int, int]] = {}  # doc -> (adjusted, -version position, row)
+            for h in hits:
+                row = int(rows_of[h.number]) if 0 <= h.number < len(rows_of) else -1
+                if row < 0 or (filtered is not None and not filtered[row]):
+                    continue
+                adj = h.score * (AUX_WEIGHT if table.auxiliary[row] else 1.0)
+                doc = int(table.doc[row])
+                key = (adj, int(table.version_position[row]), -row)
+                if doc not in best or key > best[doc]:
+                    best[doc] = key
+            exhausted = len(hits) < k
+            floor = hits[-1].score if hits and not exhausted else -math.inf
+            ranked = sorted(best, key=lambda d: (-best[d][0], table.doc_ids[d]))
+            sure = [d for d in ranked if best[d][0] > floor]
+            if len(sure) >= need or exhausted:
+                return [(d, -best[d][2], best[d][0]) for d in sure]
+            k *= 4
+
+    def _page_scores(
+        self,
+        table: RecordTable,
+        parsed: ParsedQuery,
+        page_docs: list[tuple[int, int, float]],
+        final: np.ndarray,
+        rerank: dict[str, float] | None,
+        browse: bool,
+    ) -> dict[int, float]:
+        """Scores of every matching record of the page's documents (table row -> score)."""
+        if browse or not page_docs:
+            return {}
+        docs = np.asarray([d for d, _b, _k in page_docs], dtype=np.int64)
+        rows = np.flatnonzero(final & np.isin(table.doc, docs))
+        numbers = self._maps(table)[1][rows]
+        by_number = self.engine.score(parsed.tree, [int(n) for n in numbers if n >= 0], rerank=rerank)
+        rows_of = self._maps(table)[0]
+        return {int(rows_of[n]): sc for n, sc in by_number.items()}
 
     def _hits(
         self,
         table: RecordTable,
         page_docs: list[tuple[int, int, float]],
         final: np.ndarray,
-        scores: np.ndarray,
+        scores: dict[int, float],
         parsed: ParsedQuery,
-        sort: str,
     ) -> list[SearchHit]:
         terms = QueryTerms.build(parsed.words, parsed.phrases, parsed.prefixes)
         chosen: list[tuple[int, list[int], np.ndarray]] = []
@@ -266,11 +352,11 @@ class Searcher:
         return more_like_this(self.store, self.engine, self.table(), doc_id, limit)
 
 
-def _adjusted(table: RecordTable, scores: np.ndarray, r: int) -> float:
-    return float(scores[r] * (AUX_WEIGHT if table.auxiliary[r] else 1.0))
+def _adjusted(table: RecordTable, scores: dict[int, float], r: int) -> float:
+    return float(scores.get(r, 0.0) * (AUX_WEIGHT if table.auxiliary[r] else 1.0))
 
 
-def _order(recs: np.ndarray, table: RecordTable, scores: np.ndarray) -> list[int]:
+def _order(recs: np.ndarray, table: RecordTable, scores: dict[int, float]) -> list[int]:
     """Records best first: adjusted score, then latest version, then document order."""
     return sorted(
         (int(r) for r in recs),
@@ -278,31 +364,22 @@ def _order(recs: np.ndarray, table: RecordTable, scores: np.ndarray) -> list[int
     )
 
 
-def _rank_documents(
-    table: RecordTable, final: np.ndarray, scores: np.ndarray, sort: str, browse: bool
-) -> list[tuple[int, int, float]]:
-    """[(doc, best record, key)] in result order; one entry per document."""
+def _order_documents(table: RecordTable, final: np.ndarray, sort: str, browse: bool) -> list[tuple[int, int, float]]:
+    """[(doc, best record, key)] for browsing (by title) and the date sorts; one entry per document."""
     recs = np.flatnonzero(final)
     if len(recs) == 0:
         return []
-    adj = scores[recs] * np.where(table.auxiliary[recs], AUX_WEIGHT, 1.0)
     docs = table.doc[recs]
-    if sort == "relevance":
-        # Best record per document: highest score; ties go to the latest version, then record id order.
-        order = np.lexsort((recs, -table.version_position[recs], -adj))
-        best = _first_per_document(docs, order)
-        if browse:
-            # No query: documents by title.
-            items = sorted(
-                best, key=lambda i: (table.doc_meta[table.doc_ids[docs[i]]]["title"].lower(), table.doc_ids[docs[i]])
-            )
-        else:
-            items = sorted(best, key=lambda i: (-adj[i], table.doc_ids[docs[i]]))
-        return [(int(docs[i]), int(recs[i]), float(adj[i])) for i in items]
+    if sort == "relevance":  # browsing without a query: documents by title, lead section first
+        best = _first_per_document(docs, np.lexsort((recs, -table.version_position[recs])))
+        items = sorted(
+            best, key=lambda i: (table.doc_meta[table.doc_ids[docs[i]]]["title"].lower(), table.doc_ids[docs[i]])
+        )
+        return [(int(docs[i]), int(recs[i]), 0.0) for i in items]
     newest = sort == "date"
     key = table.newest[recs] if newest else table.oldest[recs]
-    # Dated sections first, by date (newest or oldest), then score; undated documents last.
-    order = np.lexsort((recs, -adj, -key if newest else key, key == NO_DATE))
+    # Dated sections first, by date (newest or oldest), then the latest version, then document order.
+    order = np.lexsort((recs, -table.version_position[recs], -key if newest else key, key == NO_DATE))
     best = _first_per_document(docs, order)
     items = sorted(best, key=lambda i: (key[i] == NO_DATE, -key[i] if newest else key[i], table.doc_ids[docs[i]]))
     return [(int(docs[i]), int(recs[i]), float(key[i])) for i in items]

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..analysis import STOP_WORDS, folded_tokens
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from ..analysis import STOP_WORDS, fold, folded_tokens
 from ..engines import Engine
 from ..store import Store
 from .query import Bool, ParsedQuery, Term, parse
@@ -16,51 +20,76 @@ if TYPE_CHECKING:
 
 RARE_RATIO = 20  # a known word is corrected only when a near word is this many times more frequent
 MLT_TERMS = 12
+MLT_RECORDS = 500  # best records looked at to find the related documents
+# Pseudo-relevance feedback for questions typed in plain words (bench/quality.py chose these):
+# the terms that best characterise the FEEDBACK_RECORDS best sections re-rank the results.
+FEEDBACK_MIN_WORDS = 3
+FEEDBACK_RECORDS = 5
+FEEDBACK_TERMS = 10
+FEEDBACK_WEIGHT = 1.0
+FEEDBACK_SCAN_CHARS = 20_000
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance with adjacent transpositions (short words only)."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]
+class _Counter(Protocol):
+    def count_documents(self, tree: Any, latest_only: bool = True) -> int: ...
+    def table(self) -> RecordTable: ...
+
+    @property
+    def engine(self) -> Engine: ...
+
+
+def _vocabulary_by_letter(engine: Engine) -> dict[str, tuple[list[str], np.ndarray]]:
+    """The engine's vocabulary grouped by first letter, most frequent first (cached per generation)."""
+    key = (id(engine), engine.generation())
+    cached = _VOCAB.get(id(engine))
+    if cached and cached[0] == key:
+        return cached[1]
+    words, freqs = engine.vocabulary()
+    groups: dict[str, list[int]] = {}
+    for i, w in enumerate(words):
+        if len(w) >= 3 and not any(c.isdigit() for c in w):
+            groups.setdefault(w[0], []).append(i)
+    out = {}
+    for letter, idx in groups.items():
+        order = sorted(idx, key=lambda i: (-int(freqs[i]), words[i]))
+        out[letter] = ([words[i] for i in order], freqs[order])
+    _VOCAB[id(engine)] = (key, out)
+    return out
+
+
+_VOCAB: dict[int, tuple[Any, dict[str, tuple[list[str], np.ndarray]]]] = {}
 
 
 def _correction(word: str, engine: Engine) -> str | None:
     if any(c.isdigit() for c in word) or len(word) < 4 or word.lower() in STOP_WORDS:
         return None  # numbers, dates and short words are never "corrected"
     low = word.lower()
+    group = _vocabulary_by_letter(engine).get(low[0])
+    if not group:
+        return None
+    words, freqs = group
     freq = engine.word_frequency(low)
+    # Candidates: words at least RARE_RATIO times as frequent (any word, for an unknown one).
+    floor = freq * RARE_RATIO if freq else 1
+    n = int(np.searchsorted(-freqs, -floor, side="right"))
+    if n == 0:
+        return None
     maxdist = 1 if len(low) <= 5 else 2
-    best: tuple[int, int, str] | None = None
-    for cand, df in engine.terms_near(low, maxdist=maxdist, prefix=1):
-        if cand == low or any(c.isdigit() for c in cand):
-            continue
-        if freq and df < freq * RARE_RATIO:
-            continue
-        dist = edit_distance(low, cand)
-        key = (dist, -df, cand)
-        if dist <= maxdist and (best is None or key < best):
-            best = key
+    found = process.extract(low, words[:n], scorer=OSA.distance, score_cutoff=maxdist, limit=None)
+    best = min(((dist, -int(freqs[i]), cand) for cand, dist, i in found if cand != low), default=None)
     if best is None:
         return None
     cand = best[2]
     return cand.capitalize() if word[:1].isupper() else cand
 
 
-def did_you_mean(parsed: ParsedQuery, engine: Engine, table: RecordTable, total: int, latest_only: bool) -> str | None:
+def did_you_mean(parsed: ParsedQuery, searcher: _Counter, total: int, latest_only: bool) -> str | None:
     """The query with misspelled words replaced, only when it would find more documents."""
     terms = [n for n in _terms(parsed.tree) if n.text in parsed.words]
     text = parsed.text
     replaced = False
     for node in sorted(terms, key=lambda n: -n.position):
-        fix = _correction(node.text, engine)
+        fix = _correction(node.text, searcher.engine)
         if not fix:
             continue
         pos = text.find(node.text, node.position)
@@ -70,10 +99,42 @@ def did_you_mean(parsed: ParsedQuery, engine: Engine, table: RecordTable, total:
         replaced = True
     if not replaced:
         return None
-    new = parse(text, table.infobox_keys)
-    hits = engine.search(new.tree, latest_only=latest_only)
-    docs = {int(table.doc[table.index[h.record_id]]) for h in hits if h.record_id in table.index}
-    return text if len(docs) > total else None
+    new = parse(text, searcher.table().infobox_keys)
+    return text if searcher.count_documents(new.tree, latest_only) > total else None
+
+
+def expansion_terms(parsed: ParsedQuery, engine: Engine, store: Store, latest_only: bool) -> dict[str, float] | None:
+    """Pseudo-relevance feedback for a plain-word question of FEEDBACK_MIN_WORDS+ words.
+
+    The analysed terms that best characterise the best FEEDBACK_RECORDS sections (term share
+    in each section, weighted by the section's score, times idf), with weights up to
+    FEEDBACK_WEIGHT. They only re-rank what the words match; phrases, fields and operators
+    turn this off, so a precise query is never second-guessed."""
+    tree = parsed.tree
+    if not isinstance(tree, Bool) or tree.must or tree.must_not:
+        return None
+    if len(tree.should) < FEEDBACK_MIN_WORDS or not all(isinstance(n, Term) and n.field is None for n in tree.should):
+        return None
+    hits = engine.search(tree, latest_only, limit=FEEDBACK_RECORDS)
+    if not hits:
+        return None
+    texts = store.section_texts([h.record_id for h in hits])
+    total = sum(h.score for h in hits) or 1.0
+    weights: Counter[str] = Counter()
+    for h in hits:
+        counts = Counter(f for _s, _e, _w, f in folded_tokens(texts.get(h.record_id, "")[:FEEDBACK_SCAN_CHARS]))
+        length = sum(counts.values()) or 1
+        for term, tf in counts.items():
+            weights[term] += tf / length * h.score / total
+    asked = {fold(w) for w in parsed.words}
+    n_records, dfs = engine.term_stats(sorted(weights))
+    for term in weights:
+        df = dfs.get(term, 0)
+        weights[term] *= math.log(1 + (n_records - df + 0.5) / (df + 0.5))
+    top = [t for t in sorted(weights, key=lambda t: (-weights[t], t)) if t not in asked][:FEEDBACK_TERMS]
+    if not top or weights[top[0]] <= 0:
+        return None
+    return {t: FEEDBACK_WEIGHT * weights[t] / weights[top[0]] for t in top}
 
 
 def _terms(node: Any) -> list[Term]:
@@ -118,7 +179,7 @@ def more_like_this(
         return []
     words = {t: surface[t].most_common(1)[0][0] for t in top}
     tree = Bool(should=tuple(Term(words[t]) for t in top))
-    hits = engine.search(tree, latest_only=True)
+    hits = engine.search(tree, latest_only=True, limit=MLT_RECORDS)
     own = table.doc_index.get(doc_id, -1)
     best: dict[int, float] = {}
     for h in hits:
