@@ -86,7 +86,10 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         {"total": 1, "suggestion": None, "hits": [["2023 Azerbaijani offensive in Nagorno-Karabakh", "Prelude", [1]]]},
     ),
     # The Prelude section names Russia four times: excluding it leaves nothing.
-    ({"q": '"Lachin corridor" section:Prelude date:2022-09..2022-12 -Russia'}, {"total": 0, "suggestion": None, "hits": []}),
+    (
+        {"q": '"Lachin corridor" section:Prelude date:2022-09..2022-12 -Russia'},
+        {"total": 0, "suggestion": None, "hits": []},
+    ),
     (
         {"q": '"41 km2"'},
         {
