@@ -8,7 +8,8 @@ import math
 import re
 import threading
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +39,10 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=SyntaxWarning, message=r"invalid escape sequence")
     from whoosh import index as whoosh_index
     from whoosh import query, scoring
-    from whoosh.codec.whoosh3 import W3LeafMatcher
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
     from whoosh.index import LockError
-    from whoosh.matching import WrappingMatcher
     from whoosh.reading import TermNotFound
+    from whoosh.util.numeric import _length_byte_cache
 
 INDEX_NAME = "sections"
 _VERSION_FILE = "schema_version"
@@ -53,6 +54,10 @@ COORD_BOOST = 0.5
 COORD_MAX_CLAUSES = 8
 PROXIMITY_SLOP = 3
 PROXIMITY_MAX_WORDS = 4
+PROXIMITY_CANDIDATES = 1000  # the proximity bonus is computed for this many best records
+RESULT_CACHE = 8  # evaluated queries kept (one search asks for the same query several times)
+POSTING_CACHE = 8_000_000  # postings kept in memory across queries (about 16 bytes each)
+_BYTE_TO_LENGTH = np.asarray(_length_byte_cache, dtype=np.float64)
 PROXIMITY_BOOST = 0.3  # bench/quality.py: 0.0 -> 0.3655, 0.1 -> 0.3700, 0.3 -> 0.3717, 1.0 -> 0.3559 nDCG@10
 
 
@@ -131,6 +136,9 @@ class WhooshEngine:
         self._open: list[Any] = []
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[Any, Any]] = {}
+        self._results: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
+        self._posting_cache: OrderedDict[Any, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._posting_cache_size = 0
 
     def begin(self, workers: int = 1) -> WhooshBatch:
         return WhooshBatch(self.ix, self.index_dir, workers)
@@ -156,6 +164,44 @@ class WhooshEngine:
         self._cache[name] = (key, value)
         return value
 
+    def evaluate(
+        self, tree: Node | str, latest_only: bool = True, rerank: Mapping[str, float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(every matching record number, sorted; their scores).
+
+        BM25F over the weighted zones of `body` (or the field a query names), computed with
+        numpy over whole posting lists; OR-ed words get a coordination and a proximity bonus.
+        `rerank` adds analysed terms with weights that only re-rank what the query matches
+        (query expansion). The last few results are kept, so a search that asks for the
+        ranking, the scores of some records and the match set evaluates the query once."""
+        if isinstance(tree, str):
+            tree = parse(tree).tree
+        s = self._searcher()
+        key = (s.reader().generation(), repr(tree), latest_only, tuple(sorted((rerank or {}).items())))
+        with self._lock:
+            cached = self._results.get(key)
+        if cached is not None:
+            return cached
+        q = _Translator(s).query(tree)
+        if q is None:
+            out = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+        else:
+            if rerank:
+                extra = [query.Term("body", t, boost=w) for t, w in sorted(rerank.items())]
+                q = query.AndMaybe(q, query.Or(extra) if len(extra) > 1 else extra[0])
+            ev = _Evaluator(s, self._postings, self._lengths(s))
+            mask, scores = ev.evaluate(q)
+            mask &= self._live(s)
+            if latest_only:
+                mask &= ev.evaluate(query.Term("is_latest", True))[0]
+            numbers = np.flatnonzero(mask)
+            out = (numbers, scores[numbers])
+        with self._lock:
+            self._results[key] = out
+            while len(self._results) > RESULT_CACHE:
+                self._results.pop(next(iter(self._results)))
+        return out
+
     def search(
         self,
         tree: Node | str,
@@ -164,91 +210,91 @@ class WhooshEngine:
         within: np.ndarray | None = None,
         rerank: Mapping[str, float] | None = None,
     ) -> list[Hit]:
-        """The best `limit` records, best first; ties by record id, so the order never depends on
-        segment layout. BM25F over the weighted zones of `body` (or the field a query names);
-        OR-ed words get a coordination and a proximity bonus. `within` restricts the search to
-        those record numbers; `rerank` adds analysed terms with weights that only re-rank records
-        the query matches (query expansion)."""
-        if isinstance(tree, str):
-            tree = parse(tree).tree
-        s = self._searcher()
-        q, restricts = self._ranking_query(s, tree, rerank)
-        if q is None or limit <= 0:
+        """The best `limit` matching records (only among `within`, when given), best first; ties
+        by record id, so the order never depends on segment layout."""
+        numbers, scores = self.evaluate(tree, latest_only, rerank)
+        if within is not None:
+            keep = np.isin(numbers, within)
+            numbers, scores = numbers[keep], scores[keep]
+        if limit <= 0 or not len(numbers):
             return []
-        if within is None and restricts:
-            within = self.match(tree, latest_only)
-        allow = None if within is None else set(within.tolist())
-        if allow is not None and not allow:
-            return []
-        # Older versions are left out with a mask of their (few) records, not a filter of all others.
-        hide = self._older(s) if latest_only and allow is None else None
+        if len(numbers) > limit:
+            # Everything scoring at least the limit-th best score, so ties are all seen.
+            kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+            keep = scores >= kth
+            numbers, scores = numbers[keep], scores[keep]
         ids = self.record_id_column()
-        want = limit + 8
-        while True:
-            results = s.search(q, limit=want, filter=allow, mask=hide or None, terms=False)
-            top = results.top_n  # [(score, docnum)], best first
-            # Every record tied with the last one kept must be seen before ties are broken.
-            if len(top) < want or top[-1][0] < top[min(limit, len(top)) - 1][0]:
-                break
-            want *= 4
-        hits = [Hit(ids[n], float(score), int(n)) for score, n in top]
+        hits = [Hit(ids[n], float(sc), int(n)) for n, sc in zip(numbers.tolist(), scores.tolist(), strict=True)]
         return heapq.nsmallest(limit, hits, key=lambda h: (-h.score, h.record_id))
 
     def score(
-        self, tree: Node | str, numbers: Sequence[int], rerank: Mapping[str, float] | None = None
+        self,
+        tree: Node | str,
+        numbers: Sequence[int],
+        latest_only: bool = True,
+        rerank: Mapping[str, float] | None = None,
     ) -> dict[int, float]:
-        """Scores of the given record numbers for the query (records it does not match are left out)."""
-        if isinstance(tree, str):
-            tree = parse(tree).tree
-        s = self._searcher()
-        q, _restricts = self._ranking_query(s, tree, rerank)
-        if q is None or not len(numbers):
-            return {}
-        out: dict[int, float] = {}
-        for sub, offset in _leaves(s):
-            m = q.matcher(sub)
-            stop = offset + sub.doc_count_all()
-            for n in sorted(int(x) for x in numbers if offset <= x < stop):
-                if not m.is_active():
-                    break
-                m.skip_to(n - offset)
-                if m.is_active() and m.id() == n - offset:
-                    out[n] = float(m.score())
-        return out
+        """Scores of the given record numbers (records the query does not match are left out)."""
+        matched, scores = self.evaluate(tree, latest_only, rerank)
+        want = np.asarray(sorted(numbers), dtype=np.int64)
+        pos = np.searchsorted(matched, want)
+        ok = (pos < len(matched)) & (matched[np.minimum(pos, len(matched) - 1)] == want) if len(matched) else pos < 0
+        return {int(n): float(scores[p]) for n, p in zip(want[ok].tolist(), pos[ok].tolist(), strict=True)}
 
     def match(self, tree: Node | str, latest_only: bool = True) -> np.ndarray:
-        """Every record number the query matches (sorted), unscored: for totals and facets."""
-        if isinstance(tree, str):
-            tree = parse(tree).tree
-        s = self._searcher()
-        q = _Translator(s).query(tree)
-        if q is None:
-            return np.zeros(0, dtype=np.int64)
-        mask = _Matcher(s).mask(q)
-        if latest_only:
-            mask &= _Matcher(s).mask(query.Term("is_latest", True))
-        mask &= self._live(s)
-        return np.flatnonzero(mask)
+        """Every record number the query matches (sorted): for totals and facets."""
+        return self.evaluate(tree, latest_only)[0]
 
-    def _ranking_query(self, s: Any, tree: Node, rerank: Mapping[str, float] | None) -> tuple[Any, bool]:
-        """(the ranking query or None, whether its matches must be restricted to the exact ones)."""
-        translator = _Translator(s, scoring=True)
-        q = translator.query(tree)
-        if q is None:
-            return None, False
-        if rerank:
-            extra = [query.Term("body", t, boost=w) for t, w in sorted(rerank.items())]
-            q = query.AndMaybe(q, query.Or(extra) if len(extra) > 1 else extra[0])
-        return q, translator.restricts
+    def _lengths(self, s: Any) -> Callable[[str], tuple[np.ndarray, float]]:
+        """Per-field (length of every record, average length), read once per generation."""
 
-    def _older(self, s: Any) -> set[int]:
-        """Record numbers of versions that are not the latest (cached per generation)."""
+        def get(field: str) -> tuple[np.ndarray, float]:
+            def build() -> tuple[np.ndarray, float]:
+                parts = []
+                for sub, _offset in _leaves(s):
+                    perdoc = sub.reader()._perdoc  # Whoosh 2.7 keeps lengths as one byte per record
+                    name = "_" + field + "_len"
+                    if perdoc.has_column(name):
+                        col = perdoc.column_reader(name, LENGTHS_COLUMN)
+                        codes = np.fromiter(iter(col), dtype=np.int64, count=sub.doc_count_all())
+                    else:
+                        codes = np.zeros(sub.doc_count_all(), dtype=np.int64)
+                    parts.append(_BYTE_TO_LENGTH[codes])
+                lengths = np.concatenate(parts) if parts else np.zeros(0)
+                return lengths, float(s.avg_field_length(field) or 1.0)
 
-        def build() -> set[int]:
-            latest = _Matcher(s).mask(query.Term("is_latest", True))
-            return set(np.flatnonzero(~latest & self._live(s)).tolist())
+            return self._cached("len:" + field, s, build)
 
-        return self._cached("older", s, build)
+        return get
+
+    def _postings(self, s: Any, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(record numbers, weights) of one term, across segments; cached per generation."""
+        key = (s.reader().generation(), field, text)
+        with self._lock:
+            hit = self._posting_cache.get(key)
+            if hit is not None:
+                self._posting_cache.move_to_end(key)
+                return hit
+        ids_parts, weight_parts = [], []
+        for sub, offset in _leaves(s):
+            try:
+                m = sub.reader().postings(field, text)
+            except TermNotFound:
+                continue
+            ids, weights = _read_postings(m)
+            ids_parts.append(ids + offset)
+            weight_parts.append(weights)
+        if ids_parts:
+            out = (np.concatenate(ids_parts), np.concatenate(weight_parts))
+        else:
+            out = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+        with self._lock:
+            self._posting_cache[key] = out
+            self._posting_cache_size += len(out[0])
+            while self._posting_cache_size > POSTING_CACHE and len(self._posting_cache) > 1:
+                _k, old = self._posting_cache.popitem(last=False)
+                self._posting_cache_size -= len(old[0])
+        return out
 
     def _live(self, s: Any) -> np.ndarray:
         def build() -> np.ndarray:
@@ -328,82 +374,168 @@ def _leaves(s: Any) -> list[tuple[Any, int]]:
     return list(s.leaf_searchers()) if not s.is_atomic() else [(s, 0)]
 
 
-class _Matcher:
-    """Which records a Whoosh query matches, as a boolean mask over record numbers.
+class _Evaluator:
+    """Evaluates a Whoosh query over every record at once with numpy: (match mask, scores).
 
-    Terms are read a posting block at a time and combined with numpy; any other query kind
-    (phrases, ranges) goes through Whoosh's own matcher. Nothing is scored."""
+    Scoring is Okapi BM25 (`Okapi`'s idf, BM25_K1, BM25_B) of each term's weighted frequency,
+    summed through Or/And, with boosts; AndMaybe adds its optional part where the required part
+    matches; AndNot and zero-score wrappers restrict without scoring. Phrases are checked with
+    Whoosh's positional matcher, only on records containing all their words; proximity bonuses
+    only on the best PROXIMITY_CANDIDATES records. Each subquery object is evaluated once."""
 
-    def __init__(self, s: Any) -> None:
+    def __init__(self, s: Any, postings: Any, lengths: Any) -> None:
         self.s = s
         self.size = s.doc_count_all()
+        self.postings = postings
+        self.lengths = lengths
+        self.memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def mask(self, q: Any) -> np.ndarray:
+    def evaluate(self, q: Any, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        key = id(q)
+        if key in self.memo and among is None:
+            return self.memo[key]
+        mask, scores = self._evaluate(q, among)
+        boost = getattr(q, "boost", 1.0)
+        if boost != 1.0 and not isinstance(q, query.Term):
+            scores = scores * boost
+        if among is None:
+            self.memo[key] = (mask, scores)
+        return mask, scores
+
+    def _evaluate(self, q: Any, among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(q, query.Term):
-            return self.term(q.fieldname, q.text)
+            return self.term(q)
         if isinstance(q, query.Or):
-            out = np.zeros(self.size, dtype=bool)
+            mask, scores = self.empty()
             for sub in q.subqueries:
-                out |= self.mask(sub)
-            return out
+                m, sc = self.evaluate(sub, among)
+                mask |= m
+                scores += sc
+            return mask, scores
         if isinstance(q, query.And):
-            out = np.ones(self.size, dtype=bool)
+            mask = np.ones(self.size, dtype=bool)
+            scores = np.zeros(self.size)
             for sub in q.subqueries:
-                out &= self.mask(sub)
-            return out
-        if isinstance(q, query.AndNot):
-            return self.mask(q.a) & ~self.mask(q.b)
+                m, sc = self.evaluate(sub, among)
+                mask &= m
+                scores += sc
+            return mask, np.where(mask, scores, 0.0)
         if isinstance(q, query.AndMaybe):
-            return self.mask(q.a)
+            mask, scores = self.evaluate(q.a, among)
+            if isinstance(q.b, _Bonus):
+                among = _best(mask, scores, PROXIMITY_CANDIDATES)
+            m, sc = self.evaluate(q.b, among)
+            return mask, scores + np.where(mask & m, sc, 0.0)
+        if isinstance(q, query.AndNot):
+            mask, scores = self.evaluate(q.a, among)
+            excluded = self.evaluate(q.b, among)[0]
+            return mask & ~excluded, np.where(excluded, 0.0, scores)
+        if isinstance(q, _ZeroScore):
+            return self.evaluate(q.child, among)[0], np.zeros(self.size)
+        if isinstance(q, _Bonus):
+            return self.evaluate(q.child, among)
         if isinstance(q, query.Every):
-            return np.ones(self.size, dtype=bool)
-        if q is query.NullQuery:
-            return np.zeros(self.size, dtype=bool)
-        out = np.zeros(self.size, dtype=bool)
-        ids = np.fromiter(self.s.docs_for_query(q), dtype=np.int64)
-        out[ids] = True
-        return out
+            return np.ones(self.size, dtype=bool), np.zeros(self.size)
+        if isinstance(q, query.Phrase):
+            return self.phrase(q, among)
+        mask, scores = self.empty()
+        if q is not query.NullQuery:  # ranges and anything else: Whoosh's matcher, unscored
+            mask[np.fromiter(self.s.docs_for_query(q), dtype=np.int64)] = True
+        return mask, scores
 
-    def term(self, field: str, text: Any) -> np.ndarray:
-        out = np.zeros(self.size, dtype=bool)
+    def empty(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros(self.size, dtype=bool), np.zeros(self.size)
+
+    def term(self, q: Any) -> tuple[np.ndarray, np.ndarray]:
+        mask, scores = self.empty()
+        field = self.s.schema[q.fieldname] if q.fieldname in self.s.schema else None  # noqa: SIM401 (glob fields)
+        if field is None:
+            return mask, scores
+        text = field.to_bytes(q.text) if not isinstance(q.text, bytes) else q.text
+        ids, weights = self.postings(self.s, q.fieldname, text)
+        text = q.text
+        if not len(ids):
+            return mask, scores
+        mask[ids] = True
+        if field.scorable and q.boost:
+            lengths, average = self.lengths(q.fieldname)
+            idf = WEIGHTING.idf(self.s, q.fieldname, text)
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[ids] / average)
+            scores[ids] = q.boost * idf * weights * (BM25_K1 + 1) / (weights + norm)
+        return mask, scores
+
+    def phrase(self, q: Any, among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        parts = [self.term(query.Term(q.fieldname, w)) for w in q.words]
+        candidates = np.ones(self.size, dtype=bool)
+        for m, _sc in parts:
+            candidates &= m
+        if among is not None:
+            candidates &= among
+        mask, scores = self.empty()
+        todo = np.flatnonzero(candidates)
+        if not len(todo):
+            return mask, scores
+        plain = query.Phrase(q.fieldname, q.words, slop=q.slop)
         for sub, offset in _leaves(self.s):
-            reader = sub.reader()
-            try:
-                m = reader.postings(field, text)
-            except TermNotFound:
+            local = todo[(todo >= offset) & (todo < offset + sub.doc_count_all())] - offset
+            if not len(local):
                 continue
-            blocks = _posting_blocks(m)
-            if blocks is None:
-                ids = np.fromiter(m.all_ids(), dtype=np.int64)
-            else:
-                ids = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int64)
-            out[ids + offset] = True
-        return out
+            m = plain.matcher(sub)
+            for n in local.tolist():
+                if not m.is_active():
+                    break
+                m.skip_to(n)
+                if m.is_active() and m.id() == n:
+                    mask[n + offset] = True
+        for _m, sc in parts:
+            scores += sc
+        return mask, np.where(mask, scores, 0.0)
 
 
-def _posting_blocks(m: Any) -> list[np.ndarray] | None:
-    """Document numbers of a Whoosh 2.7 on-disk posting list, one array per block, without
-    stepping through postings one by one; None for any other matcher (then callers iterate)."""
+def _best(mask: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
+    """Mask of the `n` best-scoring records of `mask`."""
+    idx = np.flatnonzero(mask)
+    if len(idx) > n:
+        idx = idx[np.argpartition(-scores[idx], n - 1)[:n]]
+    out = np.zeros(len(mask), dtype=bool)
+    out[idx] = True
+    return out
+
+
+def _read_postings(m: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(document numbers, weights) of a posting list, a block at a time for Whoosh 2.7's
+    on-disk postings (no per-posting Python loop), else through the matcher."""
     if not isinstance(m, W3LeafMatcher):
-        return None
-    blocks = []
+        ids, weights = [], []
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            m.next()
+        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+    id_blocks, weight_blocks = [], []
     while m.is_active():
-        m._read_ids()
-        blocks.append(np.asarray(m._ids, dtype=np.int64))
+        if m._data is None:
+            m._read_data()
+        raw_ids, raw_weights = m._data[0], m._data[1]
+        ids = np.cumsum(np.asarray(raw_ids, dtype=np.int64)) if not m._byteids else np.asarray(raw_ids)
+        id_blocks.append(ids)
+        if raw_weights is None:
+            weight_blocks.append(np.ones(len(ids)))
+        elif isinstance(raw_weights, float):
+            weight_blocks.append(np.full(len(ids), raw_weights))
+        else:
+            weight_blocks.append(np.asarray(raw_weights, dtype=np.float64))
         m._next_block()
-    return blocks
+    if not id_blocks:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return np.concatenate(id_blocks), np.concatenate(weight_blocks)
 
 
 class _Translator:
     """Query tree -> Whoosh query, with the limits that need the index (expansions)."""
 
-    def __init__(self, searcher: Any, scoring: bool = False) -> None:
-        """`scoring=False`: the exact query, for matching. `scoring=True`: the ranking query,
-        which drops the filters, dates and exclusions that merely restrict (then `restricts` is
-        set and the caller restricts to the exact matches) and adds the ranking bonuses."""
+    def __init__(self, searcher: Any) -> None:
         self.s = searcher
-        self.scoring = scoring
-        self.restricts = False
         self.reader = searcher.reader()
         self.analyzer = text_analyzer()
         self.plain = plain_analyzer()
@@ -424,9 +556,9 @@ class _Translator:
         if isinstance(node, Fuzzy):
             return self.expand(node, "fuzzy")
         if isinstance(node, Filter):
-            return _ZeroScore(self.filter(node)) if self.scoring else self.filter(node)
+            return _ZeroScore(self.filter(node))
         if isinstance(node, DateRange):
-            return _ZeroScore(self.date_range(node)) if self.scoring else self.date_range(node)
+            return _ZeroScore(self.date_range(node))
         assert isinstance(node, Bool)
         return self.boolean(node)
 
@@ -503,17 +635,10 @@ class _Translator:
 
     def boolean(self, node: Bool) -> Any:
         should = [q for q in (self.query(n) for n in node.should) if q is not None]
-        restricting = [n for n in node.must if isinstance(n, Filter | DateRange)]
-        if self.scoring and (restricting or node.must_not):
-            # Exact matches come from the matching query; ranking needs only what scores.
-            self.restricts = True
-            must = [q for q in (self.query(n) for n in node.must if n not in restricting) if q is not None]
-            must_not: list[Any] = []
-        else:
-            must = [q for q in (self.query(n) for n in node.must) if q is not None]
-            must_not = [q for q in (self.query(n) for n in node.must_not) if q is not None]
+        must = [q for q in (self.query(n) for n in node.must) if q is not None]
+        must_not = [q for q in (self.query(n) for n in node.must_not) if q is not None]
         if not should and not must:
-            if not must_not and not (self.scoring and self.restricts):
+            if not must_not:
                 return None
             must = [query.Every()]
         parts = list(must)
@@ -524,9 +649,7 @@ class _Translator:
             return query.AndNot(q, _any(must_not)) if must_not else q
         if should:
             group = query.Or(should) if len(should) > 1 else should[0]
-            if self.scoring:
-                group = self.bonuses(group, should, node)
-            parts.append(group)
+            parts.append(self.bonuses(group, should, node))
         q = parts[0] if len(parts) == 1 else query.And(parts)
         if must_not:
             q = query.AndNot(q, _any(must_not))
@@ -543,7 +666,7 @@ class _Translator:
         pairs = [query.Phrase("body", [a, b], slop=PROXIMITY_SLOP) for a, b in itertools.pairwise(toks) if a != b]
         if pairs and PROXIMITY_BOOST > 0:
             bonus = query.Or(pairs, boost=PROXIMITY_BOOST) if len(pairs) > 1 else pairs[0].with_boost(PROXIMITY_BOOST)
-            group = query.AndMaybe(group, bonus)
+            group = query.AndMaybe(group, _Bonus(bonus))
         return group
 
 
@@ -552,20 +675,8 @@ def _any(queries: list[Any]) -> Any:
 
 
 class _ZeroScore(query.WrappingQuery):  # type: ignore[misc]
-    """Matches what its child matches with score 0: a filter inside an OR restricts, never ranks.
-    (A zero boost breaks Whoosh's block-quality skipping with a division by zero, and its
-    ConstantScoreQuery mis-steps inside AndNot with phrases.)"""
-
-    def matcher(self, searcher: Any, context: Any = None) -> Any:
-        return _ZeroMatcher(self.child.matcher(searcher, context))
+    """Matches what its child matches, with score 0: a filter restricts, it never ranks."""
 
 
-class _ZeroMatcher(WrappingMatcher):  # type: ignore[misc]
-    def _replacement(self, newchild: Any) -> Any:
-        return _ZeroMatcher(newchild)
-
-    def supports_block_quality(self) -> bool:
-        return False
-
-    def score(self) -> float:
-        return 0.0
+class _Bonus(query.WrappingQuery):  # type: ignore[misc]
+    """A ranking bonus evaluated only on the best candidates (proximity of query words)."""

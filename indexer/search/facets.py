@@ -24,6 +24,9 @@ from ..writer import date_terms, facet_value
 
 FACET_NAMES = ("section", "year", "month", "language", "source", "type", "infobox")
 NO_DATE = -1
+# Values listed per facet, most documents first (selected values are always listed). Years and
+# months are all listed: they are a histogram.
+FACET_LIMIT = 30
 
 
 @dataclass(frozen=True)
@@ -69,24 +72,31 @@ class Facet(Protocol):
     def counts(self, table: RecordTable, records: np.ndarray, selected: Sequence[str]) -> list[FacetCount]: ...
 
 
-def _distinct_doc_counts(docs: np.ndarray, vals: np.ndarray, n_values: int) -> np.ndarray:
-    if len(vals) == 0:
-        return np.zeros(n_values, dtype=np.int64)
-    pairs = np.unique(docs.astype(np.int64) * n_values + vals)
-    return np.bincount(pairs % n_values, minlength=n_values)
-
-
 class MultiFacet:
-    """A facet where a record may carry several values (years, months, sources, infobox keys)."""
+    """A facet where a record may carry several values (years, months, sources, infobox keys).
+
+    The (record, value) pairs are kept sorted by (document, value): the pairs of the matching
+    records stay sorted, so distinct documents per value are counted in one linear pass."""
 
     def __init__(
-        self, name: str, values: _Values, rec: Sequence[int], val: Sequence[int], order: str = "count"
+        self,
+        name: str,
+        values: _Values,
+        rec: Sequence[int],
+        val: Sequence[int],
+        docs: np.ndarray,
+        order: str = "count",
+        limit: int | None = None,
     ) -> None:
         self.name = name
         self.values = values
-        self.rec = np.asarray(rec, dtype=np.int64)
-        self.val = np.asarray(val, dtype=np.int64)
+        rec_a = np.asarray(rec, dtype=np.int64)
+        val_a = np.asarray(val, dtype=np.int64)
+        code = docs[rec_a] * max(1, len(values.values)) + val_a if len(rec_a) else rec_a
+        by_code = np.argsort(code, kind="stable")
+        self.rec, self.val, self.code = rec_a[by_code], val_a[by_code], code[by_code]
         self.order = order
+        self.limit = limit
 
     def mask(self, table: RecordTable, values: Sequence[str]) -> np.ndarray:
         ids = [self.values.index[v] for v in values if v in self.values.index]
@@ -96,15 +106,18 @@ class MultiFacet:
 
     def counts(self, table: RecordTable, records: np.ndarray, selected: Sequence[str]) -> list[FacetCount]:
         keep = records[self.rec]
-        counts = _distinct_doc_counts(table.doc[self.rec[keep]], self.val[keep], len(self.values.values))
-        return _facet_list(self.values, counts, selected, self.order)
+        code = self.code[keep]
+        first = np.ones(len(code), dtype=bool)
+        first[1:] = code[1:] != code[:-1]
+        counts = np.bincount(self.val[keep][first], minlength=len(self.values.values))
+        return _facet_list(self.values, counts, selected, self.order, self.limit)
 
 
 class SingleFacet(MultiFacet):
     """A facet with exactly one value per record (language, type)."""
 
-    def __init__(self, name: str, values: _Values, val: Sequence[int]) -> None:
-        super().__init__(name, values, range(len(val)), val)
+    def __init__(self, name: str, values: _Values, val: Sequence[int], docs: np.ndarray) -> None:
+        super().__init__(name, values, range(len(val)), val, docs, limit=FACET_LIMIT)
 
 
 class SectionFacet:
@@ -130,9 +143,16 @@ class SectionFacet:
         return [FacetCount(t.value, t.label, t.count, t.selected, tuple(children.get(t.value, ()))) for t in tops]
 
 
-def _facet_list(values: _Values, counts: np.ndarray, selected: Sequence[str], order: str) -> list[FacetCount]:
+def _facet_list(
+    values: _Values, counts: np.ndarray, selected: Sequence[str], order: str, limit: int | None
+) -> list[FacetCount]:
+    """Values with documents (the `limit` most frequent, when limited) plus every selected value."""
     sel = set(selected)
-    idx = [i for i in range(len(values.values)) if counts[i] > 0 or values.values[i] in sel]
+    idx = np.flatnonzero(counts).tolist()
+    if limit is not None and len(idx) > limit:
+        idx = sorted(idx, key=lambda i: (-int(counts[i]), values.values[i]))[:limit]
+    shown = set(idx)
+    idx += [values.index[v] for v in sel if v in values.index and values.index[v] not in shown]
     if order == "value":
         idx.sort(key=lambda i: values.values[i])
     else:
@@ -237,14 +257,15 @@ class RecordTable:
         self.infobox_keys = frozenset(infobox.values)
         self.facets: dict[str, Facet] = {
             "section": SectionFacet(
-                MultiFacet("section", top, *pairs["top"]), MultiFacet("section", sub, *pairs["sub"])
+                MultiFacet("section", top, *pairs["top"], self.doc, limit=FACET_LIMIT),
+                MultiFacet("section", sub, *pairs["sub"], self.doc, limit=FACET_LIMIT * 4),
             ),
-            "year": MultiFacet("year", years, *pairs["year"], order="value"),
-            "month": MultiFacet("month", months, *pairs["month"], order="value"),
-            "language": SingleFacet("language", lang, lang_v),
-            "source": MultiFacet("source", sources, *pairs["source"]),
-            "type": SingleFacet("type", dtype, type_v),
-            "infobox": MultiFacet("infobox", infobox, *pairs["infobox"]),
+            "year": MultiFacet("year", years, *pairs["year"], self.doc, order="value"),
+            "month": MultiFacet("month", months, *pairs["month"], self.doc, order="value"),
+            "language": SingleFacet("language", lang, lang_v, self.doc),
+            "source": MultiFacet("source", sources, *pairs["source"], self.doc, limit=FACET_LIMIT),
+            "type": SingleFacet("type", dtype, type_v, self.doc),
+            "infobox": MultiFacet("infobox", infobox, *pairs["infobox"], self.doc, limit=FACET_LIMIT),
         }
 
     def records(self, record_ids: Iterable[str]) -> np.ndarray:

@@ -197,7 +197,7 @@ class Searcher:
             filtered = None if np.array_equal(final, matched) else final
             page_docs = self._top_documents(table, parsed, filtered, start + req.limit, latest_only, rerank)
             page_docs = page_docs[start : start + req.limit]
-        scores = self._page_scores(table, parsed, page_docs, final, rerank, browse)
+        scores = self._page_scores(table, parsed, page_docs, final, rerank, browse, latest_only)
         hits_out = self._hits(table, page_docs, final, scores, parsed)
         suggestion = did_you_mean(parsed, self, total, latest_only) if req.q.strip() and not browse else None
         took = round((time.perf_counter() - t0) * 1000, 1)
@@ -277,6 +277,7 @@ class Searcher:
         final: np.ndarray,
         rerank: dict[str, float] | None,
         browse: bool,
+        latest_only: bool,
     ) -> dict[int, float]:
         """Scores of every matching record of the page's documents (table row -> score)."""
         if browse or not page_docs:
@@ -284,7 +285,9 @@ class Searcher:
         docs = np.asarray([d for d, _b, _k in page_docs], dtype=np.int64)
         rows = np.flatnonzero(final & np.isin(table.doc, docs))
         numbers = self._maps(table)[1][rows]
-        by_number = self.engine.score(parsed.tree, [int(n) for n in numbers if n >= 0], rerank=rerank)
+        by_number = self.engine.score(
+            parsed.tree, [int(n) for n in numbers if n >= 0], latest_only=latest_only, rerank=rerank
+        )
         rows_of = self._maps(table)[0]
         return {int(rows_of[n]): sc for n, sc in by_number.items()}
 
