@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/language_choice.py
 	$(BIN)/python bench/quality.py
+	$(BIN)/python bench/search_latency.py
 
 clean:
 	rm -rf $(VENV) index .pytest_cache .ruff_cache

@@ -125,7 +125,9 @@ def main() -> None:
     f, b = result["full"], result["bare_whoosh"]
     print(f"{result['records']:,} section records, {result['queries']} queries, {result['cores']} cores")
     print(f"complete search: p50 {f['p50_ms']} ms  p95 {f['p95_ms']} ms  p99 {f['p99_ms']} ms  mean {f['mean_ms']} ms")
-    print(f"bare Whoosh top-10: p50 {b['p50_ms']} ms  p95 {b['p95_ms']} ms  p99 {b['p99_ms']} ms  mean {b['mean_ms']} ms")
+    print(
+        f"bare Whoosh top-10: p50 {b['p50_ms']} ms  p95 {b['p95_ms']} ms  p99 {b['p99_ms']} ms  mean {b['mean_ms']} ms"
+    )
     print(f"ratio p95 {result['ratio_p95']}x, p50 {result['ratio_p50']}x (target: p95 <= 100 ms and <= 2x bare)")
     print(f"first search (record table, readers): {result['first_search_ms']}")
     print("slowest:", json.dumps(result["slowest"], ensure_ascii=False))

@@ -529,3 +529,86 @@ def test_cli_search_json_and_errors(tiny: Searcher) -> None:
     assert text.exit_code == 0 and "matching versions: #1" in text.output
     similar = runner.invoke(cli, ["similar", "--index-dir", str(tiny.index_dir), "nope", "--json"])
     assert similar.exit_code == 1 and "nope" in similar.output
+
+
+# -- ranking internals ------------------------------------------------------------------------
+def test_numpy_scores_equal_whoosh_bm25(seed_searcher: Searcher) -> None:
+    # The engine scores with numpy over posting lists; Whoosh's own matchers with the same
+    # weighting model must give the same score to every record.
+    from whoosh import query as wq
+
+    from indexer.engines.whoosh_engine import WEIGHTING, _Evaluator
+
+    engine = seed_searcher.engine
+    s = engine._searcher()
+    for words in (["lachin", "corridor"], ["ceasefir", "violat", "armenia"], ["jermuk"]):
+        q = wq.Or([wq.Term("body", w) for w in words])
+        mask, ours = _Evaluator(s, engine._postings, engine._lengths(s)).evaluate(q)
+        with engine.ix.searcher(weighting=WEIGHTING) as ws:
+            theirs = {n: sc for sc, n in ws.search(q, limit=None).top_n}
+        assert sorted(theirs) == sorted(int(n) for n in mask.nonzero()[0])
+        assert all(abs(ours[n] - sc) < 1e-4 for n, sc in theirs.items())
+
+
+@pytest.mark.parametrize(
+    "q",
+    ['"Lachin corridor"', "Lachin -Russia", "section:Prelude OR Jermuk", "title:clashes ceasefire",
+     "Azerb* date:2022", "(Goris OR Jermuk) NOT Iran", "lang:en -Azerbaijan"],
+)  # fmt: skip
+def test_match_set_equals_whooshs_own(seed_searcher: Searcher, q: str) -> None:
+    from indexer.engines.whoosh_engine import _Translator
+
+    engine = seed_searcher.engine
+    s = engine._searcher()
+    whoosh_query = _Translator(s).query(parse(q).tree)
+    expected = sorted(int(n) for n in s.docs_for_query(whoosh_query) if s.stored_fields(n)["is_latest"])
+    assert engine.match(q).tolist() == expected
+
+
+def test_question_words_are_dropped_from_plain_questions() -> None:
+    p = parse("what are the effects of the Lachin blockade")
+    assert p.words == ["are", "the", "effects", "of", "the", "Lachin", "blockade"]
+    assert "what" not in [n.text for n in p.tree.should]
+    # Too short, a phrase, or nothing else left: kept as typed.
+    assert parse("what blockade").words == ["what", "blockade"]
+    assert parse('"what we do" now').phrases == [("what", "we", "do")]
+    assert parse("what is there").words == ["what", "is", "there"]
+    assert parse("WHO and may 2022").words == ["WHO", "and", "may", "2022"]
+
+
+def test_feedback_reranks_plain_questions_only(seed_searcher: Searcher) -> None:
+    from indexer.search.suggest import expansion_terms
+
+    def terms(q: str) -> dict[str, float] | None:
+        return expansion_terms(parse(q), seed_searcher.engine, seed_searcher.store, True)
+
+    expanded = terms("humanitarian crisis blockade corridor")
+    assert expanded and 0 < len(expanded) <= 10 and max(expanded.values()) == pytest.approx(1.0)
+    assert not {"humanitarian", "crisi", "blockad", "corridor"} & set(expanded)  # new terms only
+    for precise in ('"Lachin corridor" blockade', "title:clashes ceasefire violations", "corridor blockade",
+                    "+Lachin corridor blockade", "Lachin corridor -Russia"):  # fmt: skip
+        assert terms(precise) is None
+    # Re-ranking only: the same documents are found with and without it.
+    page = seed_searcher.search(SearchRequest(q="humanitarian crisis blockade corridor", limit=50))
+    assert page.total == seed_searcher.count_documents(parse("humanitarian crisis blockade corridor").tree)
+
+
+def test_facets_list_the_most_frequent_values_and_every_selected_one(tmp_path: Path) -> None:
+    from indexer.search.facets import FACET_LIMIT
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(FACET_LIMIT + 5):  # every log has "Notes"; each has an "Entry i" of its own
+        words = " ".join(f"w{i}x{k}" for k in range(30))  # distinct texts: not versions of one document
+        text = f"# Log {i}\n\n## Notes\n\nThe lighthouse lamp {words}.\n\n## Entry {i}\n\nThe lighthouse {words}.\n"
+        (docs / f"log{i}.md").write_text(text)
+    index_paths([docs], settings_for(tmp_path / "ix", workers=1))
+    with Searcher(tmp_path / "ix") as s:
+        page = s.search(SearchRequest(q="lighthouse"))
+        assert len(page.facets["section"]) == FACET_LIMIT
+        assert (page.facets["section"][0].value, page.facets["section"][0].count) == ("notes", FACET_LIMIT + 5)
+        rare = "entry 9"  # one document, and last in order among the ties
+        assert rare not in [f.value for f in page.facets["section"]]
+        chosen = s.search(SearchRequest(q="lighthouse", filters={"section": [rare]}))
+        assert rare in [f.value for f in chosen.facets["section"] if f.selected]
+        assert chosen.total == 1
