@@ -11,7 +11,7 @@ from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from .analysis import plain_analyzer, text_analyzer
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Zone weights of the `body` field (bench/quality.py chose them, see bench/RESULTS.md): a query
 # word in the title counts as TITLE_WEIGHT occurrences, in a heading as HEADING_WEIGHT.
@@ -78,7 +78,7 @@ def build_schema() -> Schema:
         title=TEXT(analyzer=analyzer, stored=True),
         heading=TEXT(analyzer=analyzer),
         breadcrumb=STORED(),
-        text=TEXT(analyzer=analyzer, phrase=True),
+        text=TEXT(analyzer=analyzer, phrase=False),  # phrases in text: positions come from `body`
         section=ID(stored=True),
         subsection=ID(stored=True),
         auxiliary=BOOLEAN(stored=True),

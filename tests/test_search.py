@@ -373,6 +373,9 @@ def _titles(s: Searcher, q: str, **kw: Any) -> list[str]:
         # All words first, one-word documents too (the shorter text first).
         ("harbour bridge", ["Harbour bridge", "Tram depot", "Ferry routes"]),
         ('"tram line"', ["Harbour bridge"]),
+        ('text:"tram line"', ["Harbour bridge"]),
+        ('"see also"', ["Harbour bridge"]),  # a heading
+        ('text:"see also"', []),  # ... which is not in any section's text
         ("ferry AND steamer", ["Ferry routes"]),
         ("steamer OR depot", ["Tram depot", "Ferry routes", "Harbour bridge"]),  # depots (See also) too
         ("harbour -ferry", ["Harbour bridge", "Tram depot"]),

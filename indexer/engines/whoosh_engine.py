@@ -579,6 +579,10 @@ class _Translator:
         """One analysed token, or the tokens as a phrase, in `body` or the named field."""
         if len(toks) == 1:
             return query.Term(self.field(field), toks[0])
+        if field == "text":
+            # `text` keeps no positions (`body` has them): the phrase in body, every word in text.
+            words = [_ZeroScore(query.Term("text", t)) for t in toks]
+            return query.And([query.Phrase("body", toks, slop=slop), *words])
         return query.Phrase(self.field(field), toks, slop=slop)
 
     def expand(self, node: Prefix | Fuzzy, kind: str) -> Any:
