@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from . import pipeline
+from .documents import document_json, versions_json
 from .engines import open_engine
 from .errors import PalimpsestError
 from .settings import Settings, resolve_index_dir
@@ -140,42 +141,6 @@ def list_cmd(index_dir: str | None, as_json: bool) -> None:
         )
 
 
-def document_json(store: Store, doc_id: str, version_id: str | None = None) -> dict[str, Any]:
-    """The document as stored, at its latest version or the given one."""
-    doc = store.document_row(doc_id)
-    vid = version_id or doc["latest_version_id"]
-    if store.doc_of_version(vid) != doc_id:
-        from .errors import DocumentNotFound
-
-        raise DocumentNotFound(doc_id, vid)
-    v = store.version(vid)
-    return {
-        "doc_id": doc_id,
-        "version_id": vid,
-        "title": v.title,
-        "type": v.doc_type,
-        "sources": [s.path for s in v.sources],
-        "language": v.language,
-        "authors": list(v.authors),
-        "dates": list(v.dates),
-        "infobox": v.infobox,
-        "sections": [
-            {
-                "ordinal": s.ordinal,
-                "heading": s.heading,
-                "breadcrumb": s.breadcrumb,
-                "anchor": s.anchor,
-                "level": s.level,
-                "auxiliary": s.auxiliary,
-                "language": s.language,
-                "text": s.text,
-                "dates": [d.__dict__ for d in s.dates],
-            }
-            for s in v.sections
-        ],
-    }
-
-
 @cli.command("show")
 @click.argument("doc_id")
 @click.option("--version", "version_id", help="A version_id of this document (default: the latest).")
@@ -213,22 +178,7 @@ def show_cmd(doc_id: str, version_id: str | None, index_dir: str | None, as_json
 @handled
 def versions_cmd(doc_id: str, index_dir: str | None, as_json: bool) -> None:
     """The versions of a document, oldest first, with dates, sources and titles."""
-    store = _open_store(index_dir)
-    store.document_row(doc_id)
-    rows = store.version_rows(doc_id)
-    out = [
-        {
-            "position": r["position"] + 1,
-            "version_id": r["version_id"],
-            "title": r["title"],
-            "latest": i == len(rows) - 1,
-            "own_date": r["own_date"],
-            "dates": json.loads(r["dates"]),
-            "language": r["language"],
-            "sources": [s.path for s in store.sources_of(r["version_id"])],
-        }
-        for i, r in enumerate(rows)
-    ]
+    out = versions_json(_open_store(index_dir), doc_id)
     if as_json:
         _emit(out)
         return

@@ -21,7 +21,7 @@ from ..store import Store
 from .facets import FACET_NAMES, NO_DATE, FacetCount, RecordTable, facet_counts, record_table
 from .query import MatchAll, ParsedQuery, date_bounds, parse, valid_date
 from .snippets import QueryTerms, snippet
-from .suggest import did_you_mean, expansion_terms, more_like_this
+from .suggest import complete, did_you_mean, expansion_terms, more_like_this
 
 AUX_WEIGHT = 0.5  # See also, References...: found, but below real sections
 MORE_SECTIONS = 3
@@ -143,20 +143,38 @@ class SearchPage:
 class Searcher:
     """Read-only access to one index: search, similar documents, completion."""
 
-    def __init__(self, index_dir: str | Path) -> None:
+    def __init__(self, index_dir: str | Path, engine: Engine | None = None) -> None:
+        """Open an index; `engine` shares one open engine between searchers (one per thread in
+        the web app: each has its own store connection, the engine is thread-safe)."""
         self.index_dir = Path(index_dir)
+        self._own_engine = engine is None
         self._map_key: Any = None
+        self._titles_key: Any = None
+        self._titles: list[str] = []
         self._map: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         self.store = Store(self.index_dir)
         try:
-            self.engine: Engine = open_engine(str(self.index_dir))
+            self.engine: Engine = engine or open_engine(str(self.index_dir))
         except BaseException:
             self.store.close()
             raise
 
     def close(self) -> None:
-        self.engine.close()
+        if self._own_engine:
+            self.engine.close()
         self.store.close()
+
+    def titles(self) -> list[str]:
+        """Every document title, sorted case-insensitively (for completion)."""
+        table = self.table()
+        if self._titles_key != id(table):
+            self._titles = sorted({m["title"] for m in table.doc_meta.values() if m["title"]}, key=str.lower)
+            self._titles_key = id(table)
+        return self._titles
+
+    def complete(self, prefix: str, limit: int = 8) -> list[str]:
+        """Completions for a search box: titles, then the last word completed from the vocabulary."""
+        return complete(prefix, self.engine, self.titles(), limit)
 
     def __enter__(self) -> Searcher:
         return self

@@ -135,3 +135,16 @@ def _render(text: str, start: int, end: int, spans: list[tuple[int, int]], prefi
     if end < len(text.rstrip()) and not re.search(r"[.!?][\"'”’)\]]*$", text[start:end].rstrip()):
         fragment += " …"
     return " ".join(fragment.split())
+
+
+def highlight(text: str, terms: QueryTerms, limit: int = 1_000_000) -> str:
+    """HTML: the whole text (its first `limit` characters marked) with every query match in <mark>."""
+    spans = [(a, b) for a, b, _key in _matches(text[:limit], terms)]
+    out = []
+    pos = 0
+    for a, b in spans:
+        out.append(html.escape(text[pos:a]))
+        out.append(f"<mark>{html.escape(text[a:b])}</mark>")
+        pos = b
+    out.append(html.escape(text[pos:]))
+    return "".join(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Protocol
@@ -198,4 +199,33 @@ def more_like_this(
         )
         shared = [words[t] for t in top if t in other_counts]
         out.append({"doc_id": other_id, "title": other["title"], "score": round(best[d], 4), "terms": shared})
+    return out
+
+
+COMPLETIONS = 8
+
+
+def complete(prefix: str, engine: Engine, titles: list[str], limit: int = COMPLETIONS) -> list[str]:
+    """Completions of what is being typed: document titles starting with it, then the query with
+    its last word completed from the vocabulary, most frequent words first."""
+    text = " ".join(prefix.split())
+    if not text:
+        return []
+    low = text.lower()
+    out: list[str] = [t for t in titles if t.lower().startswith(low)][:limit]
+    head, _, last = text.rpartition(" ")
+    last = last.lower()
+    if len(last) >= 2 and len(out) < limit:
+        words, freqs = engine.vocabulary()
+        start = bisect.bisect_left(words, last)
+        end = bisect.bisect_left(words, last + "\uffff")
+        ranked = sorted(range(start, end), key=lambda i: (-int(freqs[i]), words[i]))
+        for i in ranked:
+            if words[i] == last or any(c.isdigit() for c in words[i]):
+                continue
+            candidate = f"{head} {words[i]}".strip()
+            if candidate.lower() not in {o.lower() for o in out}:
+                out.append(candidate)
+            if len(out) >= limit:
+                break
     return out

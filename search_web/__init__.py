@@ -1,0 +1,81 @@
+"""Palimpsest's web UI and JSON API (Flask). `create_app(config)` builds the app.
+
+    pages.py      /, /search (results and facet browsing), /opensearch.xml
+    documents.py  /doc/<doc_id>, /doc/<doc_id>/v/<version_id>
+    api.py        /api/search (+ .csv, .ndjson), /api/documents/..., /api/suggest
+    backend.py    the open index (a searcher per thread), request parsing, URL helpers
+
+Every page works without JavaScript; static/app.js only adds the `/` shortcut and submits
+the sort menu on change. Templates autoescape; snippets come escaped from indexer.search.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from indexer.errors import DocumentNotFound, QueryError
+
+from .backend import Backend
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The app for one index: config INDEX_DIR (default $PALIMPSEST_INDEX or ./index)."""
+    app = Flask(__name__)
+    app.config.update(
+        INDEX_DIR=os.environ.get("PALIMPSEST_INDEX", "index"),
+        EXPORT_LIMIT=1000,  # documents in a CSV / NDJSON export
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(config or {})
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["palimpsest"] = Backend(app.config["INDEX_DIR"])
+
+    from . import api, documents, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(documents.bp)
+    app.register_blueprint(api.bp)
+
+    @app.after_request
+    def security_headers(resp: Response) -> Response:
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        return resp
+
+    @app.errorhandler(QueryError)
+    def bad_query(exc: QueryError) -> Any:
+        return error_response(400, "Bad query", str(exc))
+
+    @app.errorhandler(DocumentNotFound)
+    def unknown_document(exc: DocumentNotFound) -> Any:
+        return error_response(404, "Not found", str(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        return error_response(exc.code or 500, exc.name, exc.description or "")
+
+    @app.errorhandler(Exception)
+    def server_error(exc: Exception) -> Any:
+        app.logger.exception("unhandled error")
+        return error_response(500, "Internal error", "Something went wrong on our side; the error was logged.")
+
+    return app
+
+
+def error_response(status: int, message: str, detail: str) -> Any:
+    """JSON under /api/, an HTML page elsewhere; always the right status."""
+    if request.path.startswith("/api/"):
+        return jsonify({"error": {"status": status, "message": message, "detail": detail}}), status
+    return render_template("error.html", status=status, message=message, detail=detail), status

@@ -1,0 +1,118 @@
+"""What the pages share: one open index (a searcher per thread), request parsing, URLs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from indexer.engines import Engine, open_engine
+from indexer.errors import QueryError
+from indexer.search import Searcher, SearchRequest
+from indexer.search.results import MAX_LIMIT, MAX_PAGE
+
+# URL parameter -> facet name in SearchRequest.filters.
+FACET_PARAMS = {
+    "section": "section", "year": "year", "month": "month", "lang": "language",
+    "source": "source", "type": "type", "infobox": "infobox",
+}  # fmt: skip
+PARAM_OF_FACET = {v: k for k, v in FACET_PARAMS.items()}
+STATE_PARAMS = ("q", *FACET_PARAMS, "from", "to", "sort", "versions", "limit")
+DEFAULT_LIMIT = 10
+
+
+class Backend:
+    """The index the app serves: one engine, one Searcher (own SQLite connection) per thread."""
+
+    def __init__(self, index_dir: str | Path) -> None:
+        self.index_dir = Path(index_dir)
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._all: list[Searcher] = []
+
+    def searcher(self) -> Searcher:
+        s = getattr(self._local, "searcher", None)
+        if s is None:
+            with self._lock:
+                if self._engine is None:
+                    self._engine = open_engine(str(self.index_dir))
+                s = Searcher(self.index_dir, engine=self._engine)
+                self._all.append(s)
+            self._local.searcher = s
+        return s
+
+    def close(self) -> None:
+        with self._lock:
+            for s in self._all:
+                s.close()
+            self._all.clear()
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
+        self._local = threading.local()
+
+
+def _int(args: MultiDict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise QueryError(f"{name} must be a whole number, not {raw[:20]!r}") from None
+    if not low <= value <= high:
+        raise QueryError(f"{name} must be between {low} and {high}")
+    return value
+
+
+def search_request(args: MultiDict[str, str], limit: int | None = None, page: int | None = None) -> SearchRequest:
+    """A SearchRequest from URL parameters (raises QueryError for bad values)."""
+    filters = {facet: [v for v in args.getlist(param) if v.strip()] for param, facet in FACET_PARAMS.items()}
+    req = SearchRequest(
+        q=args.get("q", ""),
+        filters={k: v for k, v in filters.items() if v},
+        date_from=args.get("from") or None,
+        date_to=args.get("to") or None,
+        sort=args.get("sort") or "relevance",
+        all_versions=args.get("versions") == "all",
+        page=page if page is not None else _int(args, "page", 1, 1, MAX_PAGE),
+        limit=limit if limit is not None else _int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+    )
+    req.validate()
+    return req
+
+
+def state(args: MultiDict[str, str]) -> MultiDict[str, str]:
+    """The parameters that define a result list (no page)."""
+    out: MultiDict[str, str] = MultiDict()
+    for key in STATE_PARAMS:
+        for v in args.getlist(key):
+            if v.strip():
+                out.add(key, v)
+    return out
+
+
+def with_params(args: MultiDict[str, str], drop: Iterable[str] = (), **changes: Any) -> dict[str, Any]:
+    """URL parameters for url_for: `args` without `drop`, with `changes` (None removes)."""
+    out: dict[str, Any] = {}
+    for key in args:
+        if key not in drop:
+            values = args.getlist(key)
+            out[key] = values if len(values) > 1 else values[0]
+    for key, value in changes.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+def toggled(args: MultiDict[str, str], param: str, value: str) -> dict[str, Any]:
+    """Parameters with one facet value switched on or off (and back to page 1)."""
+    values = args.getlist(param)
+    new = [v for v in values if v != value] if value in values else [*values, value]
+    return with_params(args, drop=("page",), **{param: new or None})
