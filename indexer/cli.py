@@ -377,6 +377,29 @@ def verify_cmd(index_dir: str | None, as_json: bool) -> None:
         sys.exit(1)
 
 
+@cli.command("serve")
+@click.option("--index-dir", help=INDEX_DIR_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+@handled
+def serve_cmd(index_dir: str | None, host: str, port: int, threads: int) -> None:
+    """Serve the web UI and JSON API with waitress (a production WSGI server)."""
+    import waitress
+
+    from search_web import create_app
+
+    store = _open_store(index_dir)  # fails clearly when there is no index
+    app = create_app({"INDEX_DIR": str(store.index_dir)})
+    store.close()
+    searcher = app.extensions["palimpsest"].searcher()
+    from .search import SearchRequest
+
+    searcher.search(SearchRequest(q=""))  # builds the record table before the first visitor
+    click.echo(f"Palimpsest: serving {store.index_dir} on http://{host}:{port}/ (Ctrl-C stops)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="palimpsest")
+
+
 def main() -> None:
     """Console entry point."""
     cli(prog_name="palimpsest")

@@ -254,7 +254,10 @@ class Store:
         return [r[0] for r in self.db.execute("SELECT doc_id FROM documents ORDER BY doc_id")]
 
     def record_ids(self) -> set[str]:
-        rows = self.db.execute("SELECT version_id || ':' || ordinal FROM sections")
+        """Ids of the sections the index holds: all but empty headings over sub-sections (writer.py)."""
+        rows = self.db.execute(
+            "SELECT version_id || ':' || ordinal FROM sections WHERE ordinal = 0 OR trim(text) != ''"
+        )
         return {r[0] for r in rows}
 
 

@@ -64,6 +64,10 @@ def records_for_document(store: Store, doc_id: str) -> list[dict[str, Any]]:
         infobox_fields = {infobox_field(k): str(val.get("text", "")) for k, val in infobox.items()}
         sources = sorted({s for s in json.loads(v["source"])})
         for n, s in enumerate(store.sections_of(v["version_id"])):
+            if not s.text.strip() and n > 0:
+                # A heading over sub-sections: they carry its words in their breadcrumbs (and
+                # Store.record_ids leaves it out too). Indexed, it would win every title match.
+                continue
             crumbs = s.breadcrumb.split(" > ") if s.breadcrumb else []
             days, months, years = date_terms(s.dates)
             records.append(

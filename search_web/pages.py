@@ -1,0 +1,94 @@
+"""The search page (results, facets, browsing) and the OpenSearch description."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+
+from indexer.errors import QueryError
+from indexer.search import SearchPage
+
+from .backend import FACET_PARAMS, PARAM_OF_FACET, state, toggled, with_params
+
+bp = Blueprint("pages", __name__)
+
+FACET_TITLES = {
+    "section": "Section", "year": "Year", "month": "Month", "language": "Language",
+    "source": "Source", "type": "Type", "infobox": "Infobox field",
+}  # fmt: skip
+
+
+def backend() -> Any:
+    return current_app.extensions["palimpsest"]
+
+
+@bp.get("/")
+@bp.get("/search")
+def search() -> Any:
+    """Results for ?q=… with facets; without a query, the corpus to browse by facet."""
+    from .backend import search_request
+
+    args = request.args
+    try:
+        req = search_request(args)
+        page: SearchPage | None = backend().searcher().search(req)
+        error = None
+    except QueryError as exc:
+        req, page, error = None, None, exc
+    status = 400 if error else 200
+    chips = [
+        {"label": FACET_TITLES[facet], "value": v, "url": url_for("pages.search", **toggled(args, param, v))}
+        for param, facet in FACET_PARAMS.items()
+        for v in args.getlist(param)
+        if v.strip()
+    ]
+    for key, label in (("from", "From"), ("to", "To")):
+        if args.get(key):
+            chips.append(
+                {
+                    "label": label,
+                    "value": args[key],
+                    "url": url_for("pages.search", **with_params(args, drop=("page", key))),
+                }
+            )
+    return render_template(
+        "search.html",
+        req=req,
+        page=page,
+        error=error,
+        args=args,
+        chips=chips,
+        facet_titles=FACET_TITLES,
+        facet_url=lambda facet, value: url_for("pages.search", **toggled(args, PARAM_OF_FACET[facet], value)),
+        page_url=lambda n: url_for("pages.search", **with_params(state(args), page=n)),
+        sort_params=with_params(state(args), drop=("sort",)),
+        suggestion_url=(
+            url_for("pages.search", **with_params(state(args), q=page.suggestion)) if page and page.suggestion else None
+        ),
+        max_count=lambda items: max([c.count for c in items] or [1]),
+        months_of=lambda year: [m for m in (page.facets.get("month", []) if page else []) if m.value[:4] == year],
+        hit_url=lambda doc_id, version_id, anchor: document_url(doc_id, version_id, anchor, args.get("q", "")),
+    ), status
+
+
+def document_url(doc_id: str, version_id: str, anchor: str, q: str) -> str:
+    """Link to a section of a document: the latest version's page, or the version's own page."""
+    meta = backend().searcher().table().doc_meta.get(doc_id, {})
+    if meta.get("latest") == version_id:
+        url = url_for("documents.document", doc_id=doc_id, q=q or None)
+    else:
+        url = url_for("documents.version", doc_id=doc_id, version_id=version_id, q=q or None)
+    return f"{url}#{anchor}" if anchor else url
+
+
+@bp.get("/opensearch.xml")
+def opensearch() -> Response:
+    """OpenSearch description: lets a browser add Palimpsest as a search engine."""
+    xml = render_template(
+        "opensearch.xml",
+        search_url=url_for("pages.search", _external=True),
+        suggest_url=url_for("api.suggest", _external=True),
+        icon_url=url_for("static", filename="favicon.svg", _external=True),
+    )
+    return Response(xml, mimetype="application/opensearchdescription+xml")
