@@ -1,0 +1,271 @@
+"""The web app through Flask's test client: every route, every error status, HTML through BeautifulSoup."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from indexer.cli import cli
+from indexer.documents import document_json
+from indexer.pipeline import index_paths
+from indexer.store import Store
+from search_web import create_app
+from tests.conftest import CORPUS, settings_for
+
+XSS_TITLE = "<script>alert('title')</script> Quay <b>notes</b>"
+XSS_BODY = "The quay lamp <img src=x onerror=alert('body')> was lit \"><svg onload=alert('svg')> nightly."
+XSS_FILE = "<img src=y onerror=alert('file')>.txt"
+
+
+def write_xss_docs(folder: Path) -> None:
+    """Documents whose title, body and file name carry HTML and script."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / XSS_FILE).write_text(f"{XSS_TITLE}\n\n{XSS_BODY}\n\nThe quay lamp <i>log</i>.\n")
+
+
+@pytest.fixture(scope="module")
+def web_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("web")
+    write_xss_docs(root / "xss")
+    index_paths([CORPUS, root / "xss"], settings_for(root / "ix"))
+    return root / "ix"
+
+
+@pytest.fixture(scope="module")
+def client(web_index: Path) -> Any:
+    app = create_app({"INDEX_DIR": str(web_index), "TESTING": True})
+    yield app.test_client()
+    app.extensions["palimpsest"].close()
+
+
+def soup(resp: Any) -> BeautifulSoup:
+    return BeautifulSoup(resp.get_data(as_text=True), "html.parser")
+
+
+def doc_id_titled(index_dir: Path, title: str) -> str:
+    store = Store(index_dir)
+    try:
+        return next(d["doc_id"] for d in store.documents() if d["title"] == title)
+    finally:
+        store.close()
+
+
+def test_home_page_has_search_box_landmarks_and_facets(client: Any) -> None:
+    resp = client.get("/")
+    assert resp.status_code == 200
+    page = soup(resp)
+    box = page.find("input", id="q")
+    assert box and page.find("label", attrs={"for": "q"})
+    assert page.find("form", attrs={"role": "search"})
+    for landmark in ("header", "main", "aside", "footer"):
+        assert page.find(landmark), landmark
+    assert page.find("link", rel="search", type="application/opensearchdescription+xml")
+    assert page.find("a", class_="skip")["href"] == "#main"
+    # Browsing without a query: every document, and facets to narrow down.
+    assert "6 documents" in page.find(class_="meta").get_text()
+    facet_titles = [h.get_text() for h in page.select(".facet h3")]
+    assert facet_titles[:2] == ["Section", "Year"] and "Language" in facet_titles and "Type" in facet_titles
+
+
+def test_security_headers(client: Any) -> None:
+    resp = client.get("/search?q=harbour")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    scripts = soup(resp).find_all("script")
+    assert [s.get("src") for s in scripts] == ["/static/app.js"] and all(not s.string for s in scripts)
+    assert not soup(resp).find(attrs={"style": True})
+
+
+def test_results_keep_the_query_and_link_to_sections(client: Any) -> None:
+    page = soup(client.get("/search?q=harbour+bridge"))
+    assert page.find("input", id="q")["value"] == "harbour bridge"
+    hits = page.select("li.hit")
+    assert hits[0].h2.get_text(strip=True) == "Old Harbour Bridge of Velmora"
+    link = hits[0].h2.a["href"]
+    assert link.startswith("/doc/") and "#" in link and "q=harbour+bridge" in link
+    assert [m.get_text() for m in page.select("li.hit .snippet mark")]
+    assert "documents" in page.find(class_="meta").get_text() and "ms" in page.find(class_="meta").get_text()
+    versions = hits[0].find("a", string="2 versions")
+    assert versions and versions["href"].endswith("#versions")
+
+
+def test_facet_filter_chip_and_removal(client: Any) -> None:
+    page = soup(client.get("/search?q=harbour"))
+    wikitext = next(a for a in page.select(".facet a") if a.find(class_="label").get_text() == "wikitext")
+    assert wikitext["href"] == "/search?q=harbour&type=wikitext"
+    filtered = soup(client.get(wikitext["href"]))
+    assert [h.h2.get_text(strip=True) for h in filtered.select("li.hit")] == ["Old Harbour Bridge of Velmora"]
+    chip = filtered.select_one(".chips a")
+    assert chip.get_text(" ", strip=True).startswith("Type: wikitext")
+    assert chip["href"] == "/search?q=harbour"
+    selected = filtered.select(".facet a.selected")
+    assert [a.find(class_="label").get_text() for a in selected] == ["wikitext"]
+
+
+def test_year_month_histogram(client: Any) -> None:
+    page = soup(client.get("/search?q=bridge"))
+    years = page.select(".histogram > li > a")
+    assert years and all(a.find("meter") for a in years)
+    month_links = page.select(".histogram.months a")
+    assert month_links and all("month=" in a["href"] for a in month_links)
+
+
+def test_paging_is_stable_and_capped(client: Any) -> None:
+    first = soup(client.get("/search?q=harbour&limit=2"))
+    nxt = first.find("a", rel="next")["href"]
+    second = soup(client.get(nxt))
+    titles = lambda p: [h.h2.get_text(strip=True) for h in p.select("li.hit")]  # noqa: E731
+    assert titles(first) and titles(second) and not set(titles(first)) & set(titles(second))
+    assert second.find("a", rel="prev")
+    for bad in ("page=0", "page=501", "page=x", "limit=101", "limit=0", "sort=random"):
+        assert client.get(f"/search?q=harbour&{bad}").status_code == 400, bad
+
+
+def test_sort_by_date(client: Any) -> None:
+    page = soup(client.get("/search?q=harbour&sort=date"))
+    assert page.find("option", selected=True)["value"] == "date"
+    assert page.select("li.hit")
+
+
+def test_did_you_mean_link(client: Any) -> None:
+    page = soup(client.get("/search?q=harbuor"))
+    link = page.select_one(".suggestion a")
+    assert link and link.get_text() == "harbour" and link["href"] == "/search?q=harbour"
+
+
+def test_bad_query_is_a_400_page_not_a_traceback(client: Any) -> None:
+    resp = client.get("/search?q=%28%28%28")
+    assert resp.status_code == 400
+    alert = soup(resp).find(role="alert")
+    assert "never closed" in alert.get_text() and "Traceback" not in resp.get_data(as_text=True)
+
+
+def test_document_page(client: Any, web_index: Path) -> None:
+    doc_id = doc_id_titled(web_index, "Old Harbour Bridge of Velmora")
+    page = soup(client.get(f"/doc/{doc_id}?q=bridge"))
+    assert page.h1.get_text() == "Old Harbour Bridge of Velmora"
+    assert page.select("table.infobox th")
+    anchors = [a["href"][1:] for a in page.select("nav.toc ol a")]
+    assert anchors and all(page.find(id=a) for a in anchors)
+    assert page.select("section.sec mark")
+    rows = page.select("#versions tbody tr")
+    assert len(rows) == 2 and rows[-1].get("aria-current") == "true"
+    assert page.select(".related a")
+    old = rows[0].find("a")["href"]
+    older = soup(client.get(old))
+    assert older.find(class_="notice") and "version 1 of 2" in older.find(class_="notice").get_text()
+
+
+def test_unknown_ids_are_404_pages(client: Any, web_index: Path) -> None:
+    doc_id = doc_id_titled(web_index, "Old Harbour Bridge of Velmora")
+    other = doc_id_titled(web_index, "Salt estuary ferries")
+    other_version = client.get(f"/api/documents/{other}").get_json()["version_id"]
+    for url in ("/doc/nope", f"/doc/{doc_id}/v/nope", f"/doc/{doc_id}/v/{other_version}", "/no/such/page",
+                "/doc/..%2F..%2Fetc%2Fpasswd"):  # fmt: skip
+        resp = client.get(url)
+        assert resp.status_code == 404, url
+        assert soup(resp).h1.get_text().startswith("404")
+
+
+def test_api_search_is_the_cli_json(client: Any, web_index: Path) -> None:
+    api = client.get("/api/search?q=harbour&type=wikitext&type=markdown").get_json()
+    result = CliRunner().invoke(
+        cli, ["search", "harbour", "--type", "wikitext", "--type", "markdown", "--json", "--index-dir", str(web_index)]
+    )
+    cli_json = json.loads(result.output)
+    api.pop("took_ms")
+    cli_json.pop("took_ms")
+    assert api == cli_json
+    assert list(api) == ["query", "total", "page", "limit", "sort", "versions", "hits", "facets", "suggestion"]
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "message"),
+    [
+        ("/api/search?q=%28%28%28", 400, "Bad query"),
+        ("/api/search?q=x&limit=500", 400, "Bad query"),
+        ("/api/search?q=x&year=22", 400, "Bad query"),
+        ("/api/search?q=x&from=yesterday", 400, "Bad query"),
+        ("/api/documents/nope", 404, "Not found"),
+        ("/api/documents/nope/versions", 404, "Not found"),
+        ("/api/nothing", 404, "Not Found"),
+        ("/api/search.csv?q=%28", 400, "Bad query"),
+    ],
+)
+def test_api_errors_have_one_shape(client: Any, url: str, status: int, message: str) -> None:
+    resp = client.get(url)
+    assert resp.status_code == status
+    body = resp.get_json()
+    assert list(body) == ["error"] and list(body["error"]) == ["status", "message", "detail"]
+    assert (body["error"]["status"], body["error"]["message"]) == (status, message)
+    assert body["error"]["detail"]
+
+
+def test_api_documents_and_versions(client: Any, web_index: Path) -> None:
+    doc_id = doc_id_titled(web_index, "Old Harbour Bridge of Velmora")
+    store = Store(web_index)
+    try:
+        expected = document_json(store, doc_id)
+    finally:
+        store.close()
+    assert client.get(f"/api/documents/{doc_id}").get_json() == json.loads(json.dumps(expected))
+    versions = client.get(f"/api/documents/{doc_id}/versions").get_json()
+    assert [v["position"] for v in versions] == [1, 2] and versions[-1]["latest"]
+    old = client.get(f"/api/documents/{doc_id}?version={versions[0]['version_id']}").get_json()
+    assert old["version_id"] == versions[0]["version_id"]
+
+
+def test_exports_are_bounded(web_index: Path) -> None:
+    app = create_app({"INDEX_DIR": str(web_index), "TESTING": True, "EXPORT_LIMIT": 2})
+    c = app.test_client()
+    rows = list(csv.DictReader(io.StringIO(c.get("/api/search.csv?q=harbour").get_data(as_text=True))))
+    best = [h["title"] for h in c.get("/api/search?q=harbour").get_json()["hits"][:2]]
+    assert [r["rank"] for r in rows] == ["1", "2"] and [r["title"] for r in rows] == best
+    assert "<mark>" not in rows[0]["snippet"]
+    lines = c.get("/api/search.ndjson?q=harbour").get_data(as_text=True).splitlines()
+    assert [json.loads(x)["rank"] for x in lines] == [1, 2]
+    app.extensions["palimpsest"].close()
+
+
+def test_suggest_and_opensearch(client: Any) -> None:
+    found = client.get("/api/suggest?q=harb").get_json()
+    assert found["query"] == "harb" and "harbour" in found["suggestions"]
+    resp = client.get("/api/suggest?q=Old%20Har&format=opensearch")
+    assert resp.mimetype == "application/x-suggestions+json"
+    assert resp.get_json()[0] == "Old Har" and "Old Harbour Bridge of Velmora" in resp.get_json()[1]
+    xml = client.get("/opensearch.xml")
+    assert xml.mimetype == "application/opensearchdescription+xml"
+    ns = {"os": "http://a9.com/-/spec/opensearch/1.1/"}
+    root = ElementTree.fromstring(xml.get_data())
+    templates = {u.get("type"): u.get("template") for u in root.findall("os:Url", ns)}
+    assert templates["text/html"] == "http://localhost/search?q={searchTerms}"
+    assert templates["application/x-suggestions+json"].startswith("http://localhost/api/suggest?q={searchTerms}")
+
+
+def test_script_in_titles_bodies_file_names_and_queries_is_escaped(client: Any, web_index: Path) -> None:
+    pages = [
+        client.get("/search?q=quay"),
+        client.get("/search?q=%3Cscript%3Ealert(1)%3C/script%3E+quay"),
+        client.get("/"),
+    ]
+    doc_id = doc_id_titled(web_index, XSS_TITLE)
+    pages.append(client.get(f"/doc/{doc_id}?q=%3Cimg+src%3Dx+onerror%3Dalert(3)%3E+lamp"))
+    for resp in pages:
+        assert resp.status_code == 200
+        page = soup(resp)
+        assert [s.get("src") for s in page.find_all("script")] == ["/static/app.js"]
+        assert not page.find(attrs={"onerror": True}) and not page.find(attrs={"onload": True})
+        assert not page.find("svg") and not page.find("img")
+    text = pages[0].get_data(as_text=True)
+    assert "&lt;script&gt;alert(" in text
+    doc_page = pages[-1].get_data(as_text=True)
+    assert "&lt;img src=y onerror=alert(" in doc_page  # the file name, shown as text
