@@ -11,11 +11,15 @@ from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from .analysis import plain_analyzer, text_analyzer
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Zone weights of the `body` field (bench/quality.py chose them, see bench/RESULTS.md): a query
 # word in the title counts as TITLE_WEIGHT occurrences, in a heading as HEADING_WEIGHT.
 TITLE_WEIGHT = 2.0
+# The title counts fully in the document's first section only; in the others it still lets
+# `bridge closure` find the Closure section of "Old Harbour Bridge", but a query matching only
+# the title picks the lead, not the shortest section.
+SECTION_TITLE_WEIGHT = 0.5
 HEADING_WEIGHT = 1.5
 ZONE_GAP = 100  # positions between zones, so no phrase spans a title and a paragraph
 

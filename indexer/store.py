@@ -70,7 +70,8 @@ class Store:
             raise FileNotFoundError(f"no index in {index_dir} (run `palimpsest index` first)")
         if create:
             self.index_dir.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        # Used by one thread at a time; the web app may close it from another thread at shutdown.
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")

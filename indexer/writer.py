@@ -10,7 +10,7 @@ from typing import Any
 
 from .engines import Engine
 from .models import DateMention
-from .schema import HEADING_WEIGHT, TITLE_WEIGHT, infobox_field, infobox_slug
+from .schema import HEADING_WEIGHT, SECTION_TITLE_WEIGHT, TITLE_WEIGHT, infobox_field, infobox_slug
 from .store import Store
 
 
@@ -82,7 +82,7 @@ def records_for_document(store: Store, doc_id: str) -> list[dict[str, Any]]:
                     "breadcrumb": s.breadcrumb,
                     "text": s.text,
                     "body": (
-                        (v["title"] or "", TITLE_WEIGHT),
+                        (v["title"] or "", TITLE_WEIGHT if n == 0 else SECTION_TITLE_WEIGHT),
                         (s.breadcrumb, HEADING_WEIGHT),
                         (s.text, 1.0),
                         (infobox_text if n == 0 else "", 1.0),
