@@ -18,12 +18,7 @@ index: $(STAMP)
 	$(BIN)/palimpsest index corpus --index-dir index
 
 run: index
-	@if $(BIN)/palimpsest serve --help >/dev/null 2>&1; then \
-		$(BIN)/palimpsest serve --index-dir index --host 127.0.0.1 --port 8000; \
-	else \
-		echo "The web UI is not built yet (issue 4); listing the indexed corpus instead:"; \
-		$(BIN)/palimpsest list --index-dir index; \
-	fi
+	$(BIN)/palimpsest serve --index-dir index --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -38,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/language_choice.py
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/search_latency.py
+	$(BIN)/python bench/web_latency.py
 
 clean:
 	rm -rf $(VENV) index .pytest_cache .ruff_cache

@@ -7,6 +7,7 @@ usage errors exit 2 (click), and nothing expected ever prints a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -381,23 +382,19 @@ def verify_cmd(index_dir: str | None, as_json: bool) -> None:
 @click.option("--index-dir", help=INDEX_DIR_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+@click.option(
+    "--workers", default=0, type=click.IntRange(0, 64), help="Worker processes (0 = one per core).  [default: 0]"
+)
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Threads per worker.")
 @handled
-def serve_cmd(index_dir: str | None, host: str, port: int, threads: int) -> None:
-    """Serve the web UI and JSON API with waitress (a production WSGI server)."""
-    import waitress
-
-    from search_web import create_app
+def serve_cmd(index_dir: str | None, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the web UI and JSON API with gunicorn (a production WSGI server)."""
+    from search_web.server import serve
 
     store = _open_store(index_dir)  # fails clearly when there is no index
-    app = create_app({"INDEX_DIR": str(store.index_dir)})
     store.close()
-    searcher = app.extensions["palimpsest"].searcher()
-    from .search import SearchRequest
-
-    searcher.search(SearchRequest(q=""))  # builds the record table before the first visitor
     click.echo(f"Palimpsest: serving {store.index_dir} on http://{host}:{port}/ (Ctrl-C stops)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="palimpsest")
+    serve(store.index_dir, host=host, port=port, workers=workers or (os.cpu_count() or 1), threads=threads)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
@@ -60,7 +61,7 @@ def search() -> Any:
         args=args,
         chips=chips,
         facet_titles=FACET_TITLES,
-        facet_url=lambda facet, value: url_for("pages.search", **toggled(args, PARAM_OF_FACET[facet], value)),
+        facet_url=facet_urls(args),
         page_url=lambda n: url_for("pages.search", **with_params(state(args), page=n)),
         sort_params=with_params(state(args), drop=("sort",)),
         suggestion_url=(
@@ -70,6 +71,23 @@ def search() -> Any:
         months_of=lambda year: [m for m in (page.facets.get("month", []) if page else []) if m.value[:4] == year],
         hit_url=lambda doc_id, version_id, anchor: document_url(doc_id, version_id, anchor, args.get("q", "")),
     ), status
+
+
+def facet_urls(args: Any) -> Any:
+    """facet_url(facet, value) for this page: the search URL with that value switched on or off.
+    Built by hand from the current parameters (a page has a few hundred facet links)."""
+    base = url_for("pages.search")
+    pairs = [(k, v) for k in args for v in args.getlist(k) if k != "page"]
+
+    def facet_url(facet: str, value: str) -> str:
+        param = PARAM_OF_FACET[facet]
+        if (param, value) in pairs:
+            kept = [(k, v) for k, v in pairs if (k, v) != (param, value)]
+        else:
+            kept = [*pairs, (param, value)]
+        return f"{base}?{urlencode(kept)}" if kept else base
+
+    return facet_url
 
 
 def document_url(doc_id: str, version_id: str, anchor: str, q: str) -> str:

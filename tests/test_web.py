@@ -269,3 +269,38 @@ def test_script_in_titles_bodies_file_names_and_queries_is_escaped(client: Any, 
     assert "&lt;script&gt;alert(" in text
     doc_page = pages[-1].get_data(as_text=True)
     assert "&lt;img src=y onerror=alert(" in doc_page  # the file name, shown as text
+
+
+def test_palimpsest_serve_runs_the_app_under_gunicorn(web_index: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "indexer.cli", "serve", "--index-dir", str(web_index), "--port", str(port),
+         "--workers", "2", "--threads", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q=harbour", timeout=10) as r:
+                    data = json.loads(r.read())
+                    server = r.headers.get("Server", "")
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+                assert time.time() < deadline, "palimpsest serve did not answer"
+                time.sleep(0.3)
+        assert data["total"] >= 3 and "gunicorn" in server
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
+            assert r.status == 200 and "Content-Security-Policy" in r.headers
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)

@@ -54,9 +54,10 @@ COORD_BOOST = 0.5
 COORD_MAX_CLAUSES = 8
 PROXIMITY_SLOP = 3
 PROXIMITY_MAX_WORDS = 4
-PROXIMITY_CANDIDATES = 1000  # the proximity bonus is computed for this many best records
+PROXIMITY_CANDIDATES = 200  # the proximity bonus is computed for this many best records
 RESULT_CACHE = 8  # evaluated queries kept (one search asks for the same query several times)
 POSTING_CACHE = 8_000_000  # postings kept in memory across queries (about 16 bytes each)
+WARM_POSTINGS = 4_000_000  # postings of the most frequent terms a server reads at start
 _BYTE_TO_LENGTH = np.asarray(_length_byte_cache, dtype=np.float64)
 PROXIMITY_BOOST = 0.3  # bench/quality.py: 0.0 -> 0.3655, 0.1 -> 0.3700, 0.3 -> 0.3717, 1.0 -> 0.3559 nDCG@10
 
@@ -182,20 +183,26 @@ class WhooshEngine:
             cached = self._results.get(key)
         if cached is not None:
             return cached
-        q = _Translator(s).query(tree)
-        if q is None:
-            out = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
-        else:
-            if rerank:
-                extra = [query.Term("body", t, boost=w) for t, w in sorted(rerank.items())]
-                q = query.AndMaybe(q, query.Or(extra) if len(extra) > 1 else extra[0])
+        if rerank:
+            # The query's own evaluation (usually cached: the match set came first), plus the
+            # expansion terms where it matches: what AndMaybe(query, Or(terms)) scores.
+            numbers, scores = self.evaluate(tree, latest_only)
+            extra = [query.Term("body", t, boost=w) for t, w in sorted(rerank.items())]
             ev = _Evaluator(s, self._postings, self._lengths(s))
-            mask, scores = ev.evaluate(q)
-            mask &= self._live(s)
-            if latest_only:
-                mask &= ev.evaluate(query.Term("is_latest", True))[0]
-            numbers = np.flatnonzero(mask)
-            out = (numbers, scores[numbers])
+            bonus = ev.evaluate(query.Or(extra) if len(extra) > 1 else extra[0])[1]
+            out = (numbers, scores + bonus[numbers])
+        else:
+            q = _Translator(s).query(tree)
+            if q is None:
+                out = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+            else:
+                ev = _Evaluator(s, self._postings, self._lengths(s))
+                mask, all_scores = ev.evaluate(q)
+                mask &= self._live(s)
+                if latest_only:
+                    mask &= ev.evaluate(query.Term("is_latest", True))[0]
+                numbers = np.flatnonzero(mask)
+                out = (numbers, all_scores[numbers])
         with self._lock:
             self._results[key] = out
             while len(self._results) > RESULT_CACHE:
@@ -245,6 +252,21 @@ class WhooshEngine:
         """Every record number the query matches (sorted): for totals and facets."""
         return self.evaluate(tree, latest_only)[0]
 
+    def warm(self, postings: int = WARM_POSTINGS) -> int:
+        """Read the posting lists of the most frequent body terms (up to `postings` postings) and
+        the length columns into memory, so the first queries that use them are as fast as later
+        ones. Returns the number of postings read. For long-running servers."""
+        s = self._searcher()
+        self._lengths(s)("body")
+        frequent = sorted(((info.doc_frequency(), t) for t, info in s.reader().iter_field("body")), reverse=True)
+        total = 0
+        for df, term in frequent:
+            if total + df > postings:
+                break
+            self._postings(s, "body", term)
+            total += df
+        return total
+
     def _lengths(self, s: Any) -> Callable[[str], tuple[np.ndarray, float]]:
         """Per-field (length of every record, average length), read once per generation."""
 
@@ -267,7 +289,7 @@ class WhooshEngine:
 
         return get
 
-    def _postings(self, s: Any, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def _postings(self, s: Any, field: str, text: bytes | str) -> tuple[np.ndarray, np.ndarray]:
         """(record numbers, weights) of one term, across segments; cached per generation."""
         key = (s.reader().generation(), field, text)
         with self._lock:

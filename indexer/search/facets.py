@@ -54,6 +54,14 @@ class _Values:
         self.values: list[str] = []
         self.labels: list[str] = []
 
+    def rank(self) -> np.ndarray:
+        """Each value's position in sorted order (computed once)."""
+        if getattr(self, "_rank", None) is None or len(self._rank) != len(self.values):
+            order = sorted(range(len(self.values)), key=self.values.__getitem__)
+            self._rank = np.empty(len(self.values), dtype=np.int64)
+            self._rank[order] = np.arange(len(self.values))
+        return self._rank
+
     def id(self, value: str, label: str | None = None) -> int:
         i = self.index.get(value)
         if i is None:
@@ -148,16 +156,19 @@ def _facet_list(
 ) -> list[FacetCount]:
     """Values with documents (the `limit` most frequent, when limited) plus every selected value."""
     sel = set(selected)
-    idx = np.flatnonzero(counts).tolist()
+    idx = np.flatnonzero(counts)
     if limit is not None and len(idx) > limit:
-        idx = sorted(idx, key=lambda i: (-int(counts[i]), values.values[i]))[:limit]
-    shown = set(idx)
-    idx += [values.index[v] for v in sel if v in values.index and values.index[v] not in shown]
+        # Most documents first, ties by value: the value order is fixed per table, so rank it once.
+        rank = values.rank()
+        idx = idx[np.lexsort((rank[idx], -counts[idx]))][:limit]
+    chosen = [int(i) for i in idx]
+    shown = set(chosen)
+    chosen += [values.index[v] for v in sel if v in values.index and values.index[v] not in shown]
     if order == "value":
-        idx.sort(key=lambda i: values.values[i])
+        chosen.sort(key=lambda i: values.values[i])
     else:
-        idx.sort(key=lambda i: (-int(counts[i]), values.values[i]))
-    return [FacetCount(values.values[i], values.labels[i], int(counts[i]), values.values[i] in sel) for i in idx]
+        chosen.sort(key=lambda i: (-int(counts[i]), values.values[i]))
+    return [FacetCount(values.values[i], values.labels[i], int(counts[i]), values.values[i] in sel) for i in chosen]
 
 
 class RecordTable:

@@ -14,9 +14,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..analysis import STOP_WORDS, fold, folded_tokens
+from whoosh.support.charset import accent_map
+
+from ..analysis import STOP_WORDS, TOKEN_PATTERN, fold
 
 SCAN_CHARS = 60_000
+_WORD = re.compile(TOKEN_PATTERN)
 MAX_CHARS = 360
 # A sentence ends at . ! ? followed by space and a capital, digit or quote ("2 a.m. the" does not end one).
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[A-Z0-9\"“(\u00c0-\u024f])|\n+")
@@ -45,7 +48,10 @@ class QueryTerms:
 
 def _matches(text: str, terms: QueryTerms) -> list[tuple[int, int, str]]:
     """Spans to mark, as (start, end, key); phrases first, then words outside them."""
-    toks = [(start, end, folded) for start, end, _word, folded in folded_tokens(text)]
+    # Only words that begin like a query term can match it: the rest are not stemmed at all.
+    heads = {w[:2] for w in terms.words} | {w[:2] for p in terms.phrases for w in p}
+    heads |= {p[:2] for p in terms.prefixes}
+    toks = [(start, end, fold(word)) for start, end, word in _candidates(text, heads, bool(terms.phrases))]
     spans: list[tuple[int, int, str]] = []
     taken: set[int] = set()
     for phrase in terms.phrases:
@@ -62,6 +68,20 @@ def _matches(text: str, terms: QueryTerms) -> list[tuple[int, int, str]]:
             spans.append((start, end, key))
     spans.sort()
     return spans
+
+
+def _candidates(text: str, heads: set[str], all_tokens: bool) -> list[tuple[int, int, str]]:
+    """(start, end, word) of the tokens that may match: all of them when phrases need positions
+    (non-matching tokens then stand between matches), else those starting like a query term."""
+    out = []
+    for m in _WORD.finditer(text):
+        word = m.group(0)
+        low = word.lower()
+        if low in STOP_WORDS:
+            continue
+        if all_tokens or low[:2].translate(accent_map) in heads:
+            out.append((m.start(), m.end(), word))
+    return out
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:

@@ -1,0 +1,61 @@
+"""`palimpsest serve`: the app under gunicorn, one process per core, a few threads each.
+
+Searching is CPU-bound Python, so one process serves one request at a time however many
+threads it has; processes make the cores work in parallel (bench/web_latency.py). The app is
+loaded once and forked; each worker opens its own index readers and SQLite connection on first
+use and warms its record table before it takes requests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from indexer.search import SearchRequest
+
+from . import create_app
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, app: Any, options: dict[str, Any]) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self.application
+
+
+def _warm(worker: Any) -> None:
+    # Before its first visitor, each worker builds its record table (a few seconds on 100k
+    # sections) and reads the posting lists of the most frequent words, which cost the most to
+    # read the first time a query uses them.
+    searcher = worker.app.application.extensions["palimpsest"].searcher()
+    searcher.search(SearchRequest(q=""))
+    warm = getattr(searcher.engine, "warm", None)
+    if warm is not None:
+        warm()
+
+
+def serve(index_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, threads: int = 4) -> None:
+    """Run until interrupted."""
+    app = create_app({"INDEX_DIR": str(index_dir)})
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "preload_app": True,
+        "post_worker_init": _warm,
+        "timeout": 120,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+    }
+    _Server(app, options).run()
