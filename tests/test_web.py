@@ -304,3 +304,25 @@ def test_palimpsest_serve_runs_the_app_under_gunicorn(web_index: Path) -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+def _luminance(hex_colour: str) -> float:
+    rgb = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def test_stylesheet_colours_meet_wcag_aa() -> None:
+    import re
+
+    css = (Path(__file__).resolve().parent.parent / "search_web" / "static" / "style.css").read_text()
+    var = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})", css))
+    pairs = [  # (text, background) as the stylesheet uses them
+        ("ink", "#ffffff"), ("muted", "#ffffff"), ("link", "#ffffff"), ("link", "#e3ecf5"), ("ink", "#e3ecf5"),
+        ("muted", "#f3f5f7"), ("ink", var["mark"]), ("link", "#fff7e0"), ("ink", "#fef3f2"), ("#2f6b3a", "#ffffff"),
+        ("#ffffff", var["accent"]),
+    ]  # fmt: skip
+    for fg, bg in pairs:
+        a, b = _luminance(var.get(fg, fg)), _luminance(var.get(bg, bg))
+        ratio = (max(a, b) + 0.05) / (min(a, b) + 0.05)
+        assert ratio >= 4.5, (fg, bg, round(ratio, 2))
