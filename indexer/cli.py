@@ -270,7 +270,12 @@ def search_cmd(
         versions = f", {hit.versions} versions" if hit.versions > 1 else ""
         click.echo(f"   {where}  · {hit.language}{versions}  · score {hit.score:.2f}")
         if all_versions:
-            click.echo("   matching versions: " + ", ".join(f"#{v['number']}" for v in hit.matching_versions))
+            numbers = [v["number"] for v in hit.matching_versions]
+            click.echo(
+                "   matching versions: "
+                + ", ".join(f"#{n}" for n in numbers)
+                + f" (first #{numbers[0]}, last #{numbers[-1]})"
+            )
         if hit.snippet:
             click.echo("   " + _emphasis(hit.snippet))
         for more in hit.more_sections:
@@ -376,6 +381,107 @@ def verify_cmd(index_dir: str | None, as_json: bool) -> None:
         click.echo("store and index agree" if data["ok"] else f"store and index disagree: {data}")
     if not data["ok"]:
         sys.exit(1)
+
+
+@cli.command("diff")
+@click.argument("a")
+@click.argument("b")
+@click.option("--index-dir", help=INDEX_DIR_HELP)
+@click.option(
+    "--show-formatting", is_flag=True, help="Show differences of formatting only (quotes, dashes, list markers...)."
+)
+@click.option("--thousands", is_flag=True, help="Count 7,600 -> 7600 as formatting, not as a change.")
+@click.option(
+    "--context",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0, 1000),
+    help="Unchanged paragraphs shown around a change.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def diff_cmd(
+    a: str, b: str, index_dir: str | None, show_formatting: bool, thousands: bool, context: int, as_json: bool
+) -> None:
+    """What changed between two versions: A and B are version ids, DOC_ID@N (1 = oldest) or DOC_ID@latest."""
+    from .diff import Options, diff_versions
+    from .documents import resolve_version
+
+    store = _open_store(index_dir)
+    (doc_a, va), (doc_b, vb) = resolve_version(store, a), resolve_version(store, b)
+    result = diff_versions(
+        store.version(va), store.version(vb), Options(thousands=thousands, show_formatting=show_formatting)
+    )
+    if as_json:
+        _emit({"doc_a": doc_a, "doc_b": doc_b, **result.to_json()})
+        return
+    for line in diff_lines(result, show_formatting, context):
+        click.echo(line)
+
+
+def diff_lines(result: Any, show_formatting: bool, context: int) -> list[str]:
+    """The terminal view of a VersionDiff: sections with badges, words in red and green."""
+    red = lambda t: click.style(f"[-{t.strip()}-]", fg="red")  # noqa: E731
+    green = lambda t: click.style(f"{{+{t.strip()}+}}", fg="green")  # noqa: E731
+    sm = result.summary
+    out = [
+        click.style(f"{result.a} -> {result.b}", bold=True),
+        f"sections: {sm['sections_changed']} changed, {sm['sections_added']} added, {sm['sections_removed']} removed, "
+        f"{sm['sections_moved']} moved, {sm['sections_renamed']} renamed, {sm['sections_unchanged']} unchanged; "
+        f"words: +{sm['words_inserted']} -{sm['words_deleted']}; paragraphs moved: {sm['paragraphs_moved']}; "
+        f"formatting differences: {sm['formatting_changes']}"
+        + ("" if show_formatting else " (hidden; --show-formatting)"),
+    ]
+    if result.title:
+        out.append(f"title: {red(result.title[0] or '')} {green(result.title[1] or '')}")
+    for kind in ("added", "removed", "changed"):
+        for f in result.infobox[kind]:
+            shown = f"{f['a']} -> {f['b']}" if kind == "changed" else f["value"]
+            out.append(f"infobox {kind}: {f['key']}: {shown}")
+    for kind in ("added", "removed"):
+        for d in result.dates[kind]:
+            out.append(f"date {kind}: {d}")
+    for s in result.sections:
+        badges = [s.status] + (["renamed"] if s.renamed else []) + (["moved"] if s.moved else [])
+        if s.status == "unchanged" and not s.renamed and not s.moved and not (show_formatting and s.formatting):
+            continue
+        name = s.label or "Lead"
+        if s.renamed:
+            name = f"{s.heading_a or 'Lead'} -> {s.heading_b or 'Lead'}"
+        out.append("")
+        out.append(click.style(f"§ {name}  [{', '.join(badges)}]", bold=True))
+        changed = [n for n, p in enumerate(s.paragraphs) if _paragraph_changed(p, show_formatting)]
+        keep = {m for n in changed for m in range(n - context, n + context + 1)}
+        skipped = 0
+        for n, p in enumerate(s.paragraphs):
+            if n not in keep:
+                skipped += 1
+                continue
+            if skipped:
+                out.append(click.style(f"  … {skipped} unchanged paragraph{'s' if skipped > 1 else ''}", dim=True))
+                skipped = 0
+            if p.status == "moved":
+                where = f"moved here from paragraph {p.moved_from + 1}" if p.moved_from is not None else "moved below"
+                out.append(click.style(f"  ({where}) ", fg="yellow") + (p.b or p.a))
+                continue
+            text = ""
+            for o in p.ops:
+                if o.op == "equal" or (o.op == "format" and not show_formatting):
+                    text += o.b or o.a
+                elif o.op == "format":
+                    text += " " + click.style(f"~{o.a.strip()}~>{o.b.strip()}", fg="yellow")
+                else:
+                    text += (" " + red(o.a) if o.a else "") + (" " + green(o.b) if o.b else "")
+            out.append("  " + text.strip())
+        if skipped:
+            out.append(click.style(f"  … {skipped} unchanged paragraph{'s' if skipped > 1 else ''}", dim=True))
+    return out
+
+
+def _paragraph_changed(p: Any, show_formatting: bool) -> bool:
+    return p.status != "equal" or any(
+        o.op not in ("equal", "format") or (show_formatting and o.op == "format") for o in p.ops
+    )
 
 
 @cli.command("serve")

@@ -60,3 +60,18 @@ def versions_json(store: Store, doc_id: str) -> list[dict[str, Any]]:
         }
         for i, r in enumerate(rows)
     ]
+
+
+def resolve_version(store: Store, ref: str) -> tuple[str, str]:
+    """(doc_id, version_id) for a version id, `DOC_ID@N` (1 = oldest) or `DOC_ID@latest`."""
+    if "@" in ref:
+        doc_id, _, which = ref.partition("@")
+        rows = store.version_rows(doc_id)
+        if not rows:
+            store.document_row(doc_id)  # raises DocumentNotFound
+        if which == "latest":
+            return doc_id, str(rows[-1]["version_id"])
+        if which.isdigit() and 1 <= int(which) <= len(rows):
+            return doc_id, str(rows[int(which) - 1]["version_id"])
+        raise DocumentNotFound(doc_id, which)
+    return store.doc_of_version(ref), ref

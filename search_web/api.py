@@ -120,3 +120,12 @@ def suggest() -> Any:
     if request.args.get("format") == "opensearch":
         return Response(json.dumps([q, found], ensure_ascii=False), mimetype="application/x-suggestions+json")
     return jsonify({"query": q, "suggestions": found})
+
+
+@bp.get("/documents/<doc_id>/diff")
+def diff(doc_id: str) -> Any:
+    """The VersionDiff of ?a= and ?b= (as `palimpsest diff --json`)."""
+    from .compare import compute
+
+    result, _versions, _opts = compute(doc_id)
+    return jsonify({"doc_a": doc_id, "doc_b": doc_id, **result.to_json()})

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup
 
+from indexer.diff import Options, diff_versions, normalize_paragraph
 from indexer.documents import document_json, versions_json
 from indexer.errors import QueryError
 from indexer.search import parse
@@ -44,12 +45,21 @@ def _page(doc_id: str, version_id: str | None) -> Any:
     versions = versions_json(searcher.store, doc_id)
     q = request.args.get("q", "")
     terms = _terms(q)
+    position = next(v["position"] for v in versions if v["version_id"] == data["version_id"])
+    show_new = request.args.get("new") == "1" and position > 1
+    new = _new_passages(searcher.store, versions[position - 2]["version_id"], data["version_id"]) if show_new else {}
     sections = []
     for s in data["sections"]:
         paragraphs = [p for p in s["text"].split("\n") if p.strip()]
-        rendered = [Markup(highlight(p, terms)) if terms else p for p in paragraphs]
-        sections.append({**s, "paragraphs": rendered})
-    position = next(v["position"] for v in versions if v["version_id"] == data["version_id"])
+        marks = new.get(s["anchor"], {})
+        rendered = []
+        for p in paragraphs:
+            key = normalize_paragraph(p)
+            if key in marks:
+                rendered.append((marks[key], True))
+            else:
+                rendered.append((Markup(highlight(p, terms)) if terms else p, False))
+        sections.append({**s, "paragraphs": rendered, "added": s["anchor"] in new and new[s["anchor"]] is ADDED})
     return render_template(
         "document.html",
         doc=data,
@@ -59,5 +69,42 @@ def _page(doc_id: str, version_id: str | None) -> Any:
         latest=versions[-1]["version_id"] == data["version_id"],
         related=searcher.similar(doc_id),
         q=q,
+        show_new=show_new,
         can_compare="documents.compare" in current_app.view_functions,
     )
+
+
+ADDED: dict[str, Markup] = {}  # marks a section that is new as a whole
+
+
+def _new_passages(store: Any, previous: str, current: str) -> dict[str, dict[str, Markup]]:
+    """Per section anchor of `current`: its new or changed paragraphs (normalized text -> HTML with
+    the new words in <ins>), against the version before it."""
+    from .compare import Changes, render_ops
+
+    result = diff_versions(store.version(previous), store.version(current))
+    out: dict[str, dict[str, Markup]] = {}
+    changes = Changes()
+    opts = Options()
+    for sd in result.sections:
+        if sd.anchor_b is None:
+            continue
+        if sd.status == "added":
+            out[sd.anchor_b] = ADDED
+            continue
+        for p in sd.paragraphs:
+            if p.b and (p.status in ("inserted", "changed") or (p.status == "moved" and p.moved_from is not None)):
+                html = (
+                    render_ops(p, "b", opts, changes) if p.status == "changed" else Markup("<ins>{}</ins>").format(p.b)
+                )
+                out.setdefault(sd.anchor_b, {})[p.b] = html
+    return out
+
+
+@bp.get("/doc/<doc_id>/compare")
+def compare(doc_id: str) -> Any:
+    """Two versions compared: ?a=&b= (version ids, numbers from 1 or `latest`), view=side|inline,
+    formatting=1 to show formatting differences, thousands=1 to count 7,600 -> 7600 as formatting."""
+    from .compare import view
+
+    return view(doc_id)

@@ -286,7 +286,7 @@ def test_seed_hit_shape_and_snippet(seed_searcher: Searcher) -> None:
     hit = page.to_json()["hits"][0]
     assert sorted(hit) == sorted(
         ["doc_id", "version_id", "title", "breadcrumb", "anchor", "score", "snippet", "dates", "language",
-         "versions", "matching_versions", "more_sections"]
+         "versions", "matching_versions", "first_version", "last_version", "more_sections"]
     )  # fmt: skip
     marks = [m.get_text() for m in BeautifulSoup(hit["snippet"], "html.parser").find_all("mark")]
     assert "Lachin corridor" in marks  # a phrase is one mark

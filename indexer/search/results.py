@@ -107,6 +107,8 @@ class SearchHit:
             "breadcrumb": self.breadcrumb, "anchor": self.anchor, "score": round(self.score, 4),
             "snippet": self.snippet, "dates": self.dates, "language": self.language,
             "versions": self.versions, "matching_versions": self.matching_versions,
+            "first_version": self.matching_versions[0]["number"] if self.matching_versions else None,
+            "last_version": self.matching_versions[-1]["number"] if self.matching_versions else None,
             "more_sections": [s.to_json() for s in self.more_sections],
         }  # fmt: skip
 

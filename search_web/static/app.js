@@ -21,3 +21,24 @@
     });
   });
 })();
+// Compare pages: "n" jumps to the next change, "p" to the previous one.
+(function () {
+  "use strict";
+  var marks = Array.prototype.slice.call(document.querySelectorAll(".change"));
+  if (!marks.length) return;
+  var current = -1;
+  function go(i) {
+    current = Math.max(0, Math.min(marks.length - 1, i));
+    var mark = marks[current];
+    mark.focus({ preventScroll: true });
+    mark.scrollIntoView({ block: "center" });
+    history.replaceState(null, "", "#" + mark.id);
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var tag = event.target && event.target.tagName ? event.target.tagName.toLowerCase() : "";
+    if (tag === "input" || tag === "textarea" || tag === "select") return;
+    if (event.key === "n") { event.preventDefault(); go(current + 1); }
+    if (event.key === "p") { event.preventDefault(); go(current - 1); }
+  });
+})();

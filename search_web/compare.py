@@ -1,0 +1,143 @@
+"""The compare page: /doc/<doc_id>/compare?a=…&b=… (side by side or inline), and its HTML pieces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, render_template, request
+from markupsafe import Markup, escape
+
+from indexer.diff import Options, ParagraphDiff, VersionDiff, diff_versions
+from indexer.documents import resolve_version, versions_json
+from indexer.errors import DocumentNotFound, QueryError
+
+CONTEXT = 1  # unchanged paragraphs shown around a change
+
+
+def versions_pair(store: Any, doc_id: str, a: str | None, b: str | None) -> tuple[str, str]:
+    """Version ids for ?a= and ?b= (a version id, a number from 1, or `latest`), both of `doc_id`.
+    Defaults: the latest version against the one before it."""
+    rows = versions_json(store, doc_id)
+    if len(rows) < 2 and not (a and b):
+        raise QueryError("this document has one version: there is nothing to compare")
+    out = []
+    for ref, default in ((a, rows[-2]["version_id"] if len(rows) > 1 else None), (b, rows[-1]["version_id"])):
+        ref = (ref or "").strip() or default
+        if ref is None:
+            raise QueryError("choose two versions to compare")
+        if ref == "latest" or ref.isdigit():
+            out.append(resolve_version(store, f"{doc_id}@{ref}")[1])
+        elif store.doc_of_version(ref) != doc_id:
+            raise DocumentNotFound(doc_id, ref)
+        else:
+            out.append(ref)
+    return out[0], out[1]
+
+
+def compute(doc_id: str) -> tuple[VersionDiff, list[dict[str, Any]], Options]:
+    store = current_app.extensions["palimpsest"].searcher().store
+    a, b = versions_pair(store, doc_id, request.args.get("a"), request.args.get("b"))
+    opts = Options(
+        thousands=request.args.get("thousands") == "1", show_formatting=request.args.get("formatting") == "1"
+    )
+    return diff_versions(store.version(a), store.version(b), opts), versions_json(store, doc_id), opts
+
+
+class Changes:
+    """Numbers the changes of a page in reading order: change-1, change-2, ..."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def anchor(self) -> Markup:
+        self.n += 1
+        nxt = f'<a class="next" href="#change-{self.n + 1}" aria-label="Next change">↓</a>'
+        return Markup(f'<span class="change" id="change-{self.n}" tabindex="-1"></span>{nxt}')
+
+
+def _lead(text: str) -> str:
+    return text[: len(text) - len(text.lstrip())]
+
+
+def render_ops(p: ParagraphDiff, side: str, opts: Options, changes: Changes) -> Markup:
+    """One paragraph's word ops as HTML. side 'inline': <del> and <ins> together; 'a': the old text
+    with <del>; 'b': the new text with <ins> (a pure deletion leaves a marked gap). Change anchors
+    go in the inline or B text only, so each change has one."""
+    parts: list[str] = []
+    for o in p.ops:
+        if o.op == "equal" or (o.op == "format" and not opts.show_formatting):
+            parts.append(str(escape(o.a if side == "a" else o.b)))
+            continue
+        if o.op == "format":
+            shown = o.a if side == "a" else o.b
+            tip = f"formatting: {o.a.strip()} → {o.b.strip()}"
+            parts.append(
+                f'{escape(_lead(shown))}<span class="fmt" title="{escape(tip)}">{escape(shown.strip())}</span>'
+            )
+            continue
+        if side == "a":
+            if o.a:
+                parts.append(f"{escape(_lead(o.a))}<del>{escape(o.a.strip())}</del>")
+            continue
+        anchor = changes.anchor()
+        lead = _lead(o.a) if side == "inline" and o.a else _lead(o.b)
+        piece = f"{escape(lead)}{anchor}"
+        if side == "inline" and o.a:
+            piece += f"<del>{escape(o.a.strip())}</del>"
+            if o.b:
+                piece += " "
+        if o.b:
+            piece += f"<ins>{escape(o.b.strip())}</ins>"
+        elif side == "b":
+            piece += f'<del class="gap" title="deleted: {escape(o.a.strip())}">⌫</del>'
+        parts.append(piece)
+    return Markup("".join(parts))
+
+
+def changed(p: ParagraphDiff, opts: Options) -> bool:
+    """Whether a paragraph shows a change (formatting counts only when shown)."""
+    return p.status != "equal" or any(
+        o.op not in ("equal", "format") or (opts.show_formatting and o.op == "format") for o in p.ops
+    )
+
+
+def items(paragraphs: list[ParagraphDiff], shown: Any, context: int = CONTEXT) -> list[tuple[str, Any]]:
+    """("para", p) for changed paragraphs and their context, ("skip", n) for runs left out."""
+    changed = [n for n, p in enumerate(paragraphs) if shown(p)]
+    keep = {m for n in changed for m in range(n - context, n + context + 1)}
+    out: list[tuple[str, Any]] = []
+    skipped = 0
+    for n, p in enumerate(paragraphs):
+        if n in keep:
+            if skipped:
+                out.append(("skip", skipped))
+                skipped = 0
+            out.append(("para", p))
+        else:
+            skipped += 1
+    if skipped:
+        out.append(("skip", skipped))
+    return out
+
+
+def view(doc_id: str) -> Any:
+    diff, versions, opts = compute(doc_id)
+    mode = "inline" if request.args.get("view") == "inline" else "side"
+    pos = {v["version_id"]: v for v in versions}
+    title = (pos[diff.b]["title"] or pos[diff.a]["title"] or "Untitled") if diff.b in pos else "Untitled"
+    return render_template(
+        "compare.html",
+        doc_id=doc_id,
+        diff=diff,
+        versions=versions,
+        va=pos[diff.a],
+        vb=pos[diff.b],
+        title=title,
+        mode=mode,
+        opts=opts,
+        context=CONTEXT,
+        changes=Changes(),
+        render_ops=render_ops,
+        items=lambda paragraphs: items(paragraphs, lambda p: changed(p, opts)),
+        args=request.args,
+    )
