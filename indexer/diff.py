@@ -20,7 +20,6 @@ from the diff alone (`VersionDiff.text_a()` / `text_b()`); diff(B, A) mirrors di
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Indel
 
 from .models import Section, Version
 
@@ -142,6 +142,30 @@ def paragraphs_of(section: Section) -> list[str]:
     return [p for p in (normalize_paragraph(x) for x in section.text.split("\n")) if p]
 
 
+_MIRROR = {"insert": "delete", "delete": "insert", "equal": "equal", "replace": "replace"}
+
+
+def _opcodes(a: Sequence[str], b: Sequence[str]) -> list[tuple[str, int, int, int, int]]:
+    """A shortest edit script (longest common subsequence, rapidfuzz's Indel), with a deletion
+    next to an insertion merged into one replacement. Among equally short scripts the choice is
+    made on the pair in a fixed orientation, so B -> A gives exactly the mirror of A -> B."""
+    if list(b) < list(a):
+        return [(_MIRROR[t], j1, j2, i1, i2) for t, i1, i2, j1, j2 in _script(b, a)]
+    return _script(a, b)
+
+
+def _script(a: Sequence[str], b: Sequence[str]) -> list[tuple[str, int, int, int, int]]:
+    out: list[tuple[str, int, int, int, int]] = []
+    for op in Indel.opcodes(list(a), list(b)):
+        tag, i1, i2, j1, j2 = op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end
+        if out and tag in ("insert", "delete") and out[-1][0] in ("insert", "delete", "replace") and out[-1][0] != tag:
+            _t, a1, _a2, b1, _b2 = out[-1]
+            out[-1] = ("replace", a1, i2, b1, j2)
+        else:
+            out.append((tag, i1, i2, j1, j2))
+    return out
+
+
 def _spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _TOKEN.finditer(text)]
 
@@ -170,7 +194,7 @@ def word_ops(a: str, b: str, opts: Options) -> list[WordOp]:
         else:
             out.append(WordOp(op, ta, tb))
 
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ka, kb, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(ka, kb):
         if tag == "equal":
             for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
                 same = a[sa[i][0] : sa[i][1]] == b[sb[j][0] : sb[j][1]]
@@ -192,27 +216,23 @@ def diff_paragraphs(pa: list[str], pb: list[str], opts: Options) -> list[Paragra
     ka = [" ".join(_key(t, opts) for t in tokens(p)) for p in pa]
     kb = [" ".join(_key(t, opts) for t in tokens(p)) for p in pb]
     out: list[ParagraphDiff] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ka, kb, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(ka, kb):
         if tag == "equal":
             for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
                 ops = word_ops(pa[i], pb[j], opts) if pa[i] != pb[j] else [WordOp("equal", pa[i], pb[j])]
                 out.append(ParagraphDiff("equal", pa[i], pb[j], ops))
             continue
-        # Pair the most similar paragraphs of the two runs, in order; the rest are inserted/deleted.
+        # Pair the most similar paragraphs of the two runs, keeping their order; the rest are
+        # inserted or deleted.
+        pairs = _pair_similar(ka[i1:i2], kb[j1:j2])
+        pairs = [(i1 + x, j1 + y) for x, y in pairs]
         left, right = list(range(i1, i2)), list(range(j1, j2))
-        pairs: list[tuple[int, int]] = []
-        last_j = j1 - 1
-        for i in left:
-            best, score = None, PARAGRAPH_MATCH
-            for j in right:
-                if j <= last_j:
-                    continue
-                r = difflib.SequenceMatcher(None, ka[i], kb[j], autojunk=False).ratio()
-                if r > score:
-                    best, score = j, r
-            if best is not None:
-                pairs.append((i, best))
-                last_j = best
+        if not pairs and left and right:
+            # Nothing pairs up, often because the text was split into paragraphs differently:
+            # compare the two runs word by word as one block.
+            block_a, block_b = "\n".join(pa[i1:i2]), "\n".join(pb[j1:j2])
+            out.append(ParagraphDiff("changed", block_a, block_b, word_ops(block_a, block_b, opts)))
+            continue
         paired_a = {i for i, _ in pairs}
         by_b = {j: i for i, j in pairs}
         pending = [i for i in left if i not in paired_a]  # deleted, in A order
@@ -229,6 +249,23 @@ def diff_paragraphs(pa: list[str], pb: list[str], opts: Options) -> list[Paragra
             out.append(ParagraphDiff("deleted", pa[k], "", [WordOp("delete", pa[k], "")]))
     _mark_moves(out, opts)
     return out
+
+
+def _pair_similar(ka: list[str], kb: list[str]) -> list[tuple[int, int]]:
+    """Order-keeping pairs of similar paragraphs, best first; the same pairs either way round."""
+    if kb < ka:
+        return sorted((y, x) for x, y in _pair_similar(kb, ka))
+    scored = []
+    for i, x in enumerate(ka):
+        for j, y in enumerate(kb):
+            r = Indel.normalized_similarity(x, y)
+            if r > PARAGRAPH_MATCH:
+                scored.append((-r, abs(i - j), i + j, i, j))
+    pairs: list[tuple[int, int]] = []
+    for _r, _d, _s, i, j in sorted(scored):
+        if all((i - x) * (j - y) > 0 for x, y in pairs):
+            pairs.append((i, j))
+    return sorted(pairs)
 
 
 def _mark_moves(paras: list[ParagraphDiff], opts: Options) -> None:
@@ -251,6 +288,18 @@ def _mark_moves(paras: list[ParagraphDiff], opts: Options) -> None:
 def align_sections(sa: Sequence[Section], sb: Sequence[Section]) -> list[tuple[int | None, int | None]]:
     """Pairs (index in A, index in B); None for an added or removed section. In B's order, with
     removed sections placed after the B section that follows their A predecessor."""
+    match = _match_sections(sa, sb)
+    return _layout(match, len(sa), len(sb))
+
+
+def _section_keys(sections: Sequence[Section]) -> list[tuple[str, str]]:
+    return [(_heading_key(s), " ".join(s.text.split())) for s in sections]
+
+
+def _match_sections(sa: Sequence[Section], sb: Sequence[Section]) -> dict[int, int]:
+    """A index -> B index; computed in a fixed orientation so that B -> A is the mirror."""
+    if _section_keys(sb) < _section_keys(sa):
+        return {j: i for i, j in _match_sections(sb, sa).items()}
     keys_a = [_heading_key(s) for s in sa]
     keys_b = [_heading_key(s) for s in sb]
     match: dict[int, int] = {}
@@ -276,15 +325,19 @@ def align_sections(sa: Sequence[Section], sb: Sequence[Section]) -> list[tuple[i
                     continue
                 score = scorer(text_of(s, keys_a[i]), text_of(t, keys_b[j]))
                 if score >= threshold:
-                    candidates.append((-score, abs(i - j), i, j))
-        for _neg, _dist, i, j in sorted(candidates):
+                    candidates.append((-score, abs(i - j), i + j, i, j))
+        for _neg, _dist, _sum, i, j in sorted(candidates):
             if i not in match and j not in used_b:
                 match[i] = j
                 used_b.add(j)
+    return match
+
+
+def _layout(match: dict[int, int], n_a: int, n_b: int) -> list[tuple[int | None, int | None]]:
     by_b = {j: i for i, j in match.items()}
     out: list[tuple[int | None, int | None]] = []
-    removed = [i for i in range(len(sa)) if i not in match]
-    for j in range(len(sb)):
+    removed = [i for i in range(n_a) if i not in match]
+    for j in range(n_b):
         out.append((by_b.get(j), j))
     # A removed section goes right after the pair holding its nearest earlier A neighbour.
     for i in removed:
@@ -384,11 +437,16 @@ def _dates_diff(a: Sequence[dict[str, str]], b: Sequence[dict[str, str]]) -> dic
     return {"added": sorted(db - da), "removed": sorted(da - db)}
 
 
+def normalized_text(version: Version) -> str:
+    """A version's text as the diff sees it: normalized paragraphs, sections apart."""
+    return "\n\n".join(t for t in ("\n".join(paragraphs_of(s)) for s in version.sections) if t)
+
+
 def _rebuild(sections: Sequence[SectionDiff], side: str) -> str:
+    """One side's text from the word operations alone (each op holds both sides' text)."""
     out = []
     for s in sections:
-        paras = [p.a if side == "a" else p.b for p in s.paragraphs]
-        # Moved paragraphs appear on both sides at their own positions.
+        paras = ["".join(o.a if side == "a" else o.b for o in p.ops) for p in s.paragraphs]
         text = "\n".join(x for x in paras if x)
         if text:
             out.append(text)
