@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/search_latency.py
 	$(BIN)/python bench/web_latency.py
+	$(BIN)/python bench/diff_speed.py
 
 clean:
 	rm -rf $(VENV) index .pytest_cache .ruff_cache

@@ -33,7 +33,8 @@ from .models import Section, Version
 
 HEADING_MATCH = 85  # rapidfuzz ratio for a renamed heading
 CONTENT_MATCH = 60  # token-set ratio for sections matched by their text
-PARAGRAPH_MATCH = 0.5  # SequenceMatcher ratio for two paragraphs to be diffed word by word
+PARAGRAPH_MATCH = 0.5  # similarity (Indel) for two paragraphs to be diffed word by word
+MOVE_MATCH = 0.85  # similarity for a deleted and an inserted paragraph to be one moved paragraph
 _TOKEN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•·▪‣◦]|\d{1,3}[.)])\s+")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'",
@@ -269,20 +270,32 @@ def _pair_similar(ka: list[str], kb: list[str]) -> list[tuple[int, int]]:
 
 
 def _mark_moves(paras: list[ParagraphDiff], opts: Options) -> None:
-    """A deleted paragraph inserted elsewhere unchanged (by key) is a move, not delete + insert."""
+    """A deleted paragraph inserted elsewhere, unchanged or nearly so (MOVE_MATCH), is a move, not
+    a deletion and an insertion; a move's own edits are word ops on its new place. Best pairs
+    first, ties by position, so B -> A finds the same moves."""
     key = lambda t: " ".join(_key(x, opts) for x in tokens(t))  # noqa: E731
-    inserted = {}
-    for n, p in enumerate(paras):
-        if p.status == "inserted":
-            inserted.setdefault(key(p.b), []).append(n)
-    for n, p in enumerate(paras):
-        if p.status == "deleted" and inserted.get(key(p.a)):
-            m = inserted[key(p.a)].pop(0)
-            p.status, p.moved_to = "moved", m
-            target = paras[m]
-            target.status, target.moved_from = "moved", n
-            p.ops = [WordOp("equal", p.a, "")]
-            target.ops = [WordOp("equal", "", target.b)]
+    deleted = [n for n, p in enumerate(paras) if p.status == "deleted"]
+    inserted = [n for n, p in enumerate(paras) if p.status == "inserted"]
+    if not deleted or not inserted:
+        return
+    keys = {n: key(paras[n].a or paras[n].b) for n in deleted + inserted}
+    scored = []
+    for d in deleted:
+        for i in inserted:
+            r = 1.0 if keys[d] == keys[i] else Indel.normalized_similarity(keys[d], keys[i])
+            if r >= MOVE_MATCH:
+                scored.append((-r, abs(d - i), d + i, min(d, i), d, i))
+    used: set[int] = set()
+    for *_rank, d, i in sorted(scored):
+        if d in used or i in used:
+            continue
+        used |= {d, i}
+        source, target = paras[d], paras[i]
+        source.status, source.moved_to = "moved", i
+        target.status, target.moved_from = "moved", d
+        source.ops = [WordOp("equal", source.a, "")]
+        target.a = source.a
+        target.ops = word_ops(source.a, target.b, opts)
 
 
 def align_sections(sa: Sequence[Section], sb: Sequence[Section]) -> list[tuple[int | None, int | None]]:
@@ -382,8 +395,8 @@ def diff_versions(va: Version, vb: Version, opts: Options | None = None) -> Vers
             paragraphs=paras,
         )
         for p in paras:
-            if p.status == "moved":
-                continue
+            if p.status == "moved" and p.moved_to is not None:
+                continue  # a move's own edits are counted at its new place
             ins, dele, fmt = _count(p.ops)
             sd.words_inserted += ins
             sd.words_deleted += dele
@@ -446,7 +459,12 @@ def _rebuild(sections: Sequence[SectionDiff], side: str) -> str:
     """One side's text from the word operations alone (each op holds both sides' text)."""
     out = []
     for s in sections:
-        paras = ["".join(o.a if side == "a" else o.b for o in p.ops) for p in s.paragraphs]
+        paras = [
+            "".join(o.a if side == "a" else o.b for o in p.ops)
+            for p in s.paragraphs
+            # A move stands at both places: its old text is rebuilt from the source, its new from the target.
+            if not (p.status == "moved" and (p.moved_from is not None if side == "a" else p.moved_to is not None))
+        ]
         text = "\n".join(x for x in paras if x)
         if text:
             out.append(text)

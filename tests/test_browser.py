@@ -149,3 +149,33 @@ def test_script_payloads_do_nothing(server: str, page: Any) -> None:
     assert page.locator("article h1").inner_text() == XSS_TITLE
     assert page.evaluate(injected) == 0
     # Dialogs are checked by the fixture: none may open.
+
+
+def test_compare_page_views_and_keyboard(server: str, page: Any) -> None:
+    if not SEEDS.is_dir():
+        pytest.skip(f"../shared/seeds not found at {SEEDS}")
+    page.goto(server + "/search?q=Jermuk&versions=all")
+    link = page.locator("li.hit a", has_text="versions").first
+    link.click()
+    page.wait_for_selector("#versions")
+    page.locator("form.compare button").click()  # the version list's form: the two latest versions
+    page.wait_for_selector(".cmp-list")
+    assert "/compare?" in page.url
+    badges = page.locator(".cmp-list .badge").all_inner_texts()
+    assert "added" in badges and "changed" in badges
+    assert page.locator(".pair").count() > 0  # side by side
+    assert page.locator("ins", has_text="7600").count() >= 1
+    # Switch to the inline view.
+    page.locator("input[name=view][value=inline]").check()
+    page.locator("form.compare button").click()
+    page.wait_for_url("**view=inline*")
+    assert page.locator(".pair").count() == 0 and page.locator("main del").count() > 0
+    # Keyboard: n, n, p walk the changes.
+    page.locator("h1").click()
+    page.keyboard.press("n")
+    assert page.url.endswith("#change-1")
+    page.keyboard.press("n")
+    assert page.url.endswith("#change-2")
+    page.keyboard.press("p")
+    assert page.url.endswith("#change-1")
+    assert page.evaluate("document.activeElement.id") == "change-1"

@@ -154,6 +154,13 @@ def test_moved_paragraph_is_a_move() -> None:
     b = _version("b", [("History", [p2, p3, p1])])
     d = diff_versions(a, b)
     assert d.summary["paragraphs_moved"] == 1 and d.summary["words_inserted"] == d.summary["words_deleted"] == 0
+    # Moved and lightly edited: still a move, with the edit shown at its new place.
+    c = _version("c", [("History", [p2, p3, p1.replace("1931", "1932")])])
+    d = diff_versions(a, c)
+    assert d.summary["paragraphs_moved"] == 1 and (d.summary["words_inserted"], d.summary["words_deleted"]) == (1, 1)
+    target = next(p for p in d.sections[0].paragraphs if p.moved_from is not None)
+    assert [(o.op, o.a.strip(), o.b.strip()) for o in target.ops if o.op != "equal"] == [("replace", "1931", "1932")]
+    assert d.text_b() == normalized_text(c) and d.text_a() == normalized_text(a)
 
 
 def test_renamed_and_moved_sections() -> None:
