@@ -31,15 +31,10 @@ PYDOC = Path("/usr/share/doc/python3.11/html")
 CRANFIELD = ROOT.parent / "shared" / "data" / "cranfield" / "cran.all.1400"
 
 
-def cranfield_files() -> Path:
-    """One Markdown file per Cranfield document: the title as a heading, then the abstract."""
-    out = WORK / "cranfield"
-    if out.is_dir() and len(list(out.glob("cran-*.md"))) == 1400:
-        return out
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    text = CRANFIELD.read_text(encoding="utf-8", errors="replace")
-    for chunk in text.split(".I ")[1:]:
+def cranfield_docs() -> list[tuple[int, str, str]]:
+    """(number, title, abstract) of the 1,400 Cranfield documents, spaces collapsed."""
+    docs = []
+    for chunk in CRANFIELD.read_text(encoding="utf-8", errors="replace").split(".I ")[1:]:
         num, _, rest = chunk.partition("\n")
         fields: dict[str, str] = {}
         key = None
@@ -50,8 +45,19 @@ def cranfield_files() -> Path:
             elif key:
                 fields[key] += line + "\n"
         title = " ".join(fields.get("T", "").split()).rstrip(" .")
-        body = " ".join(fields.get("W", "").split())
-        (out / f"cran-{int(num):04d}.md").write_text(f"# {title}\n\n{body}\n", encoding="utf-8")
+        docs.append((int(num), title, " ".join(fields.get("W", "").split())))
+    return docs
+
+
+def cranfield_files() -> Path:
+    """One Markdown file per Cranfield document: the title as a heading, then the abstract."""
+    out = WORK / "cranfield"
+    if out.is_dir() and len(list(out.glob("cran-*.md"))) == 1400:
+        return out
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    for num, title, body in cranfield_docs():
+        (out / f"cran-{num:04d}.md").write_text(f"# {title}\n\n{body}\n", encoding="utf-8")
     return out
 
 

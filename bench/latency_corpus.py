@@ -25,32 +25,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from ingest import cranfield_docs  # noqa: E402
+
 WORK = ROOT / "bench" / "work"
 RST = Path("/usr/share/doc/python3.11/html/_sources")
-CRANFIELD = ROOT.parent / "shared" / "data" / "cranfield" / "cran.all.1400"
 SEED = 20261121
 GENERATED = 20_000
 SECTIONS_PER_DOC = (3, 8)  # inclusive range of sections in a generated document
 CORPUS_VERSION = "2"
 _UNDERLINE = re.compile(r"^([=\-~^*#+\"'`])\1{2,}\s*$")
 _MARKUP = re.compile(r":[a-z:]+:`~?([^`<]*?)(?:\s*<[^>]*>)?`|``([^`]*)``|\*\*?([^*]+)\*\*?")
-
-
-def cranfield_docs() -> list[tuple[str, str]]:
-    """(title, abstract) for the 1,400 Cranfield documents."""
-    docs = []
-    for chunk in CRANFIELD.read_text(encoding="utf-8", errors="replace").split(".I ")[1:]:
-        fields: dict[str, str] = {}
-        key = None
-        for line in chunk.splitlines()[1:]:
-            if line[:2] in (".T", ".A", ".B", ".W") and len(line.strip()) == 2:
-                key = line[1]
-                fields[key] = ""
-            elif key:
-                fields[key] += line + " "
-        title = " ".join(fields.get("T", "").split()).rstrip(" .")
-        docs.append((title, " ".join(fields.get("W", "").split())))
-    return docs
 
 
 def rst_pools() -> tuple[list[str], list[str]]:
@@ -84,7 +69,7 @@ def write_corpus(out: Path) -> dict:
         return json.loads((out / ".about").read_text())
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    cran = cranfield_docs()
+    cran = [(title, abstract) for _num, title, abstract in cranfield_docs()]
     headings, paragraphs = rst_pools()
     paragraphs += [abstract for _, abstract in cran if abstract]
     titles = headings + [t for t, _ in cran if t]
@@ -165,5 +150,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT / "bench"))
     main()

@@ -421,6 +421,8 @@ def diff_cmd(
 
 def diff_lines(result: Any, show_formatting: bool, context: int) -> list[str]:
     """The terminal view of a VersionDiff: sections with badges, words in red and green."""
+    from .diff import with_context
+
     red = lambda t: click.style(f"[-{t.strip()}-]", fg="red")  # noqa: E731
     green = lambda t: click.style(f"{{+{t.strip()}+}}", fg="green")  # noqa: E731
     sm = result.summary
@@ -450,38 +452,31 @@ def diff_lines(result: Any, show_formatting: bool, context: int) -> list[str]:
             name = f"{s.heading_a or 'Lead'} -> {s.heading_b or 'Lead'}"
         out.append("")
         out.append(click.style(f"§ {name}  [{', '.join(badges)}]", bold=True))
-        changed = [n for n, p in enumerate(s.paragraphs) if _paragraph_changed(p, show_formatting)]
-        keep = {m for n in changed for m in range(n - context, n + context + 1)}
-        skipped = 0
-        for n, p in enumerate(s.paragraphs):
-            if n not in keep:
-                skipped += 1
-                continue
-            if skipped:
-                out.append(click.style(f"  … {skipped} unchanged paragraph{'s' if skipped > 1 else ''}", dim=True))
-                skipped = 0
-            if p.status == "moved":
-                where = f"moved here from paragraph {p.moved_from + 1}" if p.moved_from is not None else "moved below"
-                out.append(click.style(f"  ({where}) ", fg="yellow") + (p.b or p.a))
-                continue
-            text = ""
-            for o in p.ops:
-                if o.op == "equal" or (o.op == "format" and not show_formatting):
-                    text += o.b or o.a
-                elif o.op == "format":
-                    text += " " + click.style(f"~{o.a.strip()}~>{o.b.strip()}", fg="yellow")
-                else:
-                    text += (" " + red(o.a) if o.a else "") + (" " + green(o.b) if o.b else "")
-            out.append("  " + text.strip())
-        if skipped:
-            out.append(click.style(f"  … {skipped} unchanged paragraph{'s' if skipped > 1 else ''}", dim=True))
+        for kind, p in with_context(s.paragraphs, show_formatting, context):
+            if kind == "skip":
+                out.append(click.style(f"  … {p} unchanged paragraph{'s' if p > 1 else ''}", dim=True))
+            elif p.status == "moved" and p.moved_from is None:
+                out.append(click.style("  (moved below) ", fg="yellow") + p.a)
+            else:
+                prefix = (
+                    click.style(f"  (moved here from paragraph {p.moved_from + 1}) ", fg="yellow")
+                    if p.status == "moved"
+                    else "  "
+                )
+                out.append(prefix + _word_line(p.ops, show_formatting, red, green))
     return out
 
 
-def _paragraph_changed(p: Any, show_formatting: bool) -> bool:
-    return p.status != "equal" or any(
-        o.op not in ("equal", "format") or (show_formatting and o.op == "format") for o in p.ops
-    )
+def _word_line(ops: Any, show_formatting: bool, red: Any, green: Any) -> str:
+    text = ""
+    for o in ops:
+        if o.op == "equal" or (o.op == "format" and not show_formatting):
+            text += o.b or o.a
+        elif o.op == "format":
+            text += " " + click.style(f"~{o.a.strip()}~>{o.b.strip()}", fg="yellow")
+        else:
+            text += (" " + red(o.a) if o.a else "") + (" " + green(o.b) if o.b else "")
+    return text.strip()
 
 
 @cli.command("serve")

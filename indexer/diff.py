@@ -382,8 +382,7 @@ def diff_versions(va: Version, vb: Version, opts: Options | None = None) -> Vers
             status = "removed"
         else:
             paras = diff_paragraphs(pa, pb, opts)
-            real = any(p.status != "equal" or any(o.op not in ("equal", "format") for o in p.ops) for p in paras)
-            status = "changed" if real else "unchanged"
+            status = "changed" if any(shows_change(p) for p in paras) else "unchanged"
         sd = SectionDiff(
             status=status,
             heading_a=a.breadcrumb if a else None,
@@ -448,6 +447,33 @@ def _dates_diff(a: Sequence[dict[str, str]], b: Sequence[dict[str, str]]) -> dic
     da = {f"{d.get('kind')}: {d.get('value')}" for d in a}
     db = {f"{d.get('kind')}: {d.get('value')}" for d in b}
     return {"added": sorted(db - da), "removed": sorted(da - db)}
+
+
+def shows_change(p: ParagraphDiff, show_formatting: bool = False) -> bool:
+    """Whether a paragraph has something to show (formatting only when it is shown)."""
+    return p.status != "equal" or any(
+        o.op not in ("equal", "format") or (show_formatting and o.op == "format") for o in p.ops
+    )
+
+
+def with_context(paragraphs: Sequence[ParagraphDiff], show_formatting: bool, context: int) -> list[tuple[str, Any]]:
+    """("para", p) for paragraphs that change and `context` around them, ("skip", n) for each run
+    of n unchanged paragraphs left out."""
+    changed = [n for n, p in enumerate(paragraphs) if shows_change(p, show_formatting)]
+    keep = {m for n in changed for m in range(n - context, n + context + 1)}
+    out: list[tuple[str, Any]] = []
+    skipped = 0
+    for n, p in enumerate(paragraphs):
+        if n in keep:
+            if skipped:
+                out.append(("skip", skipped))
+                skipped = 0
+            out.append(("para", p))
+        else:
+            skipped += 1
+    if skipped:
+        out.append(("skip", skipped))
+    return out
 
 
 def normalized_text(version: Version) -> str:

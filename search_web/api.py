@@ -18,6 +18,7 @@ from indexer.errors import QueryError
 from indexer.search.results import MAX_LIMIT
 
 from .backend import search_request
+from .compare import compute
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 _TAG = re.compile(r"<[^>]+>")
@@ -125,7 +126,5 @@ def suggest() -> Any:
 @bp.get("/documents/<doc_id>/diff")
 def diff(doc_id: str) -> Any:
     """The VersionDiff of ?a= and ?b= (as `palimpsest diff --json`)."""
-    from .compare import compute
-
     result, _versions, _opts = compute(doc_id)
     return jsonify({"doc_a": doc_id, "doc_b": doc_id, **result.to_json()})

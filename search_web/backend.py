@@ -109,10 +109,3 @@ def with_params(args: MultiDict[str, str], drop: Iterable[str] = (), **changes: 
         else:
             out[key] = value
     return out
-
-
-def toggled(args: MultiDict[str, str], param: str, value: str) -> dict[str, Any]:
-    """Parameters with one facet value switched on or off (and back to page 1)."""
-    values = args.getlist(param)
-    new = [v for v in values if v != value] if value in values else [*values, value]
-    return with_params(args, drop=("page",), **{param: new or None})

@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app, render_template, request
 from markupsafe import Markup, escape
 
-from indexer.diff import Options, ParagraphDiff, VersionDiff, diff_versions
+from indexer.diff import Options, ParagraphDiff, VersionDiff, diff_versions, with_context
 from indexer.documents import resolve_version, versions_json
 from indexer.errors import DocumentNotFound, QueryError
 
@@ -94,32 +94,6 @@ def render_ops(p: ParagraphDiff, side: str, opts: Options, changes: Changes) -> 
     return Markup("".join(parts))
 
 
-def changed(p: ParagraphDiff, opts: Options) -> bool:
-    """Whether a paragraph shows a change (formatting counts only when shown)."""
-    return p.status != "equal" or any(
-        o.op not in ("equal", "format") or (opts.show_formatting and o.op == "format") for o in p.ops
-    )
-
-
-def items(paragraphs: list[ParagraphDiff], shown: Any, context: int = CONTEXT) -> list[tuple[str, Any]]:
-    """("para", p) for changed paragraphs and their context, ("skip", n) for runs left out."""
-    changed = [n for n, p in enumerate(paragraphs) if shown(p)]
-    keep = {m for n in changed for m in range(n - context, n + context + 1)}
-    out: list[tuple[str, Any]] = []
-    skipped = 0
-    for n, p in enumerate(paragraphs):
-        if n in keep:
-            if skipped:
-                out.append(("skip", skipped))
-                skipped = 0
-            out.append(("para", p))
-        else:
-            skipped += 1
-    if skipped:
-        out.append(("skip", skipped))
-    return out
-
-
 def view(doc_id: str) -> Any:
     diff, versions, opts = compute(doc_id)
     mode = "inline" if request.args.get("view") == "inline" else "side"
@@ -138,6 +112,6 @@ def view(doc_id: str) -> Any:
         context=CONTEXT,
         changes=Changes(),
         render_ops=render_ops,
-        items=lambda paragraphs: items(paragraphs, lambda p: changed(p, opts)),
+        items=lambda paragraphs: with_context(paragraphs, opts.show_formatting, CONTEXT),
         args=request.args,
     )

@@ -13,6 +13,8 @@ from indexer.errors import QueryError
 from indexer.search import parse
 from indexer.search.snippets import QueryTerms, highlight
 
+from .compare import Changes, render_ops, view
+
 bp = Blueprint("documents", __name__)
 
 
@@ -47,7 +49,9 @@ def _page(doc_id: str, version_id: str | None) -> Any:
     terms = _terms(q)
     position = next(v["position"] for v in versions if v["version_id"] == data["version_id"])
     show_new = request.args.get("new") == "1" and position > 1
-    new = _new_passages(searcher.store, versions[position - 2]["version_id"], data["version_id"]) if show_new else {}
+    added, new = set(), {}
+    if show_new:
+        added, new = _new_passages(searcher.store, versions[position - 2]["version_id"], data["version_id"])
     sections = []
     for s in data["sections"]:
         paragraphs = [p for p in s["text"].split("\n") if p.strip()]
@@ -59,7 +63,7 @@ def _page(doc_id: str, version_id: str | None) -> Any:
                 rendered.append((marks[key], True))
             else:
                 rendered.append((Markup(highlight(p, terms)) if terms else p, False))
-        sections.append({**s, "paragraphs": rendered, "added": s["anchor"] in new and new[s["anchor"]] is ADDED})
+        sections.append({**s, "paragraphs": rendered, "added": s["anchor"] in added})
     return render_template(
         "document.html",
         doc=data,
@@ -74,37 +78,30 @@ def _page(doc_id: str, version_id: str | None) -> Any:
     )
 
 
-ADDED: dict[str, Markup] = {}  # marks a section that is new as a whole
-
-
-def _new_passages(store: Any, previous: str, current: str) -> dict[str, dict[str, Markup]]:
-    """Per section anchor of `current`: its new or changed paragraphs (normalized text -> HTML with
-    the new words in <ins>), against the version before it."""
-    from .compare import Changes, render_ops
-
+def _new_passages(store: Any, previous: str, current: str) -> tuple[set[str], dict[str, dict[str, Markup]]]:
+    """Against the version before it: (anchors of the sections new in `current`, per anchor its new
+    or changed paragraphs as normalized text -> HTML with the new words in <ins>)."""
     result = diff_versions(store.version(previous), store.version(current))
-    out: dict[str, dict[str, Markup]] = {}
+    added = {sd.anchor_b for sd in result.sections if sd.status == "added" and sd.anchor_b is not None}
+    marks: dict[str, dict[str, Markup]] = {}
     changes = Changes()
-    opts = Options()
     for sd in result.sections:
-        if sd.anchor_b is None:
-            continue
-        if sd.status == "added":
-            out[sd.anchor_b] = ADDED
+        if sd.anchor_b is None or sd.anchor_b in added:
             continue
         for p in sd.paragraphs:
-            if p.b and (p.status in ("inserted", "changed") or (p.status == "moved" and p.moved_from is not None)):
-                html = (
-                    render_ops(p, "b", opts, changes) if p.status == "changed" else Markup("<ins>{}</ins>").format(p.b)
+            if not p.b or not any(o.op in ("insert", "replace") for o in p.ops):
+                continue  # unchanged, deleted, or moved as it was
+            html = render_ops(p, "b", Options(), changes)
+            parts = p.b.split("\n")  # a block compared as one: each of its paragraphs is marked whole
+            for part in parts:
+                marks.setdefault(sd.anchor_b, {})[part] = (
+                    html if len(parts) == 1 else Markup("<ins>{}</ins>").format(part)
                 )
-                out.setdefault(sd.anchor_b, {})[p.b] = html
-    return out
+    return added, marks
 
 
 @bp.get("/doc/<doc_id>/compare")
 def compare(doc_id: str) -> Any:
     """Two versions compared: ?a=&b= (version ids, numbers from 1 or `latest`), view=side|inline,
     formatting=1 to show formatting differences, thousands=1 to count 7,600 -> 7600 as formatting."""
-    from .compare import view
-
     return view(doc_id)

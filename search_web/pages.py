@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from indexer.errors import QueryError
 from indexer.search import SearchPage
 
-from .backend import FACET_PARAMS, PARAM_OF_FACET, state, toggled, with_params
+from .backend import FACET_PARAMS, PARAM_OF_FACET, search_request, state, with_params
 
 bp = Blueprint("pages", __name__)
 
@@ -28,8 +28,6 @@ def backend() -> Any:
 @bp.get("/search")
 def search() -> Any:
     """Results for ?q=… with facets; without a query, the corpus to browse by facet."""
-    from .backend import search_request
-
     args = request.args
     try:
         req = search_request(args)
@@ -38,8 +36,9 @@ def search() -> Any:
     except QueryError as exc:
         req, page, error = None, None, exc
     status = 400 if error else 200
+    facet_url = facet_urls(args)
     chips = [
-        {"label": FACET_TITLES[facet], "value": v, "url": url_for("pages.search", **toggled(args, param, v))}
+        {"label": FACET_TITLES[facet], "value": v, "url": facet_url(facet, v)}
         for param, facet in FACET_PARAMS.items()
         for v in args.getlist(param)
         if v.strip()
@@ -61,7 +60,7 @@ def search() -> Any:
         args=args,
         chips=chips,
         facet_titles=FACET_TITLES,
-        facet_url=facet_urls(args),
+        facet_url=facet_url,
         page_url=lambda n: url_for("pages.search", **with_params(state(args), page=n)),
         sort_params=with_params(state(args), drop=("sort",)),
         suggestion_url=(
@@ -69,7 +68,7 @@ def search() -> Any:
         ),
         max_count=lambda items: max([c.count for c in items] or [1]),
         months_of=lambda year: [m for m in (page.facets.get("month", []) if page else []) if m.value[:4] == year],
-        hit_url=lambda doc_id, version_id, anchor: document_url(doc_id, version_id, anchor, args.get("q", "")),
+        hit_url=hit_urls(args.get("q", "")),
     ), status
 
 
@@ -90,14 +89,19 @@ def facet_urls(args: Any) -> Any:
     return facet_url
 
 
-def document_url(doc_id: str, version_id: str, anchor: str, q: str) -> str:
-    """Link to a section of a document: the latest version's page, or the version's own page."""
-    meta = backend().searcher().table().doc_meta.get(doc_id, {})
-    if meta.get("latest") == version_id:
-        url = url_for("documents.document", doc_id=doc_id, q=q or None)
-    else:
-        url = url_for("documents.version", doc_id=doc_id, version_id=version_id, q=q or None)
-    return f"{url}#{anchor}" if anchor else url
+def hit_urls(q: str) -> Any:
+    """hit_url(doc_id, version_id, anchor): a section's link, on the latest version's page or on
+    the version's own page (the record table is read once per page, not once per link)."""
+    doc_meta = backend().searcher().table().doc_meta
+
+    def hit_url(doc_id: str, version_id: str, anchor: str) -> str:
+        if doc_meta.get(doc_id, {}).get("latest") == version_id:
+            url = url_for("documents.document", doc_id=doc_id, q=q or None)
+        else:
+            url = url_for("documents.version", doc_id=doc_id, version_id=version_id, q=q or None)
+        return f"{url}#{anchor}" if anchor else url
+
+    return hit_url
 
 
 @bp.get("/opensearch.xml")

@@ -579,7 +579,7 @@ def test_question_words_are_dropped_from_plain_questions() -> None:
     assert parse("WHO and may 2022").words == ["WHO", "and", "may", "2022"]
 
 
-def test_feedback_reranks_plain_questions_only(seed_searcher: Searcher) -> None:
+def test_feedback_reranks_plain_questions_only(seed_searcher: Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
     from indexer.search.suggest import expansion_terms
 
     def terms(q: str) -> dict[str, float] | None:
@@ -591,9 +591,14 @@ def test_feedback_reranks_plain_questions_only(seed_searcher: Searcher) -> None:
     for precise in ('"Lachin corridor" blockade', "title:clashes ceasefire violations", "corridor blockade",
                     "+Lachin corridor blockade", "Lachin corridor -Russia"):  # fmt: skip
         assert terms(precise) is None
-    # Re-ranking only: the same documents are found with and without it.
-    page = seed_searcher.search(SearchRequest(q="humanitarian crisis blockade corridor", limit=50))
-    assert page.total == seed_searcher.count_documents(parse("humanitarian crisis blockade corridor").tree)
+    # Re-ranking only: the same documents are found with and without it, in another order.
+    question = "humanitarian crisis blockade corridor"
+    with_feedback = seed_searcher.search(SearchRequest(q=question, limit=50))
+    monkeypatch.setattr("indexer.search.suggest.FEEDBACK_TERMS", 0)
+    without = seed_searcher.search(SearchRequest(q=question, limit=50))
+    assert with_feedback.total == without.total
+    assert {h.doc_id for h in with_feedback.hits} == {h.doc_id for h in without.hits}
+    assert [round(h.score, 4) for h in with_feedback.hits] != [round(h.score, 4) for h in without.hits]
 
 
 def test_facets_list_the_most_frequent_values_and_every_selected_one(tmp_path: Path) -> None:

@@ -214,15 +214,11 @@ class WhooshEngine:
         tree: Node | str,
         latest_only: bool = True,
         limit: int = 10,
-        within: np.ndarray | None = None,
         rerank: Mapping[str, float] | None = None,
     ) -> list[Hit]:
-        """The best `limit` matching records (only among `within`, when given), best first; ties
-        by record id, so the order never depends on segment layout."""
+        """The best `limit` matching records, best first; ties by record id, so the order never
+        depends on segment layout."""
         numbers, scores = self.evaluate(tree, latest_only, rerank)
-        if within is not None:
-            keep = np.isin(numbers, within)
-            numbers, scores = numbers[keep], scores[keep]
         if limit <= 0 or not len(numbers):
             return []
         if len(numbers) > limit:
@@ -233,20 +229,6 @@ class WhooshEngine:
         ids = self.record_id_column()
         hits = [Hit(ids[n], float(sc), int(n)) for n, sc in zip(numbers.tolist(), scores.tolist(), strict=True)]
         return heapq.nsmallest(limit, hits, key=lambda h: (-h.score, h.record_id))
-
-    def score(
-        self,
-        tree: Node | str,
-        numbers: Sequence[int],
-        latest_only: bool = True,
-        rerank: Mapping[str, float] | None = None,
-    ) -> dict[int, float]:
-        """Scores of the given record numbers (records the query does not match are left out)."""
-        matched, scores = self.evaluate(tree, latest_only, rerank)
-        want = np.asarray(sorted(numbers), dtype=np.int64)
-        pos = np.searchsorted(matched, want)
-        ok = (pos < len(matched)) & (matched[np.minimum(pos, len(matched) - 1)] == want) if len(matched) else pos < 0
-        return {int(n): float(scores[p]) for n, p in zip(want[ok].tolist(), pos[ok].tolist(), strict=True)}
 
     def match(self, tree: Node | str, latest_only: bool = True) -> np.ndarray:
         """Every record number the query matches (sorted): for totals and facets."""
@@ -357,15 +339,6 @@ class WhooshEngine:
 
         return self._cached("vocabulary", s, build)
 
-    def terms_near(self, word: str, maxdist: int = 2, prefix: int = 1) -> list[tuple[str, int]]:
-        """Vocabulary words within `maxdist` edits of `word`, with their record frequency."""
-        r = self._searcher().reader()
-        out = []
-        for t in r.terms_within("words", word.lower(), maxdist, prefix=prefix):
-            t = t.decode("utf-8") if isinstance(t, bytes) else t
-            out.append((t, int(r.doc_frequency("words", t))))
-        return out
-
     def word_frequency(self, word: str) -> int:
         """Records containing `word` (unstemmed vocabulary)."""
         return int(self._searcher().reader().doc_frequency("words", word.lower()))
@@ -473,15 +446,14 @@ class _Evaluator:
         field = self.s.schema[q.fieldname] if q.fieldname in self.s.schema else None  # noqa: SIM401 (glob fields)
         if field is None:
             return mask, scores
-        text = field.to_bytes(q.text) if not isinstance(q.text, bytes) else q.text
-        ids, weights = self.postings(self.s, q.fieldname, text)
-        text = q.text
+        key = field.to_bytes(q.text) if not isinstance(q.text, bytes) else q.text
+        ids, weights = self.postings(self.s, q.fieldname, key)
         if not len(ids):
             return mask, scores
         mask[ids] = True
         if field.scorable and q.boost:
             lengths, average = self.lengths(q.fieldname)
-            idf = WEIGHTING.idf(self.s, q.fieldname, text)
+            idf = WEIGHTING.idf(self.s, q.fieldname, q.text)
             norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[ids] / average)
             scores[ids] = q.boost * idf * weights * (BM25_K1 + 1) / (weights + norm)
         return mask, scores

@@ -25,7 +25,6 @@ MAX_CLAUSES = 64
 MAX_DEPTH = 8
 MAX_EXPANSION = 256  # terms a prefix or fuzzy word may expand to (enforced by the engine)
 
-TEXT_FIELDS = ("title", "heading", "breadcrumb", "text", "infobox")
 # field name in the query -> tree field
 FILTER_FIELDS = {
     "section": "section",

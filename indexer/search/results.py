@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -153,7 +152,7 @@ class Searcher:
         self._map_key: Any = None
         self._titles_key: Any = None
         self._titles: list[str] = []
-        self._map: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        self._map = np.zeros(0, dtype=np.int64)
         self.store = Store(self.index_dir)
         try:
             self.engine: Engine = engine or open_engine(str(self.index_dir))
@@ -195,11 +194,18 @@ class Searcher:
         parsed = parse(req.q, table.infobox_keys)
         browse = isinstance(parsed.tree, MatchAll)
         latest_only = not req.all_versions
-        searchable = table.latest.copy() if latest_only else np.ones(table.size, dtype=bool)
+        scores = np.zeros(table.size)
         if browse:
-            matched = searchable
+            matched = table.latest.copy() if latest_only else np.ones(table.size, dtype=bool)
         else:
-            matched = self._mask(self.engine.match(parsed.tree, latest_only=latest_only), table) & searchable
+            # Feedback terms re-rank only, so they never change what matches.
+            rerank = expansion_terms(parsed, self.engine, self.store, latest_only) if req.sort == "relevance" else None
+            numbers, values = self.engine.evaluate(parsed.tree, latest_only, rerank)
+            rows = self._maps(table)[numbers] if len(numbers) else np.zeros(0, dtype=np.int64)
+            known = rows >= 0
+            scores[rows[known]] = values[known]
+            matched = np.zeros(table.size, dtype=bool)
+            matched[rows[known]] = True
         other = np.ones(table.size, dtype=bool)
         if req.date_from or req.date_to:
             lo = date_bounds(req.date_from)[0] if req.date_from else None
@@ -209,16 +215,11 @@ class Searcher:
         final, facets = facet_counts(table, matched, selections, other)
         total = len(np.unique(table.doc[final])) if final.any() else 0
         start = (req.page - 1) * req.limit
-        rerank = None
         if browse or req.sort != "relevance":
-            page_docs = _order_documents(table, final, req.sort, browse)[start : start + req.limit]
+            ranked = _order_documents(table, final, scores, req.sort, browse)
         else:
-            rerank = expansion_terms(parsed, self.engine, self.store, latest_only)
-            filtered = None if np.array_equal(final, matched) else final
-            page_docs = self._top_documents(table, parsed, filtered, start + req.limit, latest_only, rerank)
-            page_docs = page_docs[start : start + req.limit]
-        scores = self._page_scores(table, parsed, page_docs, final, rerank, browse, latest_only)
-        hits_out = self._hits(table, page_docs, final, scores, parsed)
+            ranked = _best_documents(table, final, scores, start + req.limit)
+        hits_out = self._hits(table, ranked[start : start + req.limit], final, scores, parsed)
         suggestion = did_you_mean(parsed, self, total, latest_only) if req.q.strip() and not browse else None
         took = round((time.perf_counter() - t0) * 1000, 1)
         return SearchPage(
@@ -231,92 +232,27 @@ class Searcher:
         mask = self._mask(self.engine.match(tree, latest_only=latest_only), table)
         return len(np.unique(table.doc[mask])) if mask.any() else 0
 
-    def _maps(self, table: RecordTable) -> tuple[np.ndarray, np.ndarray]:
-        """(table row of each engine record number, engine number of each table row), per generation."""
+    def _maps(self, table: RecordTable) -> np.ndarray:
+        """The table row of each engine record number (-1: not in the table), per generation."""
         key = (id(table), self.engine.generation())
         if self._map_key != key:
             column = self.engine.record_id_column()
-            rows = np.fromiter((table.index.get(r, -1) for r in column), dtype=np.int64, count=len(column))
-            numbers = np.full(table.size, -1, dtype=np.int64)
-            known = rows >= 0
-            numbers[rows[known]] = np.flatnonzero(known)
-            self._map = (rows, numbers)
+            self._map = np.fromiter((table.index.get(r, -1) for r in column), dtype=np.int64, count=len(column))
             self._map_key = key
         return self._map
 
     def _mask(self, numbers: np.ndarray, table: RecordTable) -> np.ndarray:
-        rows = self._maps(table)[0][numbers] if len(numbers) else np.zeros(0, dtype=np.int64)
+        rows = self._maps(table)[numbers] if len(numbers) else np.zeros(0, dtype=np.int64)
         out = np.zeros(table.size, dtype=bool)
         out[rows[rows >= 0]] = True
         return out
-
-    def _top_documents(
-        self,
-        table: RecordTable,
-        parsed: ParsedQuery,
-        filtered: np.ndarray | None,
-        need: int,
-        latest_only: bool,
-        rerank: dict[str, float] | None,
-    ) -> list[tuple[int, int, float]]:
-        """The best `need` documents [(doc, best record, adjusted score)], best first.
-
-        The engine ranks records top-k; a document's score is its best record's score (auxiliary
-        sections weighted down). Records the engine has not returned score at most the k-th
-        score, so documents scoring above it are final; k grows until `need` of them are."""
-        rows_of, numbers_of = self._maps(table)
-        within = None if filtered is None else numbers_of[np.flatnonzero(filtered)]
-        if within is not None:
-            within = within[within >= 0]
-        k = max(4 * need, 40)
-        while True:
-            hits = self.engine.search(parsed.tree, latest_only, limit=k, within=within, rerank=rerank)
-            best: dict[int, tuple[float, int, int]] = {}  # doc -> (adjusted, -version position, row)
-            for h in hits:
-                row = int(rows_of[h.number]) if 0 <= h.number < len(rows_of) else -1
-                if row < 0 or (filtered is not None and not filtered[row]):
-                    continue
-                adj = h.score * (AUX_WEIGHT if table.auxiliary[row] else 1.0)
-                doc = int(table.doc[row])
-                key = (adj, int(table.version_position[row]), -row)
-                if doc not in best or key > best[doc]:
-                    best[doc] = key
-            exhausted = len(hits) < k
-            floor = hits[-1].score if hits and not exhausted else -math.inf
-            ranked = sorted(best, key=lambda d: (-best[d][0], table.doc_ids[d]))
-            sure = [d for d in ranked if best[d][0] > floor]
-            if len(sure) >= need or exhausted:
-                return [(d, -best[d][2], best[d][0]) for d in sure]
-            k *= 4
-
-    def _page_scores(
-        self,
-        table: RecordTable,
-        parsed: ParsedQuery,
-        page_docs: list[tuple[int, int, float]],
-        final: np.ndarray,
-        rerank: dict[str, float] | None,
-        browse: bool,
-        latest_only: bool,
-    ) -> dict[int, float]:
-        """Scores of every matching record of the page's documents (table row -> score)."""
-        if browse or not page_docs:
-            return {}
-        docs = np.asarray([d for d, _b, _k in page_docs], dtype=np.int64)
-        rows = np.flatnonzero(final & np.isin(table.doc, docs))
-        numbers = self._maps(table)[1][rows]
-        by_number = self.engine.score(
-            parsed.tree, [int(n) for n in numbers if n >= 0], latest_only=latest_only, rerank=rerank
-        )
-        rows_of = self._maps(table)[0]
-        return {int(rows_of[n]): sc for n, sc in by_number.items()}
 
     def _hits(
         self,
         table: RecordTable,
         page_docs: list[tuple[int, int, float]],
         final: np.ndarray,
-        scores: dict[int, float],
+        scores: np.ndarray,
         parsed: ParsedQuery,
     ) -> list[SearchHit]:
         terms = QueryTerms.build(parsed.words, parsed.phrases, parsed.prefixes)
@@ -375,11 +311,11 @@ class Searcher:
         return more_like_this(self.store, self.engine, self.table(), doc_id, limit)
 
 
-def _adjusted(table: RecordTable, scores: dict[int, float], r: int) -> float:
-    return float(scores.get(r, 0.0) * (AUX_WEIGHT if table.auxiliary[r] else 1.0))
+def _adjusted(table: RecordTable, scores: np.ndarray, r: int) -> float:
+    return float(scores[r] * (AUX_WEIGHT if table.auxiliary[r] else 1.0))
 
 
-def _order(recs: np.ndarray, table: RecordTable, scores: dict[int, float]) -> list[int]:
+def _order(recs: np.ndarray, table: RecordTable, scores: np.ndarray) -> list[int]:
     """Records best first: adjusted score, then latest version, then document order."""
     return sorted(
         (int(r) for r in recs),
@@ -387,13 +323,40 @@ def _order(recs: np.ndarray, table: RecordTable, scores: dict[int, float]) -> li
     )
 
 
-def _order_documents(table: RecordTable, final: np.ndarray, sort: str, browse: bool) -> list[tuple[int, int, float]]:
+def _best_documents(
+    table: RecordTable, final: np.ndarray, scores: np.ndarray, need: int
+) -> list[tuple[int, int, float]]:
+    """The best `need` documents [(doc, best record, score)]: a document scores its best record
+    (auxiliary sections weighted down); ties by document id; its best record is the latest
+    version's, then the first in document order."""
+    recs = np.flatnonzero(final)
+    if len(recs) == 0:
+        return []
+    adj = scores[recs] * np.where(table.auxiliary[recs], AUX_WEIGHT, 1.0)
+    docs = table.doc[recs]
+    best = np.full(len(table.doc_ids), -np.inf)
+    np.maximum.at(best, docs, adj)
+    present = np.flatnonzero(best > -np.inf)
+    if len(present) > need:
+        kth = np.partition(best[present], len(present) - need)[len(present) - need]
+        present = present[best[present] >= kth]  # every document tied at the cut stays
+    chosen = sorted(present.tolist(), key=lambda d: (-best[d], table.doc_ids[d]))[:need]
+    top = np.isin(docs, chosen) & (adj == best[docs])
+    order = np.flatnonzero(top)[np.lexsort((recs[top], -table.version_position[recs[top]]))]
+    first = _first_per_document(docs, order)
+    record_of = {int(docs[i]): int(recs[i]) for i in first}
+    return [(d, record_of[d], float(best[d])) for d in chosen]
+
+
+def _order_documents(
+    table: RecordTable, final: np.ndarray, scores: np.ndarray, sort: str, browse: bool
+) -> list[tuple[int, int, float]]:
     """[(doc, best record, key)] for browsing (by title) and the date sorts; one entry per document."""
     recs = np.flatnonzero(final)
     if len(recs) == 0:
         return []
     docs = table.doc[recs]
-    if sort == "relevance":  # browsing without a query: documents by title, lead section first
+    if browse and sort == "relevance":  # browsing without a query: documents by title, lead section first
         best = _first_per_document(docs, np.lexsort((recs, -table.version_position[recs])))
         items = sorted(
             best, key=lambda i: (table.doc_meta[table.doc_ids[docs[i]]]["title"].lower(), table.doc_ids[docs[i]])
@@ -401,8 +364,9 @@ def _order_documents(table: RecordTable, final: np.ndarray, sort: str, browse: b
         return [(int(docs[i]), int(recs[i]), 0.0) for i in items]
     newest = sort == "date"
     key = table.newest[recs] if newest else table.oldest[recs]
-    # Dated sections first, by date (newest or oldest), then the latest version, then document order.
-    order = np.lexsort((recs, -table.version_position[recs], -key if newest else key, key == NO_DATE))
+    adj = scores[recs] * np.where(table.auxiliary[recs], AUX_WEIGHT, 1.0)
+    # Dated sections first, by date (newest or oldest), then score, then the latest version.
+    order = np.lexsort((recs, -table.version_position[recs], -adj, -key if newest else key, key == NO_DATE))
     best = _first_per_document(docs, order)
     items = sorted(best, key=lambda i: (key[i] == NO_DATE, -key[i] if newest else key[i], table.doc_ids[docs[i]]))
     return [(int(docs[i]), int(recs[i]), float(key[i])) for i in items]
