@@ -19,7 +19,7 @@ import click
 from . import pipeline
 from .documents import document_json, versions_json
 from .engines import open_engine
-from .errors import PalimpsestError
+from .errors import PalimpsestError, QueryError
 from .settings import Settings, resolve_index_dir
 from .store import Store
 
@@ -31,6 +31,13 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def _caret(exc: QueryError) -> str:
+    """The query on a line of its own with ^ under the position of the problem."""
+    if exc.position is None or not exc.query or "\n" in exc.query:
+        return ""
+    return f"\n  {exc.query}\n  {' ' * exc.position}^"
+
+
 def handled(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn library errors into one line on stderr and exit status 1."""
 
@@ -38,6 +45,8 @@ def handled(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except QueryError as exc:
+            _fail(str(exc) + _caret(exc))
         except PalimpsestError as exc:
             _fail(str(exc))
         except FileNotFoundError as exc:
@@ -242,7 +251,10 @@ def search_cmd(
     infobox: tuple[str, ...], date_from: str | None, date_to: str | None, sort: str, all_versions: bool,
     page: int, limit: int, as_json: bool,
 ) -> None:  # fmt: skip
-    """Search the index: QUERY uses the query language (see README)."""
+    """Search the index: QUERY uses the query language (see README).
+
+    A query that cannot be run exits with status 1 and says where the problem is
+    (with --json: the JSON API's error object on stdout)."""
     from .search import SearchRequest
 
     filters = {
@@ -254,7 +266,17 @@ def search_cmd(
         sort=sort, all_versions=all_versions, page=page, limit=limit,
     )  # fmt: skip
     with _open_searcher(index_dir) as searcher:
-        result = searcher.search(req)
+        try:
+            result = searcher.search(req)
+        except QueryError as exc:
+            if not as_json:
+                raise
+            # The API's error object, on stdout for the script that asked for JSON.
+            error = {"status": 400, "message": "Bad query", "detail": str(exc)}
+            if exc.position is not None:
+                error["position"] = exc.position
+            _emit({"error": error})
+            sys.exit(1)
     if as_json:
         _emit(result.to_json())
         return

@@ -56,7 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(QueryError)
     def bad_query(exc: QueryError) -> Any:
-        return error_response(400, "Bad query", str(exc))
+        return error_response(400, "Bad query", str(exc), position=exc.position)
 
     @app.errorhandler(DocumentNotFound)
     def unknown_document(exc: DocumentNotFound) -> Any:
@@ -74,8 +74,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def error_response(status: int, message: str, detail: str) -> Any:
-    """JSON under /api/, an HTML page elsewhere; always the right status."""
+def error_response(status: int, message: str, detail: str, position: int | None = None) -> Any:
+    """JSON under /api/, an HTML page elsewhere; always the right status. A bad query's error
+    also gives the character `position` (0-based) where the problem is, when there is one."""
     if request.path.startswith("/api/"):
-        return jsonify({"error": {"status": status, "message": message, "detail": detail}}), status
+        error: dict[str, Any] = {"status": status, "message": message, "detail": detail}
+        if position is not None:
+            error["position"] = position
+        return jsonify({"error": error}), status
     return render_template("error.html", status=status, message=message, detail=detail), status

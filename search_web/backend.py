@@ -72,13 +72,16 @@ def _int(args: MultiDict[str, str], name: str, default: int, low: int, high: int
 def search_request(args: MultiDict[str, str], limit: int | None = None, page: int | None = None) -> SearchRequest:
     """A SearchRequest from URL parameters (raises QueryError for bad values)."""
     filters = {facet: [v for v in args.getlist(param) if v.strip()] for param, facet in FACET_PARAMS.items()}
+    versions = args.get("versions", "").strip() or "latest"
+    if versions not in ("latest", "all"):
+        raise QueryError(f"versions must be 'latest' or 'all', not {versions[:20]!r}")
     req = SearchRequest(
         q=args.get("q", ""),
         filters={k: v for k, v in filters.items() if v},
         date_from=args.get("from") or None,
         date_to=args.get("to") or None,
         sort=args.get("sort") or "relevance",
-        all_versions=args.get("versions") == "all",
+        all_versions=versions == "all",
         page=page if page is not None else _int(args, "page", 1, 1, MAX_PAGE),
         limit=limit if limit is not None else _int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -57,12 +58,13 @@ def search() -> Any:
         req=req,
         page=page,
         error=error,
+        error_at=error_at(error),
         args=args,
         chips=chips,
         facet_titles=FACET_TITLES,
         facet_url=facet_url,
         page_url=lambda n: url_for("pages.search", **with_params(state(args), page=n)),
-        sort_params=with_params(state(args), drop=("sort",)),
+        sort_params=with_params(state(args), drop=("sort", "versions")),
         suggestion_url=(
             url_for("pages.search", **with_params(state(args), q=page.suggestion)) if page and page.suggestion else None
         ),
@@ -70,6 +72,16 @@ def search() -> Any:
         months_of=lambda year: [m for m in (page.facets.get("month", []) if page else []) if m.value[:4] == year],
         hit_url=hit_urls(args.get("q", "")),
     ), status
+
+
+def error_at(error: QueryError | None) -> tuple[str, str, str] | None:
+    """The query split around the word where its problem is: (before, word, after)."""
+    if error is None or error.position is None or not error.query:
+        return None
+    pos = min(error.position, len(error.query))
+    m = re.compile(r"\S*").match(error.query, pos)
+    end = max(m.end() if m else pos, pos + 1)
+    return error.query[:pos], error.query[pos:end], error.query[end:]
 
 
 def facet_urls(args: Any) -> Any:
@@ -102,6 +114,29 @@ def hit_urls(q: str) -> Any:
         return f"{url}#{anchor}" if anchor else url
 
     return hit_url
+
+
+# The query language, as the help page shows it: (examples, what they find).
+SYNTAX: list[tuple[tuple[str, ...], str]] = [
+    (("ceasefire violations",), "sections with either word; those with both, close together, rank first"),
+    (('"Lachin corridor"',), "the words next to each other, in this order"),
+    (("Armenia AND unprovoked", "Kalbajar OR Jermuk"), "both words, or either word (operators in capitals)"),
+    (("Stepanakert -protesters", "NOT russia"), "without a word; a word excluded alone leaves everything else"),
+    (("+steamer harbour",), "the first word required, the second only ranks"),
+    (("harbour NOT (ferry OR depot)",), "parentheses group, at most 8 deep"),
+    (("title:clashes", "heading:aftermath", "text:tram"), "a word in the title, a heading, or the text"),
+    (("section:Background", 'section:"Ceasefire violations"'), "sections under that heading"),
+    (("lang:fr", "source:seeds", "type:html"), "a language, a source, a document type"),
+    (("Azerb*", "Pashinyn~", "Pashinyn~2"), "words starting so (at most 256), or within 1 or 2 letters"),
+    (("date:2022-09", "date:2022-09-12..2022-09-14", "date:..2021"), "sections mentioning a date in that range"),
+]
+
+
+@bp.get("/help")
+def help_page() -> str:
+    """The query language, with every example a search link, and the infobox keys of this index."""
+    keys = sorted(backend().searcher().table().infobox_keys, key=str.lower)
+    return render_template("help.html", syntax=SYNTAX, infobox_keys=keys)
 
 
 @bp.get("/opensearch.xml")

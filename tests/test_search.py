@@ -479,8 +479,19 @@ def test_sensible_readings() -> None:
     )
 
 
-def test_only_stopwords_find_nothing_without_error(tiny: Searcher) -> None:
-    assert tiny.search(SearchRequest(q="the of and")).total == 0
+@pytest.mark.parametrize("q", ["the of and", '"to be or not to be"', "title:the", "(the OR a) AND of"])
+def test_only_stopwords_say_why_they_find_nothing(tiny: Searcher, q: str) -> None:
+    with pytest.raises(QueryError, match="only very common words") as err:
+        tiny.search(SearchRequest(q=q))
+    assert err.value.position == 0
+
+
+def test_stop_words_beside_real_words_are_ignored(tiny: Searcher) -> None:
+    """A stop word, even required (`+the`), neither restricts nor widens what a real word finds."""
+    plain = [h.doc_id for h in tiny.search(SearchRequest(q="bridge")).hits]
+    assert plain
+    for q in ("+the bridge", "the AND bridge", "the OR bridge", "bridge -the", "the bridge"):
+        assert [h.doc_id for h in tiny.search(SearchRequest(q=q)).hits] == plain, q
 
 
 @settings(max_examples=300, deadline=None)
@@ -526,8 +537,23 @@ def test_cli_search_json_and_errors(tiny: Searcher) -> None:
     data = json.loads(result.output)
     assert (data["total"], [h["title"] for h in data["hits"]]) == (3, ["Harbour bridge", "Tram depot", "Ferry routes"])
     assert [f["value"] for f in data["facets"]["language"] if f["selected"]] == ["en"]
-    bad = runner.invoke(cli, ["search", "--index-dir", str(tiny.index_dir), "((("])
-    assert (bad.exit_code, bad.output.strip()) == (1, "palimpsest: error: '(' is never closed")
+    bad = runner.invoke(cli, ["search", "--index-dir", str(tiny.index_dir), "tram AND (((", "depot"])
+    assert bad.exit_code == 1
+    assert bad.output.splitlines() == [
+        "palimpsest: error: '(' is never closed",
+        "  tram AND ((( depot",
+        "             ^",  # under the innermost '(' (the one any close would match first)
+    ]
+    bad = runner.invoke(cli, ["search", "--index-dir", str(tiny.index_dir), "tram", "date:2022-13", "--json"])
+    assert bad.exit_code == 1
+    assert json.loads(bad.stdout) == {
+        "error": {
+            "status": 400,
+            "message": "Bad query",
+            "detail": "'2022-13' is not a date (use 2022, 2022-09 or 2022-09-12)",
+            "position": 10,
+        }
+    }
     text = runner.invoke(cli, ["search", "--index-dir", str(tiny.index_dir), "tram", "--all-versions"])
     assert text.exit_code == 0 and "matching versions: #1" in text.output
     similar = runner.invoke(cli, ["similar", "--index-dir", str(tiny.index_dir), "nope", "--json"])

@@ -147,6 +147,38 @@ def test_bad_query_is_a_400_page_not_a_traceback(client: Any) -> None:
     assert resp.status_code == 400
     alert = soup(resp).find(role="alert")
     assert "never closed" in alert.get_text() and "Traceback" not in resp.get_data(as_text=True)
+    assert alert.select_one("a[href='/help']")
+
+
+def test_bad_query_page_marks_where_the_problem_is(client: Any) -> None:
+    page = soup(client.get("/search", query_string={"q": "harbour date:2022-13 tram"}))
+    where = page.select_one(".query-at code")
+    assert where.get_text() == "harbour date:2022-13 tram" and where.mark.get_text() == "2022-13"
+    page = soup(client.get("/search", query_string={"q": "<b>quay</b> AND"}))
+    assert page.select_one(".query-at mark").get_text() == "AND" and not page.select_one(".query-at b")
+
+
+def test_help_page_examples_all_run(client: Any) -> None:
+    """Every example on the search tips page is a link that runs (no 400), and the infobox keys
+    of the index are listed."""
+    page = soup(client.get("/help"))
+    links = [a["href"] for a in page.select("main table a")]
+    assert any("q=%22Lachin+corridor%22" in h for h in links) and "/search?infobox=operator" in links
+    for href in links:
+        assert client.get(href).status_code == 200, href
+    assert soup(client.get("/search")).select_one("footer a[href='/help']")
+
+
+def test_versions_menu_switches_to_all_versions(client: Any) -> None:
+    page = soup(client.get("/search?q=harbour&sort=date"))
+    menu = page.select_one("select#versions-choice")
+    assert menu["name"] == "versions" and menu.find("option", selected=True)["value"] == "latest"
+    form = menu.find_parent("form")
+    hidden = {i["name"]: i["value"] for i in form.select("input[type=hidden]")}
+    assert hidden == {"q": "harbour"}  # sort and versions come from the menus themselves
+    page = soup(client.get("/search?q=harbour&versions=all"))
+    assert page.select_one("select#versions-choice option[selected]")["value"] == "all"
+    assert "all versions" in page.select_one(".summary .meta").get_text()
 
 
 def test_document_page(client: Any, web_index: Path) -> None:
@@ -189,25 +221,32 @@ def test_api_search_is_the_cli_json(client: Any, web_index: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("url", "status", "message"),
+    ("url", "status", "message", "position"),
     [
-        ("/api/search?q=%28%28%28", 400, "Bad query"),
-        ("/api/search?q=x&limit=500", 400, "Bad query"),
-        ("/api/search?q=x&year=22", 400, "Bad query"),
-        ("/api/search?q=x&from=yesterday", 400, "Bad query"),
-        ("/api/documents/nope", 404, "Not found"),
-        ("/api/documents/nope/versions", 404, "Not found"),
-        ("/api/nothing", 404, "Not Found"),
-        ("/api/search.csv?q=%28", 400, "Bad query"),
+        ("/api/search?q=%28%28%28", 400, "Bad query", 2),
+        ("/api/search?q=harbour+AND", 400, "Bad query", 8),
+        ("/api/search?q=the+of", 400, "Bad query", 0),
+        ("/api/search?q=x&limit=500", 400, "Bad query", None),
+        ("/api/search?q=x&year=22", 400, "Bad query", None),
+        ("/api/search?q=x&from=yesterday", 400, "Bad query", None),
+        ("/api/search?q=x&versions=some", 400, "Bad query", None),
+        ("/api/documents/nope", 404, "Not found", None),
+        ("/api/documents/nope/versions", 404, "Not found", None),
+        ("/api/nothing", 404, "Not Found", None),
+        ("/api/search.csv?q=%28", 400, "Bad query", 0),
     ],
 )
-def test_api_errors_have_one_shape(client: Any, url: str, status: int, message: str) -> None:
+def test_api_errors_have_one_shape(client: Any, url: str, status: int, message: str, position: int | None) -> None:
+    """Always {"error": {status, message, detail}}; a query that does not parse adds the
+    0-based character position of the problem."""
     resp = client.get(url)
     assert resp.status_code == status
     body = resp.get_json()
-    assert list(body) == ["error"] and list(body["error"]) == ["status", "message", "detail"]
+    keys = ["status", "message", "detail"] + (["position"] if position is not None else [])
+    assert list(body) == ["error"] and list(body["error"]) == keys
     assert (body["error"]["status"], body["error"]["message"]) == (status, message)
     assert body["error"]["detail"]
+    assert body["error"].get("position") == position
 
 
 def test_api_documents_and_versions(client: Any, web_index: Path) -> None:

@@ -633,14 +633,16 @@ class _Translator:
 
     def boolean(self, node: Bool) -> Any:
         should = [q for q in (self.query(n) for n in node.should) if q is not None]
-        must = [q for q in (self.query(n) for n in node.must) if q is not None]
+        required = [(n, self.query(n)) for n in node.must]
+        must = [q for _, q in required if q is not None]
         must_not = [q for q in (self.query(n) for n in node.must_not) if q is not None]
         if not should and not must:
             if not must_not:
                 return None
             must = [query.Every()]
         parts = list(must)
-        if should and any(not isinstance(n, Filter | DateRange) for n in node.must):
+        # A required stop word (`+the bridge`) is not indexed: it requires nothing.
+        if should and any(q is not None and not isinstance(n, Filter | DateRange) for n, q in required):
             # `+steamer harbour`: the required word decides, the others only rank.
             group = query.Or(should) if len(should) > 1 else should[0]
             q = query.AndMaybe(parts[0] if len(parts) == 1 else query.And(parts), group)

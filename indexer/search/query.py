@@ -473,6 +473,14 @@ def parse(text: str, infobox_keys: frozenset[str] | set[str] = frozenset()) -> P
         return ParsedQuery(text, MatchAll())
     p = _Parser(text, frozenset(k.lower() for k in infobox_keys) - RESERVED)
     tree = p.parse()
+    if not _searchable(tree):
+        common = [w for w in dict.fromkeys(w.lower() for w in re.findall(r"\w+", text)) if w in STOP_WORDS]
+        raise QueryError(
+            f"the query has only very common words ({', '.join(common)}), which the index leaves out; "
+            "add a word that says what you are looking for",
+            query=text,
+            position=0,
+        )
     if _only_negative(tree):
         # `-russia` alone means: everything except it.
         assert isinstance(tree, Bool)
@@ -496,6 +504,19 @@ def _is_question(node: Node) -> bool:
         and len(node.should) >= QUESTION_MIN_WORDS
         and all(isinstance(n, Term) and n.field is None for n in node.should)
     )
+
+
+def _searchable(node: Node) -> bool:
+    """Whether `node` can match anything positively: not only stop words (which are not indexed)."""
+    if isinstance(node, Term):
+        return node.text.lower() not in STOP_WORDS
+    if isinstance(node, Phrase):
+        return any(w.lower() not in STOP_WORDS for w in node.words)
+    if isinstance(node, Bool):
+        return any(_searchable(n) for n in (*node.should, *node.must)) or (
+            bool(node.must_not) and not node.should and not node.must
+        )
+    return True
 
 
 def _only_negative(node: Node) -> bool:
