@@ -128,6 +128,15 @@ def test_keyboard_only(server: str, page: Any) -> None:
     assert page.locator("article h1").inner_text() == first_title
 
 
+def test_search_box_offers_completions(server: str, page: Any) -> None:
+    page.goto(server + "/")
+    page.locator("#q").press_sequentially("harb")
+    page.locator("#q-suggestions option").first.wait_for(state="attached")
+    values = page.eval_on_selector_all("#q-suggestions option", "els => els.map(e => e.value)")
+    assert values[0] == "harbour" and all(v.lower().startswith("harb") for v in values)
+    assert page.locator("#q").get_attribute("list") == "q-suggestions"
+
+
 def test_opensearch_link(server: str, page: Any) -> None:
     page.goto(server + "/")
     href = page.locator("link[rel=search]").get_attribute("href")

@@ -42,3 +42,36 @@
     if (event.key === "p") { event.preventDefault(); go(current - 1); }
   });
 })();
+// The search box completes titles and words from /api/suggest into a <datalist>.
+(function () {
+  "use strict";
+  var box = document.getElementById("q");
+  var url = box && box.getAttribute("data-suggest");
+  if (!url || !window.fetch) return;
+  var list = document.createElement("datalist");
+  list.id = "q-suggestions";
+  box.parentNode.appendChild(list);
+  box.setAttribute("list", list.id);
+  var timer = null;
+  var asked = "";
+  box.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      var text = box.value;
+      if (text.trim().length < 2 || text === asked) return;
+      asked = text;
+      fetch(url + "?q=" + encodeURIComponent(text), { headers: { Accept: "application/json" } })
+        .then(function (resp) { return resp.ok ? resp.json() : null; })
+        .then(function (data) {
+          if (!data || box.value !== text) return;
+          var options = data.suggestions.map(function (value) {
+            var option = document.createElement("option");
+            option.value = value;
+            return option;
+          });
+          list.replaceChildren.apply(list, options);
+        })
+        .catch(function () { /* no suggestions: the box still works */ });
+    }, 150);
+  });
+})();
