@@ -338,6 +338,23 @@ def test_seed_similar(seed_searcher: Searcher) -> None:
     assert all(r["doc_id"] != "af2cc71fdadb5d81" and r["terms"] for r in related)
 
 
+def test_completion_follows_the_words_already_typed(seed_searcher: Searcher) -> None:
+    """The last word is completed from what follows the previous word in the best sections for
+    the words before it, not only by how frequent a word is in the whole index."""
+    from indexer.search.suggest import complete
+
+    vocabulary_only = complete("lachin co", seed_searcher.engine, [])
+    assert vocabulary_only[0] != "lachin corridor"  # `council` is more frequent overall
+    assert seed_searcher.complete("lachin co")[:2] == ["lachin corridor", "lachin conflict"]
+    assert seed_searcher.complete("Lachin c")[0] == "Lachin corridor"
+    assert seed_searcher.complete("nikol pa")[:2] == ["nikol pashinyan", "nikol pashinyan's"]
+    assert seed_searcher.complete("ceasefire vi")[0] == "ceasefire violations"
+    # Nothing to read context from (a head that does not parse, only stop words): the vocabulary alone.
+    assert seed_searcher.complete("((( vi") == complete("((( vi", seed_searcher.engine, [])
+    assert seed_searcher.complete("the of vi") == complete("the of vi", seed_searcher.engine, [])
+    assert seed_searcher.complete("armenia") == seed_searcher.complete("  armenia ")
+
+
 # -- tiny hand-made index -------------------------------------------------------------------
 TINY = {
     "bridge.md": "# Harbour bridge\n\n## History\n\nThe harbour bridge opened on 14 June 1931 with a tram line.\n\n"

@@ -20,7 +20,7 @@ from ..store import Store
 from .facets import FACET_NAMES, NO_DATE, FacetCount, RecordTable, facet_counts, record_table
 from .query import MatchAll, ParsedQuery, date_bounds, parse, valid_date
 from .snippets import QueryTerms, snippet
-from .suggest import complete, did_you_mean, expansion_terms, more_like_this
+from .suggest import complete, did_you_mean, expansion_terms, more_like_this, next_words
 
 AUX_WEIGHT = 0.5  # See also, References...: found, but below real sections
 MORE_SECTIONS = 3
@@ -174,8 +174,11 @@ class Searcher:
         return self._titles
 
     def complete(self, prefix: str, limit: int = 8) -> list[str]:
-        """Completions for a search box: titles, then the last word completed from the vocabulary."""
-        return complete(prefix, self.engine, self.titles(), limit)
+        """Completions for a search box: titles, then the last word completed from what follows
+        the words before it in their best sections, then from the vocabulary."""
+        head, _, last = " ".join(prefix.split()).rpartition(" ")
+        context = next_words(head, last, self) if head and last else None
+        return complete(prefix, self.engine, self.titles(), limit, context)
 
     def __enter__(self) -> Searcher:
         return self

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
+import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -13,8 +15,9 @@ from rapidfuzz.distance import OSA
 
 from ..analysis import STOP_WORDS, fold, folded_tokens
 from ..engines import Engine
+from ..errors import QueryError
 from ..store import Store
-from .query import Bool, ParsedQuery, Term, parse
+from .query import Bool, MatchAll, ParsedQuery, Term, parse
 
 if TYPE_CHECKING:
     from .facets import RecordTable
@@ -203,11 +206,44 @@ def more_like_this(
 
 
 COMPLETIONS = 8
+CONTEXT_SECTIONS = 20  # best sections for the words already typed, read for what follows them
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
-def complete(prefix: str, engine: Engine, titles: list[str], limit: int = COMPLETIONS) -> list[str]:
+def next_words(head: str, last: str, searcher: Any) -> list[str]:
+    """Words starting with `last` that follow the final word of `head` in the best sections
+    for `head` (most often first), then words starting with `last` found anywhere in them.
+    `lachin c` -> corridor, before the globally more frequent `council`."""
+    last = last.lower()
+    try:
+        parsed = parse(head, searcher.table().infobox_keys)
+    except QueryError:
+        return []
+    words = [w.lower() for w in _WORD.findall(head)]
+    if isinstance(parsed.tree, MatchAll) or not words:
+        return []
+    hits = searcher.engine.search(parsed.tree, latest_only=True, limit=CONTEXT_SECTIONS)
+    texts = searcher.store.section_texts([h.record_id for h in hits])
+    after: Counter[str] = Counter()
+    near: Counter[str] = Counter()
+    for text in texts.values():
+        tokens = [w.lower() for w in _WORD.findall(text)]
+        for prev, word in itertools.pairwise(["", *tokens]):
+            if word.startswith(last) and word != last and not any(c.isdigit() for c in word):
+                near[word] += 1
+                if prev == words[-1]:
+                    after[word] += 1
+    first = sorted(after, key=lambda w: (-after[w], -near[w], w))
+    rest = sorted((w for w in near if w not in after), key=lambda w: (-near[w], w))
+    return first + rest
+
+
+def complete(
+    prefix: str, engine: Engine, titles: list[str], limit: int = COMPLETIONS, context: list[str] | None = None
+) -> list[str]:
     """Completions of what is being typed: document titles starting with it, then the query with
-    its last word completed from the vocabulary, most frequent words first."""
+    its last word completed: first by `context` (see `next_words`), then from the vocabulary,
+    most frequent words first."""
     text = " ".join(prefix.split())
     if not text:
         return []
@@ -215,17 +251,19 @@ def complete(prefix: str, engine: Engine, titles: list[str], limit: int = COMPLE
     out: list[str] = [t for t in titles if t.lower().startswith(low)][:limit]
     head, _, last = text.rpartition(" ")
     last = last.lower()
-    if len(last) >= 2 and len(out) < limit:
+    candidates: list[str] = list(context or [])
+    if len(last) >= 2:
         words, freqs = engine.vocabulary()
         start = bisect.bisect_left(words, last)
         end = bisect.bisect_left(words, last + "\uffff")
         ranked = sorted(range(start, end), key=lambda i: (-int(freqs[i]), words[i]))
-        for i in ranked:
-            if words[i] == last or any(c.isdigit() for c in words[i]):
-                continue
-            candidate = f"{head} {words[i]}".strip()
-            if candidate.lower() not in {o.lower() for o in out}:
-                out.append(candidate)
-            if len(out) >= limit:
-                break
+        candidates += [words[i] for i in ranked if words[i] != last and not any(c.isdigit() for c in words[i])]
+    seen = {o.lower() for o in out}
+    for word in candidates:
+        if len(out) >= limit:
+            break
+        candidate = f"{head} {word}".strip()
+        if candidate.lower() not in seen:
+            seen.add(candidate.lower())
+            out.append(candidate)
     return out
