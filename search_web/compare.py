@@ -43,6 +43,25 @@ def compute(doc_id: str) -> tuple[VersionDiff, list[dict[str, Any]], Options]:
     return diff_versions(store.version(a), store.version(b), opts), versions_json(store, doc_id), opts
 
 
+def meta_rows(diff: VersionDiff) -> list[dict[str, str]]:
+    """The infobox and document-date changes as table rows: field, old value, new value, change.
+    A date kind present on both sides with different values is one changed row."""
+    rows = [{"field": f["key"], "a": f["value"], "b": "", "change": "removed"} for f in diff.infobox["removed"]]
+    rows += [{"field": f["key"], "a": "", "b": f["value"], "change": "added"} for f in diff.infobox["added"]]
+    rows += [{"field": f["key"], "a": f["a"], "b": f["b"], "change": "changed"} for f in diff.infobox["changed"]]
+    old: dict[str, list[str]] = {}
+    new: dict[str, list[str]] = {}
+    for side, dates in ((old, diff.dates["removed"]), (new, diff.dates["added"])):
+        for d in dates:
+            kind, _, value = d.partition(": ")
+            side.setdefault(kind, []).append(value)
+    for kind in sorted(old.keys() | new.keys()):
+        a, b = ", ".join(old.get(kind, [])), ", ".join(new.get(kind, []))
+        change = "changed" if a and b else "removed" if a else "added"
+        rows.append({"field": f"Date ({kind})", "a": a, "b": b, "change": change})
+    return rows
+
+
 class Changes:
     """Numbers the changes of a page in reading order: change-1, change-2, ..."""
 
@@ -112,6 +131,7 @@ def view(doc_id: str) -> Any:
         context=CONTEXT,
         changes=Changes(),
         render_ops=render_ops,
+        meta_rows=meta_rows,
         items=lambda paragraphs: with_context(paragraphs, opts.show_formatting, CONTEXT),
         args=request.args,
     )

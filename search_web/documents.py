@@ -56,14 +56,20 @@ def _page(doc_id: str, version_id: str | None) -> Any:
     for s in data["sections"]:
         paragraphs = [p for p in s["text"].split("\n") if p.strip()]
         marks = new.get(s["anchor"], {})
-        rendered = []
+        blocks: list[dict[str, Any]] = []  # {"list": bool, "items": [(html or text, is_new)]}
         for p in paragraphs:
+            is_item = p.startswith("- ")
             key = normalize_paragraph(p)
-            if key in marks:
-                rendered.append((marks[key], True))
+            if key in marks:  # normalized text: without the list marker
+                entry: tuple[Any, bool] = (marks[key], True)
             else:
-                rendered.append((Markup(highlight(p, terms)) if terms else p, False))
-        sections.append({**s, "paragraphs": rendered, "added": s["anchor"] in added})
+                text = p[2:] if is_item else p
+                entry = (Markup(highlight(text, terms)) if terms else text, False)
+            if is_item and blocks and blocks[-1]["list"]:
+                blocks[-1]["items"].append(entry)
+            else:
+                blocks.append({"list": is_item, "items": [entry]})
+        sections.append({**s, "blocks": blocks, "added": s["anchor"] in added})
     return render_template(
         "document.html",
         doc=data,

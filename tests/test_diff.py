@@ -201,6 +201,13 @@ def test_compare_page_and_api(seed_index: Path, seed_versions: Any) -> None:
     assert [x.get_text() for x in page.select(".pair .col.a del")][:1] and page.select(".pair .col.b ins")
     assert any(i.get_text() == "7600" for i in page.select("ins"))
     assert page.select_one("#change-1") and page.select_one("a.next")["href"] == "#change-2"
+    # Infobox fields and document dates: one row per field, old and new value, what happened.
+    rows = [
+        [td.get_text(" ", strip=True) for td in tr.find_all(["th", "td"])] for tr in page.select(".infobox-diff tr")
+    ]
+    assert rows[0] == ["Field", "Version 1", "Version 2", "Change"]
+    assert rows[1] == ["Conflict", "September 2022 Azerbaijani Attack On Armenia", "— none", "removed"]
+    assert len(rows) == 14 and {r[3] for r in rows[1:]} == {"removed"}
     inline = BeautifulSoup(c.get(f"/doc/{doc}/compare?a=1&b=2&view=inline").data, "html.parser")
     assert not inline.select(".pair") and inline.select("main ins") and inline.select("main del")
     api = c.get(f"/api/documents/{doc}/diff?a=1&b=latest").get_json()

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from indexer.errors import SourceError
 from indexer.models import RawVersion
 from indexer.sources import decode, detect_format, load_bytes, load_file
+from indexer.sources.wikimarkup import lift_references
 from tests.conftest import CORPUS
 
 MB = 1024 * 1024
@@ -108,7 +109,25 @@ def test_mediawiki_revisions_in_timestamp_order_with_markup_removed() -> None:
             "After the bridge opened, the ferries carried mostly goods, and the last one stopped on 30 September 1934.",
         ),
         ("heading", "References"),
+        ("item", "Harbour board minutes, 1931."),  # the <ref> note, listed where {{reflist}} stood
     ]
+
+
+def test_reference_notes_are_listed_where_the_reflist_stands() -> None:
+    wikitext = (
+        "The ferry ran.<ref>Harbour board minutes, 1931.</ref> It stopped in 1934.<ref name=post>"
+        "{{cite news |title=Last ferry |newspaper=[[Velmora Post]] |date=1 October 1934 |url=https://example.org/x}}"
+        "</ref> Goods went on.<ref name=post/><ref>Harbour board minutes, 1931.</ref>\n\n"
+        "== Notes ==\n{{Reflist|30em}}\n\n== External links ==\n* [https://example.org Site]\n"
+    )
+    assert lift_references(wikitext).split("== Notes ==")[1] == (
+        "\n\n# Harbour board minutes, 1931.\n"
+        "# Last ferry, Velmora Post, 1 October 1934, https://example.org/x\n"
+        "\n\n== External links ==\n* [https://example.org Site]\n"
+    )
+    # No marker: a References section at the end. No notes: the text unchanged.
+    assert lift_references("A.<ref>B.</ref>") == "A.<ref>B.</ref>\n\n== References ==\n# B.\n"
+    assert lift_references("A.<ref name=x/>\n{{reflist}}") == "A.<ref name=x/>\n{{reflist}}"
 
 
 TEXT = "Le pont du port a été fermé en juillet; the “bridge” – closed.\n"

@@ -197,6 +197,26 @@ def test_document_page(client: Any, web_index: Path) -> None:
     assert older.find(class_="notice") and "version 1 of 2" in older.find(class_="notice").get_text()
 
 
+def test_mediawiki_compare_pairs_dates_and_lists_references(client: Any, web_index: Path) -> None:
+    doc = doc_id_titled(web_index, "Salt estuary ferries")
+    page = soup(client.get(f"/doc/{doc}/compare?a=1&b=latest"))
+    rows = [
+        [td.get_text(" ", strip=True) for td in tr.find_all(["th", "td"])] for tr in page.select(".infobox-diff tr")
+    ]
+    assert rows[1:] == [
+        ["Name", "— none", "Salt estuary ferries", "added"],
+        ["Operator", "— none", "Velmora harbour board", "added"],
+        ["Began", "— none", "1862", "added"],
+        ["Ended", "— none", "30 September 1934", "added"],
+        ["Date (revision)", "2021-03-02", "2023-05-09", "changed"],
+    ]
+    # The <ref> note is listed under References, on the page and in the index.
+    refs = soup(client.get(f"/doc/{doc}")).find("h2", string="References").find_next("li")
+    assert refs.get_text(strip=True) == "Harbour board minutes, 1931."
+    hit = client.get("/api/search?q=minutes+section:References").get_json()["hits"][0]
+    assert (hit["doc_id"], hit["breadcrumb"]) == (doc, "References")
+
+
 def test_unknown_ids_are_404_pages(client: Any, web_index: Path) -> None:
     doc_id = doc_id_titled(web_index, "Old Harbour Bridge of Velmora")
     other = doc_id_titled(web_index, "Salt estuary ferries")

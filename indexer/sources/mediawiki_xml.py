@@ -9,7 +9,7 @@ from lxml import etree
 
 from ..errors import SourceError
 from ..models import RawVersion, SourceFile
-from .wikimarkup import infobox_params, lines_to_blocks
+from .wikimarkup import infobox_params, lift_references, lines_to_blocks
 
 
 def parse(text: str, source: SourceFile) -> list[RawVersion]:
@@ -53,7 +53,7 @@ def _revision(elem: etree._Element, page_title: str, source: SourceFile, site: s
             for sub in child:
                 if etree.QName(sub).localname in ("username", "ip") and sub.text:
                     contributor = sub.text.strip()
-    body, infobox = infobox_params(wikitext)
+    body, infobox = infobox_params(lift_references(wikitext))
     key = hashlib.sha256(f"mediawiki\0{site or ''}\0{page_title}".encode()).hexdigest()[:16]
     return RawVersion(
         source=source,

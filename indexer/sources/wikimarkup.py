@@ -38,6 +38,67 @@ def to_plain(text: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", plain).strip()
 
 
+_REF_LIST = re.compile(
+    r"\{\{\s*(?:reflist|references|notelist)\b[^{}]*\}\}|<references\s*/>|<references\b[^>]*>.*?</references>",
+    re.IGNORECASE | re.DOTALL,
+)
+_CITE_FIELDS = (
+    "author",
+    "last",
+    "title",
+    "work",
+    "website",
+    "newspaper",
+    "journal",
+    "publisher",
+    "date",
+    "year",
+    "url",
+)
+
+
+def lift_references(text: str) -> str:
+    """Wikitext whose <ref> notes are listed, in order of first use, where {{reflist}} or
+    <references/> stands (at the end, under a References heading, when nothing marks the place).
+    A named note used again is listed once; a {{cite ...}} becomes its author, title, work,
+    publisher, date and address."""
+    if "<ref" not in text.lower():
+        return text
+    notes: list[str] = []
+    seen: set[str] = set()
+    for tag in mwparserfromhell.parse(text).filter_tags(recursive=True):
+        if str(tag.tag).strip().lower() != "ref" or tag.contents is None:
+            continue
+        name = str(tag.get("name").value).strip().lower() if tag.has("name") else ""
+        note = _note_text(str(tag.contents))
+        key = name or note
+        if note and key not in seen:
+            seen.add(key)
+            notes.append(note)
+    if not notes:
+        return text
+    listing = "\n".join(f"# {n}" for n in notes)
+    if _REF_LIST.search(text):
+        # Only the first marker gets the list; a second one would repeat it.
+        return _REF_LIST.sub(lambda m: "", _REF_LIST.sub(lambda m: "\n" + listing + "\n", text, count=1))
+    return f"{text.rstrip()}\n\n== References ==\n{listing}\n"
+
+
+def _note_text(body: str) -> str:
+    """One reference note as plain text (citation templates keep their fields)."""
+    code = mwparserfromhell.parse(body)
+    for tmpl in code.filter_templates(recursive=False):
+        if str(tmpl.name).strip().lower().startswith("cite"):
+            parts = []
+            for fieldname in _CITE_FIELDS:
+                if tmpl.has(fieldname):
+                    value = to_plain(str(tmpl.get(fieldname).value)).strip()
+                    if value and value not in parts:
+                        parts.append(value)
+            _replace(code, tmpl, ", ".join(parts))
+    return " ".join(to_plain(str(code)).split())
+
+
 def _remove(code: mwparserfromhell.wikicode.Wikicode, node: object) -> None:
     with contextlib.suppress(ValueError):
         code.remove(node)

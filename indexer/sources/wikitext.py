@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 
 from ..models import RawVersion, SourceFile
-from .wikimarkup import HEADING, infobox_params, lines_to_blocks
+from .wikimarkup import HEADING, infobox_params, lift_references, lines_to_blocks
 
 _INFOBOX_LINE = re.compile(r"^\s*-\s*([A-Za-z][\w ]{0,40}?)\s*:\s?(.*)$")
 
 
 def parse(text: str, source: SourceFile) -> RawVersion:
     """Parse one exported article."""
-    text, template_pairs = infobox_params(text)
+    text, template_pairs = infobox_params(lift_references(text))
     lines = text.splitlines()
     title: str | None = None
     infobox: list[tuple[str, str]] = list(template_pairs)
