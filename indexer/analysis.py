@@ -62,6 +62,28 @@ STOP_WORDS = frozenset(
         "with",
     ]
 )
+# English function words: they carry grammar, not topic. Indexed and searchable (only
+# STOP_WORDS are not), but never offered as the terms that explain why two documents are
+# related. Written for this project: pronouns, determiners, prepositions, conjunctions,
+# auxiliaries and the commonest adverbs.
+_FUNCTION_WORDS_TEXT = """
+    about above across after afterwards again against ago all almost along already also although
+    always am among amongst another any anybody anyone anything anyway anywhere around away back
+    because been before beforehand behind being below beside besides between beyond both can cannot
+    could did do does doing done down during each either else elsewhere enough even ever every
+    everybody everyone everything everywhere except far few first following for from further had
+    has have having he hence her here hers herself him himself his how however i inside instead
+    its itself just last later least less like many may me meanwhile might mine more moreover most
+    mostly much must my myself near nearly neither never nevertheless next nobody none nor nothing
+    now nowhere off often once one only onto other others otherwise our ours ourselves out outside
+    over own per perhaps quite rather really same second several shall she should since so some
+    somebody someone something sometimes somewhat somewhere soon still than thanks thats them
+    themselves thence thereafter thereby therefore therein thereupon those though through
+    throughout thus till too toward towards under unless until up upon us very via was we well
+    were what whatever when whence whenever where whereas whereby wherever whether which while
+    who whoever whole whom whose why within without would yet you your yours yourself yourselves
+"""
+FUNCTION_WORDS = STOP_WORDS | frozenset(_FUNCTION_WORDS_TEXT.split())
 TOKEN_PATTERN = r"\w+(?:[.'’]\w+)*"
 
 _english = Stemmer.Stemmer("english")

@@ -217,6 +217,22 @@ def test_mediawiki_compare_pairs_dates_and_lists_references(client: Any, web_ind
     assert (hit["doc_id"], hit["breadcrumb"]) == (doc, "References")
 
 
+def test_related_documents_are_explained_by_shared_topic_words(web_index: Path) -> None:
+    from indexer.analysis import FUNCTION_WORDS
+    from indexer.search import Searcher
+
+    with Searcher(web_index) as s:
+        bridge = doc_id_titled(web_index, "Old Harbour Bridge of Velmora")
+        related = s.similar(bridge)
+        assert related and all(r["terms"] for r in related)  # every link has its reason
+        assert not {t for r in related for t in r["terms"]} & FUNCTION_WORDS  # never "until", "which"
+        # A word only this document's own versions have ("repairs") links to nothing.
+        assert all("repairs" not in r["terms"] and "repair" not in r["terms"] for r in related)
+        ferries = doc_id_titled(web_index, "Salt estuary ferries")
+        both = next(r for r in s.similar(ferries) if r["doc_id"] == bridge)
+        assert {"estuary", "ferries", "salt"} <= set(both["terms"])
+
+
 def test_unknown_ids_are_404_pages(client: Any, web_index: Path) -> None:
     doc_id = doc_id_titled(web_index, "Old Harbour Bridge of Velmora")
     other = doc_id_titled(web_index, "Salt estuary ferries")

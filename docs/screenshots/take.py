@@ -1,7 +1,7 @@
-"""Screenshots of the web UI for the README: index corpus/, serve it, photograph four pages.
+"""Screenshots of the web UI for the README: index corpus/, serve it, photograph five pages.
 
 Usage: python docs/screenshots/take.py [--chromium /usr/bin/chromium]
-Writes search.png, facets.png, document.png and compare.png next to this file.
+Writes search.png, facets.png, document.png, compare.png and help.png next to this file.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def main() -> None:
             "facets.png": "/search?q=harbour&year=1931&type=wikitext&type=mediawiki",
             "document.png": f"/doc/{bridge}?q=tram",
             "compare.png": f"/doc/{bridge}/compare?a=1&b=2",
+            "help.png": "/help",
         }
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])

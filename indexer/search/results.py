@@ -18,7 +18,7 @@ from ..engines import Engine, open_engine
 from ..errors import QueryError
 from ..store import Store
 from .facets import FACET_NAMES, NO_DATE, FacetCount, RecordTable, facet_counts, record_table
-from .query import MatchAll, ParsedQuery, date_bounds, parse, valid_date
+from .query import MatchAll, ParsedQuery, Term, date_bounds, parse, valid_date
 from .snippets import QueryTerms, snippet
 from .suggest import complete, did_you_mean, expansion_terms, more_like_this, next_words
 
@@ -311,7 +311,14 @@ class Searcher:
 
     def similar(self, doc_id: str, limit: int = 5) -> list[dict[str, Any]]:
         """The documents most related to one document, with the terms that link them."""
-        return more_like_this(self.store, self.engine, self.table(), doc_id, limit)
+        table = self.table()
+        own = table.doc_index.get(doc_id, -1)
+
+        def elsewhere(word: str) -> bool:
+            rows = self._maps(table)[self.engine.match(Term(word), latest_only=True)]
+            return bool((table.doc[rows[rows >= 0]] != own).any())
+
+        return more_like_this(self.store, self.engine, table, doc_id, limit, elsewhere)
 
 
 def _adjusted(table: RecordTable, scores: np.ndarray, r: int) -> float:

@@ -7,13 +7,14 @@ import itertools
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from ..analysis import STOP_WORDS, fold, folded_tokens
+from ..analysis import FUNCTION_WORDS, STOP_WORDS, fold, folded_tokens
 from ..engines import Engine
 from ..errors import QueryError
 from ..store import Store
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 RARE_RATIO = 20  # a known word is corrected only when a near word is this many times more frequent
 MLT_TERMS = 12
+MLT_CANDIDATE_FACTOR = 4  # distinctive terms looked at, per term kept, to find MLT_TERMS shared ones
 MLT_RECORDS = 500  # best records looked at to find the related documents
 # Pseudo-relevance feedback for questions typed in plain words (bench/quality.py chose these):
 # the terms that best characterise the FEEDBACK_RECORDS best sections re-rank the results.
@@ -154,21 +156,32 @@ def _folded_counts(texts: list[str]) -> tuple[Counter[str], dict[str, Counter[st
     surface: dict[str, Counter[str]] = {}
     for text in texts:
         for _start, _end, word, f in folded_tokens(text[:200_000]):
-            if len(word) < 3 or any(c.isdigit() for c in word):
+            if len(word) < 3 or any(c.isdigit() for c in word) or word.lower() in FUNCTION_WORDS:
                 continue
             counts[f] += 1
             surface.setdefault(f, Counter())[word.lower()] += 1
     return counts, surface
 
 
+def _document_texts(store: Store, row: Any) -> list[str]:
+    """What the index holds of a document's latest version: title, headings and section texts."""
+    sections = store.sections_of(row["latest_version_id"])
+    return [row["title"], *(s.heading for s in sections if s.heading), *(s.text for s in sections)]
+
+
 def more_like_this(
-    store: Store, engine: Engine, table: RecordTable, doc_id: str, limit: int = 5
+    store: Store,
+    engine: Engine,
+    table: RecordTable,
+    doc_id: str,
+    limit: int = 5,
+    elsewhere: Callable[[str], bool] | None = None,
 ) -> list[dict[str, Any]]:
-    """The `limit` documents sharing the most distinctive terms with `doc_id`, with those terms."""
+    """The `limit` documents sharing the most distinctive terms with `doc_id`, with those terms.
+    `elsewhere(word)` tells whether another document's latest version has the word: a term
+    found only in this document (in any of its versions) links to nothing and is passed over."""
     row = store.document_row(doc_id)
-    texts = [s.text for s in store.sections_of(row["latest_version_id"])]
-    texts.append(row["title"])
-    counts, surface = _folded_counts(texts)
+    counts, surface = _folded_counts(_document_texts(store, row))
     if not counts:
         return []
     n_records, dfs = engine.term_stats(list(counts))
@@ -176,12 +189,13 @@ def more_like_this(
     for term, tf in counts.items():
         df = dfs.get(term, 0)
         if df < 2:
-            continue  # a word only this document has links to nothing
+            continue  # a word only this section has links to nothing
         weights[term] = (1 + math.log(tf)) * math.log(1 + n_records / df)
-    top = sorted(weights, key=lambda t: (-weights[t], t))[:MLT_TERMS]
+    ranked = sorted(weights, key=lambda t: (-weights[t], t))[: MLT_TERMS * MLT_CANDIDATE_FACTOR]
+    words = {t: surface[t].most_common(1)[0][0] for t in ranked}
+    top = list(itertools.islice((t for t in ranked if elsewhere is None or elsewhere(words[t])), MLT_TERMS))
     if not top:
         return []
-    words = {t: surface[t].most_common(1)[0][0] for t in top}
     tree = Bool(should=tuple(Term(words[t]) for t in top))
     hits = engine.search(tree, latest_only=True, limit=MLT_RECORDS)
     own = table.doc_index.get(doc_id, -1)
@@ -197,9 +211,7 @@ def more_like_this(
     for d in ranked:
         other_id = table.doc_ids[d]
         other = store.document_row(other_id)
-        other_counts, _ = _folded_counts(
-            [s.text for s in store.sections_of(other["latest_version_id"])] + [other["title"]]
-        )
+        other_counts, _ = _folded_counts(_document_texts(store, other))
         shared = [words[t] for t in top if t in other_counts]
         out.append({"doc_id": other_id, "title": other["title"], "score": round(best[d], 4), "terms": shared})
     return out
