@@ -541,6 +541,21 @@ def test_snippet_escapes_and_marks() -> None:
     assert snippet(text, QueryTerms.build(["bold"], [])) == "A &lt;b&gt;<mark>bold</mark>&lt;/b&gt; claim."
 
 
+def test_snippet_leaves_out_list_markers() -> None:
+    items = "- Ask for the photographs of the caisson accident.\n- Check the minutes of 1927.\n- Copy the plans."
+    assert snippet(items, QueryTerms.build(["photographs"], [])) == (
+        "Ask for the <mark>photographs</mark> of the caisson accident."
+    )
+    assert snippet(items, QueryTerms.build(["nothing"], [])) == "Ask for the photographs of the caisson accident."
+    both = snippet(items, QueryTerms.build(["caisson", "minutes"], []))
+    assert (
+        both == "Ask for the photographs of the <mark>caisson</mark> accident. Check the <mark>minutes</mark> of 1927."
+    )
+    assert snippet("Costs - as reported - rose.", QueryTerms.build(["costs"], [])) == (
+        "<mark>Costs</mark> - as reported - rose."
+    )
+
+
 def test_snippet_on_a_1mb_section() -> None:
     text = ("Filler words without the term. " * 40_000) + "The needle is here."
     out = snippet(text, QueryTerms.build(["filler"], []))

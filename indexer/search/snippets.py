@@ -85,18 +85,18 @@ def _candidates(text: str, heads: set[str], all_tokens: bool) -> list[tuple[int,
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence; a list item's `- ` marker is left out of it."""
     out = []
     start = 0
-    for m in _BOUNDARY.finditer(text):
-        piece = text[start : m.start()]
+    for m in [*_BOUNDARY.finditer(text), None]:
+        piece = text[start : m.start()] if m else text[start:]
         if piece.strip():
             lead = len(piece) - len(piece.lstrip())
+            if piece.startswith("- ", lead) and piece[lead + 2 :].strip():
+                lead += 2
             out.append((start + lead, start + len(piece.rstrip())))
-        start = m.end()
-    piece = text[start:]
-    if piece.strip():
-        lead = len(piece) - len(piece.lstrip())
-        out.append((start + lead, start + len(piece.rstrip())))
+        if m:
+            start = m.end()
     return out or [(0, len(text))]
 
 
@@ -143,14 +143,17 @@ def snippet(text: str, terms: QueryTerms, max_sentences: int = 3) -> str:
     return _render(head, start, end, inside, prefix=start > 0 and start not in {s for s, _ in sentences})
 
 
+_LIST_MARK = re.compile(r"\n- ")  # the marker of a list item after the first line of a snippet
+
+
 def _render(text: str, start: int, end: int, spans: list[tuple[int, int]], prefix: bool = False) -> str:
     out = ["…" if prefix else ""]
     pos = start
     for a, b in spans:
-        out.append(html.escape(text[pos:a]))
+        out.append(html.escape(_LIST_MARK.sub("\n", text[pos:a])))
         out.append(f"<mark>{html.escape(text[a:b])}</mark>")
         pos = b
-    out.append(html.escape(text[pos:end]))
+    out.append(html.escape(_LIST_MARK.sub("\n", text[pos:end])))
     fragment = "".join(out).strip()
     if end < len(text.rstrip()) and not re.search(r"[.!?][\"'”’)\]]*$", text[start:end].rstrip()):
         fragment += " …"
