@@ -435,6 +435,19 @@ def test_title_only_match_gives_first_sentence(tiny: Searcher) -> None:
     assert (hit.breadcrumb, hit.snippet) == ("History", "The ferry ran from 1862 to 1934 across the harbour estuary.")
 
 
+def test_more_sections_have_the_words_themselves(tiny: Searcher) -> None:
+    """`Repairs` matches `harbour` only through its document's title ("Harbour bridge"): it is
+    found, but not offered as one more section to read."""
+    hits = tiny.search(SearchRequest(q="harbour")).hits
+    assert [(h.title, h.breadcrumb, [m.breadcrumb for m in h.more_sections]) for h in hits] == [
+        ("Harbour bridge", "History", ["See also"]),
+        ("Tram depot", "", []),
+        ("Ferry routes", "History", []),
+    ]
+    browse = tiny.search(SearchRequest(q="", filters={"language": ["en"]})).hits
+    assert any(h.more_sections for h in browse)  # without words, any other section may follow
+
+
 def test_did_you_mean_keeps_right_words_and_never_fixes_numbers(tiny: Searcher) -> None:
     assert tiny.search(SearchRequest(q="steamr depot")).suggestion == "steamer depot"
     assert tiny.search(SearchRequest(q="Steamr")).suggestion == "Steamer"

@@ -19,11 +19,12 @@ from ..errors import QueryError
 from ..store import Store
 from .facets import FACET_NAMES, NO_DATE, FacetCount, RecordTable, facet_counts, record_table
 from .query import MatchAll, ParsedQuery, Term, date_bounds, parse, valid_date
-from .snippets import QueryTerms, snippet
+from .snippets import QueryTerms, mentions, snippet
 from .suggest import complete, did_you_mean, expansion_terms, more_like_this, next_words
 
 AUX_WEIGHT = 0.5  # See also, References...: found, but below real sections
 MORE_SECTIONS = 3
+MORE_CANDIDATES = 12  # sections looked at to find MORE_SECTIONS that have the words themselves
 MAX_LIMIT = 100
 MAX_PAGE = 500
 SORTS = ("relevance", "date", "oldest")
@@ -272,10 +273,19 @@ class Searcher:
                 if table.info[r][2] not in seen:
                     seen.add(table.info[r][2])
                     more.append(r)
-                if len(more) == MORE_SECTIONS:
+                if len(more) == MORE_CANDIDATES:
                     break
             chosen.append((best, more, recs))
         texts = self.store.section_texts([table.record_ids[r] for best, more, _ in chosen for r in (best, *more)])
+        if terms.words or terms.phrases or terms.prefixes:
+            # A section that matched only through the document's title says nothing more: the
+            # more sections are those whose own heading or text has the words.
+            chosen = [
+                (best, [r for r in more if self._mentions(table, texts, r, terms)][:MORE_SECTIONS], recs)
+                for best, more, recs in chosen
+            ]
+        else:
+            chosen = [(best, more[:MORE_SECTIONS], recs) for best, more, recs in chosen]
         out = []
         for best, more, recs in chosen:
             doc_id = table.doc_ids[table.doc[best]]
@@ -308,6 +318,10 @@ class Searcher:
                 )
             )
         return out
+
+    @staticmethod
+    def _mentions(table: RecordTable, texts: dict[str, str], r: int, terms: QueryTerms) -> bool:
+        return mentions(table.info[r][2], terms) or mentions(texts.get(table.record_ids[r], ""), terms)
 
     def similar(self, doc_id: str, limit: int = 5) -> list[dict[str, Any]]:
         """The documents most related to one document, with the terms that link them."""

@@ -46,6 +46,11 @@ class QueryTerms:
         return cls(frozenset(folded_words), tuple(folded_phrases), tuple(p.lower() for p in prefixes if p))
 
 
+def mentions(text: str, terms: QueryTerms) -> bool:
+    """Whether `text` has something `terms` would mark."""
+    return bool(_matches(text[:SCAN_CHARS], terms))
+
+
 def _matches(text: str, terms: QueryTerms) -> list[tuple[int, int, str]]:
     """Spans to mark, as (start, end, key); phrases first, then words outside them."""
     # Only words that begin like a query term can match it: the rest are not stemmed at all.
