@@ -19,7 +19,7 @@ import click
 from . import pipeline
 from .documents import document_json, versions_json
 from .engines import open_engine
-from .errors import PalimpsestError, QueryError
+from .errors import PalimpsestError, QueryError, error_object
 from .settings import Settings, resolve_index_dir
 from .store import Store
 
@@ -271,11 +271,7 @@ def search_cmd(
         except QueryError as exc:
             if not as_json:
                 raise
-            # The API's error object, on stdout for the script that asked for JSON.
-            error = {"status": 400, "message": "Bad query", "detail": str(exc)}
-            if exc.position is not None:
-                error["position"] = exc.position
-            _emit({"error": error})
+            _emit(error_object(400, "Bad query", str(exc), exc.position))  # as the API, on stdout
             sys.exit(1)
     if as_json:
         _emit(result.to_json())

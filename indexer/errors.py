@@ -67,3 +67,12 @@ class SchemaMismatchError(PalimpsestError):
             found=found,
             expected=expected,
         )
+
+
+def error_object(status: int, message: str, detail: str, position: int | None = None) -> dict[str, Any]:
+    """The JSON API's error shape, also printed by `palimpsest search --json`:
+    {"error": {"status", "message", "detail"}}, plus "position" for a query that does not parse."""
+    error: dict[str, Any] = {"status": status, "message": message, "detail": detail}
+    if position is not None:
+        error["position"] = position
+    return {"error": error}

@@ -18,7 +18,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from indexer.errors import DocumentNotFound, QueryError
+from indexer.errors import DocumentNotFound, QueryError, error_object
 
 from .backend import Backend
 
@@ -56,7 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(QueryError)
     def bad_query(exc: QueryError) -> Any:
-        return error_response(400, "Bad query", str(exc), position=exc.position)
+        return error_response(400, "Bad query", str(exc), exc.position)
 
     @app.errorhandler(DocumentNotFound)
     def unknown_document(exc: DocumentNotFound) -> Any:
@@ -78,8 +78,5 @@ def error_response(status: int, message: str, detail: str, position: int | None 
     """JSON under /api/, an HTML page elsewhere; always the right status. A bad query's error
     also gives the character `position` (0-based) where the problem is, when there is one."""
     if request.path.startswith("/api/"):
-        error: dict[str, Any] = {"status": status, "message": message, "detail": detail}
-        if position is not None:
-            error["position"] = position
-        return jsonify({"error": error}), status
+        return jsonify(error_object(status, message, detail, position)), status
     return render_template("error.html", status=status, message=message, detail=detail), status

@@ -79,8 +79,9 @@ def lift_references(text: str) -> str:
         return text
     listing = "\n".join(f"# {n}" for n in notes)
     if _REF_LIST.search(text):
-        # Only the first marker gets the list; a second one would repeat it.
-        return _REF_LIST.sub(lambda m: "", _REF_LIST.sub(lambda m: "\n" + listing + "\n", text, count=1))
+        # The first marker gets the list; any later one would repeat it.
+        before, after = _REF_LIST.split(text, maxsplit=1)
+        return f"{before}\n{listing}\n{_REF_LIST.sub('', after)}"
     return f"{text.rstrip()}\n\n== References ==\n{listing}\n"
 
 
