@@ -1,9 +1,12 @@
 """Markup and boilerplate -> plain text blocks.
 
-Page chrome is removed by general rules, never by a list of exact strings: a line is
-chrome when it has no sentence in it (short, no terminal punctuation) and either it
-repeats across documents of one source, or its words are navigation, social-network,
-download or consent vocabulary. Headings and sentences are never removed.
+Page chrome is removed by general rules, never by a list of exact strings, and only from
+web-derived text (HTML, plain text saved from web pages): a line is chrome when it has no
+sentence in it (short, no terminal punctuation) and either its words are navigation,
+social-network, download or consent vocabulary (decided here, from the file alone), or it
+repeats across documents of one source (page furniture, decided at index time from the
+store, so that it never changes a version's identity). Headings and sentences are never
+removed; wiki-text, Markdown and MediaWiki lose nothing.
 """
 
 from __future__ import annotations
@@ -68,33 +71,53 @@ def is_chrome_line(text: str, max_words: int) -> bool:
     )
 
 
-def short_lines(raw: RawVersion, max_words: int) -> set[str]:
-    """The short non-sentence lines of a version: candidates for cross-document repetition."""
-    out = set()
-    for block in raw.blocks:
-        if block.kind == "heading":
-            continue
-        text = normalize_space(block.text)
-        if text and len(text.split()) <= max_words and not is_sentence(text):
-            out.add(text.lower())
+# Formats whose text was saved from the web: only these carry page furniture. Wiki-text,
+# Markdown and MediaWiki exports are structured by their authors: every line of theirs is content.
+WEB_DERIVED = frozenset({"html", "plain"})
+
+
+def line_key(line: str) -> str:
+    """A line of section text as page furniture is recorded: list marker dropped, spaces
+    normalized, lowercased."""
+    return normalize_space(line[2:] if line.startswith("- ") else line).lower()
+
+
+def furniture_key(line: str, max_words: int) -> str | None:
+    """`line_key` of a line that may be page furniture, or None for a line that never is
+    (a sentence, or longer than `max_words`)."""
+    key = line_key(line)
+    if not key or len(key.split()) > max_words or is_sentence(key):
+        return None
+    return key
+
+
+def furniture_candidates(texts: Iterable[str], max_words: int) -> set[str]:
+    """Keys of the short non-sentence lines of some section texts (headings are not in them)."""
+    out: set[str] = set()
+    for text in texts:
+        for line in text.split("\n"):
+            key = furniture_key(line, max_words)
+            if key:
+                out.add(key)
     return out
 
 
-def clean(raw: RawVersion, repeated: Iterable[str] = (), max_words: int = 8) -> RawVersion:
-    """Normalize whitespace and drop chrome lines; `repeated` are lines seen across a source."""
-    repeated_set = set(repeated)
+def clean(raw: RawVersion, max_words: int = 8) -> RawVersion:
+    """Normalize whitespace; in web-derived text, drop lines that are chrome by their own words.
+
+    Only rules that look at the file itself run here, so a file's cleaned text (and the
+    version_id hashed from it) never depends on other files. Lines that repeat across documents
+    of one source are left out later, at index time (`furniture_lines`), and only from
+    web-derived text."""
+    web = raw.doc_type in WEB_DERIVED
     blocks: list[Block] = []
     chrome: list[bool] = []
     for block in raw.blocks:
         text = normalize_space(block.text)
         if not text:
             continue
-        is_chrome = block.kind != "heading" and (
-            is_chrome_line(text, max_words)
-            or (text.lower() in repeated_set and not is_sentence(text) and len(text.split()) <= max_words)
-        )
         blocks.append(replace(block, text=text))
-        chrome.append(is_chrome)
+        chrome.append(web and block.kind != "heading" and is_chrome_line(text, max_words))
     # A label left between footer chrome and the end of the page (the name of a
     # download, a caption of a share box) belongs to the footer.
     if any(chrome):

@@ -82,12 +82,27 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the run report as JSON.")
 @click.option("--workers", type=click.IntRange(0, 64), default=0, help="Worker processes (0 = one per core).")
 @click.option("--wait", type=click.FloatRange(0, 3600), default=0.0, help="Seconds to wait for a busy index.")
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="Read only files matching this gitignore-style pattern (repeatable); overrides the default skips.",
+)
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files matching this pattern (repeatable).")
 @handled
 def index_cmd(
-    paths: tuple[Path, ...], index_dir: str | None, dry_run: bool, force: bool, as_json: bool, workers: int, wait: float
-) -> None:
-    """Index files and folders incrementally (unchanged files are skipped)."""
+    paths: tuple[Path, ...], index_dir: str | None, dry_run: bool, force: bool, as_json: bool, workers: int,
+    wait: float, include: tuple[str, ...], exclude: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Index files and folders incrementally (unchanged files are skipped).
+
+    Scripts, stylesheets, images, fonts, media, archives, hidden files and source copies of
+    rendered pages (Sphinx `_sources/`, `*.rst.txt`) are skipped and reported; a
+    `.palimpsestignore` file (gitignore syntax) in any folder adds rules of its own."""
+    from .scan import FileRules
+
     settings = Settings(index_dir=resolve_index_dir(index_dir), workers=workers, lock_wait_seconds=wait)
+    rules = FileRules(include=include, exclude=exclude)
     show_bar = not as_json and sys.stderr.isatty()
     state: dict[str, Any] = {}
     progress = None
@@ -104,7 +119,9 @@ def index_cmd(
                 b.set_description(label)
                 b.update(n)
 
-    report = pipeline.index_paths(paths, settings, force=force, dry_run=dry_run, progress=progress, on_total=on_total)
+    report = pipeline.index_paths(
+        paths, settings, force=force, dry_run=dry_run, progress=progress, on_total=on_total, rules=rules
+    )
     if state.get("bar") is not None:
         state["bar"].close()
     if as_json:
@@ -117,7 +134,15 @@ def index_cmd(
         f"{report['duplicates']} exact duplicates"
     )
     for f in report["failed"]:
-        click.echo(f"  skipped {f['path']}: {f['reason']}")
+        click.echo(f"  failed {f['path']}: {f['reason']}")
+    for w in report["warnings"]:
+        click.echo(f"  note {w['path']}: {w['message']}")
+    if report["skipped"]:
+        kinds: dict[str, int] = {}
+        for f in report["skipped"]:
+            kinds[f["reason"].split(" (")[0]] = kinds.get(f["reason"].split(" (")[0], 0) + 1
+        listed = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+        click.echo(f"  skipped {len(report['skipped'])} paths: {listed} (--json lists them)")
     click.echo(
         f"index: {report['documents']} documents, {report['versions']} versions, "
         f"{report['sections']} sections ({report['seconds']:.1f}s)"
@@ -187,14 +212,18 @@ def show_cmd(doc_id: str, version_id: str | None, index_dir: str | None, as_json
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handled
 def versions_cmd(doc_id: str, index_dir: str | None, as_json: bool) -> None:
-    """The versions of a document, oldest first, with dates, sources and titles."""
+    """A document's timeline, oldest first: every revision and saved copy, with its date (or the
+    run that first saw it), version, title and sources; a revert says which entry it returns to."""
     out = versions_json(_open_store(index_dir), doc_id)
     if as_json:
         _emit(out)
         return
     for v in out:
         mark = "*" if v["latest"] else " "
-        click.echo(f"{mark}{v['position']:>3}  {v['version_id']}  {v['own_date'] or '-':25s} {v['title']}")
+        when = v["date"] or f"first seen in run {v['first_run']}"
+        same = f"  (same text as #{v['same_as']})" if v["same_as"] else ""
+        rev = f"  revision {v['revision']}" if v["revision"] else ""
+        click.echo(f"{mark}{v['number']:>3}  {v['version_id']}  {when:25s} {v['title']}{rev}{same}")
         for s in v["sources"]:
             click.echo(f"        {s}")
 
@@ -330,10 +359,7 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
     """Counts of documents, versions, sections and files; breakdowns; the last run."""
     store = _open_store(index_dir)
     counts = store.counts()
-    by = {}
-    for col in ("doc_type", "language"):
-        rows = store.db.execute(f"SELECT {col}, COUNT(*) FROM documents GROUP BY {col} ORDER BY 2 DESC, 1")
-        by[col] = {r[0]: r[1] for r in rows}
+    by = {col: store.breakdown(col) for col in ("doc_type", "language")}
     runs = store.runs()
     last = runs[-1] if runs else None
     data = {

@@ -1,12 +1,15 @@
-"""Exact hashes, near-duplicate families and version order.
+"""Exact hashes, near-duplicate families and the version timeline.
 
-Identity: `version_id` hashes the normalized text, so exact duplicates collapse to one
-version with several sources. Families: MinHash over word 5-shingles, candidates from LSH
+Identity: `version_id` hashes the file's own normalized text (never text that depends on other
+files), so exact duplicates collapse to one version with several sources; a document's id is a
+function of its members (`family_doc_id`). Families: MinHash over word 5-shingles, candidates from LSH
 (sub-quadratic), then verified by exact shingle Jaccard. Threshold, measured on the seeds and
 corpus (k=5): seeds 000/001 0.98, two saved copies of a corpus article 0.73, every unrelated
 pair <= 0.023 (seed 004, which quotes a paragraph of 000, does not register). Verification
 at 0.5 sits in the middle of that gap; LSH runs at 0.4 so 0.5 pairs are not missed.
 MediaWiki revisions of one page are one family by their lineage key, whatever they share.
+Timeline: every revision and every saved copy is an entry (`timeline`); a revert is an entry
+of its own that carries an earlier entry's version.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
+
+from .models import TimelineEntry
 
 _WORD = re.compile(r"\w+")
 SCHEME = "affine32"  # pinned: stored signatures stay comparable across datasketch releases
@@ -69,6 +74,18 @@ def jaccard(a: set[bytes], b: set[bytes]) -> float:
     return len(a & b) / len(a | b)
 
 
+@dataclass(frozen=True)
+class Occurrence:
+    """One place a version's text was found: a file (revision "") or one revision of an export."""
+
+    version_id: str
+    path: str
+    revision: str
+    own_date: str | None
+    run_id: int
+    seq: int
+
+
 @dataclass
 class Candidate:
     """What dedup needs to know about one version."""
@@ -103,9 +120,10 @@ def assign_documents(
     verify: float = 0.5,
     perms: int = 128,
     shingles_of: Callable[[str], set[bytes]] | None = None,
-) -> dict[str, str]:
-    """doc_id for every new version. Existing documents keep their ids; a new family's id comes
-    from its lineage key or its smallest version id, so input order does not matter."""
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Families of new and stored versions: (doc_id of every version whose document is new or
+    changed, old doc_id -> new doc_id of stored documents whose id changed). A family's id is
+    `family_doc_id` of its members, so neither input order nor the runs the files came in matter."""
     all_c = {c.version_id: c for c in existing}
     all_c.update({c.version_id: c for c in new})
     lsh = MinHashLSH(threshold=lsh_threshold, num_perm=perms)
@@ -140,25 +158,69 @@ def assign_documents(
     for vid in all_c:
         families.setdefault(uf.find(vid), []).append(vid)
     out: dict[str, str] = {}
+    renamed: dict[str, str] = {}
     new_ids = {c.version_id for c in new}
     for members in families.values():
         if not new_ids.intersection(members):
             continue
-        old_ids = sorted({all_c[m].doc_id for m in members if all_c[m].doc_id})
-        if old_ids:
-            doc_id = old_ids[0]
-        else:
-            keys = sorted(all_c[m].lineage_key for m in members if all_c[m].lineage_key)
-            doc_id = doc_id_for(keys[0] if keys else min(members))
+        doc_id = family_doc_id([(m, all_c[m].lineage_key) for m in members])
         for m in members:
-            if m in new_ids or all_c[m].doc_id != doc_id:
+            old = all_c[m].doc_id
+            if m in new_ids or old != doc_id:
                 out[m] = doc_id
+            if old and old != doc_id:
+                renamed[old] = doc_id
+    return out, renamed
+
+
+def family_doc_id(members: Iterable[tuple[str, str | None]]) -> str:
+    """A document's id as a function of its members (version id, lineage key): from the smallest
+    lineage key when there is one, else from the smallest version id. The same files give the
+    same id whatever the order or the number of runs they came in."""
+    members = list(members)
+    keys = sorted(k for _v, k in members if k)
+    return doc_id_for(keys[0] if keys else min(v for v, _k in members))
+
+
+def timeline(occurrences: Iterable[Occurrence]) -> list[TimelineEntry]:
+    """A document's timeline: one entry per revision of an export, and one per saved copy of a
+    text at a date (copies of one text with no date of their own, or the same date, are one entry
+    with several sources). Entries are in the order of their own dates when every entry has one,
+    else in the order they were first seen (run, then position in the run)."""
+    groups: dict[tuple[str, ...], list[Occurrence]] = {}
+    for o in occurrences:
+        key = ("revision", o.revision) if o.revision else ("copy", o.version_id, o.own_date or "")
+        groups.setdefault(key, []).append(o)
+    rows = []
+    for key, occ in groups.items():
+        first = min((o.run_id, o.seq) for o in occ)
+        first_occ = min(occ, key=lambda o: (o.run_id, o.seq, o.path))
+        rows.append((key, first, first_occ, sorted({o.path for o in occ})))
+    if rows and all(r[2].own_date for r in rows):
+        rows.sort(key=lambda r: (r[2].own_date, r[1], r[0]))
+    else:
+        rows.sort(key=lambda r: (r[1], r[2].own_date or "", r[0]))
+    out: list[TimelineEntry] = []
+    first_of: dict[str, int] = {}
+    for n, (key, first, o, paths) in enumerate(rows, 1):
+        same = first_of.setdefault(o.version_id, n)
+        out.append(
+            TimelineEntry(
+                number=n,
+                version_id=o.version_id,
+                kind="revision" if key[0] == "revision" else "copy",
+                date=o.own_date,
+                first_run=first[0],
+                sources=tuple(paths),
+                revision=o.revision or None,
+                same_as=same if same != n else None,
+            )
+        )
     return out
 
 
-def order_versions(rows: Sequence[tuple[str, str | None, tuple[int, int]]]) -> list[str]:
-    """Order (version_id, own_date, first_seen) oldest first: by own dates when every version
-    has one, else by when each was first seen."""
-    if rows and all(r[1] for r in rows):
-        return [r[0] for r in sorted(rows, key=lambda r: (r[1], r[2], r[0]))]
-    return [r[0] for r in sorted(rows, key=lambda r: (r[2], r[0]))]
+def version_order(entries: Sequence[TimelineEntry]) -> list[str]:
+    """Distinct versions, oldest first, each placed by its last entry (so the latest entry's
+    version is last, also when that entry is a revert to an earlier text)."""
+    last = {e.version_id: e.number for e in entries}
+    return sorted(last, key=lambda v: last[v])

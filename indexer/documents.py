@@ -10,7 +10,9 @@ from .store import Store
 
 
 def document_json(store: Store, doc_id: str, version_id: str | None = None) -> dict[str, Any]:
-    """The document as stored, at its latest version or the given one."""
+    """The document as stored, at its latest version or the given one (`doc_id` may be an id the
+    document had before: the answer gives the current one)."""
+    doc_id = store.resolve_doc_id(doc_id)
     doc = store.document_row(doc_id)
     vid = version_id or doc["latest_version_id"]
     if store.doc_of_version(vid) != doc_id:
@@ -26,6 +28,7 @@ def document_json(store: Store, doc_id: str, version_id: str | None = None) -> d
         "authors": list(v.authors),
         "dates": list(v.dates),
         "infobox": v.infobox,
+        "categories": list(v.categories),
         "sections": [
             {
                 "ordinal": s.ordinal,
@@ -44,34 +47,45 @@ def document_json(store: Store, doc_id: str, version_id: str | None = None) -> d
 
 
 def versions_json(store: Store, doc_id: str) -> list[dict[str, Any]]:
-    """The versions of a document, oldest first (raises DocumentNotFound)."""
-    store.document_row(doc_id)
-    rows = store.version_rows(doc_id)
-    return [
-        {
-            "position": r["position"] + 1,
-            "version_id": r["version_id"],
-            "title": r["title"],
-            "latest": i == len(rows) - 1,
-            "own_date": r["own_date"],
-            "dates": json.loads(r["dates"]),
-            "language": r["language"],
-            "sources": [s.path for s in store.sources_of(r["version_id"])],
-        }
-        for i, r in enumerate(rows)
-    ]
+    """A document's timeline, oldest first: one entry per revision or saved copy (raises
+    DocumentNotFound). `position` and `own_date` are the older names of `number` and `date`."""
+    doc_id = store.resolve_doc_id(doc_id)
+    entries = store.timeline(doc_id)
+    rows = {r["version_id"]: r for r in store.version_rows(doc_id)}
+    out = []
+    for e in entries:
+        r = rows[e.version_id]
+        out.append(
+            {
+                "number": e.number,
+                "version_id": e.version_id,
+                "kind": e.kind,
+                "revision": e.revision,
+                "date": e.date,
+                "first_run": e.first_run,
+                "same_as": e.same_as,
+                "title": r["title"],
+                "latest": e.number == len(entries),
+                "dates": json.loads(r["dates"]),
+                "language": r["language"],
+                "sources": list(e.sources),
+                "position": e.number,
+                "own_date": e.date,
+            }
+        )
+    return out
 
 
 def resolve_version(store: Store, ref: str) -> tuple[str, str]:
-    """(doc_id, version_id) for a version id, `DOC_ID@N` (1 = oldest) or `DOC_ID@latest`."""
+    """(doc_id, version_id) for a version id, `DOC_ID@N` (timeline entry N, 1 = oldest) or
+    `DOC_ID@latest`."""
     if "@" in ref:
         doc_id, _, which = ref.partition("@")
-        rows = store.version_rows(doc_id)
-        if not rows:
-            store.document_row(doc_id)  # raises DocumentNotFound
-        if which == "latest":
-            return doc_id, str(rows[-1]["version_id"])
-        if which.isdigit() and 1 <= int(which) <= len(rows):
-            return doc_id, str(rows[int(which) - 1]["version_id"])
+        doc_id = store.resolve_doc_id(doc_id)
+        entries = store.timeline(doc_id)
+        if which == "latest" and entries:
+            return doc_id, entries[-1].version_id
+        if which.isdigit() and 1 <= int(which) <= len(entries):
+            return doc_id, entries[int(which) - 1].version_id
         raise DocumentNotFound(doc_id, which)
     return store.doc_of_version(ref), ref

@@ -45,6 +45,14 @@ class QueryError(PalimpsestError):
         self.position = position
 
 
+class PathNotFoundError(PalimpsestError):
+    """A path given to index does not exist."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no such file or directory: {path}", path=path)
+        self.path = path
+
+
 class IndexLockedError(PalimpsestError):
     """Another process is writing to the index."""
 

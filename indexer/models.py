@@ -40,6 +40,7 @@ class RawVersion:
     timestamp: str | None = None  # ISO timestamp of a revision, when the export has one
     lineage_key: str | None = None  # versions sharing a key are one document (MediaWiki page)
     site: str | None = None  # site name or domain, when the file says
+    revision: str | None = None  # the revision's own id in an export (one file, many revisions)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class Version:
     lineage_key: str | None = None
     site: str | None = None
     normalized_text: str = ""
+    categories: tuple[str, ...] = ()
 
     def own_date(self) -> str | None:
         """The version's own date for ordering: a revision timestamp, else its latest document date."""
@@ -122,6 +124,23 @@ class Version:
             return self.timestamp
         values = [d["value"] for d in self.dates if d.get("value")]
         return max(values) if values else None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One revision or saved copy of a document, in time order (`number` counts from 1).
+
+    Several entries may carry one version's text: a revert to an earlier text, or a copy saved
+    again at another date; `same_as` names the first entry with that text."""
+
+    number: int
+    version_id: str
+    kind: str  # "revision" (of an export) | "copy" (a saved file)
+    date: str | None  # the revision timestamp or the copy's own date
+    first_run: int  # the run that first saw it
+    sources: tuple[str, ...]
+    revision: str | None = None
+    same_as: int | None = None
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ run can be killed at any point).
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -21,14 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from . import dedup, language, metadata
-from .cleaning import clean, short_lines
+from .cleaning import WEB_DERIVED, clean, furniture_candidates
 from .engines import Engine, open_engine
 from .errors import IndexLockedError, SourceError
 from .models import RawVersion, Section, Version
+from .scan import FileRules, check_paths, scan
 from .sectioning import normalized_text, split_sections
 from .settings import Settings
 from .sources import content_hash, load_bytes, read_bytes
-from .store import Store, signature_blob, signature_from_blob
+from .store import Pair, Store, signature_from_blob
 from .writer import sync_documents
 
 Progress = Callable[[str, int], None]
@@ -44,26 +45,43 @@ class Loaded:
     content_hash: str = ""
     raws: list[RawVersion] = field(default_factory=list)
     reason: str = ""
+    notes: list[str] = field(default_factory=list)  # what was repaired or what a library warned about
+
+
+@contextmanager
+def _caught(notes: list[str]) -> Iterator[None]:
+    """Warnings of the libraries a stage uses become notes of the file, never raw terminal output."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        note = f"{w.category.__name__}: {str(w.message).splitlines()[0] if str(w.message) else ''}".strip()
+        if note not in notes:
+            notes.append(note)
 
 
 def load_stage(path: str, known_hash: str | None, force: bool, settings: Settings) -> Loaded:
     """Read one file; skip it when its bytes are unchanged, else parse it."""
+    notes: list[str] = []
     try:
-        data, st = read_bytes(Path(path), settings.max_file_bytes)
-        digest = content_hash(data)
-        if known_hash == digest and not force:
-            return Loaded(path, "unchanged", digest)
-        raws = load_bytes(path, data, st.st_mtime, settings.max_html_depth, digest)
-        return Loaded(path, "ok", digest, raws)
+        with _caught(notes):
+            data, st = read_bytes(Path(path), settings.max_file_bytes)
+            digest = content_hash(data)
+            if known_hash == digest and not force:
+                return Loaded(path, "unchanged", digest)
+            raws = load_bytes(path, data, st.st_mtime, settings.max_html_depth, digest, notes)
+        return Loaded(path, "ok", digest, raws, notes=notes)
     except SourceError as exc:
-        return Loaded(path, "failed", reason=exc.reason)
+        return Loaded(path, "failed", reason=exc.reason, notes=notes)
     except (MemoryError, RecursionError, ValueError, OSError) as exc:
-        return Loaded(path, "failed", reason=f"{type(exc).__name__}: {exc}")
+        return Loaded(path, "failed", reason=f"{type(exc).__name__}: {exc}", notes=notes)
 
 
-def enrich_stage(raw: RawVersion, repeated: frozenset[str], settings: Settings) -> Version:
-    """Clean, section and enrich one raw version into a Version (no document yet)."""
-    cleaned = clean(raw, repeated, settings.chrome_max_words)
+def enrich_stage(raw: RawVersion, settings: Settings) -> Version:
+    """Clean, section and enrich one raw version into a Version (no document yet).
+
+    Only the file itself decides its text here, so `version_id` never depends on other files."""
+    cleaned = clean(raw, settings.chrome_max_words)
     blocks = cleaned.blocks
     title = cleaned.title
     if title is None:
@@ -106,6 +124,7 @@ def enrich_stage(raw: RawVersion, repeated: frozenset[str], settings: Settings) 
         lineage_key=raw.lineage_key,
         site=raw.site,
         normalized_text=norm,
+        categories=tuple(getattr(raw, "categories", ()) or ()),
     )
 
 
@@ -118,63 +137,34 @@ def _fallback_year(title: str | None, doc_dates: list[dict[str, str]]) -> int | 
     return year
 
 
-def _enrich_job(args: tuple[RawVersion, frozenset[str], Settings]) -> Version | tuple[str, str]:
-    raw, repeated, settings = args
+@dataclass
+class Enriched:
+    """Stage 2 result for one raw version."""
+
+    version: Version | None
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    lines: frozenset[str] = frozenset()  # page-furniture candidates of web-derived text
+
+
+def _enrich_job(args: tuple[RawVersion, Settings]) -> Enriched:
+    raw, settings = args
+    notes: list[str] = []
     try:
-        return enrich_stage(raw, repeated, settings)
+        with _caught(notes):
+            v = enrich_stage(raw, settings)
+            lines = (
+                frozenset(furniture_candidates((s.text for s in v.sections), settings.chrome_max_words))
+                if v.doc_type in WEB_DERIVED
+                else frozenset()
+            )
+        return Enriched(v, notes=notes, lines=lines)
     except (ValueError, RecursionError, MemoryError) as exc:
-        return (raw.source.path, f"{type(exc).__name__}: {exc}")
+        return Enriched(None, f"{type(exc).__name__}: {exc}", notes)
 
 
 def _load_job(args: tuple[str, str | None, bool, Settings]) -> Loaded:
     return load_stage(*args)
-
-
-# -- scanning ------------------------------------------------------------------------------
-def scan(paths: Iterable[str | Path], skip: Path | None = None) -> tuple[list[str], list[dict[str, str]]]:
-    """Files under the given paths (sorted, hidden files skipped) and the paths that failed."""
-    files: list[str] = []
-    failed: list[dict[str, str]] = []
-    skip_real = os.path.realpath(skip) if skip else None
-    for p in paths:
-        path = Path(os.path.abspath(p))
-        if path.is_symlink() and not path.exists():
-            failed.append({"path": str(path), "reason": _broken_link_reason(path)})
-            continue
-        if path.is_file():
-            files.append(str(path))
-            continue
-        if not path.exists():
-            failed.append({"path": str(path), "reason": "no such file or directory"})
-            continue
-        seen: set[str] = set()
-        for root, dirs, names in os.walk(path, followlinks=True, onerror=None):
-            real = os.path.realpath(root)
-            if real in seen or (skip_real and real == skip_real):
-                if real in seen:
-                    failed.append({"path": root, "reason": "symlink loop (directory already visited)"})
-                dirs[:] = []
-                continue
-            seen.add(real)
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(names):
-                if name.startswith("."):
-                    continue
-                full = Path(root) / name
-                if full.is_symlink() and not full.exists():
-                    failed.append({"path": str(full), "reason": _broken_link_reason(full)})
-                    continue
-                files.append(str(full))
-    return sorted(dict.fromkeys(files)), failed
-
-
-def _broken_link_reason(path: Path) -> str:
-    try:
-        os.stat(path)
-    except OSError as exc:
-        if exc.errno == 40:
-            return "symlink loop"
-    return "broken symlink"
 
 
 # -- locking -------------------------------------------------------------------------------
@@ -231,13 +221,17 @@ def index_paths(
     dry_run: bool = False,
     progress: Progress | None = None,
     on_total: Callable[[int], None] | None = None,
+    rules: FileRules | None = None,
 ) -> dict[str, Any]:
-    """Index files and folders incrementally; returns the run report."""
+    """Index files and folders incrementally; returns the run report. A path that does not
+    exist raises PathNotFoundError before anything is read."""
+    paths = check_paths(paths)
+    rules = rules or FileRules()
     index_dir = Path(settings.index_dir)
     if dry_run:
         store = Store(index_dir) if (index_dir / "store.sqlite3").exists() else None
         try:
-            return _run(paths, settings, store, None, force, True, progress, on_total)
+            return _run(paths, rules, settings, store, None, force, True, progress, on_total)
         finally:
             if store:
                 store.close()
@@ -245,26 +239,37 @@ def index_paths(
         store = Store(index_dir, create=True)
         engine = open_engine(str(index_dir), create=True)
         try:
-            recover(store, engine)
-            return _run(paths, settings, store, engine, force, False, progress, on_total)
+            recover(store, engine, settings)
+            return _run(paths, rules, settings, store, engine, force, False, progress, on_total)
         finally:
             engine.close()
             store.close()
 
 
-def recover(store: Store, engine: Engine) -> int:
+def recover(store: Store, engine: Engine, settings: Settings) -> int:
     """Finish a run that was killed after its store transaction: re-sync pending documents."""
     pending = store.pending()
     if pending:
-        sync_documents(store, engine, pending)
-        with store.transaction() as db:
-            db.executemany("DELETE FROM pending WHERE doc_id=?", [(d,) for d in pending])
-            db.execute("UPDATE runs SET status='recovered' WHERE status='running'")
+        sync_documents(store, engine, pending, furniture_min=settings.chrome_repeat_min)
+        with store.transaction():
+            store.clear_pending(pending)
+            store.mark_recovered()
     return len(pending)
 
 
+@dataclass
+class _Found:
+    """One version occurrence read in this run, in run order."""
+
+    loaded: Loaded
+    raw: RawVersion
+    version: Version
+    lines: frozenset[str]
+
+
 def _run(
-    paths: Iterable[str | Path],
+    paths: list[str],
+    rules: FileRules,
     settings: Settings,
     store: Store | None,
     engine: Engine | None,
@@ -282,54 +287,45 @@ def _run(
         timings[stage] = round(now - mark[0], 3)
         mark[0] = now
 
-    files, failed = scan(paths, skip=Path(settings.index_dir))
+    scanned = scan(paths, rules, skip=Path(settings.index_dir))
+    failed = list(scanned.failed)
+    notes: list[dict[str, str]] = []
     known = store.file_hashes() if store else {}
     workers = settings.worker_count
     if on_total:
-        on_total(len(files))
+        on_total(len(scanned.files))
     loaded: list[Loaded] = _map(
-        _load_job, [(f, known.get(f), force, settings) for f in files], workers, progress, "read"
+        _load_job, [(f, known.get(f), force, settings) for f in scanned.files], workers, progress, "read"
     )
     lap("read")
-    failed += [{"path": r.path, "reason": r.reason} for r in loaded if r.status == "failed"]
+    for r in loaded:
+        notes += [{"path": r.path, "message": n} for n in r.notes]
+        if r.status == "failed":
+            failed.append({"path": r.path, "reason": r.reason})
     ok = [r for r in loaded if r.status == "ok"]
     unchanged = sum(1 for r in loaded if r.status == "unchanged")
-
-    # Lines repeated across documents of one source are chrome (counted with stored ones).
     raws = [(r, raw) for r in ok for raw in r.raws]
-    group_lines = by_group_lines(raws, settings)
-    run_paths = {r.path for r in ok}
-    repeated: dict[str, frozenset[str]] = {}
-    for group, entries in group_lines.items():
-        per_file: dict[str, set[str]] = {}
-        for path, lines in entries:
-            per_file.setdefault(path, set()).update(lines)
-        counts: dict[str, int] = {}
-        for lines in per_file.values():
-            for line in lines:
-                counts[line] = counts.get(line, 0) + 1
-        if store:
-            for line, n in store.short_line_counts(group, counts, exclude=run_paths).items():
-                counts[line] += n
-        repeated[group] = frozenset(line for line, n in counts.items() if n >= settings.chrome_repeat_min)
-    jobs = [(raw, repeated[source_label(raw.source.path, raw.site)], settings) for _r, raw in raws]
-    enriched = _map(_enrich_job, jobs, workers, progress, "parse")
+    enriched: list[Enriched] = _map(_enrich_job, [(raw, settings) for _r, raw in raws], workers, progress, "parse")
     lap("parse")
-    versions: list[tuple[Loaded, RawVersion, Version]] = []
-    for (r, raw), v in zip(raws, enriched, strict=True):
-        if isinstance(v, tuple):
-            failed.append({"path": v[0], "reason": v[1]})
+    found: list[_Found] = []
+    failed_paths: set[str] = set()
+    for (r, raw), e in zip(raws, enriched, strict=True):
+        notes += [{"path": r.path, "message": n} for n in e.notes if {"path": r.path, "message": n} not in notes]
+        if e.version is None:
+            if r.path not in failed_paths:
+                failed.append({"path": r.path, "reason": e.reason})
+                failed_paths.add(r.path)
         else:
-            versions.append((r, raw, v))
+            found.append(_Found(r, raw, e.version, e.lines))
 
     stored_ids = {row["version_id"]: row for row in store.dedup_rows()} if store else {}
-    new_versions: dict[str, Version] = {}
+    new_versions: dict[str, _Found] = {}
     duplicates = 0
-    for _r, _raw, v in versions:
-        if v.version_id in stored_ids or v.version_id in new_versions:
+    for f in found:
+        if f.version.version_id in stored_ids or f.version.version_id in new_versions:
             duplicates += 1
         else:
-            new_versions[v.version_id] = v
+            new_versions[f.version.version_id] = f
     known_paths = set(known)
     report: dict[str, Any] = {
         "added": sum(1 for r in ok if r.path not in known_paths),
@@ -337,7 +333,9 @@ def _run(
         "unchanged": unchanged,
         "new_versions": len(new_versions),
         "duplicates": duplicates,
+        "skipped": scanned.skipped,
         "failed": sorted(failed, key=lambda f: f["path"]),
+        "warnings": sorted(notes, key=lambda n: (n["path"], n["message"])),
     }
     if dry_run or store is None or engine is None:
         counts = store.counts() if store else {"documents": 0, "versions": 0, "sections": 0}
@@ -347,15 +345,15 @@ def _run(
         return report
 
     run_id = store.start_run()
-    touched = _store_run(store, run_id, versions, new_versions, stored_ids, settings, group_lines)
+    touched = _store_run(store, run_id, found, new_versions, stored_ids, settings)
     lap("store")
     # Everything parsed is in the store now; free it before the index writer forks its helpers.
-    del loaded, ok, raws, jobs, enriched, versions, new_versions, stored_ids, group_lines
+    del loaded, ok, raws, enriched, found, new_versions, stored_ids
     if progress:
         progress("index", 0)
-    sync_documents(store, engine, sorted(touched), workers)
-    with store.transaction() as db:
-        db.executemany("DELETE FROM pending WHERE doc_id=?", [(d,) for d in touched])
+    sync_documents(store, engine, sorted(touched), workers, furniture_min=settings.chrome_repeat_min)
+    with store.transaction():
+        store.clear_pending(touched)
     lap("index")
     counts = store.counts()
     report.update({k: counts[k] for k in ("documents", "versions", "sections")})
@@ -365,144 +363,74 @@ def _run(
     return report
 
 
-def by_group_lines(raws: list[tuple[Loaded, RawVersion]], settings: Settings) -> dict[str, list[tuple[str, set[str]]]]:
-    """Short lines per source group and file, to remember for later runs."""
-    out: dict[str, list[tuple[str, set[str]]]] = {}
-    for _r, raw in raws:
-        out.setdefault(source_label(raw.source.path, raw.site), []).append(
-            (raw.source.path, short_lines(raw, settings.chrome_max_words))
-        )
-    return out
-
-
 def _store_run(
     store: Store,
     run_id: int,
-    versions: list[tuple[Loaded, RawVersion, Version]],
-    new_versions: dict[str, Version],
+    found: list[_Found],
+    new_versions: dict[str, _Found],
     stored: dict[str, Any],
     settings: Settings,
-    group_lines: dict[str, list[tuple[str, set[str]]]],
 ) -> set[str]:
     """Dedup against the store and write everything in one transaction; returns touched doc ids."""
-    sigs = {vid: dedup.signature(dedup.shingles(v.normalized_text, settings.shingle_size), settings.minhash_perms)
-            for vid, v in new_versions.items()}  # fmt: skip
-    new_c = [dedup.Candidate(vid, sigs[vid], v.lineage_key, None) for vid, v in new_versions.items()]
+    sigs = {vid: dedup.signature(dedup.shingles(f.version.normalized_text, settings.shingle_size),
+                                 settings.minhash_perms)
+            for vid, f in new_versions.items()}  # fmt: skip
+    new_c = [dedup.Candidate(vid, sigs[vid], f.version.lineage_key, None) for vid, f in new_versions.items()]
     old_c = [
         dedup.Candidate(r["version_id"], signature_from_blob(r["signature"]), r["lineage_key"], r["doc_id"])
         for r in stored.values()
     ]
 
     def shingles_of(vid: str) -> set[bytes]:
-        text = new_versions[vid].normalized_text if vid in new_versions else store.normalized_text(vid)
+        text = new_versions[vid].version.normalized_text if vid in new_versions else store.normalized_text(vid)
         return dedup.shingles(text, settings.shingle_size)
 
-    assigned = dedup.assign_documents(
+    assigned, renamed = dedup.assign_documents(
         new_c, old_c, settings.near_dup_threshold - 0.1, settings.near_dup_verify, settings.minhash_perms, shingles_of
     )
-    touched = set(assigned.values())
-    # Documents that lost versions to a merge are touched too.
-    touched |= {stored[vid]["doc_id"] for vid in assigned if vid in stored}
-    path_of_version: dict[str, list[tuple[Loaded, RawVersion]]] = {}
-    for r, raw, v in versions:
-        path_of_version.setdefault(v.version_id, []).append((r, raw))
-        if v.version_id in stored:
-            touched.add(stored[v.version_id]["doc_id"])
-    seq_of = {}
-    for i, (_r, _raw, v) in enumerate(versions):
-        seq_of.setdefault(v.version_id, i)
-    with store.transaction() as db:
-        for vid, v in new_versions.items():
-            labels = sorted({source_label(raw.source.path, raw.site) for _r, raw in path_of_version[vid]})
-            db.execute(
-                """INSERT INTO versions(version_id, doc_id, position, title, doc_type, language, timestamp,
-                   own_date, first_run, first_seq, authors, dates, infobox, lineage_key, site, source,
-                   normalized_text, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                (vid, assigned[vid], 0, v.title, v.doc_type, v.language, v.timestamp, v.own_date(), run_id,
-                 seq_of[vid], json.dumps(list(v.authors)), json.dumps(list(v.dates)), json.dumps(v.infobox),
-                 v.lineage_key, v.site, json.dumps(labels), v.normalized_text, signature_blob(sigs[vid])),
-            )  # fmt: skip
-            db.executemany(
-                """INSERT INTO sections(version_id, ordinal, level, heading, breadcrumb, anchor, text, language,
-                   auxiliary, dates) VALUES (?,?,?,?,?,?,?,?,?,?)""",
-                [(s.version_id, s.ordinal, s.level, s.heading, s.breadcrumb, s.anchor, s.text, s.language,
-                  int(s.auxiliary), json.dumps([d.__dict__ for d in s.dates])) for s in v.sections],
-            )  # fmt: skip
+    touched = set(assigned.values()) | set(renamed)
+    touched |= {stored[f.version.version_id]["doc_id"] for f in found if f.version.version_id in stored}
+
+    # Page furniture: which (group, line) pairs this run may push over or under the threshold.
+    new_pairs: dict[str, set[Pair]] = {}
+    for f in found:
+        if f.lines:
+            label = source_label(f.raw.source.path, f.raw.site)
+            new_pairs.setdefault(f.version.version_id, set()).update((label, line) for line in f.lines)
+    probe = {p for pairs in new_pairs.values() for p in pairs}
+    labels_of: dict[str, set[str]] = {}
+    for f in found:
+        labels_of.setdefault(f.version.version_id, set()).add(source_label(f.raw.source.path, f.raw.site))
+    with store.transaction():
+        probe |= store.line_pairs(doc_ids=touched)
+        before = store.furniture_counts(probe)
+        for vid, f in new_versions.items():
+            store.add_version(f.version, assigned[vid], sigs[vid], labels_of[vid])
         for vid, doc_id in assigned.items():
             if vid not in new_versions:
-                db.execute("UPDATE versions SET doc_id=? WHERE version_id=?", (doc_id, vid))
-        for r, raw, v in versions:
-            db.execute(
-                "UPDATE version_sources SET current=0 WHERE path=? AND content_hash<>?", (r.path, r.content_hash)
-            )
-            db.execute(
-                """INSERT OR REPLACE INTO version_sources(version_id, path, content_hash, media_type, size, mtime,
-                   current, run_id) VALUES (?,?,?,?,?,?,1,?)""",
-                (v.version_id, r.path, r.content_hash, raw.source.media_type, raw.source.size, raw.source.mtime, run_id),
-            )  # fmt: skip
+                store.move_version(vid, doc_id)
+        for old, new in sorted(renamed.items()):
+            store.add_alias(old, new)
+        for seq, f in enumerate(found):
+            v = f.version
+            store.record_file(f.raw.source, run_id)
+            store.add_occurrence(v.version_id, f.raw.source, f.raw.revision or "", v.own_date(), run_id, seq)
             if v.version_id in stored:
-                labels = set(
-                    json.loads(
-                        db.execute("SELECT source FROM versions WHERE version_id=?", (v.version_id,)).fetchone()[0]
-                    )
-                )
-                labels.add(source_label(raw.source.path, raw.site))
-                db.execute(
-                    "UPDATE versions SET source=? WHERE version_id=?", (json.dumps(sorted(labels)), v.version_id)
-                )
-            db.execute(
-                "INSERT OR REPLACE INTO files(path, content_hash, size, mtime, media_type, run_id) VALUES (?,?,?,?,?,?)",
-                (r.path, r.content_hash, raw.source.size, raw.source.mtime, raw.source.media_type, run_id),
-            )
-        for group, entries in group_lines.items():
-            db.executemany("DELETE FROM short_lines WHERE path=?", sorted({(path,) for path, _ in entries}))
-            db.executemany(
-                "INSERT OR IGNORE INTO short_lines(source_group, line, path) VALUES (?,?,?)",
-                [(group, line, path) for path, lines in entries for line in lines],
-            )
+                store.add_source_label(v.version_id, source_label(f.raw.source.path, f.raw.site))
+        for vid, pairs in new_pairs.items():
+            by_group: dict[str, list[str]] = {}
+            for group, line in pairs:
+                by_group.setdefault(group, []).append(line)
+            for group, lines in by_group.items():
+                store.add_version_lines(vid, group, lines)
+        after = store.furniture_counts(probe)
+        limit = settings.chrome_repeat_min
+        flipped = {p for p in probe if (before.get(p, 0) >= limit) != (after.get(p, 0) >= limit)}
+        touched |= store.docs_with_lines(flipped)
         for doc_id in sorted(touched):
-            refresh_document(db, doc_id)
-        db.executemany("INSERT OR IGNORE INTO pending(doc_id) VALUES (?)", [(d,) for d in touched])
+            store.refresh_document(doc_id)
+        store.mark_pending(touched)
     return touched
-
-
-def refresh_document(db: Any, doc_id: str) -> None:
-    """Re-derive a document's version order, titles and summary row from its versions."""
-    rows = list(db.execute("SELECT * FROM versions WHERE doc_id=?", (doc_id,)))
-    if not rows:
-        db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
-        return
-    order = dedup.order_versions([(r["version_id"], r["own_date"], (r["first_run"], r["first_seq"])) for r in rows])
-    by_id = {r["version_id"]: r for r in rows}
-    titled = [(i, by_id[v]) for i, v in enumerate(order) if by_id[v]["title"] and not by_id[v]["title_inherited"]]
-    for i, vid in enumerate(order):
-        row = by_id[vid]
-        if row["title"] and not row["title_inherited"]:
-            db.execute("UPDATE versions SET position=? WHERE version_id=?", (i, vid))
-            continue
-        # A version without a title of its own takes its document's: the nearest titled version.
-        inherited = min(titled, key=lambda t: (abs(t[0] - i), -t[0]))[1]["title"] if titled else None
-        db.execute(
-            "UPDATE versions SET position=?, title=?, title_inherited=? WHERE version_id=?",
-            (i, inherited, 1 if inherited else 0, vid),
-        )
-    latest = by_id[order[-1]]
-    title = (
-        latest["title"]
-        if latest["title"] and not latest["title_inherited"]
-        else (titled[-1][1]["title"] if titled else None)
-    )
-    if not title:
-        # Nothing has a title: name the document after its first file.
-        first = db.execute(
-            "SELECT path FROM version_sources WHERE version_id=? ORDER BY path LIMIT 1", (order[-1],)
-        ).fetchone()
-        title = Path(first[0]).stem if first else "untitled"
-    db.execute(
-        """INSERT OR REPLACE INTO documents(doc_id, title, doc_type, language, latest_version_id, versions)
-           VALUES (?,?,?,?,?,?)""",
-        (doc_id, title, latest["doc_type"], latest["language"], order[-1], len(order)),
-    )
 
 
 def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, Any]:
@@ -512,39 +440,46 @@ def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, A
         store = Store(index_dir)
         engine = open_engine(str(index_dir))
         try:
-            recover(store, engine)
+            recover(store, engine, settings)
             stored = list(store.file_hashes())
             targets: set[str] = set()
             for p in paths:
                 a = os.path.abspath(p)
                 targets |= {s for s in stored if s == a or s.startswith(a.rstrip("/") + "/")}
             touched: set[str] = set()
-            removed_versions = 0
-            with store.transaction() as db:
+            removed: set[str] = set()
+            with store.transaction():
+                probe = store.line_pairs(doc_ids=_docs_of_paths(store, targets))
+                before = store.furniture_counts(probe)
                 for path in sorted(targets):
-                    vids = [
-                        r[0]
-                        for r in db.execute("SELECT DISTINCT version_id FROM version_sources WHERE path=?", (path,))
-                    ]
-                    db.execute("DELETE FROM version_sources WHERE path=?", (path,))
-                    db.execute("DELETE FROM files WHERE path=?", (path,))
-                    db.execute("DELETE FROM short_lines WHERE path=?", (path,))
-                    for vid in vids:
-                        doc = db.execute("SELECT doc_id FROM versions WHERE version_id=?", (vid,)).fetchone()
-                        if doc:
-                            touched.add(doc[0])
-                        if not db.execute("SELECT 1 FROM version_sources WHERE version_id=?", (vid,)).fetchone():
-                            db.execute("DELETE FROM versions WHERE version_id=?", (vid,))
-                            db.execute("DELETE FROM sections WHERE version_id=?", (vid,))
-                            removed_versions += 1
+                    docs, gone = store.remove_file(path)
+                    touched |= docs
+                    removed |= gone
+                # A document's id is a function of its members: losing some may change it.
                 for doc_id in sorted(touched):
-                    refresh_document(db, doc_id)
-                db.executemany("INSERT OR IGNORE INTO pending(doc_id) VALUES (?)", [(d,) for d in touched])
-            sync_documents(store, engine, sorted(touched))
-            with store.transaction() as db:
-                db.executemany("DELETE FROM pending WHERE doc_id=?", [(d,) for d in touched])
+                    members = store.members(doc_id)
+                    if members:
+                        new_id = dedup.family_doc_id(members)
+                        if new_id != doc_id:
+                            store.rename_document(doc_id, new_id)
+                            touched.add(new_id)
+                after = store.furniture_counts(probe)
+                limit = settings.chrome_repeat_min
+                touched |= store.docs_with_lines(
+                    {p for p in probe if (before.get(p, 0) >= limit) != (after.get(p, 0) >= limit)}
+                )
+                for doc_id in sorted(touched):
+                    store.refresh_document(doc_id)
+                store.mark_pending(touched)
+            sync_documents(store, engine, sorted(touched), furniture_min=settings.chrome_repeat_min)
+            with store.transaction():
+                store.clear_pending(touched)
             counts = store.counts()
-            return {"removed_files": len(targets), "removed_versions": removed_versions, **counts}
+            return {"removed_files": len(targets), "removed_versions": len(removed), **counts}
         finally:
             engine.close()
             store.close()
+
+
+def _docs_of_paths(store: Store, paths: Iterable[str]) -> set[str]:
+    return {store.doc_of_version(vid) for path in paths for vid in store.versions_of_path(path)}

@@ -11,7 +11,7 @@ from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from .analysis import plain_analyzer, text_analyzer
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Zone weights of the `body` field (bench/quality.py chose them, see bench/RESULTS.md): a query
 # word in the title counts as TITLE_WEIGHT occurrences, in a heading as HEADING_WEIGHT.

@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from . import dedup
+from .dedup import Occurrence
 from .errors import DocumentNotFound, SchemaMismatchError
-from .models import DateMention, Section, SourceFile, Version
+from .models import DateMention, Section, SourceFile, TimelineEntry, Version
 from .schema import SCHEMA_VERSION
 
 _DDL = """
@@ -30,34 +32,46 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, content_hash TEXT NOT NULL, size INTEGER NOT NULL, mtime REAL NOT NULL,
     media_type TEXT NOT NULL, run_id INTEGER NOT NULL);
+-- Every place a version's text was found: a file, or one revision of an export (`revision`).
+-- `own_date` is that occurrence's own date (revision timestamp, the copy's document date);
+-- (run_id, seq) says when it was first seen. The timeline is derived from these rows.
 CREATE TABLE IF NOT EXISTS version_sources (
     version_id TEXT NOT NULL, path TEXT NOT NULL, content_hash TEXT NOT NULL,
-    media_type TEXT NOT NULL, size INTEGER NOT NULL, mtime REAL NOT NULL,
-    current INTEGER NOT NULL, run_id INTEGER NOT NULL,
-    PRIMARY KEY (version_id, path, content_hash));
+    revision TEXT NOT NULL DEFAULT '', media_type TEXT NOT NULL, size INTEGER NOT NULL,
+    mtime REAL NOT NULL, own_date TEXT, current INTEGER NOT NULL, run_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (version_id, path, content_hash, revision));
 CREATE INDEX IF NOT EXISTS version_sources_path ON version_sources(path);
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, doc_type TEXT NOT NULL, language TEXT NOT NULL,
     latest_version_id TEXT NOT NULL, versions INTEGER NOT NULL);
+-- Ids a document had before a later file changed its members: they keep working.
+CREATE TABLE IF NOT EXISTS doc_aliases (alias TEXT PRIMARY KEY, doc_id TEXT NOT NULL);
+-- `position`: the version's place among its document's distinct versions (by its last timeline
+-- entry); `entries`: the timeline numbers (from 1) that carry this version's text, as JSON.
 CREATE TABLE IF NOT EXISTS versions (
     version_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, position INTEGER NOT NULL,
+    entries TEXT NOT NULL DEFAULT '[]',
     title TEXT, title_inherited INTEGER NOT NULL DEFAULT 0, doc_type TEXT NOT NULL,
-    language TEXT NOT NULL, timestamp TEXT, own_date TEXT, first_run INTEGER NOT NULL,
-    first_seq INTEGER NOT NULL, authors TEXT NOT NULL, dates TEXT NOT NULL, infobox TEXT NOT NULL,
-    lineage_key TEXT, site TEXT, source TEXT NOT NULL, normalized_text TEXT NOT NULL,
-    signature BLOB NOT NULL);
+    language TEXT NOT NULL, timestamp TEXT, own_date TEXT, authors TEXT NOT NULL, dates TEXT NOT NULL,
+    infobox TEXT NOT NULL, categories TEXT NOT NULL DEFAULT '[]', lineage_key TEXT, site TEXT,
+    source TEXT NOT NULL, normalized_text TEXT NOT NULL, signature BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS versions_doc ON versions(doc_id, position);
 CREATE TABLE IF NOT EXISTS sections (
     version_id TEXT NOT NULL, ordinal INTEGER NOT NULL, level INTEGER NOT NULL,
     heading TEXT NOT NULL, breadcrumb TEXT NOT NULL, anchor TEXT NOT NULL, text TEXT NOT NULL,
     language TEXT NOT NULL, auxiliary INTEGER NOT NULL, dates TEXT NOT NULL,
     PRIMARY KEY (version_id, ordinal));
-CREATE TABLE IF NOT EXISTS short_lines (
-    source_group TEXT NOT NULL, line TEXT NOT NULL, path TEXT NOT NULL,
-    PRIMARY KEY (source_group, line, path));
-CREATE INDEX IF NOT EXISTS short_lines_path ON short_lines(path);
+-- Short lines of web-derived versions, per source group: a line found in enough documents of
+-- one group is page furniture, left out of the index (never out of the store).
+CREATE TABLE IF NOT EXISTS version_lines (
+    version_id TEXT NOT NULL, source_group TEXT NOT NULL, line TEXT NOT NULL,
+    PRIMARY KEY (version_id, source_group, line));
+CREATE INDEX IF NOT EXISTS version_lines_group ON version_lines(source_group, line);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY);
 """
+
+Pair = tuple[str, str]  # (source group, line)
 
 
 class Store:
@@ -115,9 +129,8 @@ class Store:
             (time.time(), status, json.dumps(report), run_id),
         )
 
-    def next_run_id(self) -> int:
-        row = self.db.execute("SELECT COALESCE(MAX(run_id), 0) + 1 FROM runs").fetchone()
-        return int(row[0])
+    def mark_recovered(self) -> None:
+        self.db.execute("UPDATE runs SET status='recovered' WHERE status='running'")
 
     def runs(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.db.execute("SELECT * FROM runs ORDER BY run_id")]
@@ -136,6 +149,13 @@ class Store:
             "files": q("SELECT COUNT(*) FROM files").fetchone()[0],
         }
 
+    def breakdown(self, column: str) -> dict[str, int]:
+        """Documents per value of `doc_type` or `language`, most frequent first."""
+        if column not in ("doc_type", "language"):
+            raise ValueError(column)
+        rows = self.db.execute(f"SELECT {column}, COUNT(*) FROM documents GROUP BY {column} ORDER BY 2 DESC, 1")
+        return {r[0]: r[1] for r in rows}
+
     def dedup_rows(self) -> list[sqlite3.Row]:
         """Ids and MinHash signatures of every stored version (texts are fetched only for candidates)."""
         return list(self.db.execute("SELECT version_id, doc_id, lineage_key, signature FROM versions"))
@@ -145,6 +165,7 @@ class Store:
         return str(row[0]) if row else ""
 
     def version_rows(self, doc_id: str) -> list[sqlite3.Row]:
+        """A document's distinct versions, oldest first (the latest entry's version last)."""
         return list(self.db.execute("SELECT * FROM versions WHERE doc_id=? ORDER BY position", (doc_id,)))
 
     def documents(self) -> list[dict[str, Any]]:
@@ -156,6 +177,15 @@ class Store:
         )
         return [dict(r) for r in rows]
 
+    def resolve_doc_id(self, doc_id: str) -> str:
+        """The current id of a document, given its id or an id it had before (an alias)."""
+        if self.db.execute("SELECT 1 FROM documents WHERE doc_id=?", (doc_id,)).fetchone():
+            return doc_id
+        row = self.db.execute("SELECT doc_id FROM doc_aliases WHERE alias=?", (doc_id,)).fetchone()
+        if row and self.db.execute("SELECT 1 FROM documents WHERE doc_id=?", (row[0],)).fetchone():
+            return str(row[0])
+        raise DocumentNotFound(doc_id)
+
     def document_row(self, doc_id: str) -> sqlite3.Row:
         row = self.db.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         if row is None:
@@ -163,8 +193,11 @@ class Store:
         return row
 
     def sources_of(self, version_id: str) -> list[SourceFile]:
+        """The files that carry a version's text (a file once, however many revisions it holds)."""
         rows = self.db.execute(
-            "SELECT * FROM version_sources WHERE version_id=? ORDER BY path, content_hash", (version_id,)
+            """SELECT path, content_hash, MIN(media_type) AS media_type, MIN(size) AS size, MIN(mtime) AS mtime
+               FROM version_sources WHERE version_id=? GROUP BY path, content_hash ORDER BY path, content_hash""",
+            (version_id,),
         )
         return [SourceFile(r["path"], r["media_type"], r["size"], r["mtime"], r["content_hash"]) for r in rows]
 
@@ -196,7 +229,7 @@ class Store:
             sections=tuple(self.sections_of(version_id)), sources=tuple(self.sources_of(version_id)),
             infobox=json.loads(r["infobox"]), authors=tuple(json.loads(r["authors"])),
             dates=tuple(json.loads(r["dates"])), timestamp=r["timestamp"], lineage_key=r["lineage_key"],
-            site=r["site"], normalized_text=r["normalized_text"],
+            site=r["site"], normalized_text=r["normalized_text"], categories=tuple(json.loads(r["categories"])),
         )  # fmt: skip
 
     def doc_of_version(self, version_id: str) -> str:
@@ -209,15 +242,14 @@ class Store:
         rows = self.db.execute("SELECT DISTINCT version_id FROM version_sources WHERE path=?", (path,))
         return [r[0] for r in rows]
 
-    def short_line_counts(self, group: str, lines: Iterable[str], exclude: set[str]) -> dict[str, int]:
-        """How many other stored files of a source group contain each line (files in `exclude` not counted)."""
-        out: dict[str, int] = {}
-        for line in lines:
-            rows = self.db.execute("SELECT path FROM short_lines WHERE source_group=? AND line=?", (group, line))
-            n = sum(1 for r in rows if r[0] not in exclude)
-            if n:
-                out[line] = n
-        return out
+    def timeline(self, doc_id: str) -> list[TimelineEntry]:
+        """Every revision and saved copy of a document, in time order (see dedup.timeline)."""
+        rows = self.db.execute(
+            """SELECT vs.version_id, vs.path, vs.revision, vs.own_date, vs.run_id, vs.seq
+               FROM version_sources vs JOIN versions v USING (version_id) WHERE v.doc_id=?""",
+            (doc_id,),
+        )
+        return dedup.timeline(Occurrence(*r) for r in rows)
 
     def generation(self) -> int:
         """Bumped by every write transaction."""
@@ -230,7 +262,7 @@ class Store:
             self.db.execute(
                 """SELECT s.version_id, s.ordinal, s.heading, s.breadcrumb, s.anchor, s.language,
                           s.auxiliary, s.dates, v.doc_id, v.doc_type, v.source, v.infobox, v.position,
-                          v.title, d.latest_version_id, d.versions, d.title AS doc_title
+                          v.entries, v.title, d.latest_version_id, d.versions, d.title AS doc_title
                    FROM sections s JOIN versions v USING (version_id) JOIN documents d USING (doc_id)
                    ORDER BY v.doc_id, v.position, s.ordinal"""
             )
@@ -260,6 +292,220 @@ class Store:
             "SELECT version_id || ':' || ordinal FROM sections WHERE ordinal = 0 OR trim(text) != ''"
         )
         return {r[0] for r in rows}
+
+    def members(self, doc_id: str) -> list[tuple[str, str | None]]:
+        """(version_id, lineage_key) of a document's versions."""
+        rows = self.db.execute("SELECT version_id, lineage_key FROM versions WHERE doc_id=?", (doc_id,))
+        return [(r[0], r[1]) for r in rows]
+
+    # -- page furniture ----------------------------------------------------------------
+    def line_pairs(self, version_ids: Iterable[str] = (), doc_ids: Iterable[str] = ()) -> set[Pair]:
+        """(source group, line) pairs of some versions, and of every version of some documents."""
+        out: set[Pair] = set()
+        for vid in version_ids:
+            out.update(
+                (r[0], r[1])
+                for r in self.db.execute("SELECT source_group, line FROM version_lines WHERE version_id=?", (vid,))
+            )
+        for doc_id in doc_ids:
+            out.update(
+                (r[0], r[1])
+                for r in self.db.execute(
+                    """SELECT vl.source_group, vl.line FROM version_lines vl JOIN versions v USING (version_id)
+                       WHERE v.doc_id=?""",
+                    (doc_id,),
+                )
+            )
+        return out
+
+    def furniture_counts(self, pairs: Iterable[Pair]) -> dict[Pair, int]:
+        """For each (group, line): how many documents of that source group have the line."""
+        pairs = sorted(set(pairs))
+        if not pairs:
+            return {}
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS probe_pairs (source_group TEXT, line TEXT)")
+        self.db.execute("DELETE FROM probe_pairs")
+        self.db.executemany("INSERT INTO probe_pairs VALUES (?, ?)", pairs)
+        rows = self.db.execute(
+            """SELECT p.source_group, p.line, COUNT(DISTINCT v.doc_id)
+               FROM probe_pairs p JOIN version_lines vl ON vl.source_group = p.source_group AND vl.line = p.line
+               JOIN versions v ON v.version_id = vl.version_id GROUP BY p.source_group, p.line"""
+        )
+        counts = {(r[0], r[1]): int(r[2]) for r in rows}
+        self.db.execute("DELETE FROM probe_pairs")
+        return {p: counts.get(p, 0) for p in pairs}
+
+    def docs_with_lines(self, pairs: Iterable[Pair]) -> set[str]:
+        """Documents having any of these (group, line) pairs."""
+        out: set[str] = set()
+        for group, line in pairs:
+            out.update(
+                r[0]
+                for r in self.db.execute(
+                    """SELECT DISTINCT v.doc_id FROM version_lines vl JOIN versions v USING (version_id)
+                       WHERE vl.source_group=? AND vl.line=?""",
+                    (group, line),
+                )
+            )
+        return out
+
+    def furniture_lines(self, version_id: str, min_documents: int) -> set[str]:
+        """A version's lines that are page furniture: found in `min_documents` or more documents
+        of one of its source groups."""
+        rows = self.db.execute(
+            """SELECT DISTINCT vl.line FROM version_lines vl WHERE vl.version_id=? AND
+                 (SELECT COUNT(DISTINCT v.doc_id) FROM version_lines o JOIN versions v USING (version_id)
+                  WHERE o.source_group = vl.source_group AND o.line = vl.line) >= ?""",
+            (version_id, min_documents),
+        )
+        return {r[0] for r in rows}
+
+    # -- writes (inside `transaction()`) ------------------------------------------------
+    def add_version(self, v: Version, doc_id: str, signature: np.ndarray, labels: Iterable[str]) -> None:
+        """A new version with its sections."""
+        self.db.execute(
+            """INSERT INTO versions(version_id, doc_id, position, title, doc_type, language, timestamp, own_date,
+               authors, dates, infobox, categories, lineage_key, site, source, normalized_text, signature)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (v.version_id, doc_id, 0, v.title, v.doc_type, v.language, v.timestamp, v.own_date(),
+             json.dumps(list(v.authors)), json.dumps(list(v.dates)), json.dumps(v.infobox),
+             json.dumps(list(v.categories)), v.lineage_key, v.site, json.dumps(sorted(set(labels))),
+             v.normalized_text, signature_blob(signature)),
+        )  # fmt: skip
+        self.db.executemany(
+            """INSERT INTO sections(version_id, ordinal, level, heading, breadcrumb, anchor, text, language,
+               auxiliary, dates) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+            [(s.version_id, s.ordinal, s.level, s.heading, s.breadcrumb, s.anchor, s.text, s.language,
+              int(s.auxiliary), json.dumps([d.__dict__ for d in s.dates])) for s in v.sections],
+        )  # fmt: skip
+
+    def move_version(self, version_id: str, doc_id: str) -> None:
+        self.db.execute("UPDATE versions SET doc_id=? WHERE version_id=?", (doc_id, version_id))
+
+    def add_alias(self, old: str, new: str) -> None:
+        """`old` now names document `new` (aliases of `old` follow; `new` is no longer an alias)."""
+        self.db.execute("UPDATE doc_aliases SET doc_id=? WHERE doc_id=?", (new, old))
+        self.db.execute("INSERT OR REPLACE INTO doc_aliases(alias, doc_id) VALUES (?, ?)", (old, new))
+        self.db.execute("DELETE FROM doc_aliases WHERE alias=?", (new,))
+
+    def rename_document(self, old: str, new: str) -> None:
+        """Give a document's versions a new id; the old one becomes an alias."""
+        self.db.execute("UPDATE versions SET doc_id=? WHERE doc_id=?", (new, old))
+        self.add_alias(old, new)
+
+    def add_source_label(self, version_id: str, label: str) -> bool:
+        """Add a source label to a stored version; True when it is new."""
+        row = self.db.execute("SELECT source FROM versions WHERE version_id=?", (version_id,)).fetchone()
+        labels = set(json.loads(row[0])) if row else set()
+        if label in labels:
+            return False
+        labels.add(label)
+        self.db.execute("UPDATE versions SET source=? WHERE version_id=?", (json.dumps(sorted(labels)), version_id))
+        return True
+
+    def add_occurrence(
+        self, version_id: str, source: SourceFile, revision: str, own_date: str | None, run_id: int, seq: int
+    ) -> None:
+        """One place the version's text was found; a place already known keeps its first sighting."""
+        self.db.execute(
+            """INSERT INTO version_sources(version_id, path, content_hash, revision, media_type, size, mtime,
+               own_date, current, run_id, seq) VALUES (?,?,?,?,?,?,?,?,1,?,?)
+               ON CONFLICT(version_id, path, content_hash, revision) DO UPDATE SET current=1""",
+            (version_id, source.path, source.content_hash, revision, source.media_type, source.size,
+             source.mtime, own_date, run_id, seq),
+        )  # fmt: skip
+
+    def record_file(self, source: SourceFile, run_id: int) -> None:
+        """A file read in this run: its earlier contents are no longer current."""
+        self.db.execute(
+            "UPDATE version_sources SET current=0 WHERE path=? AND content_hash<>?", (source.path, source.content_hash)
+        )
+        self.db.execute(
+            "INSERT OR REPLACE INTO files(path, content_hash, size, mtime, media_type, run_id) VALUES (?,?,?,?,?,?)",
+            (source.path, source.content_hash, source.size, source.mtime, source.media_type, run_id),
+        )
+
+    def add_version_lines(self, version_id: str, group: str, lines: Iterable[str]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO version_lines(version_id, source_group, line) VALUES (?,?,?)",
+            [(version_id, group, line) for line in sorted(set(lines))],
+        )
+
+    def version_lines(self, version_id: str) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT line FROM version_lines WHERE version_id=?", (version_id,))}
+
+    def mark_pending(self, doc_ids: Iterable[str]) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO pending(doc_id) VALUES (?)", [(d,) for d in sorted(doc_ids)])
+
+    def clear_pending(self, doc_ids: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM pending WHERE doc_id=?", [(d,) for d in doc_ids])
+
+    def remove_file(self, path: str) -> tuple[set[str], set[str]]:
+        """Forget a file: (documents it touched, versions removed because no source is left)."""
+        vids = [r[0] for r in self.db.execute("SELECT DISTINCT version_id FROM version_sources WHERE path=?", (path,))]
+        self.db.execute("DELETE FROM version_sources WHERE path=?", (path,))
+        self.db.execute("DELETE FROM files WHERE path=?", (path,))
+        touched: set[str] = set()
+        removed: set[str] = set()
+        for vid in vids:
+            doc = self.db.execute("SELECT doc_id FROM versions WHERE version_id=?", (vid,)).fetchone()
+            if doc:
+                touched.add(doc[0])
+            if not self.db.execute("SELECT 1 FROM version_sources WHERE version_id=?", (vid,)).fetchone():
+                for table in ("versions", "sections", "version_lines"):
+                    self.db.execute(f"DELETE FROM {table} WHERE version_id=?", (vid,))
+                removed.add(vid)
+        return touched, removed
+
+    def refresh_document(self, doc_id: str) -> None:
+        """Re-derive a document's timeline, version order, titles and summary row from its versions."""
+        rows = list(self.db.execute("SELECT * FROM versions WHERE doc_id=?", (doc_id,)))
+        if not rows:
+            self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            return
+        entries = self.timeline(doc_id)
+        order = dedup.version_order(entries)
+        by_id = {r["version_id"]: r for r in rows}
+        # A version with no source left cannot be here (remove_file deletes it), but a version
+        # stored without any occurrence would be invisible: place it first rather than lose it.
+        order = [v for v in sorted(by_id) if v not in order] + order
+        numbers: dict[str, list[int]] = {}
+        for e in entries:
+            numbers.setdefault(e.version_id, []).append(e.number)
+        titled = [(i, by_id[v]) for i, v in enumerate(order) if by_id[v]["title"] and not by_id[v]["title_inherited"]]
+        for i, vid in enumerate(order):
+            row = by_id[vid]
+            if row["title"] and not row["title_inherited"]:
+                self.db.execute(
+                    "UPDATE versions SET position=?, entries=? WHERE version_id=?",
+                    (i, json.dumps(numbers.get(vid, [])), vid),
+                )
+                continue
+            # A version without a title of its own takes its document's: the nearest titled version.
+            inherited = min(titled, key=lambda t: (abs(t[0] - i), -t[0]))[1]["title"] if titled else None
+            self.db.execute(
+                "UPDATE versions SET position=?, entries=?, title=?, title_inherited=? WHERE version_id=?",
+                (i, json.dumps(numbers.get(vid, [])), inherited, 1 if inherited else 0, vid),
+            )
+        latest = by_id[order[-1]]
+        title = (
+            latest["title"]
+            if latest["title"] and not latest["title_inherited"]
+            else (titled[-1][1]["title"] if titled else None)
+        )
+        if not title:
+            # Nothing has a title: name the document after its first file.
+            first = self.db.execute(
+                "SELECT path FROM version_sources WHERE version_id=? ORDER BY path LIMIT 1", (order[-1],)
+            ).fetchone()
+            title = Path(first[0]).stem if first else "untitled"
+        self.db.execute(
+            """INSERT OR REPLACE INTO documents(doc_id, title, doc_type, language, latest_version_id, versions)
+               VALUES (?,?,?,?,?,?)""",
+            (doc_id, title, latest["doc_type"], latest["language"], order[-1], max(len(entries), len(order))),
+        )
+        # An id in use is nobody's alias.
+        self.db.execute("DELETE FROM doc_aliases WHERE alias=?", (doc_id,))
 
 
 def signature_blob(sig: np.ndarray) -> bytes:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from .cleaning import WEB_DERIVED, line_key
 from .engines import Engine
 from .models import DateMention
 from .schema import HEADING_WEIGHT, SECTION_TITLE_WEIGHT, TITLE_WEIGHT, infobox_field, infobox_slug
@@ -52,11 +53,21 @@ def _last(v: str) -> str:
     return DateMention(v, 0, 0, v).bounds()[1] or v
 
 
-def records_for_document(store: Store, doc_id: str) -> list[dict[str, Any]]:
-    """One record per section of every version of a document; the latest version flagged."""
+def without_furniture(text: str, furniture: set[str]) -> str:
+    """Section text without the lines that are page furniture."""
+    if not furniture:
+        return text
+    return "\n".join(line for line in text.split("\n") if line_key(line) not in furniture)
+
+
+def records_for_document(store: Store, doc_id: str, furniture_min: int = 3) -> list[dict[str, Any]]:
+    """One record per section of every version of a document; the latest version flagged.
+    Lines of web-derived text found in `furniture_min` or more documents of one source are
+    page furniture: kept in the store, left out of the index."""
     rows = store.version_rows(doc_id)
     records: list[dict[str, Any]] = []
     for i, v in enumerate(rows):
+        furniture = store.furniture_lines(v["version_id"], furniture_min) if v["doc_type"] in WEB_DERIVED else set()
         latest = i == len(rows) - 1
         infobox = json.loads(v["infobox"])
         keys = ",".join(sorted(infobox_slug(k) for k in infobox))
@@ -64,6 +75,7 @@ def records_for_document(store: Store, doc_id: str) -> list[dict[str, Any]]:
         infobox_fields = {infobox_field(k): str(val.get("text", "")) for k, val in infobox.items()}
         sources = sorted({s for s in json.loads(v["source"])})
         for n, s in enumerate(store.sections_of(v["version_id"])):
+            text = without_furniture(s.text, furniture)
             if not s.text.strip() and n > 0:
                 # A heading over sub-sections: they carry its words in their breadcrumbs (and
                 # Store.record_ids leaves it out too). Indexed, it would win every title match.
@@ -80,11 +92,11 @@ def records_for_document(store: Store, doc_id: str) -> list[dict[str, Any]]:
                     "title": v["title"] or "",
                     "heading": s.heading,
                     "breadcrumb": s.breadcrumb,
-                    "text": s.text,
+                    "text": text,
                     "body": (
                         (v["title"] or "", TITLE_WEIGHT if n == 0 else SECTION_TITLE_WEIGHT),
                         (s.breadcrumb, HEADING_WEIGHT),
-                        (s.text, 1.0),
+                        (text, 1.0),
                         (infobox_text if n == 0 else "", 1.0),
                     ),
                     "section": facet_value(crumbs[0]) if crumbs else "lead",
@@ -97,7 +109,7 @@ def records_for_document(store: Store, doc_id: str) -> list[dict[str, Any]]:
                     "source": ",".join(sources),
                     "doc_type": v["doc_type"],
                     "infobox_keys": keys,
-                    "words": " ".join((v["title"] or "", s.heading, s.text)),
+                    "words": " ".join((v["title"] or "", s.heading, text)),
                     **infobox_fields,
                 }
             )
@@ -108,7 +120,9 @@ def records_for_document(store: Store, doc_id: str) -> list[dict[str, Any]]:
 PARALLEL_MIN_DOCUMENTS = 64
 
 
-def sync_documents(store: Store, engine: Engine, doc_ids: Iterable[str], workers: int = 1) -> int:
+def sync_documents(
+    store: Store, engine: Engine, doc_ids: Iterable[str], workers: int = 1, furniture_min: int = 3
+) -> int:
     """Rewrite the index records of these documents (deleted documents lose theirs); one commit."""
     doc_ids = list(doc_ids)
     batch = engine.begin(workers if len(doc_ids) >= PARALLEL_MIN_DOCUMENTS else 1)
@@ -117,7 +131,7 @@ def sync_documents(store: Store, engine: Engine, doc_ids: Iterable[str], workers
         existing = set(store.doc_ids())
         for doc_id in doc_ids:
             if doc_id in existing:
-                records = records_for_document(store, doc_id)
+                records = records_for_document(store, doc_id, furniture_min)
                 batch.replace_document(doc_id, records)
                 written += len(records)
             else:

@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from indexer.errors import DocumentNotFound, QueryError, error_object
@@ -45,6 +45,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(api.bp)
+
+    @app.before_request
+    def follow_old_document_ids() -> Any:
+        """A document id that changed when later files joined its document still works: its pages
+        and API answers redirect (308) to the current id."""
+        args = request.view_args or {}
+        doc_id = args.get("doc_id")
+        if not doc_id or request.endpoint is None:
+            return None
+        current = app.extensions["palimpsest"].searcher().store.resolve_doc_id(doc_id)
+        if current == doc_id:
+            return None
+        return redirect(
+            url_for(request.endpoint, **{**args, "doc_id": current}, **request.args.to_dict(flat=True)), 308
+        )
 
     @app.after_request
     def security_headers(resp: Response) -> Response:

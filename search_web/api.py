@@ -126,5 +126,5 @@ def suggest() -> Any:
 @bp.get("/documents/<doc_id>/diff")
 def diff(doc_id: str) -> Any:
     """The VersionDiff of ?a= and ?b= (as `palimpsest diff --json`)."""
-    result, _versions, _opts = compute(doc_id)
+    result, _versions, _opts, _pair = compute(doc_id)
     return jsonify({"doc_a": doc_id, "doc_b": doc_id, **result.to_json()})

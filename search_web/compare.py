@@ -8,39 +8,48 @@ from flask import current_app, render_template, request
 from markupsafe import Markup, escape
 
 from indexer.diff import Options, ParagraphDiff, VersionDiff, diff_versions, with_context
-from indexer.documents import resolve_version, versions_json
+from indexer.documents import versions_json
 from indexer.errors import DocumentNotFound, QueryError
 
 CONTEXT = 1  # unchanged paragraphs shown around a change
 
 
-def versions_pair(store: Any, doc_id: str, a: str | None, b: str | None) -> tuple[str, str]:
-    """Version ids for ?a= and ?b= (a version id, a number from 1, or `latest`), both of `doc_id`.
-    Defaults: the latest version against the one before it."""
+def versions_pair(store: Any, doc_id: str, a: str | None, b: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Timeline entries for ?a= and ?b= (an entry number from 1, `latest`, or a version id: its
+    last entry), both of `doc_id`. Defaults: the latest entry against the one before it."""
     rows = versions_json(store, doc_id)
     if len(rows) < 2 and not (a and b):
         raise QueryError("this document has one version: there is nothing to compare")
     out = []
-    for ref, default in ((a, rows[-2]["version_id"] if len(rows) > 1 else None), (b, rows[-1]["version_id"])):
-        ref = (ref or "").strip() or default
-        if ref is None:
-            raise QueryError("choose two versions to compare")
-        if ref == "latest" or ref.isdigit():
-            out.append(resolve_version(store, f"{doc_id}@{ref}")[1])
-        elif store.doc_of_version(ref) != doc_id:
-            raise DocumentNotFound(doc_id, ref)
+    for ref, default in ((a, rows[-2] if len(rows) > 1 else None), (b, rows[-1])):
+        ref = (ref or "").strip()
+        if not ref:
+            if default is None:
+                raise QueryError("choose two versions to compare")
+            out.append(default)
+        elif ref == "latest":
+            out.append(rows[-1])
+        elif ref.isdigit():
+            if not 1 <= int(ref) <= len(rows):
+                raise DocumentNotFound(doc_id, ref)
+            out.append(rows[int(ref) - 1])
         else:
-            out.append(ref)
+            carrying = [r for r in rows if r["version_id"] == ref]
+            if not carrying:
+                raise DocumentNotFound(doc_id, ref)
+            out.append(carrying[-1])
     return out[0], out[1]
 
 
-def compute(doc_id: str) -> tuple[VersionDiff, list[dict[str, Any]], Options]:
+def compute(doc_id: str) -> tuple[VersionDiff, list[dict[str, Any]], Options, tuple[dict[str, Any], dict[str, Any]]]:
     store = current_app.extensions["palimpsest"].searcher().store
-    a, b = versions_pair(store, doc_id, request.args.get("a"), request.args.get("b"))
+    doc_id = store.resolve_doc_id(doc_id)
+    va, vb = versions_pair(store, doc_id, request.args.get("a"), request.args.get("b"))
     opts = Options(
         thousands=request.args.get("thousands") == "1", show_formatting=request.args.get("formatting") == "1"
     )
-    return diff_versions(store.version(a), store.version(b), opts), versions_json(store, doc_id), opts
+    diff = diff_versions(store.version(va["version_id"]), store.version(vb["version_id"]), opts)
+    return diff, versions_json(store, doc_id), opts, (va, vb)
 
 
 def meta_rows(diff: VersionDiff) -> list[dict[str, str]]:
@@ -114,17 +123,16 @@ def render_ops(p: ParagraphDiff, side: str, opts: Options, changes: Changes) -> 
 
 
 def view(doc_id: str) -> Any:
-    diff, versions, opts = compute(doc_id)
+    diff, versions, opts, (va, vb) = compute(doc_id)
     mode = "inline" if request.args.get("view") == "inline" else "side"
-    pos = {v["version_id"]: v for v in versions}
-    title = (pos[diff.b]["title"] or pos[diff.a]["title"] or "Untitled") if diff.b in pos else "Untitled"
+    title = vb["title"] or va["title"] or "Untitled"
     return render_template(
         "compare.html",
         doc_id=doc_id,
         diff=diff,
         versions=versions,
-        va=pos[diff.a],
-        vb=pos[diff.b],
+        va=va,
+        vb=vb,
         title=title,
         mode=mode,
         opts=opts,

@@ -47,7 +47,9 @@ def _page(doc_id: str, version_id: str | None) -> Any:
     versions = versions_json(searcher.store, doc_id)
     q = request.args.get("q", "")
     terms = _terms(q)
-    position = next(v["position"] for v in versions if v["version_id"] == data["version_id"])
+    # A version carried by several timeline entries (a revert, a copy saved again) is read at its
+    # last one.
+    position = max(v["number"] for v in versions if v["version_id"] == data["version_id"])
     show_new = request.args.get("new") == "1" and position > 1
     added, new = set(), {}
     if show_new:

@@ -27,12 +27,12 @@ def test_every_command_has_help(runner: CliRunner, command: str) -> None:
 def test_index_json_report_shape(runner: CliRunner, tmp_path: Path) -> None:
     report = run_cli(runner, "index", str(CORPUS), "--index-dir", str(tmp_path / "ix"), "--workers", "1")
     assert sorted(report) == sorted(
-        ["added", "changed", "unchanged", "new_versions", "duplicates", "failed", "documents", "versions",
-         "sections", "seconds", "timings"]
+        ["added", "changed", "unchanged", "new_versions", "duplicates", "skipped", "failed", "warnings",
+         "documents", "versions", "sections", "seconds", "timings"]
     )  # fmt: skip
     assert {k: v for k, v in report.items() if k not in ("seconds", "sections", "timings")} == {
-        "added": 7, "changed": 0, "unchanged": 0, "new_versions": 8, "duplicates": 1, "failed": [],
-        "documents": 5, "versions": 8,
+        "added": 7, "changed": 0, "unchanged": 0, "new_versions": 8, "duplicates": 1, "skipped": [], "failed": [],
+        "warnings": [], "documents": 5, "versions": 8,
     }  # fmt: skip
     assert sorted(report["timings"]) == ["index", "parse", "read", "store"]
 
@@ -50,7 +50,19 @@ def test_list_and_show_shapes(runner: CliRunner, corpus_index: Path) -> None:
     doc = doc_by_title(runner, corpus_index, "Notes from")
     shown = run_cli(runner, "show", doc["doc_id"], "--index-dir", str(corpus_index))
     assert sorted(shown) == sorted(
-        ["doc_id", "version_id", "title", "type", "sources", "language", "authors", "dates", "infobox", "sections"]
+        [
+            "doc_id",
+            "version_id",
+            "title",
+            "type",
+            "sources",
+            "language",
+            "authors",
+            "dates",
+            "infobox",
+            "categories",
+            "sections",
+        ]
     )
     assert shown["sections"][1] == {
         "ordinal": 1,

@@ -172,15 +172,20 @@ def test_bad_files_are_reported_and_good_ones_indexed(tmp_path: Path, monkeypatc
     failed = {Path(f["path"]).name: f["reason"] for f in report["failed"]}
     assert failed == {
         "back": "symlink loop (directory already visited)",
-        "broken-utf8.txt": "invalid UTF-8 at byte 16",
         "empty.txt": "empty file",
         "huge.txt": "file is 200.0 MB, over the 50 MB limit (setting max_file_bytes)",
-        "image.png": "binary file (contains NUL bytes)",
         "loop.txt": "symlink loop",
         "secret.txt": "permission denied",
         "zz-vanishes.txt": "file disappeared before it could be read",
     }
-    assert (report["added"], report["documents"]) == (3, 3)
+    assert [(Path(f["path"]).name, f["reason"]) for f in report["skipped"]] == [
+        ("image.png", "image (skipped by default; --include '*.png' reads it)")
+    ]
+    # Damaged UTF-8 is read with U+FFFD for the bad bytes, and said.
+    assert [(Path(w["path"]).name, w["message"]) for w in report["warnings"]] == [
+        ("broken-utf8.txt", "damaged UTF-8: 2 undecodable byte sequences (first at byte 16) replaced with U+FFFD")
+    ]
+    assert (report["added"], report["documents"]) == (4, 4)
     assert _agree(tmp_path / "ix")
 
 

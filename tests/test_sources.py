@@ -152,7 +152,7 @@ def test_encodings(data: bytes, encoding: str) -> None:
     ("data", "reason"),
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary file (contains NUL bytes)"),
-        (b"caf\xc3\xa9 then \xff broken", "invalid UTF-8 at byte 11"),
+        (b"caf\xc3\xa9 then " + b"\xff" * 40, "invalid UTF-8 at byte 11 (40 undecodable bytes)"),
         (bytes(range(128, 256)) * 4, "undecodable bytes at 0 (not UTF-8, UTF-16 or cp1252)"),
         (b"\x01\x02\x03\x04\x05\x06\x07\x08" * 50, "binary or undecodable content (too many control characters)"),
     ],
@@ -161,6 +161,28 @@ def test_undecodable_input_is_rejected_with_a_reason(data: bytes, reason: str) -
     with pytest.raises(SourceError) as err:
         decode(data, "bad")
     assert err.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("data", "text", "encoding", "notes"),
+    [
+        # A character cut short or a stray byte in UTF-8 text: replaced and said, never mojibake.
+        (b"Caf\xc3 notes", "Caf\ufffd notes", "utf-8 (damaged)",
+         ["damaged UTF-8: 1 undecodable byte sequence (first at byte 3) replaced with U+FFFD"]),
+        (b"caf\xc3\xa9 then \xff broken", "café then \ufffd broken", "utf-8 (damaged)",
+         ["damaged UTF-8: 1 undecodable byte sequence (first at byte 11) replaced with U+FFFD"]),
+        (b"the \xe2\x80 dash", "the \ufffd dash", "utf-8 (damaged)",
+         ["damaged UTF-8: 1 undecodable byte sequence (first at byte 4) replaced with U+FFFD"]),
+        # Real cp1252 text stays cp1252.
+        (b"Caf\xe9 au lait, na\xefve r\xe9sum\xe9", "Café au lait, naïve résumé", "cp1252", []),
+        (b"S\xe3o Paulo, PA\xc7O, \x93quoted\x94", "São Paulo, PAÇO, “quoted”", "cp1252", []),
+    ],
+)  # fmt: skip
+def test_damaged_utf8_is_repaired_and_said_and_cp1252_is_read(
+    data: bytes, text: str, encoding: str, notes: list[str]
+) -> None:
+    said: list[str] = []
+    assert (decode(data, "f", said), said) == ((text, encoding), notes)
 
 
 def test_empty_file(tmp_path: Path) -> None:

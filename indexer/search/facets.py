@@ -186,6 +186,7 @@ class RecordTable:
         self.newest = np.full(n, NO_DATE, dtype=np.int64)  # latest day mentioned (ordinal)
         self.oldest = np.full(n, NO_DATE, dtype=np.int64)
         self.version_position = np.zeros(n, dtype=np.int64)
+        self.entries: dict[str, list[int]] = {}  # version_id -> the timeline entries carrying it
         self.info: list[
             tuple[str, str, str, str, str, str]
         ] = []  # version_id, title, breadcrumb, anchor, heading, language
@@ -209,6 +210,8 @@ class RecordTable:
             self.latest[i] = r["version_id"] == r["latest_version_id"]
             self.auxiliary[i] = bool(r["auxiliary"])
             self.version_position[i] = r["position"]
+            if r["version_id"] not in self.entries:
+                self.entries[r["version_id"]] = json.loads(r["entries"]) or [int(r["position"]) + 1]
             self.info.append(
                 (
                     r["version_id"],

@@ -291,7 +291,9 @@ class Searcher:
             doc_id = table.doc_ids[table.doc[best]]
             meta = table.doc_meta[doc_id]
             vid, title, crumb, anchor, _heading, lang = table.info[best]
-            versions = sorted({(int(table.version_position[r]), table.info[r][0]) for r in recs})
+            # Timeline entries whose text matches (a version carried by several entries, such as
+            # a text reverted to, matches in each of them).
+            versions = sorted({(n, table.info[r][0]) for r in recs for n in table.entries[table.info[r][0]]})
             out.append(
                 SearchHit(
                     doc_id=doc_id,
@@ -304,7 +306,7 @@ class Searcher:
                     dates=[{"text": m.text, "value": m.value, "inferred": m.inferred} for m in table.dates[best][:10]],
                     language=lang,
                     versions=int(meta["versions"]),
-                    matching_versions=[{"version_id": v, "number": p + 1} for p, v in versions],
+                    matching_versions=[{"version_id": v, "number": n} for n, v in versions],
                     more_sections=[
                         Section(
                             table.info[r][0],
@@ -325,6 +327,7 @@ class Searcher:
 
     def similar(self, doc_id: str, limit: int = 5) -> list[dict[str, Any]]:
         """The documents most related to one document, with the terms that link them."""
+        doc_id = self.store.resolve_doc_id(doc_id)
         table = self.table()
         own = table.doc_index.get(doc_id, -1)
 

@@ -19,7 +19,6 @@ from ..errors import SourceError
 from ..models import RawVersion, SourceFile
 from . import html, markdown, mediawiki_xml, plain, wikitext
 
-FORMATS = ("mediawiki", "html", "wikitext", "markdown", "plain")
 MEDIA_TYPES = {
     "mediawiki": "application/xml",
     "html": "text/html",
@@ -80,8 +79,11 @@ def _os_reason(exc: OSError) -> str:
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-def decode(data: bytes, path: str) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (BOM or not), UTF-16 or cp1252; returns (text, encoding)."""
+def decode(data: bytes, path: str, notes: list[str] | None = None) -> tuple[str, str]:
+    """Decode bytes as UTF-8 (BOM or not), UTF-16 or cp1252; returns (text, encoding).
+
+    UTF-8 with a few damaged bytes is decoded with U+FFFD in their place and a note is added to
+    `notes` (never read as cp1252: that would turn every accented letter into mojibake)."""
     if data.startswith(codecs.BOM_UTF8):
         return _strict(data[3:], "utf-8", path), "utf-8-sig"
     if data.startswith(_UTF16_BOMS):
@@ -100,14 +102,25 @@ def decode(data: bytes, path: str) -> tuple[str, str]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if _has_utf8_multibyte(data):
-            # Valid UTF-8 sequences next to invalid ones: a damaged UTF-8 file, not cp1252.
-            raise SourceError(path, f"invalid UTF-8 at byte {exc.start}") from None
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise SourceError(path, f"undecodable bytes at {exc.start} (not UTF-8, UTF-16 or cp1252)") from None
-        encoding = "cp1252"
+        if _damaged_utf8(data):
+            text = data.decode("utf-8", errors="replace")
+            bad = text.count("\ufffd")
+            if bad > max(16, len(text) // 100):
+                raise SourceError(path, f"invalid UTF-8 at byte {exc.start} ({bad} undecodable bytes)") from None
+            if notes is not None:
+                notes.append(
+                    f"damaged UTF-8: {bad} undecodable byte sequence{'s' if bad > 1 else ''} (first at byte "
+                    f"{exc.start}) replaced with U+FFFD"
+                )
+            encoding = "utf-8 (damaged)"
+            _check_text(text.replace("\ufffd", ""), path)
+            return text, encoding
+        else:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                raise SourceError(path, f"undecodable bytes at {exc.start} (not UTF-8, UTF-16 or cp1252)") from None
+            encoding = "cp1252"
     else:
         encoding = "utf-8"
     _check_text(text, path)
@@ -126,10 +139,17 @@ def _strict(data: bytes, encoding: str, path: str) -> str:
 
 
 _UTF8_MULTI = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+# A UTF-8 lead byte followed by a continuation byte: the start of a multi-byte character. In
+# cp1252 that pair reads as mojibake ("Ã©", "â€"), almost never as real text.
+_UTF8_FRAGMENT = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+# A lead byte whose cp1252 reading is a capital letter (À-Þ) right after a lower-case ASCII
+# letter ("Caf\xc3 "): a character cut short, not a word of cp1252 text.
+_CUT_AFTER_LOWER = re.compile(rb"[a-z][\xc0-\xde](?![a-z])")
 
 
-def _has_utf8_multibyte(data: bytes) -> bool:
-    return _UTF8_MULTI.search(data) is not None
+def _damaged_utf8(data: bytes) -> bool:
+    """Whether bytes that are not valid UTF-8 are damaged UTF-8 rather than cp1252 text."""
+    return bool(_UTF8_MULTI.search(data) or _UTF8_FRAGMENT.search(data) or _CUT_AFTER_LOWER.search(data))
 
 
 def _check_text(text: str, path: str) -> None:
@@ -184,10 +204,16 @@ def load_file(path: Path, max_bytes: int, max_html_depth: int = 400) -> list[Raw
 
 
 def load_bytes(
-    path: str, data: bytes, mtime: float, max_html_depth: int = 400, digest: str | None = None
+    path: str,
+    data: bytes,
+    mtime: float,
+    max_html_depth: int = 400,
+    digest: str | None = None,
+    notes: list[str] | None = None,
 ) -> list[RawVersion]:
-    """Parse bytes already read from `path` (`digest`: their content hash, when already computed)."""
-    text, _encoding = decode(data, path)
+    """Parse bytes already read from `path` (`digest`: their content hash, when already computed;
+    `notes`: where to say what was repaired on the way, such as damaged UTF-8)."""
+    text, _encoding = decode(data, path, notes)
     fmt = detect_format(text, path)
     source = SourceFile(
         path=path,

@@ -29,7 +29,7 @@ def parse(text: str, source: SourceFile) -> list[RawVersion]:
             elif tag == "title" and etree.QName(elem.getparent()).localname == "page":
                 page_title = (elem.text or "").strip()
             elif tag == "revision":
-                versions.append(_revision(elem, page_title or "", source, site))
+                versions.append(_revision(elem, page_title or "", source, site, len(versions)))
                 elem.clear()
             elif tag == "page":
                 elem.clear()
@@ -39,13 +39,16 @@ def parse(text: str, source: SourceFile) -> list[RawVersion]:
     return [versions[i] for i in order]
 
 
-def _revision(elem: etree._Element, page_title: str, source: SourceFile, site: str | None) -> RawVersion:
+def _revision(elem: etree._Element, page_title: str, source: SourceFile, site: str | None, index: int) -> RawVersion:
     timestamp = None
     wikitext = ""
     contributor = None
+    revision_id = None
     for child in elem:
         tag = etree.QName(child).localname
-        if tag == "timestamp":
+        if tag == "id":
+            revision_id = (child.text or "").strip() or None
+        elif tag == "timestamp":
             timestamp = (child.text or "").strip() or None
         elif tag == "text":
             wikitext = child.text or ""
@@ -66,4 +69,6 @@ def _revision(elem: etree._Element, page_title: str, source: SourceFile, site: s
         timestamp=timestamp,
         lineage_key=key,
         site=site,
+        # Every revision is an entry of the timeline, also one whose text equals an earlier one.
+        revision=revision_id or timestamp or f"#{index}",
     )
