@@ -26,6 +26,10 @@ class SourceError(PalimpsestError):
         self.reason = reason
 
 
+class NotADocument(SourceError):
+    """A file that is not a document at all (binary data, XML of another kind): skipped, not failed."""
+
+
 class DocumentNotFound(PalimpsestError):
     """An unknown doc_id or version_id."""
 

@@ -23,7 +23,7 @@ from typing import Any
 from . import dedup, language, metadata
 from .cleaning import WEB_DERIVED, clean, furniture_candidates
 from .engines import Engine, open_engine
-from .errors import IndexLockedError, SourceError
+from .errors import IndexLockedError, NotADocument, SourceError
 from .models import RawVersion, Section, Version
 from .scan import FileRules, check_paths, scan
 from .sectioning import normalized_text, split_sections
@@ -41,7 +41,7 @@ class Loaded:
     """Stage 1 result for one file."""
 
     path: str
-    status: str  # "ok" | "unchanged" | "failed"
+    status: str  # "ok" | "unchanged" | "skipped" | "failed"
     content_hash: str = ""
     raws: list[RawVersion] = field(default_factory=list)
     reason: str = ""
@@ -71,6 +71,8 @@ def load_stage(path: str, known_hash: str | None, force: bool, settings: Setting
                 return Loaded(path, "unchanged", digest)
             raws = load_bytes(path, data, st.st_mtime, settings.max_html_depth, digest, notes)
         return Loaded(path, "ok", digest, raws, notes=notes)
+    except NotADocument as exc:
+        return Loaded(path, "skipped", reason=exc.reason, notes=notes)
     except SourceError as exc:
         return Loaded(path, "failed", reason=exc.reason, notes=notes)
     except (MemoryError, RecursionError, ValueError, OSError) as exc:
@@ -289,6 +291,7 @@ def _run(
 
     scanned = scan(paths, rules, skip=Path(settings.index_dir))
     failed = list(scanned.failed)
+    skipped = list(scanned.skipped)
     notes: list[dict[str, str]] = []
     known = store.file_hashes() if store else {}
     workers = settings.worker_count
@@ -302,6 +305,8 @@ def _run(
         notes += [{"path": r.path, "message": n} for n in r.notes]
         if r.status == "failed":
             failed.append({"path": r.path, "reason": r.reason})
+        elif r.status == "skipped":
+            skipped.append({"path": r.path, "reason": r.reason})
     ok = [r for r in loaded if r.status == "ok"]
     unchanged = sum(1 for r in loaded if r.status == "unchanged")
     raws = [(r, raw) for r in ok for raw in r.raws]
@@ -333,7 +338,7 @@ def _run(
         "unchanged": unchanged,
         "new_versions": len(new_versions),
         "duplicates": duplicates,
-        "skipped": scanned.skipped,
+        "skipped": sorted(skipped, key=lambda f: f["path"]),
         "failed": sorted(failed, key=lambda f: f["path"]),
         "warnings": sorted(notes, key=lambda n: (n["path"], n["message"])),
     }

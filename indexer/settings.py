@@ -16,7 +16,7 @@ SETTINGS_TABLE: tuple[tuple[str, Any, str], ...] = (
     ("near_dup_verify", 0.5, "Exact shingle Jaccard a candidate pair must reach to be grouped as versions."),
     ("minhash_perms", 128, "MinHash permutations per version."),
     ("shingle_size", 5, "Words per shingle for near-duplicate detection."),
-    ("chrome_repeat_min", 3, "A short line repeated in this many documents of one source is boilerplate."),
+    ("chrome_repeat_min", 3, "A short line of web text in this many documents of one source is left out of the index."),
     ("chrome_max_words", 8, "Lines with more words than this are never treated as page chrome."),
     ("lock_wait_seconds", 0.0, "How long `index` waits for another writer before reporting the index busy."),
     ("workers", 0, "Worker processes for parsing (0 = one per core)."),

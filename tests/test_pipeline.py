@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -307,3 +308,156 @@ def test_parallel_index_writer_matches_the_serial_one(tmp_path: Path) -> None:
     assert results[0] == results[1]
     best = results[0][0][0][1]
     assert best.endswith(":0")  # the lead of report 40 ("Report 40", crane number 1242)
+
+
+def _article(extra: str) -> str:
+    body = "\n\n".join(
+        f"The quay wall of section {i} was rebuilt in stone after the flood, and the tram line moved inland."
+        for i in range(30)
+    )
+    return f"= Quay wall =\n\n{body}\n\n{extra}\n"
+
+
+def test_an_id_changed_by_a_later_file_keeps_working(tmp_path: Path, runner: CliRunner) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    texts = {"a.txt": _article("A first ending."), "b.txt": _article("A second, other ending.")}
+    for name, text in texts.items():
+        (docs / name).write_text(text)
+    together = run_cli(runner, "index", str(docs), "--index-dir", str(tmp_path / "together"))
+    assert (together["documents"], together["versions"]) == (1, 2)
+    (doc,) = run_cli(runner, "list", "--index-dir", str(tmp_path / "together"))
+    timeline = run_cli(runner, "versions", doc["doc_id"], "--index-dir", str(tmp_path / "together"))
+    # Index first the file whose version id is the larger: the document is founded under the
+    # other id, and changes its id when the file with the smaller version id joins it.
+    by_vid = sorted((v["version_id"], Path(v["sources"][0]).name) for v in timeline)
+    later, first = by_vid[0][1], by_vid[1][1]
+    ix = tmp_path / "ix"
+    run_cli(runner, "index", str(docs / first), "--index-dir", str(ix))
+    (old,) = run_cli(runner, "list", "--index-dir", str(ix))
+    run_cli(runner, "index", str(docs / later), "--index-dir", str(ix))
+    (new,) = run_cli(runner, "list", "--index-dir", str(ix))
+    assert old["doc_id"] != new["doc_id"] == doc["doc_id"]
+    # The old id answers in the CLI...
+    assert run_cli(runner, "show", old["doc_id"], "--index-dir", str(ix))["doc_id"] == new["doc_id"]
+    assert [v["number"] for v in run_cli(runner, "versions", old["doc_id"], "--index-dir", str(ix))] == [1, 2]
+    assert (
+        run_cli(runner, "diff", f"{old['doc_id']}@1", f"{old['doc_id']}@2", "--index-dir", str(ix))["doc_a"]
+        == (new["doc_id"])
+    )
+    # ... and redirects on the web, keeping the query string.
+    from search_web import create_app
+
+    app = create_app({"INDEX_DIR": str(ix), "TESTING": True})
+    try:
+        client = app.test_client()
+        for path in (f"/doc/{old['doc_id']}?q=quay", f"/api/documents/{old['doc_id']}/versions"):
+            resp = client.get(path)
+            assert (resp.status_code, resp.headers["Location"]) == (308, path.replace(old["doc_id"], new["doc_id"]))
+        assert client.get(f"/doc/{old['doc_id']}", follow_redirects=True).status_code == 200
+        assert client.get("/doc/0000000000000000").status_code == 404
+    finally:
+        app.extensions["palimpsest"].close()
+
+
+ANARCHISM = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mediawiki" / "anarchism.xml"
+
+
+def test_real_export_timeline_keeps_the_final_revert(tmp_path: Path, runner: CliRunner) -> None:
+    if not ANARCHISM.exists():
+        pytest.skip(f"{ANARCHISM} not found: the real MediaWiki export lives in ../shared/data")
+    ix = tmp_path / "ix"
+    report = run_cli(runner, "index", str(ANARCHISM), "--index-dir", str(ix))
+    # 8 revisions, 7 texts: the last revision reverts to the fifth one's text.
+    assert (report["new_versions"], report["duplicates"], report["documents"], report["versions"]) == (7, 1, 1, 7)
+    (doc,) = run_cli(runner, "list", "--index-dir", str(ix))
+    assert (doc["title"], doc["versions"]) == ("Anarchism", 8)
+    timeline = run_cli(runner, "versions", doc["doc_id"], "--index-dir", str(ix))
+    assert [(v["number"], v["date"], v["revision"], v["same_as"], v["latest"]) for v in timeline] == [
+        (1, "2001-10-11T20:18:47Z", "233194", None, False),
+        (2, "2005-12-05T16:28:17Z", "30232840", None, False),
+        (3, "2006-09-07T00:01:31Z", "74233967", None, False),
+        (4, "2010-01-29T19:50:51Z", "340772295", None, False),
+        (5, "2010-01-29T19:57:27Z", "340773357", None, False),
+        (6, "2010-02-01T07:09:04Z", "341236677", None, False),
+        (7, "2010-02-01T08:18:14Z", "341242969", None, False),
+        (8, "2010-02-02T03:43:07Z", "341408830", 5, True),
+    ]
+    assert timeline[7]["version_id"] == timeline[4]["version_id"]
+    # The latest version is the reverted-to text; `diff DOC@7 DOC@8` is the revert itself.
+    shown = run_cli(runner, "show", doc["doc_id"], "--index-dir", str(ix))
+    assert shown["version_id"] == timeline[7]["version_id"]
+    revert = run_cli(runner, "diff", f"{doc['doc_id']}@7", f"{doc['doc_id']}@latest", "--index-dir", str(ix))
+    undo = run_cli(runner, "diff", f"{doc['doc_id']}@5", f"{doc['doc_id']}@7", "--index-dir", str(ix))
+    assert (revert["a"], revert["b"]) == (timeline[6]["version_id"], timeline[4]["version_id"])
+    assert revert["summary"]["words_inserted"] == undo["summary"]["words_deleted"] > 0
+    # Search says which timeline entries hold a match: the reverted-to text matches in #5 and #8.
+    hit = run_cli(runner, "search", "anarchism", "--all-versions", "--index-dir", str(ix))["hits"][0]
+    assert [m["number"] for m in hit["matching_versions"]] == [1, 2, 3, 4, 5, 6, 7, 8]
+    from search_web import create_app
+
+    app = create_app({"INDEX_DIR": str(ix), "TESTING": True})
+    try:
+        page = app.test_client().get(f"/doc/{doc['doc_id']}").get_data(as_text=True)
+    finally:
+        app.extensions["palimpsest"].close()
+    assert "8 of 8 (latest)" in " ".join(page.split())
+    assert "2010-02-02T03:43:07Z" in page and "same text as #5" in page
+
+
+def _saved_page(title: str, body: str) -> str:
+    """Text saved from a web page of one site: the article between the same furniture lines."""
+    return f"{title}\n\nCity Desk\n\nLatest stories\n\n{body}\n\nMore from the Courier\n"
+
+
+def test_page_furniture_is_left_out_of_the_index_never_out_of_the_store(tmp_path: Path, runner: CliRunner) -> None:
+    web = tmp_path / "courier"
+    web.mkdir()
+    bodies = {
+        "tram.txt": "The tram line to the harbour reopened on Monday after two years of works.",
+        "quay.txt": "Stone from the old quay wall was numbered and stored for the rebuilding.",
+        "ferry.txt": "The night ferry will stop at the new pier from the first of June.",
+    }
+    for name, body in bodies.items():
+        (web / name).write_text(_saved_page(name.split(".")[0].title() + " news", body))
+    # The same furniture-like lines in a structured format (Markdown) are content.
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    topics = ("the bell tower clock", "a grain barge aground", "new lamps on the bridge")
+    for i, topic in enumerate(topics):
+        (notes / f"note{i}.md").write_text(f"# Note {i}\n\n- City Desk\n- Latest stories\n\nMinutes on {topic}.\n")
+    ix = tmp_path / "ix"
+    # One run, or one file per run in any order: the same ids and the same index.
+    index_paths([web, notes], settings_for(ix))
+    ix2 = tmp_path / "ix2"
+    for path in sorted([*web.iterdir(), *notes.iterdir()], reverse=True):
+        index_paths([path], settings_for(ix2))
+
+    def state(index: Path) -> tuple[Any, ...]:
+        store = Store(index)
+        engine = open_engine(str(index))
+        try:
+            hits = {q: sorted(h.record_id for h in engine.search(q, limit=50)) for q in ("desk", "stories", "tram")}
+            return sorted(store.doc_ids()), hits
+        finally:
+            store.close()
+            engine.close()
+
+    ids, hits = state(ix)
+    assert (ids, hits) == state(ix2)
+    # "City Desk" and "Latest stories" are found in the notes only; the web pages keep them in the store.
+    store = Store(ix)
+    try:
+        notes_records = {f"{vid}:0" for path in notes.iterdir() for vid in store.versions_of_path(str(path))}
+        tram_vid = store.versions_of_path(str(web / "tram.txt"))[0]
+        stored_text = store.sections_of(tram_vid)[0].text
+    finally:
+        store.close()
+    assert set(hits["desk"]) == set(hits["stories"]) == notes_records
+    assert hits["tram"] == [f"{tram_vid}:0"]
+    assert stored_text.splitlines() == ["City Desk", "Latest stories", bodies["tram.txt"], "More from the Courier"]
+    # Below the threshold (two pages of the site), the lines are content again.
+    report = remove_paths([web / "ferry.txt"], settings_for(ix))
+    assert report["documents"] == 5
+    _ids, hits = state(ix)
+    assert len(hits["desk"]) == 5

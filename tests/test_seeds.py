@@ -200,13 +200,85 @@ def test_seed_languages(runner: CliRunner, seed_index: Path) -> None:
         assert {s["language"] for s in shown["sections"]} == {"en"}, doc["title"]
 
 
-def test_seed_ids_do_not_depend_on_order(seeds: Path, tmp_path: Path, runner: CliRunner, seed_index: Path) -> None:
+def _ids(runner: CliRunner, index: Path) -> dict[str, list[tuple[str, str]]]:
+    """doc_id -> its timeline as (version_id, source file name)."""
+    out = {}
+    for d in _docs(runner, index):
+        timeline = run_cli(runner, "versions", d["doc_id"], "--index-dir", str(index))
+        out[d["doc_id"]] = [(v["version_id"], Path(s).name) for v in timeline for s in v["sources"]]
+    return out
+
+
+def test_seed_ids_are_the_same_in_one_run_or_one_file_per_run_in_any_order(
+    seeds: Path, tmp_path: Path, runner: CliRunner, seed_index: Path
+) -> None:
     from indexer.pipeline import index_paths
     from tests.conftest import settings_for
 
-    # Files given one by one in reverse order, in one run: same ids.
-    files = [seeds / n for n in (SEED_004, SEED_003, SEED_002, SEED_001, SEED_000)]
-    index_paths(files, settings_for(tmp_path / "rev"))
-    a = {d["doc_id"]: d["title"] for d in _docs(runner, seed_index)}
-    b = {d["doc_id"]: d["title"] for d in _docs(runner, tmp_path / "rev")}
-    assert a == b
+    together = _ids(runner, seed_index)
+    # One file per run, newest name first: seed 001 founds the document that 000 joins later.
+    ix = tmp_path / "one-by-one"
+    for name in (SEED_004, SEED_003, SEED_002, SEED_001, SEED_000):
+        index_paths([seeds / name], settings_for(ix))
+    one_by_one = _ids(runner, ix)
+    assert sorted(together) == sorted(one_by_one)
+    assert {d: sorted(v) for d, v in together.items()} == {d: sorted(v) for d, v in one_by_one.items()}
+    # The timeline follows when each copy was first seen: here 001 came first.
+    doc = doc_by_title(runner, ix, "September 2022")["doc_id"]
+    assert [name for _vid, name in one_by_one[doc]] == [SEED_001, SEED_000]
+
+
+def test_a_file_has_the_same_version_id_alone_or_with_others(
+    seeds: Path, tmp_path: Path, runner: CliRunner, seed_index: Path
+) -> None:
+    from indexer.pipeline import index_paths
+    from tests.conftest import settings_for
+
+    index_paths([seeds / SEED_003], settings_for(tmp_path / "alone"))
+    (alone,) = _ids(runner, tmp_path / "alone").values()
+    assert alone in _ids(runner, seed_index).values()
+
+
+def test_an_exact_copy_in_a_later_run_is_one_more_source(seeds: Path, tmp_path: Path, runner: CliRunner) -> None:
+    import shutil
+
+    from indexer.pipeline import index_paths
+    from tests.conftest import settings_for
+
+    ix = tmp_path / "ix"
+    index_paths([seeds], settings_for(ix))
+    later = tmp_path / "later"
+    later.mkdir()
+    shutil.copy(seeds / SEED_002, later / "saved-again.txt")
+    report = index_paths([later], settings_for(ix))
+    assert (report["added"], report["new_versions"], report["duplicates"], report["documents"], report["versions"]) == (
+        1, 0, 1, 4, 5,
+    )  # fmt: skip
+    doc = doc_by_title(runner, ix, "2023 Azerbaijani")["doc_id"]
+    timeline = run_cli(runner, "versions", doc, "--index-dir", str(ix))
+    assert [(v["number"], sorted(Path(s).name for s in v["sources"])) for v in timeline] == [
+        (1, [SEED_002, "saved-again.txt"])
+    ]
+
+
+def test_see_also_lines_are_never_removed_as_repeated_chrome(runner: CliRunner, seed_index: Path) -> None:
+    shown = _show(runner, seed_index, "September 2022", version=0)
+    (see_also,) = [s for s in shown["sections"] if s["heading"] == "See also"]
+    assert see_also["text"].splitlines() == [
+        "- 2023 Azerbaijani offensive in Nagorno-Karabakh",
+        "- 2021–2023 Armenia–Azerbaijan border crisis",
+        "- List of conflicts between Armenia and Azerbaijan",
+        "- Armenia–Azerbaijan relations",
+    ]
+    shown = _show(runner, seed_index, "Armenia–Azerbaijan border crisis")
+    (see_also,) = [s for s in shown["sections"] if s["heading"] == "See also"]
+    assert len(see_also["text"].splitlines()) == 8
+    from indexer.search import Searcher, SearchRequest
+
+    with Searcher(seed_index) as searcher:
+        page = searcher.search(SearchRequest(q='"List of conflicts between Armenia and Azerbaijan"', all_versions=True))
+    assert sorted((h.title, h.breadcrumb) for h in page.hits) == [
+        ("2023 Azerbaijani offensive in Nagorno-Karabakh", "See also"),
+        ("Armenia–Azerbaijan border crisis (2021–present)", "See also"),
+        ("September 2022 Armenia–Azerbaijan clashes", "See also"),
+    ]

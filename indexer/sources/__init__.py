@@ -15,7 +15,7 @@ import re
 import stat
 from pathlib import Path
 
-from ..errors import SourceError
+from ..errors import NotADocument, SourceError
 from ..models import RawVersion, SourceFile
 from . import html, markdown, mediawiki_xml, plain, wikitext
 
@@ -98,7 +98,7 @@ def decode(data: bytes, path: str, notes: list[str] | None = None) -> tuple[str,
             return _strict(data, "utf-16-le", path), "utf-16-le"
         if even > 0.4 * half and odd < 0.05 * half:
             return _strict(data, "utf-16-be", path), "utf-16-be"
-        raise SourceError(path, "binary file (contains NUL bytes)")
+        raise NotADocument(path, "binary file (contains NUL bytes)")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -173,6 +173,8 @@ def detect_format(text: str, path: str = "") -> str:
     xml_like = head.startswith(("<?xml", "<mediawiki"))
     if xml_like and ("<mediawiki" in text[:4096].lower() or "<page>" in text[:65536]):
         return "mediawiki"
+    if head.startswith("<?xml") and not re.search(r"<(?:!doctype\s+)?html\b", text[:8192], re.I):
+        return "xml"  # a feed, a search description, a data file: XML that is not XHTML
     if head.startswith(("<!doctype html", "<html", "<?xml")) or re.search(
         r"<(html|body|head|div|p|h[1-6]|article)\b", head
     ):
@@ -215,6 +217,10 @@ def load_bytes(
     `notes`: where to say what was repaired on the way, such as damaged UTF-8)."""
     text, _encoding = decode(data, path, notes)
     fmt = detect_format(text, path)
+    if fmt == "xml":
+        root = re.search(r"<([A-Za-z_][\w.:-]*)[\s>/]", re.sub(r"<[?!][^>]*>", "", text[:8192]))
+        name = f" <{root.group(1)}>" if root else ""
+        raise NotADocument(path, f"XML of another kind (root element{name}), not a format Palimpsest reads")
     source = SourceFile(
         path=path,
         media_type=MEDIA_TYPES[fmt],
