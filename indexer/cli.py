@@ -111,7 +111,7 @@ def index_cmd(
         from tqdm import tqdm
 
         def on_total(n: int) -> None:
-            state["bar"] = tqdm(total=2 * n, unit="step", desc="indexing", file=sys.stderr, leave=False)
+            state["bar"] = tqdm(total=n, unit="file", desc="indexing", file=sys.stderr, leave=False)
 
         def progress(label: str, n: int) -> None:
             b = state.get("bar")

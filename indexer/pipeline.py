@@ -24,7 +24,7 @@ from . import dedup, language, metadata
 from .cleaning import WEB_DERIVED, clean, furniture_candidates
 from .engines import Engine, open_engine
 from .errors import IndexLockedError, NotADocument, SourceError
-from .models import RawVersion, Section, Version
+from .models import RawVersion, Section, SourceFile, Version
 from .scan import FileRules, check_paths, scan
 from .sectioning import normalized_text, split_sections
 from .settings import Settings
@@ -37,15 +37,29 @@ Progress = Callable[[str, int], None]
 
 # -- stage functions (top level: they run in worker processes) ----------------------------
 @dataclass
-class Loaded:
-    """Stage 1 result for one file."""
+class Found:
+    """One content state read from a file: the file itself, or one revision of an export."""
+
+    version: Version
+    revision: str  # "" for a file
+    lines: frozenset[str] = frozenset()  # page-furniture candidates of web-derived text
+
+    @property
+    def source(self) -> SourceFile:
+        return self.version.sources[0]
+
+
+@dataclass
+class FileResult:
+    """What the worker stage made of one file."""
 
     path: str
     status: str  # "ok" | "unchanged" | "skipped" | "failed"
     content_hash: str = ""
-    raws: list[RawVersion] = field(default_factory=list)
+    found: list[Found] = field(default_factory=list)
     reason: str = ""
     notes: list[str] = field(default_factory=list)  # what was repaired or what a library warned about
+    seconds: dict[str, float] = field(default_factory=dict)  # time spent reading, parsing, enriching
 
 
 @contextmanager
@@ -60,23 +74,55 @@ def _caught(notes: list[str]) -> Iterator[None]:
             notes.append(note)
 
 
-def load_stage(path: str, known_hash: str | None, force: bool, settings: Settings) -> Loaded:
-    """Read one file; skip it when its bytes are unchanged, else parse it."""
+def file_stage(path: str, known_hash: str | None, force: bool, settings: Settings) -> FileResult:
+    """Read one file (skipped when its bytes are unchanged), parse it, and clean, section and
+    enrich every version it holds. Runs in a worker process: nothing here depends on other files."""
     notes: list[str] = []
+    clock = time.perf_counter()
+    seconds = {"read": 0.0, "parse": 0.0, "enrich": 0.0}
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[stage] += now - clock
+        clock = now
+
     try:
         with _caught(notes):
             data, st = read_bytes(Path(path), settings.max_file_bytes)
             digest = content_hash(data)
+            lap("read")
             if known_hash == digest and not force:
-                return Loaded(path, "unchanged", digest)
+                return FileResult(path, "unchanged", digest, seconds=seconds)
             raws = load_bytes(path, data, st.st_mtime, settings.max_html_depth, digest, notes)
-        return Loaded(path, "ok", digest, raws, notes=notes)
+            lap("parse")
     except NotADocument as exc:
-        return Loaded(path, "skipped", reason=exc.reason, notes=notes)
+        return FileResult(path, "skipped", reason=exc.reason, notes=notes, seconds=seconds)
     except SourceError as exc:
-        return Loaded(path, "failed", reason=exc.reason, notes=notes)
+        return FileResult(path, "failed", reason=exc.reason, notes=notes, seconds=seconds)
     except (MemoryError, RecursionError, ValueError, OSError) as exc:
-        return Loaded(path, "failed", reason=f"{type(exc).__name__}: {exc}", notes=notes)
+        return FileResult(path, "failed", reason=f"{type(exc).__name__}: {exc}", notes=notes, seconds=seconds)
+    result = FileResult(path, "ok", digest, notes=notes, seconds=seconds)
+    errors: list[str] = []
+    for raw in raws:
+        try:
+            with _caught(notes):
+                v = enrich_stage(raw, settings)
+                lines = (
+                    frozenset(furniture_candidates((s.text for s in v.sections), settings.chrome_max_words))
+                    if v.doc_type in WEB_DERIVED
+                    else frozenset()
+                )
+            result.found.append(Found(v, raw.revision or "", lines))
+        except (ValueError, RecursionError, MemoryError) as exc:
+            # One revision that cannot be read does not cost the others.
+            errors.append(f"{type(exc).__name__}: {exc}")
+    lap("enrich")
+    if not result.found:
+        result.status, result.reason = "failed", errors[0]
+    elif errors:
+        result.reason = f"{len(errors)} of {len(raws)} versions could not be read: {errors[0]}"
+    return result
 
 
 def enrich_stage(raw: RawVersion, settings: Settings) -> Version:
@@ -139,34 +185,8 @@ def _fallback_year(title: str | None, doc_dates: list[dict[str, str]]) -> int | 
     return year
 
 
-@dataclass
-class Enriched:
-    """Stage 2 result for one raw version."""
-
-    version: Version | None
-    reason: str = ""
-    notes: list[str] = field(default_factory=list)
-    lines: frozenset[str] = frozenset()  # page-furniture candidates of web-derived text
-
-
-def _enrich_job(args: tuple[RawVersion, Settings]) -> Enriched:
-    raw, settings = args
-    notes: list[str] = []
-    try:
-        with _caught(notes):
-            v = enrich_stage(raw, settings)
-            lines = (
-                frozenset(furniture_candidates((s.text for s in v.sections), settings.chrome_max_words))
-                if v.doc_type in WEB_DERIVED
-                else frozenset()
-            )
-        return Enriched(v, notes=notes, lines=lines)
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return Enriched(None, f"{type(exc).__name__}: {exc}", notes)
-
-
-def _load_job(args: tuple[str, str | None, bool, Settings]) -> Loaded:
-    return load_stage(*args)
+def _file_job(args: tuple[str, str | None, bool, Settings]) -> FileResult:
+    return file_stage(*args)
 
 
 # -- locking -------------------------------------------------------------------------------
@@ -259,16 +279,6 @@ def recover(store: Store, engine: Engine, settings: Settings) -> int:
     return len(pending)
 
 
-@dataclass
-class _Found:
-    """One version occurrence read in this run, in run order."""
-
-    loaded: Loaded
-    raw: RawVersion
-    version: Version
-    lines: frozenset[str]
-
-
 def _run(
     paths: list[str],
     rules: FileRules,
@@ -282,6 +292,7 @@ def _run(
 ) -> dict[str, Any]:
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     mark = [started]
 
     def lap(stage: str) -> None:
@@ -297,34 +308,25 @@ def _run(
     workers = settings.worker_count
     if on_total:
         on_total(len(scanned.files))
-    loaded: list[Loaded] = _map(
-        _load_job, [(f, known.get(f), force, settings) for f in scanned.files], workers, progress, "read"
+    results: list[FileResult] = _map(
+        _file_job, [(f, known.get(f), force, settings) for f in scanned.files], workers, progress, "files"
     )
-    lap("read")
-    for r in loaded:
+    lap("files")
+    found: list[Found] = []
+    for r in results:
         notes += [{"path": r.path, "message": n} for n in r.notes]
-        if r.status == "failed":
-            failed.append({"path": r.path, "reason": r.reason})
-        elif r.status == "skipped":
+        if r.status == "skipped":
             skipped.append({"path": r.path, "reason": r.reason})
-    ok = [r for r in loaded if r.status == "ok"]
-    unchanged = sum(1 for r in loaded if r.status == "unchanged")
-    raws = [(r, raw) for r in ok for raw in r.raws]
-    enriched: list[Enriched] = _map(_enrich_job, [(raw, settings) for _r, raw in raws], workers, progress, "parse")
-    lap("parse")
-    found: list[_Found] = []
-    failed_paths: set[str] = set()
-    for (r, raw), e in zip(raws, enriched, strict=True):
-        notes += [{"path": r.path, "message": n} for n in e.notes if {"path": r.path, "message": n} not in notes]
-        if e.version is None:
-            if r.path not in failed_paths:
-                failed.append({"path": r.path, "reason": e.reason})
-                failed_paths.add(r.path)
-        else:
-            found.append(_Found(r, raw, e.version, e.lines))
+        elif r.reason:  # failed, or some of its revisions did
+            failed.append({"path": r.path, "reason": r.reason})
+        found += r.found
+    ok = [r for r in results if r.status == "ok"]
+    unchanged = sum(1 for r in results if r.status == "unchanged")
+    for stage in ("read", "parse", "enrich"):
+        cpu[stage] = round(sum(r.seconds.get(stage, 0.0) for r in results), 3)
 
     stored_ids = {row["version_id"]: row for row in store.dedup_rows()} if store else {}
-    new_versions: dict[str, _Found] = {}
+    new_versions: dict[str, Found] = {}
     duplicates = 0
     for f in found:
         if f.version.version_id in stored_ids or f.version.version_id in new_versions:
@@ -350,13 +352,18 @@ def _run(
         return report
 
     run_id = store.start_run()
+    # Documents that are not in the store now have no records in the index (a run killed after
+    # its index commit left its documents in `pending`, and recover() has re-synced them).
+    indexed_before = set(store.doc_ids())
     touched = _store_run(store, run_id, found, new_versions, stored_ids, settings)
     lap("store")
     # Everything parsed is in the store now; free it before the index writer forks its helpers.
-    del loaded, ok, raws, enriched, found, new_versions, stored_ids
+    del results, ok, found, new_versions, stored_ids
     if progress:
         progress("index", 0)
-    sync_documents(store, engine, sorted(touched), workers, furniture_min=settings.chrome_repeat_min)
+    sync_documents(
+        store, engine, sorted(touched), workers, settings.chrome_repeat_min, unindexed=touched - indexed_before
+    )
     with store.transaction():
         store.clear_pending(touched)
     lap("index")
@@ -364,6 +371,7 @@ def _run(
     report.update({k: counts[k] for k in ("documents", "versions", "sections")})
     report["seconds"] = round(time.perf_counter() - started, 3)
     report["timings"] = timings
+    report["worker_seconds"] = cpu
     store.finish_run(run_id, report)
     return report
 
@@ -371,8 +379,8 @@ def _run(
 def _store_run(
     store: Store,
     run_id: int,
-    found: list[_Found],
-    new_versions: dict[str, _Found],
+    found: list[Found],
+    new_versions: dict[str, Found],
     stored: dict[str, Any],
     settings: Settings,
 ) -> set[str]:
@@ -400,12 +408,12 @@ def _store_run(
     new_pairs: dict[str, set[Pair]] = {}
     for f in found:
         if f.lines:
-            label = source_label(f.raw.source.path, f.raw.site)
+            label = source_label(f.source.path, f.version.site)
             new_pairs.setdefault(f.version.version_id, set()).update((label, line) for line in f.lines)
     probe = {p for pairs in new_pairs.values() for p in pairs}
     labels_of: dict[str, set[str]] = {}
     for f in found:
-        labels_of.setdefault(f.version.version_id, set()).add(source_label(f.raw.source.path, f.raw.site))
+        labels_of.setdefault(f.version.version_id, set()).add(source_label(f.source.path, f.version.site))
     with store.transaction():
         probe |= store.line_pairs(doc_ids=touched)
         before = store.furniture_counts(probe)
@@ -418,10 +426,10 @@ def _store_run(
             store.add_alias(old, new)
         for seq, f in enumerate(found):
             v = f.version
-            store.record_file(f.raw.source, run_id)
-            store.add_occurrence(v.version_id, f.raw.source, f.raw.revision or "", v.own_date(), run_id, seq)
+            store.record_file(f.source, run_id)
+            store.add_occurrence(v.version_id, f.source, f.revision, v.own_date(), run_id, seq)
             if v.version_id in stored:
-                store.add_source_label(v.version_id, source_label(f.raw.source.path, f.raw.site))
+                store.add_source_label(v.version_id, source_label(f.source.path, v.site))
         for vid, pairs in new_pairs.items():
             by_group: dict[str, list[str]] = {}
             for group, line in pairs:

@@ -121,10 +121,18 @@ PARALLEL_MIN_DOCUMENTS = 64
 
 
 def sync_documents(
-    store: Store, engine: Engine, doc_ids: Iterable[str], workers: int = 1, furniture_min: int = 3
+    store: Store,
+    engine: Engine,
+    doc_ids: Iterable[str],
+    workers: int = 1,
+    furniture_min: int = 3,
+    unindexed: Iterable[str] = (),
 ) -> int:
-    """Rewrite the index records of these documents (deleted documents lose theirs); one commit."""
+    """Rewrite the index records of these documents (deleted documents lose theirs); one commit.
+    `unindexed`: documents known to have no records in the index yet (new in this run), which
+    are added without looking for old records to delete."""
     doc_ids = list(doc_ids)
+    fresh = set(unindexed)
     batch = engine.begin(workers if len(doc_ids) >= PARALLEL_MIN_DOCUMENTS else 1)
     written = 0
     try:
@@ -132,7 +140,11 @@ def sync_documents(
         for doc_id in doc_ids:
             if doc_id in existing:
                 records = records_for_document(store, doc_id, furniture_min)
-                batch.replace_document(doc_id, records)
+                if doc_id in fresh:
+                    for record in records:
+                        batch.add(record)
+                else:
+                    batch.replace_document(doc_id, records)
                 written += len(records)
             else:
                 batch.delete_document(doc_id)

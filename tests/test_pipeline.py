@@ -166,7 +166,7 @@ def test_bad_files_are_reported_and_good_ones_indexed(tmp_path: Path, monkeypatc
         os.chmod(secret, 0)
 
     def progress(label: str, n: int) -> None:
-        if label == "read" and (docs / "zz-vanishes.txt").exists():
+        if label == "files" and (docs / "zz-vanishes.txt").exists():
             (docs / "zz-vanishes.txt").unlink()
 
     report = index_paths([docs], settings_for(tmp_path / "ix"), progress=progress)
