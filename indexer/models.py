@@ -40,6 +40,7 @@ class RawVersion:
     timestamp: str | None = None  # ISO timestamp of a revision, when the export has one
     lineage_key: str | None = None  # versions sharing a key are one document (MediaWiki page)
     site: str | None = None  # site name or domain, when the file says
+    categories: tuple[str, ...] = ()  # wiki categories the page is filed in (not part of its text)
 
 
 @dataclass(frozen=True)
