@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from .models import Block, DateMention
@@ -20,6 +22,7 @@ MONTHS = {
 _M = r"(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|Januar|Februar|März|Mai|Juni|Juli|Oktober|Dezember|January|February|March|April|May|June|July|August|September|October|November|December|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?)"
 _D = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _Y = r"(?:1[0-9]\d\d|20\d\d)"
+_DECADE = r"(?:1[0-9]\d0|20\d0)"
 _DASH = r"\s*[–—-]\s*"
 _NOT_NUM_BEFORE = r"(?<![\d.,/:$€£-])"
 _NOT_NUM_AFTER = r"(?![\d]|[.,:/]\d|\s*%)"
@@ -31,8 +34,9 @@ _QUANTITY_AFTER = (
 
 _PATTERN = re.compile(
     # The lookahead rejects, cheaply, every position that cannot start a date.
-    rf"""(?<!\w)(?=\d|[JFMASONDjfmasond]){_NOT_NUM_BEFORE}(?:
-      (?P<iso>(?P<iso_y>{_Y})-(?P<iso_m>0[1-9]|1[0-2])-(?P<iso_d>0[1-9]|[12]\d|3[01]))(?:T[\d:.]+(?:Z|[+-]\d\d:?\d\d)?)?
+    rf"""(?<!\w)(?=\d|[JFMASONDjfmasondEeLl]){_NOT_NUM_BEFORE}(?:
+      (?P<decade>(?:(?P<decade_part>[Ee]arly|[Mm]id|[Ll]ate)(?:\s+|-))?(?P<decade_y>{_DECADE})['’]?s\b)
+    | (?P<iso>(?P<iso_y>{_Y})-(?P<iso_m>0[1-9]|1[0-2])-(?P<iso_d>0[1-9]|[12]\d|3[01]))(?:T[\d:.]+(?:Z|[+-]\d\d:?\d\d)?)?
     | (?P<ddmy>(?P<ddmy_d1>{_D}){_DASH}(?P<ddmy_d2>{_D})\s+(?P<ddmy_m>{_M}),?\s+(?P<ddmy_y>{_Y}))
     | (?P<dmdmy>(?P<dmdmy_d1>{_D})\s+(?P<dmdmy_m1>{_M}){_DASH}(?P<dmdmy_d2>{_D})\s+(?P<dmdmy_m2>{_M}),?\s+(?P<dmdmy_y>{_Y}))
     | (?P<dandmy>(?P<dandmy_d1>{_D})\s+and\s+(?P<dandmy_d2>{_D})\s+(?P<dandmy_m>{_M}),?\s+(?P<dandmy_y>{_Y}))
@@ -46,7 +50,7 @@ _PATTERN = re.compile(
     | (?P<ddm>(?P<ddm_d1>{_D}){_DASH}(?P<ddm_d2>{_D})\s+(?P<ddm_m>{_M})(?![\w]))
     | (?P<dm>(?P<dm_d>{_D})\s+(?P<dm_m>{_M})(?![\w]))
     | (?P<md>(?P<md_m>{_M})\s+(?P<md_d>{_D})(?![\w\d]))
-    | (?P<y>{_Y}){_NOT_NUM_AFTER}{_QUANTITY_AFTER}
+    | (?P<y>{_Y}){_NOT_NUM_AFTER}(?!['’]?s\b){_QUANTITY_AFTER}
     )""",
     re.X,
 )
@@ -80,6 +84,11 @@ def _interpret(m: re.Match[str]) -> tuple[str, int | None, Any] | None:
     """(kind, year or None, builder(year) -> value) for one regex match."""
     g = m.group
     kind = m.lastgroup
+    if g("decade"):
+        y = int(g("decade_y"))
+        # "the 1800s" is the century; "the 1990s" and "the 2000s" are decades.
+        last = y + 99 if y % 100 == 0 and y < 2000 else y + 9
+        return ("years", y, lambda yr: f"{yr:04d}..{last:04d}")
     if g("iso"):
         y, mo, d = int(g("iso_y")), int(g("iso_m")), int(g("iso_d"))
         return ("day", y, lambda yr: _iso(yr, mo, d)) if _valid(y, mo, d) else None
@@ -109,11 +118,11 @@ def _interpret(m: re.Match[str]) -> tuple[str, int | None, Any] | None:
         mo = _month(g("my_m"))
         return ("month", int(g("my_y")), lambda yr: _iso(yr, mo))
     if g("ypres"):
-        return ("range", int(g("ypres_y")), lambda yr: f"{yr:04d}..present")
+        return ("years", int(g("ypres_y")), lambda yr: f"{yr:04d}..present")
     if g("yy"):
         y1, y2s = int(g("yy_y1")), g("yy_y2")
         y2 = int(y2s) if len(y2s) == 4 else (y1 // 100) * 100 + int(y2s)
-        return ("range", y1, lambda yr: f"{yr:04d}..{y2:04d}") if y2 > y1 else None
+        return ("years", y1, lambda yr: f"{yr:04d}..{y2:04d}") if y2 > y1 else None
     if g("ddm"):
         mo, d1, d2 = _month(g("ddm_m")), _day(g("ddm_d1")), _day(g("ddm_d2"))
         return ("range", None, lambda yr: f"{_iso(yr, mo, d1)}..{_iso(yr, mo, d2)}")
@@ -128,10 +137,20 @@ def _interpret(m: re.Match[str]) -> tuple[str, int | None, Any] | None:
     raise AssertionError(kind)
 
 
+# Mentions precise enough to set the year of a later day written without one.
+_ANCHOR_KINDS = frozenset({"day", "range", "month"})
+_ITEM_LINE = re.compile(r"[ \t]*(?:[-•*]|\d{1,3}[.)])\s")  # used with match(text, line_start)
+_Found = tuple[int, int, str, int | None, Any]  # start, end, kind, year or None, value builder
+
+
 def extract_dates(text: str, context: str = "", fallback_year: int | None = None) -> list[DateMention]:
-    """Dates mentioned in `text` with spans; a missing year comes from `context` (a heading),
-    else the nearest dated mention, else `fallback_year`; such mentions are marked inferred."""
-    found: list[tuple[int, int, str, int | None, Any]] = []
+    """Dates mentioned in `text` with spans. A day written without a year (`On 26 September`)
+    takes it from `context` (the section's breadcrumb), else from the nearest date before it in
+    its own paragraph or list item (a full date, else a bare year: `In late 2020, ... on 10
+    November`), else `fallback_year` (the document's year), else from the nearest full date in an
+    earlier paragraph of the text; such mentions are marked inferred. A later mention never
+    gives its year to an earlier one."""
+    found: list[_Found] = []
     for m in _PATTERN.finditer(text):
         got = _interpret(m)
         if got is None:
@@ -145,19 +164,19 @@ def extract_dates(text: str, context: str = "", fallback_year: int | None = None
         ):
             continue
         found.append((m.start(), m.end(), kind, year, build))
-    context_year = _year_in(context)
-    anchors = [(s, y) for s, _e, k, y, _b in found if y is not None and k != "year"] or [
-        (s, y) for s, _e, _k, y, _b in found if y is not None
-    ]
+    context_year = _heading_year(context)
+    paragraphs = _Paragraphs(text)
     mentions: list[DateMention] = []
-    for start, end, _kind, year, build in found:
+    for i, (start, end, _kind, year, build) in enumerate(found):
         inferred = year is None
         if year is None:
             year = context_year
-            if year is None and anchors:
-                year = min(anchors, key=lambda a: (abs(a[0] - start), a[0] > start))[1]
+            if year is None:
+                year = _year_in_paragraph(found, i, paragraphs)
             if year is None:
                 year = fallback_year
+            if year is None:
+                year = _year_in_earlier_paragraphs(found, i, paragraphs)
             if year is None:
                 continue
         try:
@@ -168,6 +187,39 @@ def extract_dates(text: str, context: str = "", fallback_year: int | None = None
             continue
         mentions.append(DateMention(text[start:end], start, end, value, inferred))
     return _join_ranges(text, mentions)
+
+
+class _Paragraphs:
+    """The lines of a section's text: paragraphs, and list items (`- ...`) that stand alone."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.items = [_ITEM_LINE.match(text, pos) is not None for pos in self.starts]
+
+    def index(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset) - 1
+
+
+def _year_in_paragraph(found: list[_Found], i: int, paragraphs: _Paragraphs) -> int | None:
+    """Year of the nearest full date before mention i in its paragraph, else of a bare year there."""
+    own = paragraphs.index(found[i][0])
+    bare = None
+    for start, _end, kind, year, _build in reversed(found[:i]):
+        if paragraphs.index(start) != own:
+            break
+        if year is not None and kind in _ANCHOR_KINDS:
+            return year
+        if year is not None and kind == "year" and bare is None:
+            bare = year
+    return bare
+
+
+def _year_in_earlier_paragraphs(found: list[_Found], i: int, paragraphs: _Paragraphs) -> int | None:
+    """Year of the nearest full date in an earlier paragraph; a list item's dates are its own."""
+    for start, _end, kind, year, _build in reversed(found[:i]):
+        if year is not None and kind in _ANCHOR_KINDS and not paragraphs.items[paragraphs.index(start)]:
+            return year
+    return None
 
 
 def _valid_value(value: str) -> bool:
@@ -216,6 +268,32 @@ def _join_ranges(text: str, mentions: list[DateMention]) -> list[DateMention]:
 def _year_in(text: str) -> int | None:
     m = re.search(rf"(?<!\d){_Y}(?!\d)", text or "")
     return int(m.group()) if m else None
+
+
+def _heading_year(breadcrumb: str) -> int | None:
+    """The year of the most specific heading in a breadcrumb that names one."""
+    for heading in reversed((breadcrumb or "").split(" > ")):
+        year = _year_in(heading)
+        if year is not None:
+            return year
+    return None
+
+
+def document_year(title: str | None, doc_dates: Sequence[dict[str, str]] = (), lead: str = "") -> int | None:
+    """The year a document is about, for days written without one: a year in its title, else
+    its first own date, else the first full date of its lead (`On 12 September 2022, ...`).
+    None when the title names a span of years (`Border crisis (2021–present)`): such a document
+    has no one year, and its days follow the dates of the paragraphs before them."""
+    if any(".." in d.value for d in extract_dates(title or "")):
+        return None
+    year = _year_in(title or "")
+    if year is None and doc_dates:
+        year = int(doc_dates[0]["value"][:4])
+    if year is None and lead:
+        # A full date (with its month): a bare number in a lead is too often not the subject's year.
+        dated = [d for d in extract_dates(lead) if not d.inferred and "-" in d.value.partition("..")[0]]
+        year = int(dated[0].value[:4]) if dated else None
+    return year
 
 
 # Document dates and authors live in the first lines of a page.

@@ -41,6 +41,7 @@ class RawVersion:
     lineage_key: str | None = None  # versions sharing a key are one document (MediaWiki page)
     site: str | None = None  # site name or domain, when the file says
     revision: str | None = None  # the revision's own id in an export (one file, many revisions)
+    categories: tuple[str, ...] = ()  # wiki categories the page is filed in (not part of its text)
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,7 @@ def enrich_stage(raw: RawVersion, settings: Settings) -> Version:
         lineage_key=raw.lineage_key,
         site=raw.site,
         normalized_text=norm,
-        categories=tuple(getattr(raw, "categories", ()) or ()),
+        categories=raw.categories,
     )
 
 

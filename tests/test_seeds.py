@@ -160,6 +160,41 @@ def test_seed_000_timeline_dates(runner: CliRunner, seed_index: Path) -> None:
         assert section["text"][d["start"] : d["end"]] == d["text"]
 
 
+def test_seed_days_without_a_year_never_take_a_later_year(runner: CliRunner, seed_index: Path) -> None:
+    # "26 September" comes before "4 January 2024" and after no full date: the document's year, 2023.
+    shown = _show(runner, seed_index, "2023 Azerbaijani")
+    section = next(s for s in shown["sections"] if s["breadcrumb"] == "Aftermath > Diplomatic efforts")
+    assert section["dates"] == [
+        {"text": "26 September", "start": 318, "end": 330, "value": "2023-09-26", "inferred": True},
+        {"text": "27 September", "start": 1359, "end": 1371, "value": "2023-09-27", "inferred": True},
+        {"text": "29 September", "start": 1699, "end": 1711, "value": "2023-09-29", "inferred": True},
+        {"text": "17 November", "start": 2372, "end": 2383, "value": "2023-11-17", "inferred": True},
+        {"text": "1 October", "start": 2712, "end": 2721, "value": "2023-10-01", "inferred": True},
+        {"text": "9 October", "start": 3657, "end": 3666, "value": "2023-10-09", "inferred": True},
+        {"text": "4 January 2024", "start": 3671, "end": 3685, "value": "2024-01-04", "inferred": False},
+    ]
+    # The Russian-brokered ceasefire of 13 September 2022: the first item's "January 30, 2023" is
+    # that item's own date, so the other items take the document's year.
+    shown = _show(runner, seed_index, "September 2022", version=0)
+    section = next(s for s in shown["sections"] if s["breadcrumb"] == "Reactions > Countries")
+    assert [(d["text"], d["value"], d["inferred"]) for d in section["dates"]] == [
+        ("January 30, 2023", "2023-01-30", False),
+        ("17 September", "2022-09-17", True),
+        ("18 September", "2022-09-18", True),
+        ("13 September", "2022-09-13", True),
+        ("27 September", "2022-09-27", True),
+        ("14 October", "2022-10-14", True),
+        ("15 November", "2022-11-15", True),
+        ("30 November", "2022-11-30", True),
+        ("27 September", "2022-09-27", True),
+        ("4 October", "2022-10-04", True),
+        ("2022", "2022", False),
+        ("12 September 2022", "2022-09-12", False),
+    ]
+    for d in section["dates"]:
+        assert section["text"][d["start"] : d["end"]] == d["text"]
+
+
 # Page chrome the issue names, plus the download's label that sits in the footer.
 CHROME = {
     "top of page",

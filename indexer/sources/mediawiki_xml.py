@@ -9,7 +9,7 @@ from lxml import etree
 
 from ..errors import SourceError
 from ..models import RawVersion, SourceFile
-from .wikimarkup import infobox_params, lift_references, lines_to_blocks
+from .wikimarkup import infobox_params, lift_references, reduce_wikitext
 
 
 def parse(text: str, source: SourceFile) -> list[RawVersion]:
@@ -57,11 +57,12 @@ def _revision(elem: etree._Element, page_title: str, source: SourceFile, site: s
                 if etree.QName(sub).localname in ("username", "ip") and sub.text:
                     contributor = sub.text.strip()
     body, infobox = infobox_params(lift_references(wikitext))
+    reduced = reduce_wikitext(body)
     key = hashlib.sha256(f"mediawiki\0{site or ''}\0{page_title}".encode()).hexdigest()[:16]
     return RawVersion(
         source=source,
         doc_type="mediawiki",
-        blocks=tuple(lines_to_blocks(body.splitlines())),
+        blocks=reduced.blocks,
         title=page_title or None,
         infobox=tuple(infobox),
         authors=(contributor,) if contributor else (),
@@ -71,4 +72,5 @@ def _revision(elem: etree._Element, page_title: str, source: SourceFile, site: s
         site=site,
         # Every revision is an entry of the timeline, also one whose text equals an earlier one.
         revision=revision_id or timestamp or f"#{index}",
+        categories=reduced.categories,
     )

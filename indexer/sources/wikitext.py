@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..models import RawVersion, SourceFile
-from .wikimarkup import HEADING, infobox_params, lift_references, lines_to_blocks
+from .wikimarkup import HEADING, infobox_params, lift_references, reduce_wikitext
 
 _INFOBOX_LINE = re.compile(r"^\s*-\s*([A-Za-z][\w ]{0,40}?)\s*:\s?(.*)$")
 
@@ -42,11 +42,12 @@ def parse(text: str, source: SourceFile) -> RawVersion:
             continue
         body.append(line)
         i += 1
-    blocks = lines_to_blocks(body)
+    reduced = reduce_wikitext("\n".join(body), plain_export=True)
     return RawVersion(
         source=source,
         doc_type="wikitext",
-        blocks=tuple(blocks),
+        blocks=reduced.blocks,
         title=title,
         infobox=tuple(infobox),
+        categories=reduced.categories,
     )
