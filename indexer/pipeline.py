@@ -141,7 +141,13 @@ def enrich_stage(raw: RawVersion, settings: Settings) -> Version:
     version_id = dedup.version_id_for(norm)
     version_lang, section_langs = language.detect_sections([d.text for d in drafts] or [title or ""])
     doc_dates = metadata.document_dates(blocks, raw.date_strings)
-    fallback_year = _fallback_year(title, doc_dates)
+    # The year the text is about, for days written without one. A revision's timestamp says
+    # when the text was saved, not what it is about: it is no such year.
+    fallback_year = metadata.document_year(
+        title,
+        [d for d in doc_dates if d["kind"] != "revision"],
+        drafts[0].text if drafts and drafts[0].level == 0 else "",
+    )
     sections = tuple(
         Section(
             version_id=version_id,
@@ -174,15 +180,6 @@ def enrich_stage(raw: RawVersion, settings: Settings) -> Version:
         normalized_text=norm,
         categories=raw.categories,
     )
-
-
-def _fallback_year(title: str | None, doc_dates: list[dict[str, str]]) -> int | None:
-    from .metadata import _year_in
-
-    year = _year_in(title or "")
-    if year is None and doc_dates:
-        year = int(doc_dates[0]["value"][:4])
-    return year
 
 
 def _file_job(args: tuple[str, str | None, bool, Settings]) -> FileResult:
