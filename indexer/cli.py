@@ -259,6 +259,7 @@ def _emphasis(snippet_html: str) -> str:
 @click.option("--lang", multiple=True, help="Section language (ISO 639-1); repeat for OR.")
 @click.option("--source", multiple=True, help="Source (site or folder); repeat for OR.")
 @click.option("--type", "doc_type", multiple=True, help="Document type (wikitext, html, markdown, plain, mediawiki).")
+@click.option("--category", multiple=True, help="Wiki category the version is filed in; repeat for OR.")
 @click.option("--infobox", multiple=True, help="Documents with this infobox key; repeat for OR.")
 @click.option("--date-from", help="Sections mentioning a date on or after this (2022, 2022-09, 2022-09-12).")
 @click.option("--date-to", help="Sections mentioning a date on or before this.")
@@ -277,7 +278,7 @@ def _emphasis(snippet_html: str) -> str:
 def search_cmd(
     query: tuple[str, ...], index_dir: str | None, section: tuple[str, ...], year: tuple[str, ...],
     month: tuple[str, ...], lang: tuple[str, ...], source: tuple[str, ...], doc_type: tuple[str, ...],
-    infobox: tuple[str, ...], date_from: str | None, date_to: str | None, sort: str, all_versions: bool,
+    category: tuple[str, ...], infobox: tuple[str, ...], date_from: str | None, date_to: str | None, sort: str, all_versions: bool,
     page: int, limit: int, as_json: bool,
 ) -> None:  # fmt: skip
     """Search the index: QUERY uses the query language (see README).
@@ -288,7 +289,7 @@ def search_cmd(
 
     filters = {
         "section": list(section), "year": list(year), "month": list(month), "language": list(lang),
-        "source": list(source), "type": list(doc_type), "infobox": list(infobox),
+        "source": list(source), "type": list(doc_type), "category": list(category), "infobox": list(infobox),
     }  # fmt: skip
     req = SearchRequest(
         q=" ".join(query), filters={k: v for k, v in filters.items() if v}, date_from=date_from, date_to=date_to,

@@ -27,9 +27,15 @@ ZONE_GAP = 100  # positions between zones, so no phrase spans a title and a para
 RECORD_FIELDS = (
     "record_id", "doc_id", "version_id", "ordinal", "is_latest", "title", "heading", "breadcrumb",
     "text", "body", "section", "subsection", "auxiliary", "date_day", "date_month", "date_year",
-    "language", "source", "doc_type", "infobox_keys", "words",
+    "language", "source", "doc_type", "infobox_keys", "category", "words",
 )  # fmt: skip
 INFOBOX_FIELD_PREFIX = "ib_"  # one text field per infobox key: ib_<slug>
+
+
+def category_key(name: str) -> str:
+    """A category as the `category` facet and field hold it: case and spacing folded, commas
+    (which would split the index's keyword list) made spaces."""
+    return re.sub(r"[\s,]+", " ", name).strip().lower()
 
 
 def infobox_field(key: str) -> str:
@@ -93,6 +99,7 @@ def build_schema() -> Schema:
         source=KEYWORD(commas=True, scorable=False, stored=True),
         doc_type=ID(stored=True),
         infobox_keys=KEYWORD(commas=True, lowercase=True, scorable=False),
+        category=KEYWORD(commas=True, lowercase=True, scorable=False),
         # Unstemmed words of title, headings and text: the vocabulary for "did you mean",
         # prefix completion and fuzzy words.
         words=TEXT(analyzer=plain_analyzer(), phrase=False),

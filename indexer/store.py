@@ -261,7 +261,7 @@ class Store:
         return list(
             self.db.execute(
                 """SELECT s.version_id, s.ordinal, s.heading, s.breadcrumb, s.anchor, s.language,
-                          s.auxiliary, s.dates, v.doc_id, v.doc_type, v.source, v.infobox, v.position,
+                          s.auxiliary, s.dates, v.doc_id, v.doc_type, v.source, v.infobox, v.categories, v.position,
                           v.entries, v.title, d.latest_version_id, d.versions, d.title AS doc_title
                    FROM sections s JOIN versions v USING (version_id) JOIN documents d USING (doc_id)
                    ORDER BY v.doc_id, v.position, s.ordinal"""

@@ -11,7 +11,7 @@ from typing import Any
 from .cleaning import WEB_DERIVED, line_key
 from .engines import Engine
 from .models import DateMention
-from .schema import HEADING_WEIGHT, SECTION_TITLE_WEIGHT, TITLE_WEIGHT, infobox_field, infobox_slug
+from .schema import HEADING_WEIGHT, SECTION_TITLE_WEIGHT, TITLE_WEIGHT, category_key, infobox_field, infobox_slug
 from .store import Store
 
 
@@ -109,6 +109,7 @@ def records_for_document(store: Store, doc_id: str, furniture_min: int = 3) -> l
                     "source": ",".join(sources),
                     "doc_type": v["doc_type"],
                     "infobox_keys": keys,
+                    "category": ",".join(sorted({category_key(c) for c in json.loads(v["categories"])})),
                     "words": " ".join((v["title"] or "", s.heading, text)),
                     **infobox_fields,
                 }

@@ -17,7 +17,7 @@ from indexer.search.results import MAX_LIMIT, MAX_PAGE
 # URL parameter -> facet name in SearchRequest.filters.
 FACET_PARAMS = {
     "section": "section", "year": "year", "month": "month", "lang": "language",
-    "source": "source", "type": "type", "infobox": "infobox",
+    "source": "source", "type": "type", "category": "category", "infobox": "infobox",
 }  # fmt: skip
 PARAM_OF_FACET = {v: k for k, v in FACET_PARAMS.items()}
 STATE_PARAMS = ("q", *FACET_PARAMS, "from", "to", "sort", "versions", "limit")

@@ -17,7 +17,7 @@ bp = Blueprint("pages", __name__)
 
 FACET_TITLES = {
     "section": "Section", "year": "Year", "month": "Month", "language": "Language",
-    "source": "Source", "type": "Type", "infobox": "Infobox field",
+    "source": "Source", "type": "Type", "category": "Category", "infobox": "Infobox field",
 }  # fmt: skip
 
 

@@ -394,15 +394,33 @@ def test_real_export_timeline_keeps_the_final_revert(tmp_path: Path, runner: Cli
     # Search says which timeline entries hold a match: the reverted-to text matches in #5 and #8.
     hit = run_cli(runner, "search", "anarchism", "--all-versions", "--index-dir", str(ix))["hits"][0]
     assert [m["number"] for m in hit["matching_versions"]] == [1, 2, 3, 4, 5, 6, 7, 8]
+    # Categories are a facet of the version, not text.
+    found = run_cli(runner, "search", "anarchism", "--index-dir", str(ix))
+    assert [(c["label"], c["count"]) for c in found["facets"]["category"]] == [
+        ("Anarchism", 1), ("Political culture", 1), ("Political ideologies", 1), ("Social theories", 1),
+    ]  # fmt: skip
+    assert shown["categories"] == [
+        "Anarchism",
+        "Political ideologies",
+        "Political culture",
+        "Social theories",
+    ]  # page order
+    for args in (['category:"political ideologies"'], ["anarchism", "--category", "political ideologies"]):
+        assert run_cli(runner, "search", *args, "--index-dir", str(ix))["total"] == 1
+    assert run_cli(runner, "search", "anarchism", "--category", "Physics", "--index-dir", str(ix))["total"] == 0
+    assert run_cli(runner, "search", '"Social theories"', "--all-versions", "--index-dir", str(ix))["total"] == 0
     from search_web import create_app
 
     app = create_app({"INDEX_DIR": str(ix), "TESTING": True})
     try:
-        page = app.test_client().get(f"/doc/{doc['doc_id']}").get_data(as_text=True)
+        client = app.test_client()
+        page = client.get(f"/doc/{doc['doc_id']}").get_data(as_text=True)
+        results = client.get("/search?q=anarchism").get_data(as_text=True)
     finally:
         app.extensions["palimpsest"].close()
     assert "8 of 8 (latest)" in " ".join(page.split())
     assert "2010-02-02T03:43:07Z" in page and "same text as #5" in page
+    assert 'id="facet-category"' in results and "Political ideologies" in results
 
 
 def _saved_page(title: str, body: str) -> str:

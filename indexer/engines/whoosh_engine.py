@@ -17,7 +17,7 @@ import numpy as np
 
 from ..analysis import plain_analyzer, text_analyzer
 from ..errors import IndexLockedError, QueryError, SchemaMismatchError
-from ..schema import SCHEMA_VERSION, build_schema, infobox_slug
+from ..schema import SCHEMA_VERSION, build_schema, category_key, infobox_slug
 from ..search.query import (
     MAX_EXPANSION,
     Bool,
@@ -611,6 +611,8 @@ class _Translator:
             return query.Term(node.field, value.lower())
         if node.field == "source":
             return query.Term("source", value)
+        if node.field == "category":
+            return query.Term("category", category_key(value))
         key = infobox_slug(node.field.removeprefix("infobox."))
         field = "ib_" + key
         toks = self.tokens(value)

@@ -18,11 +18,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..models import DateMention
-from ..schema import infobox_slug
+from ..schema import category_key, infobox_slug
 from ..store import Store
 from ..writer import date_terms, facet_value
 
-FACET_NAMES = ("section", "year", "month", "language", "source", "type", "infobox")
+FACET_NAMES = ("section", "year", "month", "language", "source", "type", "category", "infobox")
 NO_DATE = -1
 # Values listed per facet, most documents first (selected values are always listed). Years and
 # months are all listed: they are a histogram.
@@ -194,9 +194,10 @@ class RecordTable:
         self.doc_meta: dict[str, dict[str, Any]] = {}
         lang, dtype, top, sub = _Values(), _Values(), _Values(), _Values()
         years, months, sources, infobox = _Values(), _Values(), _Values(), _Values()
+        categories = _Values()
         lang_v, type_v = [], []
         pairs: dict[str, tuple[list[int], list[int]]] = {
-            k: ([], []) for k in ("top", "sub", "year", "month", "source", "infobox")
+            k: ([], []) for k in ("top", "sub", "year", "month", "source", "category", "infobox")
         }
         mention_rec: list[int] = []
         mention_lo: list[int] = []
@@ -255,8 +256,12 @@ class RecordTable:
             if vid not in version_cache:
                 srcs = [sources.id(s) for s in sorted(set(json.loads(r["source"])))]
                 keys = [infobox.id(infobox_slug(k), k) for k in sorted(json.loads(r["infobox"]))]
-                version_cache[vid] = (srcs, keys)
-            srcs, keys = version_cache[vid]
+                cats = [categories.id(category_key(c), c) for c in sorted(set(json.loads(r["categories"])))]
+                version_cache[vid] = (srcs, keys, cats)
+            srcs, keys, cats = version_cache[vid]
+            for c in cats:
+                pairs["category"][0].append(i)
+                pairs["category"][1].append(c)
             for s in srcs:
                 pairs["source"][0].append(i)
                 pairs["source"][1].append(s)
@@ -279,6 +284,7 @@ class RecordTable:
             "language": SingleFacet("language", lang, lang_v, self.doc),
             "source": MultiFacet("source", sources, *pairs["source"], self.doc, limit=FACET_LIMIT),
             "type": SingleFacet("type", dtype, type_v, self.doc),
+            "category": MultiFacet("category", categories, *pairs["category"], self.doc, limit=FACET_LIMIT),
             "infobox": MultiFacet("infobox", infobox, *pairs["infobox"], self.doc, limit=FACET_LIMIT),
         }
 

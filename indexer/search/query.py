@@ -32,6 +32,7 @@ FILTER_FIELDS = {
     "language": "language",
     "source": "source",
     "type": "doc_type",
+    "category": "category",
 }
 SCORED_FIELDS = {"title": "title", "heading": "heading", "text": "text"}
 RESERVED = set(FILTER_FIELDS) | set(SCORED_FIELDS) | {"date"}
