@@ -179,10 +179,10 @@ def test_sections_named_after_their_heading_are_content() -> None:
         "lines and the start and end of the file without the mouse.</p></section>"
     )
     raw = parse(
-        f'<html>{HEAD}<body>{CHROME}<div role="main"><section id="editor"><h1>The editor</h1>{ARTICLE}{docs}'
-        f"</section></div>{FOOTER}</body></html>"
+        f'<html><head><title>The editor — Velmora docs</title></head><body>{CHROME}<div role="main">'
+        f'<section id="editor"><h1>The editor</h1>{ARTICLE}{docs}</section></div>{FOOTER}</body></html>'
     )
-    assert raw.title == "The editor"
+    assert (raw.title, raw.site) == ("The editor", "Velmora docs")
     assert blocks(raw) == [
         *ARTICLE_BLOCKS,
         ("heading", 2, "Edit menu"),
@@ -277,12 +277,17 @@ def _recall(raw: RawVersion, truth: str) -> float:
     [
         (  # <html class="... ads-enabled ...">
             "bbc-1",
-            ("Obama admits US gun laws are his 'biggest frustration'", (), (("published", "2015-07-24"),), None),
+            ("Obama admits US gun laws are his 'biggest frustration'", (), (("published", "2015-07-24"),), "BBC News"),
             [(2, "Analysis: Jon Sopel, BBC News, Washington"), (2, "Kenya trip")],
         ),
         (  # <html class="... vector-feature-main-menu-pinned-disabled ...">
             "wikipedia-4",
-            ("List of films featuring time loops", (), (("published", "2020-01-27"),), None),
+            (
+                "List of films featuring time loops",
+                (),
+                (("published", "2014-03-27"), ("modified", "2024-04-02")),  # from the page's JSON-LD
+                "Wikimedia Foundation, Inc.",
+            ),
             [(2, "See also[edit]"), (2, "References[edit]")],
         ),
         (  # <main class="container js-social-anchor-start" role="main">
@@ -353,6 +358,13 @@ def pydoc() -> Path:
 
 
 def test_python_docs_keep_signatures_descriptions_code_and_menu_sections(pydoc: Path) -> None:
+    # No date: the pages carry none in their markup ("Python 3.8.12" in the text is no date).
+    assert [
+        load_file(pydoc / page, 10 * MB)[0].date_strings for page in ("whatsnew/3.11.html", "whatsnew/3.8.html")
+    ] == [
+        (),
+        (),
+    ]
     functions = blocks(load_file(pydoc / "library" / "functions.html", 10 * MB)[0])
     i = functions.index(("paragraph", 0, "abs(x)"))
     assert functions[i + 1][2].startswith("Return the absolute value of a number.")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from copy import deepcopy
 
 import lxml.html
 from htmldate import find_date
@@ -38,6 +39,14 @@ _PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pi
 _DATE_RANGE = {"extensive_search": False, "max_date": "2100-12-31"}
 # Below this many characters the extractor's own result is a whole-page fallback.
 _MIN_EXTRACTED = DEFAULT_CONFIG.getint("DEFAULT", "MIN_EXTRACTED_SIZE")
+# Class, id or itemprop words that label a date, time or author (a word start, or camelCase).
+_META_LABEL = re.compile(
+    r"(?:^|[^A-Za-z]|(?<=[a-z])(?=[A-Z]))(?i:date|pubdate|time|publi|modif|updat|author|byline|posted|meta|credit|writer)"
+)
+# How <title> joins a page's title and its site's name ("Headline | Site", "Site — Page").
+_SEPARATORS = (" | ", " — ", " – ", " - ", " · ", " :: ", " » ")
+_TITLE_SEPARATORS = re.compile("|".join(re.escape(sep) for sep in _SEPARATORS))
+_TEXT_BLOCKS = ("p", "li", "dd", "dt", "td", "th", "pre", "blockquote", "figcaption", "h2", "h3", "h4", "h5", "h6")
 _HEADING_LEVELS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _HEADINGS = frozenset(_HEADING_LEVELS)
 _NEVER_TEXT = ("script", "style", "noscript", "template")
@@ -56,12 +65,14 @@ def parse(text: str, source: SourceFile, max_depth: int = 400) -> RawVersion:
     if tree is None:
         return RawVersion(source=source, doc_type="html", blocks=())
     _prepare(tree)
+    view = _metadata_view(tree)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        info = extract_metadata(tree, date_config={"original_date": True, **_DATE_RANGE})
-        updated = find_date(tree, original_date=False, url=info.url, **_DATE_RANGE)
+        info = extract_metadata(view, date_config={"original_date": True, **_DATE_RANGE})
+        updated = find_date(view, original_date=False, url=info.url, **_DATE_RANGE)
     blocks = _content_blocks(tree)
-    title = _clean(info.title or "") or None
+    declared = _declared_texts(view)
+    title = _title(_clean(info.title or ""), _clean(view.findtext(".//title") or ""), declared)
     if title is None:
         title = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
     # The page title repeated as the first heading is the title, not a section.
@@ -80,7 +91,7 @@ def parse(text: str, source: SourceFile, max_depth: int = 400) -> RawVersion:
         title=title,
         authors=authors,
         date_strings=tuple(dates),
-        site=_clean(info.sitename or "") or None,
+        site=_site_name(_clean(info.sitename or ""), title, info.hostname, view, declared),
     )
 
 
@@ -107,6 +118,75 @@ def _content_blocks(tree: lxml.html.HtmlElement) -> list[Block]:
     return blocks
 
 
+def _title(found: str, page_title: str, declared: list[str]) -> str | None:
+    """The extractor's title, unless it is a lone <h1> that <title> does not name: such an h1
+    is the site's logo or banner ("Google", "Archive of Our Own beta"), and <title> is better."""
+    if not found or not page_title:
+        return found or page_title or None
+    parts = {p.strip().casefold() for p in _TITLE_SEPARATORS.split(page_title)}
+    named = found.casefold() in parts or (
+        found.casefold() in page_title.casefold() and 3 * len(found) >= len(page_title)
+    )
+    if named or any(found in text for text in declared):  # og:title, JSON-LD headline
+        return found
+    return page_title
+
+
+def _site_name(
+    name: str, title: str | None, hostname: str | None, view: lxml.html.HtmlElement, declared: list[str]
+) -> str | None:
+    """The site's name as the page declares it (meta tags, JSON-LD, the URL's host), else the
+    rest of <title> once the page's own title is taken off ("Headline | Site").
+
+    The extractor otherwise guesses it from any part of <title> with a dot in it, which in
+    documentation is the page itself ("os.path — Common pathname manipulations").
+    """
+    if name and (name == hostname or any(name in text for text in declared)):
+        return name
+    page_title = _clean(view.findtext(".//title") or "")
+    if title and page_title != title:
+        for sep in _SEPARATORS:
+            head, found, tail = page_title.rpartition(sep)
+            if found and head.strip() == title and tail.strip():
+                return tail.strip()
+            head, found, tail = page_title.partition(sep)
+            if found and tail.strip() == title and head.strip():
+                return head.strip()
+    return None
+
+
+def _declared_texts(view: lxml.html.HtmlElement) -> list[str]:
+    texts = [el.get("content") or "" for el in view.iter("meta")]
+    texts += [el.text or "" for el in view.iter("script") if el.get("type") == "application/ld+json"]
+    return texts
+
+
+def _metadata_view(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """The page without its text blocks, for the metadata extractors: head, JSON-LD, the h1,
+    and the elements the markup labels as dates, times, authors or bylines.
+
+    Read over the text, htmldate takes a version number or an example for the page's date
+    ("Notable changes in Python 3.8.12" -> 2012-08-03, 2020-10-31 in a code sample).
+    """
+    view = deepcopy(tree)
+    labelled: set[etree._Element] = set()
+    for el in view.iter(etree.Element):
+        if (
+            el.tag in ("time", "abbr")
+            or el.get("datetime") is not None
+            or any(
+                _META_LABEL.search(el.get(attr) or "")
+                for attr in ("class", "id", "itemprop", "rel", "property", "name")
+            )
+        ):
+            labelled.add(el)
+            labelled.update(el.iterancestors())
+    for el in [el for el in view.iter(_TEXT_BLOCKS) if el not in labelled]:
+        if el.getparent() is not None:
+            el.drop_tree()
+    return view
+
+
 def _tree(text: str) -> lxml.html.HtmlElement | None:
     try:
         return lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=_PARSER)
@@ -116,8 +196,8 @@ def _tree(text: str) -> lxml.html.HtmlElement | None:
 
 def _prepare(tree: lxml.html.HtmlElement) -> None:
     """Remove what a reader of the page never sees, and markup that only styles code."""
-    for el in [el for el in tree.iter(_NEVER_TEXT)]:
-        el.drop_tree()  # keeps the tail text
+    for el in [el for el in tree.iter(_NEVER_TEXT) if el.get("type") != "application/ld+json"]:
+        el.drop_tree()  # keeps the tail text; JSON-LD stays for the metadata (never text)
     body = tree.find("body")
     total = len(_WS.sub("", body.text_content())) if body is not None else 0
     doomed = [el for el in tree.iter(etree.Element) if _unseen(el, total) or (el.tag == "a" and _is_permalink(el))]
