@@ -50,6 +50,12 @@ _TEXT_BLOCKS = ("p", "li", "dd", "dt", "td", "th", "pre", "blockquote", "figcapt
 _HEADING_LEVELS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _HEADINGS = frozenset(_HEADING_LEVELS)
 _NEVER_TEXT = ("script", "style", "noscript", "template")
+# Elements that may be hidden, and links within the page (permalink marks), found in one pass.
+_MAYBE_UNSEEN = etree.XPath(
+    "//*[@hidden or @aria-hidden='true' or contains(@style, 'none') or contains(@style, 'hidden')]"
+    " | //a[starts-with(@href, '#')]"
+)
+_DEEPER_THAN = etree.XPath("boolean(//*[count(ancestor::*) > $d])")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _WS = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?:;…\"”’)]\s*$")
@@ -61,16 +67,21 @@ _BLOCK_TAGS = {"head", "p", "list", "table", "quote", "div", "lb", "graphic", "m
 
 def parse(text: str, source: SourceFile, max_depth: int = 400) -> RawVersion:
     """Parse an HTML page into blocks (main content only), title, authors, dates and site name."""
-    tree = _tree(htmlwalk.flatten_deep(text, max_depth))
+    tree = _tree(text)
+    if tree is not None and _DEEPER_THAN(tree, d=max_depth):
+        # Pathologically nested markup (thousands of unclosed <div>s) only costs memory and
+        # recursion downstream: parse it again with the opening tags past max_depth left out.
+        tree = _tree(htmlwalk.flatten_deep(text, max_depth))
     if tree is None:
         return RawVersion(source=source, doc_type="html", blocks=())
-    _prepare(tree)
+    main = _declared_main(tree)
+    _prepare(tree, main)
     view = _metadata_view(tree)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         info = extract_metadata(view, date_config={"original_date": True, **_DATE_RANGE})
         updated = find_date(view, original_date=False, url=info.url, **_DATE_RANGE)
-    blocks = _content_blocks(tree)
+    blocks = _content_blocks(tree, main)
     declared = _declared_texts(view)
     title = _title(_clean(info.title or ""), _clean(view.findtext(".//title") or ""), declared)
     if title is None:
@@ -95,13 +106,12 @@ def parse(text: str, source: SourceFile, max_depth: int = 400) -> RawVersion:
     )
 
 
-def _content_blocks(tree: lxml.html.HtmlElement) -> list[Block]:
+def _content_blocks(tree: lxml.html.HtmlElement, main: lxml.html.HtmlElement | None) -> list[Block]:
     """The page's main content: the extractor's, unless it missed what the page declares."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         extracted = bare_extraction(tree, include_comments=False, include_tables=True, include_formatting=False)
     blocks = _walk_extracted(extracted.body) if extracted is not None and extracted.body is not None else []
-    main = _declared_main(tree)
     # The extractor kept under a quarter of the prose of the element the page declares as its
     # main content: it took a teaser or a caption for the article.
     if main is not None and _words(blocks) * 4 < _own_words(main):
@@ -171,12 +181,14 @@ def _metadata_view(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
     view = deepcopy(tree)
     labelled: set[etree._Element] = set()
     for el in view.iter(etree.Element):
-        if (
-            el.tag in ("time", "abbr")
-            or el.get("datetime") is not None
-            or any(
-                _META_LABEL.search(el.get(attr) or "")
-                for attr in ("class", "id", "itemprop", "rel", "property", "name")
+        attrs = el.attrib
+        if el.tag in ("time", "abbr") or (
+            attrs
+            and (
+                "datetime" in attrs
+                or _META_LABEL.search(
+                    " ".join(attrs.get(a, "") for a in ("class", "id", "itemprop", "rel", "property", "name"))
+                )
             )
         ):
             labelled.add(el)
@@ -194,18 +206,17 @@ def _tree(text: str) -> lxml.html.HtmlElement | None:
         return None  # nothing to parse ("Document is empty")
 
 
-def _prepare(tree: lxml.html.HtmlElement) -> None:
+def _prepare(tree: lxml.html.HtmlElement, main: lxml.html.HtmlElement | None) -> None:
     """Remove what a reader of the page never sees, and markup that only styles code."""
     for el in [el for el in tree.iter(_NEVER_TEXT) if el.get("type") != "application/ld+json"]:
         el.drop_tree()  # keeps the tail text; JSON-LD stays for the metadata (never text)
     body = tree.find("body")
     total = len(_WS.sub("", body.text_content())) if body is not None else 0
-    doomed = [el for el in tree.iter(etree.Element) if _unseen(el, total) or (el.tag == "a" and _is_permalink(el))]
+    doomed = [el for el in _MAYBE_UNSEEN(tree) if (_is_permalink(el) if el.tag == "a" else _unseen(el, total))]
     for el in doomed:
         if el.getparent() is not None:  # not inside one already removed
             el.drop_tree()
-    main = _declared_main(tree)
-    if main is not None:
+    if main is not None and main.getparent() is not None:
         _topic_ids(main)
     # Inside <pre> and <code>, markup is syntax highlighting: the text is the content. Line
     # breaks written as <br> stay line breaks. Preformatted text goes to the extractor as a
@@ -280,9 +291,8 @@ def _holds_the_page(el: lxml.html.HtmlElement, total: int) -> bool:
 def _is_permalink(el: lxml.html.HtmlElement) -> bool:
     # A link to a place on the same page whose text is one symbol (¶, #, §, 🔗) marks a
     # heading's permalink, not content.
-    href = el.get("href") or ""
     text = (el.text_content() or "").strip()
-    return href.startswith("#") and 0 < len(text) <= 2 and not any(ch.isalnum() for ch in text)
+    return 0 < len(text) <= 2 and not any(ch.isalnum() for ch in text)
 
 
 def _declared_main(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
@@ -298,15 +308,8 @@ def _declared_main(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
 
 def _own_words(el: lxml.html.HtmlElement) -> int:
     """Words of an element's text outside links (link lists are navigation, not prose)."""
-    words = 0
-    for node in el.iter(etree.Element):
-        if node.tag == "a" or any(a.tag == "a" for a in node.iterancestors("a")):
-            continue
-        words += len((node.text or "").split())
-        parent = node.getparent()
-        if node is not el and (parent is None or parent.tag != "a"):
-            words += len((node.tail or "").split())
-    return words
+    # The HTML parser never nests one <a> in another.
+    return len(el.text_content().split()) - sum(len(a.text_content().split()) for a in el.iter("a"))
 
 
 def _words(blocks: list[Block]) -> int:
