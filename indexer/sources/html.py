@@ -1,13 +1,13 @@
 """HTML pages: main content and metadata through trafilatura and htmldate, on one lxml parse.
 
-`parse` reads the page once with lxml, removes what a reader never sees (hidden elements,
-scripts, permalink marks), then hands the tree to trafilatura for the main content (headings,
-paragraphs, lists, tables, code) and for the metadata (title, authors, site, and the
-publication and update dates through htmldate). The extractor's XML is walked here into
-blocks. When the extractor returns nothing, or keeps less than half of the text of the
-element the page itself declares as its main content (`<main>`, `role="main"`, a single
-`<article>`), htmlwalk.py walks that element (or the body) instead. No other module sees
-trafilatura, htmldate or lxml types.
+`parse` reads the page once with lxml and removes what a reader never sees (scripts, hidden
+elements, permalink marks). trafilatura extracts the main content (headings, paragraphs, lists,
+tables, code), which is walked here into blocks; extract_metadata and htmldate read a view of
+the page without its text blocks for the title, authors, site name and the published and
+modified dates. When the extractor returns nothing, keeps under a quarter of the text of the
+element the page declares as its main content (`<main>`, `role="main"`, a single `<article>`),
+or falls under its own minimum, htmlwalk.py walks that element (or the body) with
+BeautifulSoup instead. No other module sees trafilatura, htmldate or lxml types.
 """
 
 from __future__ import annotations
