@@ -74,8 +74,7 @@ def parse(text: str, source: SourceFile, max_depth: int = 400) -> RawVersion:
         tree = _tree(htmlwalk.flatten_deep(text, max_depth))
     if tree is None:
         return RawVersion(source=source, doc_type="html", blocks=())
-    main = _declared_main(tree)
-    _prepare(tree, main)
+    main = _prepare(tree)
     view = _metadata_view(tree)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -206,18 +205,20 @@ def _tree(text: str) -> lxml.html.HtmlElement | None:
         return None  # nothing to parse ("Document is empty")
 
 
-def _prepare(tree: lxml.html.HtmlElement, main: lxml.html.HtmlElement | None) -> None:
-    """Remove what a reader of the page never sees, and markup that only styles code."""
+def _prepare(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    """Remove what a reader of the page never sees, and markup that only styles code; return
+    the element the page declares as its main content, if any."""
     for el in [el for el in tree.iter(_NEVER_TEXT) if el.get("type") != "application/ld+json"]:
         el.drop_tree()  # keeps the tail text; JSON-LD stays for the metadata (never text)
+    main = _declared_main(tree)
     body = tree.find("body")
     total = len(_WS.sub("", body.text_content())) if body is not None else 0
     doomed = [el for el in _MAYBE_UNSEEN(tree) if (_is_permalink(el) if el.tag == "a" else _unseen(el, total))]
     for el in doomed:
         if el.getparent() is not None:  # not inside one already removed
             el.drop_tree()
-    if main is not None and main.getparent() is not None:
-        _topic_ids(main)
+    if main is not None:
+        _topic_ids(main)  # main itself is never hidden (_holds_the_page)
     # Inside <pre> and <code>, markup is syntax highlighting: the text is the content. Line
     # breaks written as <br> stay line breaks. Preformatted text goes to the extractor as a
     # code block (<pre><code>), which it keeps verbatim.
@@ -241,6 +242,7 @@ def _prepare(tree: lxml.html.HtmlElement, main: lxml.html.HtmlElement | None) ->
         for caption in el.iter("figcaption"):
             caption.tag = "p"
         el.tag = "div"
+    return main
 
 
 def _topic_ids(main: lxml.html.HtmlElement) -> None:
@@ -379,8 +381,9 @@ def _block(el: etree._Element, out: list[Block]) -> None:
             if kind == "item" and len(out) > first and out[first].kind == "paragraph":
                 out[first] = Block("item", out[first].text)  # <li><p>text</p></li>
     elif tag == "table":
-        for row in el.iter("row"):
-            cells = [_clean(_inline(cell)) for cell in row if cell.tag == "cell"]
+        # Its own rows only: a table nested in a cell is read as that cell's text.
+        for row in el.iterchildren("row"):
+            cells = [_clean(_inline(cell)) for cell in row.iterchildren("cell")]
             line = " | ".join(c for c in cells if c)
             if line:
                 out.append(Block("paragraph", line))
