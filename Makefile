@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/search_latency.py
 	$(BIN)/python bench/web_latency.py
 	$(BIN)/python bench/diff_speed.py
+	$(BIN)/python bench/extraction.py
 
 clean:
 	rm -rf $(VENV) index .pytest_cache .ruff_cache

@@ -2,10 +2,10 @@
 
 `read_source` stats and reads a file (size limit, encoding, binary check);
 `detect_format` looks at the decoded text; one module per format turns text
-into blocks: wikitext.py (the plain-text wiki export), html.py, markdown.py,
-plain.py and mediawiki_xml.py (one RawVersion per revision). Both wiki formats
-reduce their markup with wikimarkup.py, which reads templates through
-wikitemplates.py and special link names through wikinames.py.
+into blocks: wikitext.py (the plain-text wiki export), html.py (trafilatura, with
+htmlwalk.py as its BeautifulSoup fallback), markdown.py, plain.py and mediawiki_xml.py
+(one RawVersion per revision). Both wiki formats reduce their markup with wikimarkup.py,
+which reads templates through wikitemplates.py and special link names through wikinames.py.
 """
 
 from __future__ import annotations
