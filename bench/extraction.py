@@ -6,8 +6,9 @@ Data: ../shared/data/html-extraction (pages/<name>.html and truth/<name>.txt, th
 Readability extracts from each page; see its README). In one run:
 
 - palimpsest: `palimpsest index pages/ --index-dir TMP` in a subprocess, then, for each page, the
-  text the store keeps for the page's version: every section's heading and text. The title is
-  left out, as in the truth, where the headline goes to the metadata and not to the text.
+  text the index holds for the page's version: every section's heading and text, without the
+  lines judged page furniture across the pages. The title is left out, as in the truth, where
+  the headline goes to the metadata and not to the text.
 - trafilatura: `trafilatura.extract(html)` with its defaults.
 - readability-lxml: `Document(html).summary()`, its text (when the `bench` extra is installed).
 - visible text: all text of the page's <body> outside script, style, noscript and template.
@@ -69,7 +70,9 @@ def score(output: str, truth: str) -> tuple[float, float, float]:
 def palimpsest_texts(pages: Path, workers: int) -> tuple[dict[str, str], dict[str, dict], dict, float]:
     """Index the pages with the CLI, then read back what the store keeps for each page:
     the text of its version's sections, and its title, authors, dates and site."""
+    from indexer.settings import Settings
     from indexer.store import Store
+    from indexer.writer import without_furniture
 
     exe = shutil.which("palimpsest", path=str(Path(sys.executable).parent)) or "palimpsest"
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,11 +87,14 @@ def palimpsest_texts(pages: Path, workers: int) -> tuple[dict[str, str], dict[st
         store = Store(index_dir)
         try:
             texts, meta = {}, {}
+            # What the index holds: the stored text without the lines judged page furniture.
+            thresholds = store.furniture_thresholds(Settings().furniture)
             for page in sorted(pages.glob("*.html")):
                 parts: list[str] = []
                 for version_id in store.versions_of_path(str(page))[:1]:
+                    hidden = store.furniture_lines(version_id, thresholds)
                     for section in store.sections_of(version_id):
-                        parts += [section.heading, section.text]
+                        parts += [section.heading, without_furniture(section.text, hidden)]
                     v = store.version(version_id)
                     meta[page.stem] = {"title": v.title, "authors": v.authors, "dates": v.dates, "site": v.site}
                 texts[page.stem] = "\n".join(p for p in parts if p)

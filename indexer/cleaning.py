@@ -11,10 +11,11 @@ removed; wiki-text, Markdown and MediaWiki lose nothing.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .models import Block, RawVersion
 
@@ -71,6 +72,21 @@ def is_chrome_line(text: str, max_words: int) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class FurnitureRule:
+    """When a repeated short line is page furniture: found in at least `min_documents`
+    documents of one source, and in at least `share` of that source's documents. Furniture is
+    on most pages of a site (menus, footers, "Latest stories"); a label that a few pages of a
+    large site share ("Release:" on each What's New page of a manual) is content."""
+
+    min_documents: int = 3
+    share: float = 0.1
+
+    def threshold(self, documents: int) -> int:
+        """How many of a source's `documents` must have a line for it to be furniture."""
+        return max(self.min_documents, math.ceil(self.share * documents - 1e-9))
+
+
 # Formats whose text was saved from the web: only these carry page furniture. Wiki-text,
 # Markdown and MediaWiki exports are structured by their authors: every line of theirs is content.
 WEB_DERIVED = frozenset({"html", "plain"})
@@ -107,7 +123,7 @@ def clean(raw: RawVersion, max_words: int = 8) -> RawVersion:
 
     Only rules that look at the file itself run here, so a file's cleaned text (and the
     version_id hashed from it) never depends on other files. Lines that repeat across documents
-    of one source are left out later, at index time (`furniture_lines`), and only from
+    of one source are left out later, at index time (`FurnitureRule`), and only from
     web-derived text."""
     web = raw.doc_type in WEB_DERIVED
     blocks: list[Block] = []

@@ -29,7 +29,7 @@ from .scan import FileRules, check_paths, scan
 from .sectioning import normalized_text, split_sections
 from .settings import Settings
 from .sources import content_hash, load_bytes, read_bytes
-from .store import Pair, Store, signature_from_blob
+from .store import Store, signature_from_blob
 from .writer import sync_documents
 
 Progress = Callable[[str, int], None]
@@ -269,7 +269,7 @@ def recover(store: Store, engine: Engine, settings: Settings) -> int:
     """Finish a run that was killed after its store transaction: re-sync pending documents."""
     pending = store.pending()
     if pending:
-        sync_documents(store, engine, pending, furniture_min=settings.chrome_repeat_min)
+        sync_documents(store, engine, pending, furniture=settings.furniture)
         with store.transaction():
             store.clear_pending(pending)
             store.mark_recovered()
@@ -358,9 +358,7 @@ def _run(
     del results, ok, found, new_versions, stored_ids
     if progress:
         progress("index", 0)
-    sync_documents(
-        store, engine, sorted(touched), workers, settings.chrome_repeat_min, unindexed=touched - indexed_before
-    )
+    sync_documents(store, engine, sorted(touched), workers, settings.furniture, unindexed=touched - indexed_before)
     with store.transaction():
         store.clear_pending(touched)
     lap("index")
@@ -401,19 +399,18 @@ def _store_run(
     touched = set(assigned.values()) | set(renamed)
     touched |= {stored[f.version.version_id]["doc_id"] for f in found if f.version.version_id in stored}
 
-    # Page furniture: which (group, line) pairs this run may push over or under the threshold.
-    new_pairs: dict[str, set[Pair]] = {}
-    for f in found:
-        if f.lines:
-            label = source_label(f.source.path, f.version.site)
-            new_pairs.setdefault(f.version.version_id, set()).update((label, line) for line in f.lines)
-    probe = {p for pairs in new_pairs.values() for p in pairs}
+    # Page furniture: the short lines of web-derived versions, per source group.
+    new_lines: dict[tuple[str, str], set[str]] = {}
     labels_of: dict[str, set[str]] = {}
     for f in found:
-        labels_of.setdefault(f.version.version_id, set()).add(source_label(f.source.path, f.version.site))
+        label = source_label(f.source.path, f.version.site)
+        labels_of.setdefault(f.version.version_id, set()).add(label)
+        if f.version.doc_type in WEB_DERIVED:
+            new_lines.setdefault((f.version.version_id, label), set()).update(f.lines)
     with store.transaction():
-        probe |= store.line_pairs(doc_ids=touched)
-        before = store.furniture_counts(probe)
+        # Which groups this run changes, and what is furniture in them before it.
+        groups = {g for _v, g in new_lines} | store.groups_of_docs(touched)
+        before = store.group_furniture(groups, store.furniture_thresholds(settings.furniture))
         for vid, f in new_versions.items():
             store.add_version(f.version, assigned[vid], sigs[vid], labels_of[vid])
         for vid, doc_id in assigned.items():
@@ -427,16 +424,12 @@ def _store_run(
             store.add_occurrence(v.version_id, f.source, f.revision, v.own_date(), run_id, seq)
             if v.version_id in stored:
                 store.add_source_label(v.version_id, source_label(f.source.path, v.site))
-        for vid, pairs in new_pairs.items():
-            by_group: dict[str, list[str]] = {}
-            for group, line in pairs:
-                by_group.setdefault(group, []).append(line)
-            for group, lines in by_group.items():
-                store.add_version_lines(vid, group, lines)
-        after = store.furniture_counts(probe)
-        limit = settings.chrome_repeat_min
-        flipped = {p for p in probe if (before.get(p, 0) >= limit) != (after.get(p, 0) >= limit)}
-        touched |= store.docs_with_lines(flipped)
+        for (vid, group), lines in sorted(new_lines.items()):
+            store.add_version_lines(vid, group, lines)
+        # A line that became furniture, or stopped being furniture, changes what the documents
+        # having it index (the threshold moves with a group's size too).
+        after = store.group_furniture(groups, store.furniture_thresholds(settings.furniture))
+        touched |= store.docs_with_lines(before ^ after)
         for doc_id in sorted(touched):
             store.refresh_document(doc_id)
         store.mark_pending(touched)
@@ -459,8 +452,8 @@ def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, A
             touched: set[str] = set()
             removed: set[str] = set()
             with store.transaction():
-                probe = store.line_pairs(doc_ids=_docs_of_paths(store, targets))
-                before = store.furniture_counts(probe)
+                groups = store.groups_of_docs(_docs_of_paths(store, targets))
+                before = store.group_furniture(groups, store.furniture_thresholds(settings.furniture))
                 for path in sorted(targets):
                     docs, gone = store.remove_file(path)
                     touched |= docs
@@ -473,15 +466,12 @@ def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, A
                         if new_id != doc_id:
                             store.rename_document(doc_id, new_id)
                             touched.add(new_id)
-                after = store.furniture_counts(probe)
-                limit = settings.chrome_repeat_min
-                touched |= store.docs_with_lines(
-                    {p for p in probe if (before.get(p, 0) >= limit) != (after.get(p, 0) >= limit)}
-                )
+                after = store.group_furniture(groups, store.furniture_thresholds(settings.furniture))
+                touched |= store.docs_with_lines(before ^ after)
                 for doc_id in sorted(touched):
                     store.refresh_document(doc_id)
                 store.mark_pending(touched)
-            sync_documents(store, engine, sorted(touched), furniture_min=settings.chrome_repeat_min)
+            sync_documents(store, engine, sorted(touched), furniture=settings.furniture)
             with store.transaction():
                 store.clear_pending(touched)
             counts = store.counts()

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .cleaning import FurnitureRule
+
 # (name, default, help): the README lists every one of these (a test checks it).
 SETTINGS_TABLE: tuple[tuple[str, Any, str], ...] = (
     ("index_dir", "index", "Where the index and the document store live (--index-dir, $PALIMPSEST_INDEX)."),
@@ -17,6 +19,7 @@ SETTINGS_TABLE: tuple[tuple[str, Any, str], ...] = (
     ("minhash_perms", 128, "MinHash permutations per version."),
     ("shingle_size", 5, "Words per shingle for near-duplicate detection."),
     ("chrome_repeat_min", 3, "A short line of web text in this many documents of one source is left out of the index."),
+    ("chrome_repeat_share", 0.1, "... and in at least this share of the source's documents (page furniture)."),
     ("chrome_max_words", 8, "Lines with more words than this are never treated as page chrome."),
     ("lock_wait_seconds", 0.0, "How long `index` waits for another writer before reporting the index busy."),
     ("workers", 0, "Worker processes for parsing (0 = one per core)."),
@@ -35,6 +38,7 @@ class Settings:
     minhash_perms: int = 128
     shingle_size: int = 5
     chrome_repeat_min: int = 3
+    chrome_repeat_share: float = 0.1
     chrome_max_words: int = 8
     lock_wait_seconds: float = 0.0
     workers: int = 0
@@ -43,6 +47,11 @@ class Settings:
     def with_(self, **changes: Any) -> Settings:
         """A copy with some values changed."""
         return replace(self, **changes)
+
+    @property
+    def furniture(self) -> FurnitureRule:
+        """When a repeated short line of web text is page furniture."""
+        return FurnitureRule(self.chrome_repeat_min, self.chrome_repeat_share)
 
     @property
     def worker_count(self) -> int:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import dedup
+from .cleaning import FurnitureRule
 from .dedup import Occurrence
 from .errors import DocumentNotFound, SchemaMismatchError
 from .models import DateMention, Section, SourceFile, TimelineEntry, Version
@@ -62,12 +63,16 @@ CREATE TABLE IF NOT EXISTS sections (
     heading TEXT NOT NULL, breadcrumb TEXT NOT NULL, anchor TEXT NOT NULL, text TEXT NOT NULL,
     language TEXT NOT NULL, auxiliary INTEGER NOT NULL, dates TEXT NOT NULL,
     PRIMARY KEY (version_id, ordinal));
--- Short lines of web-derived versions, per source group: a line found in enough documents of
--- one group is page furniture, left out of the index (never out of the store).
+-- Short lines of web-derived versions, per source group (version_groups: every web-derived
+-- version's groups): a line found in enough documents of one group is page furniture, left
+-- out of the index (never out of the store); see cleaning.FurnitureRule.
 CREATE TABLE IF NOT EXISTS version_lines (
     version_id TEXT NOT NULL, source_group TEXT NOT NULL, line TEXT NOT NULL,
     PRIMARY KEY (version_id, source_group, line));
 CREATE INDEX IF NOT EXISTS version_lines_group ON version_lines(source_group, line);
+CREATE TABLE IF NOT EXISTS version_groups (
+    version_id TEXT NOT NULL, source_group TEXT NOT NULL, PRIMARY KEY (version_id, source_group));
+CREATE INDEX IF NOT EXISTS version_groups_group ON version_groups(source_group);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY);
 """
 
@@ -299,41 +304,41 @@ class Store:
         return [(r[0], r[1]) for r in rows]
 
     # -- page furniture ----------------------------------------------------------------
-    def line_pairs(self, version_ids: Iterable[str] = (), doc_ids: Iterable[str] = ()) -> set[Pair]:
-        """(source group, line) pairs of some versions, and of every version of some documents."""
-        out: set[Pair] = set()
-        for vid in version_ids:
-            out.update(
-                (r[0], r[1])
-                for r in self.db.execute("SELECT source_group, line FROM version_lines WHERE version_id=?", (vid,))
-            )
+    def furniture_thresholds(self, rule: FurnitureRule) -> dict[str, int]:
+        """For every source group: how many of its documents must share a line for it to be furniture."""
+        rows = self.db.execute(
+            """SELECT vg.source_group, COUNT(DISTINCT v.doc_id) FROM version_groups vg
+               JOIN versions v USING (version_id) GROUP BY vg.source_group"""
+        )
+        return {r[0]: rule.threshold(int(r[1])) for r in rows}
+
+    def groups_of_docs(self, doc_ids: Iterable[str]) -> set[str]:
+        """The source groups of every web-derived version of some documents."""
+        out: set[str] = set()
         for doc_id in doc_ids:
             out.update(
-                (r[0], r[1])
+                r[0]
                 for r in self.db.execute(
-                    """SELECT vl.source_group, vl.line FROM version_lines vl JOIN versions v USING (version_id)
-                       WHERE v.doc_id=?""",
+                    "SELECT DISTINCT vg.source_group FROM version_groups vg JOIN versions v USING (version_id) "
+                    "WHERE v.doc_id=?",
                     (doc_id,),
                 )
             )
         return out
 
-    def furniture_counts(self, pairs: Iterable[Pair]) -> dict[Pair, int]:
-        """For each (group, line): how many documents of that source group have the line."""
-        pairs = sorted(set(pairs))
-        if not pairs:
-            return {}
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS probe_pairs (source_group TEXT, line TEXT)")
-        self.db.execute("DELETE FROM probe_pairs")
-        self.db.executemany("INSERT INTO probe_pairs VALUES (?, ?)", pairs)
-        rows = self.db.execute(
-            """SELECT p.source_group, p.line, COUNT(DISTINCT v.doc_id)
-               FROM probe_pairs p JOIN version_lines vl ON vl.source_group = p.source_group AND vl.line = p.line
-               JOIN versions v ON v.version_id = vl.version_id GROUP BY p.source_group, p.line"""
-        )
-        counts = {(r[0], r[1]): int(r[2]) for r in rows}
-        self.db.execute("DELETE FROM probe_pairs")
-        return {p: counts.get(p, 0) for p in pairs}
+    def group_furniture(self, groups: Iterable[str], thresholds: dict[str, int]) -> set[Pair]:
+        """The (group, line) pairs that are furniture in some source groups."""
+        out: set[Pair] = set()
+        for group in sorted(set(groups)):
+            if group not in thresholds:
+                continue
+            rows = self.db.execute(
+                """SELECT vl.line FROM version_lines vl JOIN versions v USING (version_id)
+                   WHERE vl.source_group=? GROUP BY vl.line HAVING COUNT(DISTINCT v.doc_id) >= ?""",
+                (group, thresholds[group]),
+            )
+            out.update((group, r[0]) for r in rows)
+        return out
 
     def docs_with_lines(self, pairs: Iterable[Pair]) -> set[str]:
         """Documents having any of these (group, line) pairs."""
@@ -349,16 +354,16 @@ class Store:
             )
         return out
 
-    def furniture_lines(self, version_id: str, min_documents: int) -> set[str]:
-        """A version's lines that are page furniture: found in `min_documents` or more documents
-        of one of its source groups."""
+    def furniture_lines(self, version_id: str, thresholds: dict[str, int]) -> set[str]:
+        """A version's lines that are page furniture in one of its source groups."""
         rows = self.db.execute(
-            """SELECT DISTINCT vl.line FROM version_lines vl WHERE vl.version_id=? AND
+            """SELECT vl.source_group, vl.line,
                  (SELECT COUNT(DISTINCT v.doc_id) FROM version_lines o JOIN versions v USING (version_id)
-                  WHERE o.source_group = vl.source_group AND o.line = vl.line) >= ?""",
-            (version_id, min_documents),
+                  WHERE o.source_group = vl.source_group AND o.line = vl.line)
+               FROM version_lines vl WHERE vl.version_id=?""",
+            (version_id,),
         )
-        return {r[0] for r in rows}
+        return {r[1] for r in rows if r[0] in thresholds and r[2] >= thresholds[r[0]]}
 
     # -- writes (inside `transaction()`) ------------------------------------------------
     def add_version(self, v: Version, doc_id: str, signature: np.ndarray, labels: Iterable[str]) -> None:
@@ -426,13 +431,14 @@ class Store:
         )
 
     def add_version_lines(self, version_id: str, group: str, lines: Iterable[str]) -> None:
+        """A web-derived version's membership of a source group, with its short lines."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO version_groups(version_id, source_group) VALUES (?,?)", (version_id, group)
+        )
         self.db.executemany(
             "INSERT OR IGNORE INTO version_lines(version_id, source_group, line) VALUES (?,?,?)",
             [(version_id, group, line) for line in sorted(set(lines))],
         )
-
-    def version_lines(self, version_id: str) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT line FROM version_lines WHERE version_id=?", (version_id,))}
 
     def mark_pending(self, doc_ids: Iterable[str]) -> None:
         self.db.executemany("INSERT OR IGNORE INTO pending(doc_id) VALUES (?)", [(d,) for d in sorted(doc_ids)])
@@ -452,7 +458,7 @@ class Store:
             if doc:
                 touched.add(doc[0])
             if not self.db.execute("SELECT 1 FROM version_sources WHERE version_id=?", (vid,)).fetchone():
-                for table in ("versions", "sections", "version_lines"):
+                for table in ("versions", "sections", "version_lines", "version_groups"):
                     self.db.execute(f"DELETE FROM {table} WHERE version_id=?", (vid,))
                 removed.add(vid)
         return touched, removed

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from .cleaning import WEB_DERIVED, line_key
+from .cleaning import WEB_DERIVED, FurnitureRule, line_key
 from .engines import Engine
 from .models import DateMention
 from .schema import HEADING_WEIGHT, SECTION_TITLE_WEIGHT, TITLE_WEIGHT, category_key, infobox_field, infobox_slug
@@ -60,14 +60,16 @@ def without_furniture(text: str, furniture: set[str]) -> str:
     return "\n".join(line for line in text.split("\n") if line_key(line) not in furniture)
 
 
-def records_for_document(store: Store, doc_id: str, furniture_min: int = 3) -> list[dict[str, Any]]:
+def records_for_document(store: Store, doc_id: str, furniture: dict[str, int] | None = None) -> list[dict[str, Any]]:
     """One record per section of every version of a document; the latest version flagged.
-    Lines of web-derived text found in `furniture_min` or more documents of one source are
-    page furniture: kept in the store, left out of the index."""
+    Lines of web-derived text that are page furniture (`furniture`: the thresholds of
+    `Store.furniture_thresholds`) are kept in the store and left out of the index."""
     rows = store.version_rows(doc_id)
     records: list[dict[str, Any]] = []
     for i, v in enumerate(rows):
-        furniture = store.furniture_lines(v["version_id"], furniture_min) if v["doc_type"] in WEB_DERIVED else set()
+        hidden = (
+            store.furniture_lines(v["version_id"], furniture) if furniture and v["doc_type"] in WEB_DERIVED else set()
+        )
         latest = i == len(rows) - 1
         infobox = json.loads(v["infobox"])
         keys = ",".join(sorted(infobox_slug(k) for k in infobox))
@@ -75,7 +77,7 @@ def records_for_document(store: Store, doc_id: str, furniture_min: int = 3) -> l
         infobox_fields = {infobox_field(k): str(val.get("text", "")) for k, val in infobox.items()}
         sources = sorted({s for s in json.loads(v["source"])})
         for n, s in enumerate(store.sections_of(v["version_id"])):
-            text = without_furniture(s.text, furniture)
+            text = without_furniture(s.text, hidden)
             if not s.text.strip() and n > 0:
                 # A heading over sub-sections: they carry its words in their breadcrumbs (and
                 # Store.record_ids leaves it out too). Indexed, it would win every title match.
@@ -126,7 +128,7 @@ def sync_documents(
     engine: Engine,
     doc_ids: Iterable[str],
     workers: int = 1,
-    furniture_min: int = 3,
+    furniture: FurnitureRule | None = None,
     unindexed: Iterable[str] = (),
 ) -> int:
     """Rewrite the index records of these documents (deleted documents lose theirs); one commit.
@@ -134,13 +136,14 @@ def sync_documents(
     are added without looking for old records to delete."""
     doc_ids = list(doc_ids)
     fresh = set(unindexed)
+    thresholds = store.furniture_thresholds(furniture or FurnitureRule())
     batch = engine.begin(workers if len(doc_ids) >= PARALLEL_MIN_DOCUMENTS else 1)
     written = 0
     try:
         existing = set(store.doc_ids())
         for doc_id in doc_ids:
             if doc_id in existing:
-                records = records_for_document(store, doc_id, furniture_min)
+                records = records_for_document(store, doc_id, thresholds)
                 if doc_id in fresh:
                     for record in records:
                         batch.add(record)

@@ -476,3 +476,22 @@ def test_page_furniture_is_left_out_of_the_index_never_out_of_the_store(tmp_path
     assert report["documents"] == 5
     _ids, hits = state(ix)
     assert len(hits["desk"]) == 5
+
+
+def test_a_label_few_pages_of_a_large_site_share_is_content(tmp_path: Path) -> None:
+    # 40 pages of one site: "Latest stories" is on every page (furniture), "Editor's note" on 3
+    # of them, fewer than a tenth of the site (content, though 3 is the minimum repeat count).
+    site = tmp_path / "site"
+    site.mkdir()
+    places = ["quay", "bridge", "market", "harbour", "ferry", "tower", "mill", "canal"]
+    for i in range(40):
+        note = "\n\nEditor's note\n" if i % 15 == 0 else ""  # pages 0, 15 and 30
+        body = f"Page {i} tells how the {places[i % 8]} number {i} was repaired in the year {1900 + i}."
+        (site / f"page{i:02d}.txt").write_text(f"Story {i}\n\nLatest stories\n{note}\n{body}\n")
+    ix = tmp_path / "ix"
+    index_paths([site], settings_for(ix))
+    engine = open_engine(str(ix))
+    try:
+        assert (len(engine.search('"latest stories"', limit=50)), len(engine.search("editor", limit=50))) == (0, 3)
+    finally:
+        engine.close()
