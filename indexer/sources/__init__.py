@@ -154,12 +154,15 @@ def _damaged_utf8(data: bytes) -> bool:
     return bool(_UTF8_MULTI.search(data) or _UTF8_FRAGMENT.search(data) or _CUT_AFTER_LOWER.search(data))
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")  # not tab, newline, CR, form feed
+
+
 def _check_text(text: str, path: str) -> None:
     """Refuse decoded text that is blank or full of control characters."""
     if not text.strip():
         raise SourceError(path, "no text (only whitespace)")
     sample = text[:20000]
-    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f") or 0x7F <= ord(ch) < 0xA0 or ch == "\ufffd")
+    bad = len(_CONTROL.findall(sample))
     if bad / len(sample) >= 0.02:
         raise SourceError(path, "binary or undecodable content (too many control characters)")
 
