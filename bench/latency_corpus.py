@@ -119,6 +119,26 @@ def queries(n: int = 500) -> list[str]:
     return out[:n]
 
 
+PASSAGE_WORDS = 300
+
+
+def passages(n: int = 50) -> list[str]:
+    """`n` pasted passages of PASSAGE_WORDS words: runs of consecutive paragraphs of the Python docs'
+    reST sources (seeded), cut at that length, as someone would paste a stretch of a page."""
+    _, paragraphs = rst_pools()
+    rng = random.Random(SEED + 2)
+    out = []
+    while len(out) < n:
+        start = rng.randrange(len(paragraphs))
+        words: list[str] = []
+        for paragraph in paragraphs[start:]:
+            words += paragraph.split()
+            if len(words) >= PASSAGE_WORDS:
+                out.append(" ".join(words[:PASSAGE_WORDS]))
+                break
+    return out
+
+
 def build_index(index_dir: Path | None = None) -> tuple[Path, dict]:
     """The corpus indexed by `palimpsest index` (reused while the corpus and schema are unchanged)."""
     from indexer.schema import SCHEMA_VERSION

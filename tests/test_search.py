@@ -26,12 +26,13 @@ from indexer.search.query import (
     DateRange,
     Filter,
     Fuzzy,
+    Passage,
     Phrase,
     Prefix,
     Term,
 )
 from indexer.search.snippets import QueryTerms, snippet
-from tests.conftest import settings_for
+from tests.conftest import SEED_000, SEED_002, SEED_003, SEEDS, settings_for
 
 SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, breadcrumb, versions])
     (
@@ -475,9 +476,16 @@ def test_did_you_mean_keeps_right_words_and_never_fixes_numbers(tiny: Searcher) 
         ("a OR", "OR needs something on both sides", 2),
         ("(" * (MAX_DEPTH + 1) + "x" + ")" * (MAX_DEPTH + 1), f"parentheses nested deeper than {MAX_DEPTH}", MAX_DEPTH),
         (
-            " ".join(["w"] * (MAX_CLAUSES + 1)),
-            f"the query has more than {MAX_CLAUSES} clauses; make it shorter",
-            2 * MAX_CLAUSES,
+            " ".join(["title:w"] * (MAX_CLAUSES + 1)),
+            f"the query has more than {MAX_CLAUSES} clauses with operators; make it shorter, "
+            "or leave out the operators to search it as pasted text",
+            8 * MAX_CLAUSES + 6,  # the 65th value
+        ),
+        (
+            "w " * MAX_CLAUSES + "-w",  # one exclusion: a query, not pasted text
+            f"the query has more than {MAX_CLAUSES} clauses with operators; make it shorter, "
+            "or leave out the operators to search it as pasted text",
+            2 * MAX_CLAUSES + 1,
         ),
         ("x" * (MAX_QUERY_CHARS + 1), f"the query is longer than {MAX_QUERY_CHARS} characters", MAX_QUERY_CHARS),
     ],
@@ -486,6 +494,81 @@ def test_query_errors(q: str, message: str, position: int) -> None:
     with pytest.raises(QueryError) as err:
         parse(q)
     assert (str(err.value), err.value.position) == (message, position)
+
+
+def test_capitals_read_operators_as_words() -> None:
+    """A query typed in capitals (old catalogues, pasted questions) has no operators in it."""
+    assert parse("I AM INTERESTED IN BRIDGES AND TUNNELS, NOT FERRIES").tree == Bool(
+        should=(
+            Term("I", None, 0), Term("AM", None, 2), Term("INTERESTED", None, 5), Term("IN", None, 16),
+            Term("BRIDGES", None, 19), Term("AND", None, 27), Term("TUNNELS", None, 31), Term("NOT", None, 40),
+            Term("FERRIES", None, 44),
+        )
+    )  # fmt: skip
+    assert parse("bridges AND tunnels").tree == Bool(must=(Term("bridges", None, 0), Term("tunnels", None, 12)))
+    assert parse("NASA -ESA").tree == Bool(should=(Term("NASA", None, 0),), must_not=(Term("ESA", None, 6),))
+
+
+def test_capitals_question_on_the_tiny_index(tiny: Searcher) -> None:
+    assert _titles(tiny, "WHERE DID THE STEAMER AND THE TRAMS GO") == ["Ferry routes", "Tram depot", "Harbour bridge"]
+    assert _titles(tiny, "steamer AND trams") == []
+
+
+def test_long_plain_text_is_a_passage() -> None:
+    words = [f"w{i}" for i in range(MAX_CLAUSES)]
+    text = " ".join(words) + ' (what: "see") it does -5 + 3 mach-number'
+    p = parse(text)
+    assert p.tree == Passage((*words, "see", "it", "5", "3", "mach", "number"))  # question words gone
+    assert p.words == [*words, "see", "5", "3", "mach", "number"]  # function words are not highlighted
+    # Quoted, any length is one phrase; with an operator, the clause limit holds.
+    assert parse(f'"{" ".join(words * 3)}"').tree == Phrase(tuple(words * 3), None, 0)
+    with pytest.raises(QueryError, match="more than 64 clauses with operators"):
+        parse(" ".join(words) + " AND w1")
+    with pytest.raises(QueryError, match="only very common words"):
+        parse("the of and " * 30)
+    assert isinstance(parse("x" * MAX_QUERY_CHARS).tree, Term)
+
+
+def _seed_prose(name: str) -> list[str]:
+    """The words of a seed's paragraphs (long lines), in order."""
+    lines = (SEEDS / name).read_text(encoding="utf-8").splitlines()
+    return [w for line in lines if len(line) > 300 and not line.startswith(("=", "-")) for w in line.split()]
+
+
+def test_pasted_paragraphs_find_their_document(seeds: Path, seed_searcher: Searcher) -> None:
+    found = []
+    for name in (SEED_000, SEED_002, SEED_003):
+        pasted = " ".join(_seed_prose(name)[300:700])  # 400 words, across paragraphs and sections
+        page = seed_searcher.search(SearchRequest(q=pasted, limit=3))
+        found.append([h.title for h in page.hits])
+    assert found == [
+        [
+            "September 2022 Armenia–Azerbaijan clashes",
+            "Armenia–Azerbaijan border crisis (2021–present)",
+            "2023 Azerbaijani offensive in Nagorno-Karabakh",
+        ],
+        [
+            "2023 Azerbaijani offensive in Nagorno-Karabakh",
+            "Armenia–Azerbaijan border crisis (2021–present)",
+            "September 2022 Armenia–Azerbaijan clashes",
+        ],
+        [
+            "Armenia–Azerbaijan border crisis (2021–present)",
+            "2023 Azerbaijani offensive in Nagorno-Karabakh",
+            "September 2022 Armenia–Azerbaijan clashes",
+        ],
+    ]
+
+
+def test_long_quoted_passage_finds_its_section(seeds: Path, seed_searcher: Searcher) -> None:
+    paragraph = max((line for line in (SEEDS / SEED_003).read_text().splitlines()), key=len).split()
+    quoted = " ".join(paragraph[10:130])  # 120 words
+    page = seed_searcher.search(SearchRequest(q=f'"{quoted}"'))
+    assert [(h.title, h.breadcrumb) for h in page.hits] == [
+        ("Armenia–Azerbaijan border crisis (2021–present)", "Reactions > Countries")
+    ]
+    altered = " ".join(paragraph[10:60] + paragraph[61:130])  # one word left out
+    assert seed_searcher.search(SearchRequest(q=f'"{altered}"')).total == 0
 
 
 def test_prefix_expansion_limit(tmp_path: Path) -> None:

@@ -8,6 +8,10 @@
     word*  word~  word~2    prefix, fuzzy (edit distance 1 or 2)
     date:2022  date:2022-09  date:2022-09-12..2022-09-14  date:..2021  date:2021..
 
+A query written entirely in capitals reads AND, OR and NOT as words. Text of more than MAX_CLAUSES
+words with no operators (pasted text, a long question) is a `Passage`: searched as a bag of its
+most distinctive words, which the engine picks with its own statistics.
+
 Engines translate the tree (see `indexer/engines/`); nothing here knows about Whoosh.
 """
 
@@ -17,11 +21,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..analysis import STOP_WORDS
+from ..analysis import FUNCTION_WORDS, STOP_WORDS
 from ..errors import QueryError
 
-MAX_QUERY_CHARS = 1000
-MAX_CLAUSES = 64
+MAX_QUERY_CHARS = 20_000  # pasted text; a quoted passage of any length up to this finds itself
+MAX_CLAUSES = 64  # words, phrases and field values of a query with operators
 MAX_DEPTH = 8
 MAX_EXPANSION = 256  # terms a prefix or fuzzy word may expand to (enforced by the engine)
 
@@ -74,6 +78,8 @@ QUESTION_WORDS = frozenset(
 )  # not "who", "us", "may", "i": WHO, the US, May 2022 and World War I are what a text is about
 QUESTION_MIN_WORDS = 3
 _FIELD = re.compile(r"([A-Za-z_][\w.-]*):")
+_OPERATORS = {"AND": "and", "OR": "or", "NOT": "not", "&&": "and", "||": "or"}
+_WORD = re.compile(r"\w+(?:[.'’]\w+)*")
 _WORD_CHARS = re.compile(r"[^\s()\"]+")
 
 
@@ -137,11 +143,20 @@ class Bool:
 
 
 @dataclass(frozen=True)
+class Passage:
+    """Pasted text or a long question: every word, in order. Searched as a bag of its most
+    distinctive words (more like this), question words left out."""
+
+    words: tuple[str, ...]
+    position: int = 0
+
+
+@dataclass(frozen=True)
 class MatchAll:
     """Every record (a query of only exclusions, or an empty query with filters)."""
 
 
-Node = Term | Prefix | Fuzzy | Phrase | Filter | DateRange | Bool | MatchAll
+Node = Term | Prefix | Fuzzy | Phrase | Filter | DateRange | Bool | Passage | MatchAll
 
 
 @dataclass
@@ -163,8 +178,10 @@ class _Tok:
     pos: int
 
 
-def _tokens(text: str) -> list[_Tok]:
+def _tokens(text: str, capitals: bool = False) -> list[_Tok]:
+    """The query's tokens; with `capitals` (a query typed in capitals) AND, OR and NOT are words."""
     toks: list[_Tok] = []
+    operators = {"&&": "and", "||": "or"} if capitals else _OPERATORS
     i, n = 0, len(text)
     while i < n:
         c = text[i]
@@ -199,7 +216,7 @@ def _tokens(text: str) -> list[_Tok]:
             m = _WORD_CHARS.match(text, i)
             assert m is not None
             word = m.group(0)
-            kind = {"AND": "and", "OR": "or", "NOT": "not", "&&": "and", "||": "or"}.get(word, "word")
+            kind = operators.get(word, "word")
             toks.append(_Tok(kind, word, i))
             i = m.end()
     return toks
@@ -209,7 +226,7 @@ def _tokens(text: str) -> list[_Tok]:
 class _Parser:
     def __init__(self, text: str, infobox_keys: frozenset[str]) -> None:
         self.text = text
-        self.toks = _tokens(text)
+        self.toks = _tokens(text, capitals=_in_capitals(text))
         self.i = 0
         self.clauses = 0
         self.infobox_keys = infobox_keys
@@ -232,7 +249,11 @@ class _Parser:
     def count(self, pos: int) -> None:
         self.clauses += 1
         if self.clauses > MAX_CLAUSES:
-            raise self.error(f"the query has more than {MAX_CLAUSES} clauses; make it shorter", pos)
+            raise self.error(
+                f"the query has more than {MAX_CLAUSES} clauses with operators; make it shorter, "
+                "or leave out the operators to search it as pasted text",
+                pos,
+            )
 
     def parse(self) -> Node:
         node = self.or_expr(0)
@@ -471,7 +492,10 @@ def parse(text: str, infobox_keys: frozenset[str] | set[str] = frozenset()) -> P
         )
     if not text.strip():
         return ParsedQuery(text, MatchAll())
-    p = _Parser(text, frozenset(k.lower() for k in infobox_keys) - RESERVED)
+    keys = frozenset(k.lower() for k in infobox_keys) - RESERVED
+    p = _Parser(text, keys)
+    if _is_passage(text, p.toks, keys):
+        return _passage(text)
     tree = p.parse()
     if not _searchable(tree):
         common = [w for w in dict.fromkeys(w.lower() for w in re.findall(r"\w+", text)) if w in STOP_WORDS]
@@ -493,6 +517,48 @@ def parse(text: str, infobox_keys: frozenset[str] | set[str] = frozenset()) -> P
             tree = Bool(should=kept) if len(kept) > 1 else kept[0]
             words = [w for w in words if w.lower() not in QUESTION_WORDS]
     return ParsedQuery(text, tree, words, p.phrases, p.prefixes)
+
+
+def _in_capitals(text: str) -> bool:
+    """Whether every letter of the query is a capital (`I AM INTERESTED IN ... AND ...`)."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and not any(c.islower() for c in letters)
+
+
+def _is_passage(text: str, toks: list[_Tok], infobox_keys: frozenset[str]) -> bool:
+    """More than MAX_CLAUSES words and phrases, none of them an operator: pasted text. Its
+    parentheses, quotes and `word:` labels are punctuation."""
+    if sum(1 for t in toks if t.kind in ("word", "phrase")) <= MAX_CLAUSES:
+        return False
+    for t in toks:
+        if t.kind in ("and", "or", "not"):
+            return False
+        if t.kind in ("minus", "plus") and not text[t.pos + 1 : t.pos + 2].isdigit():
+            return False  # `-5 degrees` is a number, `-russia` an exclusion
+        if t.kind == "field":
+            name = t.text.lower()
+            if name in RESERVED or name in infobox_keys or name.startswith("infobox."):
+                return False
+        if t.kind == "word" and (re.search(r"\w\*$", t.text) or re.fullmatch(r".*\w~[12]?", t.text)):
+            return False  # a prefix or fuzzy word
+    return True
+
+
+def _passage(text: str) -> ParsedQuery:
+    words = tuple(_WORD.findall(text))
+    if not any(w.lower() not in STOP_WORDS for w in words):
+        raise QueryError(
+            "the query has only very common words, which the index leaves out; "
+            "add a word that says what you are looking for",
+            query=text[:80],
+            position=0,
+        )
+    kept = tuple(w for w in words if w.lower() not in QUESTION_WORDS)
+    if any(w.lower() not in STOP_WORDS for w in kept):
+        words = kept
+    # Highlighted in snippets: the words that say what the text is about, each once.
+    shown = list(dict.fromkeys(w for w in words if w.lower() not in FUNCTION_WORDS))
+    return ParsedQuery(text, Passage(words), shown)
 
 
 def _is_question(node: Node) -> bool:
