@@ -47,8 +47,10 @@ with warnings.catch_warnings():
 
 INDEX_NAME = "sections"
 _VERSION_FILE = "schema_version"
-BM25_K1 = 2.0
-BM25_B = 0.75
+# Chosen across the quality suite (bench/ranking_study.py, bench/RESULTS.md): Robertson's k1 and a
+# length normalisation between Lucene's 0.75 and Anserini's 0.4.
+BM25_K1 = 1.2
+BM25_B = 0.6
 # Coordination: records containing every one of 2-8 OR-ed clauses score their sum once more,
 # times COORD_BOOST (Whoosh's own CoordMatcher divides by zero on one-term groups).
 COORD_BOOST = 0.5
@@ -62,7 +64,7 @@ WARM_POSTINGS = 4_000_000  # postings of the most frequent terms a server reads 
 _BYTE_TO_LENGTH = np.asarray(_length_byte_cache, dtype=np.float64)
 # Pasted text and long questions are searched by this many of their most distinctive words.
 PASSAGE_TERMS = 64
-PROXIMITY_BOOST = 0.3  # bench/quality.py: 0.0 -> 0.3655, 0.1 -> 0.3700, 0.3 -> 0.3717, 1.0 -> 0.3559 nDCG@10
+PROXIMITY_BOOST = 0.3  # bench/ranking_study.py: neutral on the suite's long questions, kept for short queries
 
 
 class WhooshBatch:
@@ -168,60 +170,42 @@ class WhooshEngine:
         self._cache[name] = (key, value)
         return value
 
-    def evaluate(
-        self, tree: Node | str, latest_only: bool = True, rerank: Mapping[str, float] | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(self, tree: Node | str, latest_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(every matching record number, sorted; their scores).
 
         BM25F over the weighted zones of `body` (or the field a query names), computed with
         numpy over whole posting lists; OR-ed words get a coordination and a proximity bonus.
-        `rerank` adds analysed terms with weights that only re-rank what the query matches
-        (query expansion). The last few results are kept, so a search that asks for the
-        ranking, the scores of some records and the match set evaluates the query once."""
+        The last few results are kept, so a search that asks for the ranking, the scores of
+        some records and the match set evaluates the query once."""
         if isinstance(tree, str):
             tree = parse(tree).tree
         s = self._searcher()
-        key = (s.reader().generation(), repr(tree), latest_only, tuple(sorted((rerank or {}).items())))
+        key = (s.reader().generation(), repr(tree), latest_only)
         with self._lock:
             cached = self._results.get(key)
         if cached is not None:
             return cached
-        if rerank:
-            # The query's own evaluation (usually cached: the match set came first), plus the
-            # expansion terms where it matches: what AndMaybe(query, Or(terms)) scores.
-            numbers, scores = self.evaluate(tree, latest_only)
-            extra = [query.Term("body", t, boost=w) for t, w in sorted(rerank.items())]
-            ev = _Evaluator(s, self._postings, self._lengths(s))
-            bonus = ev.evaluate(query.Or(extra) if len(extra) > 1 else extra[0])[1]
-            out = (numbers, scores + bonus[numbers])
+        q = _Translator(s).query(tree)
+        if q is None:
+            out = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
         else:
-            q = _Translator(s).query(tree)
-            if q is None:
-                out = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
-            else:
-                ev = _Evaluator(s, self._postings, self._lengths(s))
-                mask, all_scores = ev.evaluate(q)
-                mask &= self._live(s)
-                if latest_only:
-                    mask &= ev.evaluate(query.Term("is_latest", True))[0]
-                numbers = np.flatnonzero(mask)
-                out = (numbers, all_scores[numbers])
+            ev = _Evaluator(s, self._postings, self._lengths(s))
+            mask, all_scores = ev.evaluate(q)
+            mask &= self._live(s)
+            if latest_only:
+                mask &= ev.evaluate(query.Term("is_latest", True))[0]
+            numbers = np.flatnonzero(mask)
+            out = (numbers, all_scores[numbers])
         with self._lock:
             self._results[key] = out
             while len(self._results) > RESULT_CACHE:
                 self._results.pop(next(iter(self._results)))
         return out
 
-    def search(
-        self,
-        tree: Node | str,
-        latest_only: bool = True,
-        limit: int = 10,
-        rerank: Mapping[str, float] | None = None,
-    ) -> list[Hit]:
+    def search(self, tree: Node | str, latest_only: bool = True, limit: int = 10) -> list[Hit]:
         """The best `limit` matching records, best first; ties by record id, so the order never
         depends on segment layout."""
-        numbers, scores = self.evaluate(tree, latest_only, rerank)
+        numbers, scores = self.evaluate(tree, latest_only)
         if limit <= 0 or not len(numbers):
             return []
         if len(numbers) > limit:
