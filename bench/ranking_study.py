@@ -1,10 +1,10 @@
 """How each ranking component does across the whole quality suite (bench/quality.py's collections).
 
-Usage: python bench/ranking_study.py [--json] [--quick]
+Usage: python bench/ranking_study.py [--json] [--no-grid]
 
 Every row is the product's own indexing and search (`Searcher.search`, the same queries as
 bench/quality.py) with one thing changed in-process from the defaults: a query-time constant
-(k1, b, a bonus, feedback, question words, the passage bag), or, for index-time choices (zone
+(k1, b, a bonus, question words, the passage bag), or, for index-time choices (zone
 weights, stop words, stemming), the collections indexed again with it. Reports nDCG@10 per
 collection and the mean, against the defaults in the same run.
 
@@ -131,7 +131,7 @@ def query_variants() -> dict[str, dict[str, Any]]:
         "no coordination bonus": {"engines.whoosh_engine.COORD_BOOST": 0.0},
         "no proximity bonus": {"engines.whoosh_engine.PROXIMITY_BOOST": 0.0},
         "question words kept": {"search.query.QUESTION_WORDS": frozenset()},
-        "passage bag of 32 words": {"engines.whoosh_engine.PASSAGE_TERMS": 32},
+        "passage bag of 64 words": {"engines.whoosh_engine.PASSAGE_TERMS": 64},
         "passage bag of 128 words": {"engines.whoosh_engine.PASSAGE_TERMS": 128},
     }
 

@@ -9,7 +9,7 @@
     date:2022  date:2022-09  date:2022-09-12..2022-09-14  date:..2021  date:2021..
 
 A query written entirely in capitals reads AND, OR and NOT as words. Text of more than MAX_CLAUSES
-words with no operators (pasted text, a long question) is a `Passage`: searched as a bag of its
+words without AND, OR or NOT (pasted text, a long question) is a `Passage`: searched as a bag of its
 most distinctive words, which the engine picks with its own statistics.
 
 Engines translate the tree (see `indexer/engines/`); nothing here knows about Whoosh.
@@ -25,7 +25,7 @@ from ..analysis import FUNCTION_WORDS, STOP_WORDS
 from ..errors import QueryError
 
 MAX_QUERY_CHARS = 20_000  # pasted text; a quoted passage of any length up to this finds itself
-MAX_CLAUSES = 64  # words, phrases and field values of a query with operators
+MAX_CLAUSES = 64  # words, phrases and field values of a query with AND, OR or NOT
 MAX_DEPTH = 8
 MAX_EXPANSION = 256  # terms a prefix or fuzzy word may expand to (enforced by the engine)
 
@@ -251,8 +251,8 @@ class _Parser:
         self.clauses += 1
         if self.clauses > MAX_CLAUSES:
             raise self.error(
-                f"the query has more than {MAX_CLAUSES} clauses with operators; make it shorter, "
-                "or leave out the operators to search it as pasted text",
+                f"the query has more than {MAX_CLAUSES} clauses with AND, OR or NOT; make it shorter, "
+                "or leave out AND, OR and NOT to search it as pasted text",
                 pos,
             )
 
@@ -495,7 +495,7 @@ def parse(text: str, infobox_keys: frozenset[str] | set[str] = frozenset()) -> P
         return ParsedQuery(text, MatchAll())
     keys = frozenset(k.lower() for k in infobox_keys) - RESERVED
     p = _Parser(text, keys)
-    if _is_passage(text, p.toks, keys):
+    if _is_passage(p.toks):
         return _passage(text)
     tree = p.parse()
     if not _searchable(tree):
@@ -526,23 +526,12 @@ def _in_capitals(text: str) -> bool:
     return bool(letters) and not any(c.islower() for c in letters)
 
 
-def _is_passage(text: str, toks: list[_Tok], infobox_keys: frozenset[str]) -> bool:
-    """More than MAX_CLAUSES words and phrases, none of them an operator: pasted text. Its
-    parentheses, quotes and `word:` labels are punctuation."""
+def _is_passage(toks: list[_Tok]) -> bool:
+    """More than MAX_CLAUSES words and phrases and no AND, OR or NOT: pasted text. Everything
+    else in it is punctuation: parentheses, quotes, `Label:`, `-m`, `--user`, `PyObject*`."""
     if sum(1 for t in toks if t.kind in ("word", "phrase")) <= MAX_CLAUSES:
         return False
-    for t in toks:
-        if t.kind in ("and", "or", "not"):
-            return False
-        if t.kind in ("minus", "plus") and not text[t.pos + 1 : t.pos + 2].isdigit():
-            return False  # `-5 degrees` is a number, `-russia` an exclusion
-        if t.kind == "field":
-            name = t.text.lower()
-            if name in RESERVED or name in infobox_keys or name.startswith("infobox."):
-                return False
-        if t.kind == "word" and (re.search(r"\w\*$", t.text) or re.fullmatch(r".*\w~[12]?", t.text)):
-            return False  # a prefix or fuzzy word
-    return True
+    return not any(t.kind in ("and", "or", "not") for t in toks)
 
 
 def _passage(text: str) -> ParsedQuery:
