@@ -139,6 +139,23 @@ def passages(n: int = 50) -> list[str]:
     return out
 
 
+QUOTE_WORDS = 60
+
+
+def quotes(n: int = 50) -> list[str]:
+    """`n` quoted passages: QUOTE_WORDS consecutive words from inside one paragraph (seeded) of at
+    least that length, quotation marks of its own left out, so each is in the corpus word for word."""
+    _, paragraphs = rst_pools()
+    long_enough = [p for p in paragraphs if len(p.split()) >= QUOTE_WORDS + 10]
+    rng = random.Random(SEED + 3)
+    out = []
+    for paragraph in rng.sample(long_enough, n):
+        words = re.sub(r"[\"“”]", " ", paragraph).split()
+        start = rng.randrange(len(words) - QUOTE_WORDS + 1)
+        out.append('"' + " ".join(words[start : start + QUOTE_WORDS]) + '"')
+    return out
+
+
 def build_index(index_dir: Path | None = None) -> tuple[Path, dict]:
     """The corpus indexed by `palimpsest index` (reused while the corpus and schema are unchanged)."""
     from indexer.schema import SCHEMA_VERSION
