@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -543,6 +544,32 @@ def test_passage_ranks_by_its_most_distinctive_words(tiny: Searcher, monkeypatch
     # (ties by term). (A new text: the engine keeps the last results of the same query.)
     monkeypatch.setattr("indexer.engines.whoosh_engine.PASSAGE_TERMS", 1)
     assert _titles(tiny, pasted + " Notes.") == ["Ferry routes"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["bridge", "the", "what", "-m", "--user", "x*", "Ptr*", "~2", "é", "mach-number", "3:1", "+5"]),
+        min_size=MAX_CLAUSES + 1,
+        max_size=150,
+    ),
+    st.lists(
+        st.tuples(st.integers(0, 150), st.sampled_from(["(", ")", "((", "Note:", "type:", "*", "-"])), max_size=12
+    ),
+)
+def test_long_plain_text_is_always_a_passage(words: list[str], punctuation: list[tuple[int, str]]) -> None:
+    """Past the clause limit, anything without AND, OR or NOT searches as pasted text: parentheses,
+    labels, options and wildcards in it are never an error."""
+    for at, mark in sorted(punctuation, reverse=True):
+        words.insert(min(at, len(words)), mark)
+    text = " ".join(words)
+    try:
+        parsed = parse(text)
+    except QueryError as exc:
+        assert str(exc).startswith("the query has only very common words")
+        assert set(re.findall(r"\w+", text.lower())) <= {"the"}
+    else:
+        assert isinstance(parsed.tree, Passage)
 
 
 def _seed_prose(name: str) -> list[str]:
