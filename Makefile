@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/language_choice.py
 	$(BIN)/python bench/quality.py
+	$(BIN)/python bench/ranking_study.py
 	$(BIN)/python bench/search_latency.py
 	$(BIN)/python bench/web_latency.py
 	$(BIN)/python bench/diff_speed.py

@@ -119,6 +119,43 @@ def queries(n: int = 500) -> list[str]:
     return out[:n]
 
 
+PASSAGE_WORDS = 300
+
+
+def passages(n: int = 50) -> list[str]:
+    """`n` pasted passages of PASSAGE_WORDS words: runs of consecutive paragraphs of the Python docs'
+    reST sources (seeded), cut at that length, as someone would paste a stretch of a page."""
+    _, paragraphs = rst_pools()
+    rng = random.Random(SEED + 2)
+    out = []
+    while len(out) < n:
+        start = rng.randrange(len(paragraphs))
+        words: list[str] = []
+        for paragraph in paragraphs[start:]:
+            words += paragraph.split()
+            if len(words) >= PASSAGE_WORDS:
+                out.append(" ".join(words[:PASSAGE_WORDS]))
+                break
+    return out
+
+
+QUOTE_WORDS = 60
+
+
+def quotes(n: int = 50) -> list[str]:
+    """`n` quoted passages: QUOTE_WORDS consecutive words from inside one paragraph (seeded) of at
+    least that length, quotation marks of its own left out, so each is in the corpus word for word."""
+    _, paragraphs = rst_pools()
+    long_enough = [p for p in paragraphs if len(p.split()) >= QUOTE_WORDS + 10]
+    rng = random.Random(SEED + 3)
+    out = []
+    for paragraph in rng.sample(long_enough, n):
+        words = re.sub(r"[\"“”]", " ", paragraph).split()
+        start = rng.randrange(len(words) - QUOTE_WORDS + 1)
+        out.append('"' + " ".join(words[start : start + QUOTE_WORDS]) + '"')
+    return out
+
+
 def build_index(index_dir: Path | None = None) -> tuple[Path, dict]:
     """The corpus indexed by `palimpsest index` (reused while the corpus and schema are unchanged)."""
     from indexer.schema import SCHEMA_VERSION

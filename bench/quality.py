@@ -1,13 +1,22 @@
-"""Retrieval quality on Cranfield 1400 with the product's own analyzer and ranking.
+"""Retrieval quality on every test collection, the product against two baselines, in one run.
 
-Usage: python bench/quality.py [--json] [--variant NAME]
+Usage: python bench/quality.py [--json] [--only NAME ...] [--index-root DIR]
 
-The 1,400 abstracts (one Markdown file each, `# title` then the text, from bench/ingest.py's split) are indexed
-with `palimpsest index`; each of the 225 queries goes through `Searcher.search` exactly as a user's
-query would (parse, rank, collapse to documents), 100 hits. Relevance: codes 1-4 relevant, gain
-5 - code for nDCG (see ../shared/data/README.md). Reports nDCG@10, Recall@100 and MAP@100.
-Query text is used as typed, except that characters the query language treats as operators
-(`"()*~:+-`) are replaced by spaces: Cranfield's queries are plain English.
+Collections: Cranfield 1400 (../shared/data/cranfield, graded judgments: code 1-4 relevant, gain
+5 - code) and every folder of ../shared/data holding `corpus.jsonl`, `queries.jsonl` and
+`qrels.tsv` (see ../shared/data/README.md). Each document is written as one Markdown file under
+bench/work/quality/ (`# title`, then the text; a document with only one of them as one paragraph) and
+indexed with the product's own pipeline and default settings; each judged query goes through
+`Searcher.search` as a user would type it (characters the query language reads as operators,
+`"()*~:+-&|`, replaced by spaces), 100 hits, collapsed to documents as the product does (a hit
+stands for every file of its document).
+
+Baselines, on the same title + text in one field, analysed the same way (words, lowercased,
+Whoosh's stop list, English Snowball stems via PyStemmer), the query's distinct words OR-ed:
+Whoosh 2.7.4 with its default BM25F (B 0.75, K1 1.2) and bm25s (Lucene's BM25, k1 0.9, b 0.4).
+
+Reports nDCG@10, Recall@100 and MAP (over the 100 hits) per collection and their mean over the
+collections, and the p50/p95 latency of the product's search call (after one warm-up query).
 """
 
 from __future__ import annotations
@@ -15,20 +24,42 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
+import shutil
 import sys
 import tempfile
 import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-DATA = ROOT.parent / "shared" / "data" / "cranfield"
+DATA = ROOT.parent / "shared" / "data"
+CRANFIELD = DATA / "cranfield"
+WORK = ROOT / "bench" / "work" / "quality"
+HITS = 100
+OPERATORS = re.compile(r"[\"()*~:+\-&|]")
+FILES_VERSION = "2"  # bump when the way documents are written changes
 
 
-def queries() -> list[str]:
-    text = (DATA / "cran.qry").read_text(encoding="utf-8", errors="replace")
+@dataclass
+class Collection:
+    """A test collection: documents (id, title, text), judged queries (id, text), gains."""
+
+    name: str
+    docs: list[tuple[str, str, str]]
+    queries: list[tuple[str, str]]
+    qrels: dict[str, dict[str, int]]
+
+
+# -- loading ------------------------------------------------------------------------------------
+def cranfield_queries() -> list[str]:
+    """The 225 Cranfield questions in file order (query n of the judgments is the n-th)."""
+    text = (CRANFIELD / "cran.qry").read_text(encoding="utf-8", errors="replace")
     out = []
     for chunk in text.split(".I ")[1:]:
         body = chunk.split(".W", 1)[1] if ".W" in chunk else ""
@@ -36,24 +67,219 @@ def queries() -> list[str]:
     return out
 
 
-def qrels() -> dict[int, dict[int, int]]:
-    rel: dict[int, dict[int, int]] = {}
-    for line in (DATA / "cranqrel").read_text().split("\n"):
+def queries() -> list[str]:
+    """Cranfield's questions (bench/latency_corpus.py uses them as its long queries)."""
+    return cranfield_queries()
+
+
+def cranfield() -> Collection:
+    from ingest import cranfield_docs
+
+    qrels: dict[str, dict[str, int]] = {}
+    for line in (CRANFIELD / "cranqrel").read_text().split("\n"):
         parts = line.split()
         if len(parts) == 3:
             q, d, code = (int(p) for p in parts)
-            rel.setdefault(q, {})[d] = max(0, 5 - code) if code > 0 else 0
-    return rel
+            qrels.setdefault(str(q), {})[str(d)] = max(0, 5 - code) if code > 0 else 0
+    docs = [(str(num), title, text) for num, title, text in cranfield_docs()]
+    qs = [(str(i), text) for i, text in enumerate(cranfield_queries(), 1)]
+    return Collection("cranfield", docs, [q for q in qs if _judged(qrels, q[0])], qrels)
 
 
-def ndcg(ranked: list[int], gains: dict[int, int], k: int = 10) -> float:
+def jsonl_collection(folder: Path) -> Collection:
+    docs = []
+    for line in (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            d = json.loads(line)
+            docs.append((str(d["_id"]), " ".join(d.get("title", "").split()), " ".join(d.get("text", "").split())))
+    qrels: dict[str, dict[str, int]] = {}
+    for line in (folder / "qrels.tsv").read_text().splitlines()[1:]:
+        parts = line.split("\t")
+        if len(parts) == 3:
+            qrels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
+    qs = []
+    for line in (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            q = json.loads(line)
+            qs.append((str(q["_id"]), " ".join(q["text"].split())))
+    return Collection(folder.name, docs, [q for q in qs if _judged(qrels, q[0])], qrels)
+
+
+def _judged(qrels: dict[str, dict[str, int]], qid: str) -> bool:
+    return any(g > 0 for g in qrels.get(qid, {}).values())
+
+
+def collections(only: list[str] | None = None) -> list[Collection]:
+    """Cranfield, then every folder of DATA in the jsonl layout, by name."""
+    found: list[Collection] = []
+    if CRANFIELD.is_dir():
+        found.append(cranfield())
+    for folder in sorted(DATA.iterdir()) if DATA.is_dir() else []:
+        if all((folder / f).is_file() for f in ("corpus.jsonl", "queries.jsonl", "qrels.tsv")):
+            found.append(jsonl_collection(folder))
+    return [c for c in found if not only or c.name in only]
+
+
+# -- the product --------------------------------------------------------------------------------
+def write_files(coll: Collection) -> Path:
+    """One Markdown file per document (`# title`, then the text), written once per FILES_VERSION."""
+    out = WORK / "files" / coll.name
+    stamp = out / ".written"
+    if stamp.exists() and stamp.read_text() == f"{FILES_VERSION}:{len(coll.docs)}":
+        return out
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    for doc_id, title, text in coll.docs:
+        if title and text:
+            body = f"# {title}\n\n{text}\n"
+        elif title or text:
+            # One paragraph, ending with a full stop: the pipeline reads a lone short line without
+            # one as a title, and a title with no text below it as an empty version (which the
+            # dedup stage then merges with every other empty version; see bench/RESULTS.md).
+            only = title or text
+            body = only + ("" if only[-1] in ".!?" else ".") + "\n"
+        else:
+            continue
+        (out / f"d{doc_id}.md").write_text(body, encoding="utf-8")
+    stamp.write_text(f"{FILES_VERSION}:{len(coll.docs)}")
+    return out
+
+
+def product_index(coll: Collection, index_dir: Path) -> dict[str, float]:
+    """Index the collection's files with the product's defaults (what `palimpsest index` does)."""
+    from indexer.pipeline import index_paths
+    from indexer.settings import Settings
+
+    files = write_files(coll)
+    shutil.rmtree(index_dir, ignore_errors=True)
+    t0 = time.perf_counter()
+    index_paths([files], Settings(index_dir=index_dir))
+    return {"index_seconds": round(time.perf_counter() - t0, 1)}
+
+
+def file_ids(index_dir: Path) -> dict[str, list[str]]:
+    """doc_id -> the collection ids of every file its versions came from."""
+    from indexer.store import Store
+
+    store = Store(index_dir)
+    out: dict[str, list[str]] = {}
+    try:
+        rows = store.db.execute(
+            "SELECT v.doc_id, vs.path FROM version_sources vs JOIN versions v USING (version_id) ORDER BY vs.path"
+        )
+        for doc_id, path in rows:
+            m = re.search(r"/d([^/]+)\.md$", path)
+            if m and m.group(1) not in out.get(doc_id, []):
+                out.setdefault(doc_id, []).append(m.group(1))
+    finally:
+        store.close()
+    return out
+
+
+def typed(text: str) -> str:
+    """A query as a user would type it: operator characters replaced by spaces."""
+    return " ".join(OPERATORS.sub(" ", text).split())
+
+
+def product_run(coll: Collection, index_dir: Path, searcher: object = None) -> tuple[dict[str, list[str]], list[float]]:
+    """(query id -> ranked collection ids, search times in ms) through `Searcher.search`."""
+    from indexer.errors import QueryError
+    from indexer.search import Searcher, SearchRequest
+
+    ids = file_ids(index_dir)
+    runs: dict[str, list[str]] = {}
+    times: list[float] = []
+    s = searcher or Searcher(index_dir)
+    try:
+        s.search(SearchRequest(q="warm up"))  # type: ignore[attr-defined]
+        for qid, text in coll.queries:
+            t0 = time.perf_counter()
+            try:
+                page = s.search(SearchRequest(q=typed(text), limit=HITS))  # type: ignore[attr-defined]
+            except QueryError:
+                runs[qid] = []
+                times.append((time.perf_counter() - t0) * 1000)
+                continue
+            times.append((time.perf_counter() - t0) * 1000)
+            runs[qid] = [c for h in page.hits for c in ids.get(h.doc_id, [])][:HITS]
+    finally:
+        if searcher is None:
+            s.close()  # type: ignore[attr-defined]
+    return runs, times
+
+
+# -- baselines ----------------------------------------------------------------------------------
+def baseline_analyzer() -> Callable[[str], list[str]]:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=SyntaxWarning)
+        from whoosh.analysis import STOP_WORDS, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+
+    from indexer.analysis import stem_en
+
+    chain = RegexTokenizer() | LowercaseFilter() | StopFilter(stoplist=STOP_WORDS) | StemFilter(stemfn=stem_en)
+    return lambda text: [t.text for t in chain(text)]
+
+
+def whoosh_run(coll: Collection) -> dict[str, list[str]]:
+    """Whoosh 2.7.4, default BM25F, title + text in one field, the query's words OR-ed."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=SyntaxWarning)
+        from whoosh import query as wq
+        from whoosh.analysis import STOP_WORDS, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+        from whoosh.fields import ID, TEXT, Schema
+        from whoosh.filedb.filestore import RamStorage
+
+    from indexer.analysis import stem_en
+
+    analyzer = RegexTokenizer() | LowercaseFilter() | StopFilter(stoplist=STOP_WORDS) | StemFilter(stemfn=stem_en)
+    schema = Schema(id=ID(stored=True), content=TEXT(analyzer=analyzer))
+    ix = RamStorage().create_index(schema)
+    w = ix.writer()
+    for doc_id, title, text in coll.docs:
+        w.add_document(id=doc_id, content=f"{title} {text}")
+    w.commit()
+    runs = {}
+    with ix.searcher() as s:
+        for qid, text in coll.queries:
+            terms = list(dict.fromkeys(t.text for t in analyzer(typed(text))))
+            if not terms:
+                runs[qid] = []
+                continue
+            hits = s.search(wq.Or([wq.Term("content", t) for t in terms]), limit=HITS)
+            runs[qid] = [h["id"] for h in hits]
+    return runs
+
+
+def bm25s_run(coll: Collection) -> dict[str, list[str]]:
+    """bm25s (Lucene's BM25, k1 0.9, b 0.4) on the same analysed title + text."""
+    import bm25s
+
+    analyse = baseline_analyzer()
+    corpus = [analyse(f"{title} {text}") for _id, title, text in coll.docs]
+    retriever = bm25s.BM25(k1=0.9, b=0.4)
+    retriever.index(corpus, show_progress=False)
+    vocab = retriever.vocab_dict
+    runs = {}
+    for qid, text in coll.queries:
+        terms = [t for t in dict.fromkeys(analyse(typed(text))) if t in vocab]
+        if not terms:
+            runs[qid] = []
+            continue
+        k = min(HITS, len(coll.docs))
+        docs, scores = retriever.retrieve([terms], k=k, show_progress=False)
+        runs[qid] = [coll.docs[int(i)][0] for i, sc in zip(docs[0], scores[0], strict=True) if sc > 0]
+    return runs
+
+
+# -- measures -----------------------------------------------------------------------------------
+def ndcg(ranked: list[str], gains: dict[str, int], k: int = 10) -> float:
     dcg = sum(gains.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
     ideal = sorted(gains.values(), reverse=True)[:k]
     idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
     return dcg / idcg if idcg else 0.0
 
 
-def average_precision(ranked: list[int], relevant: set[int]) -> float:
+def average_precision(ranked: list[str], relevant: set[str]) -> float:
     hits, total = 0, 0.0
     for i, d in enumerate(ranked, 1):
         if d in relevant:
@@ -62,70 +288,112 @@ def average_precision(ranked: list[int], relevant: set[int]) -> float:
     return total / len(relevant) if relevant else 0.0
 
 
-def evaluate(index_dir: Path) -> dict[str, float]:
-    from indexer.search import Searcher, SearchRequest
-    from indexer.store import Store
-
-    store = Store(index_dir)
-    cran_ids: dict[str, list[int]] = {}
-    for row in store.db.execute(
-        "SELECT v.doc_id, vs.path FROM version_sources vs JOIN versions v USING (version_id) ORDER BY vs.path"
-    ):
-        m = re.search(r"cran-(\d+)\.md$", row[1])
-        if m:
-            cran_ids.setdefault(row[0], []).append(int(m.group(1)))
-    store.close()
-    judged = qrels()
+def measure(coll: Collection, runs: dict[str, list[str]]) -> dict[str, float]:
+    """Mean nDCG@10, Recall@100 and MAP@100 over the collection's judged queries."""
     n10, rec, ap = [], [], []
-    times = []
-    with Searcher(index_dir) as s:
-        for qi, text in enumerate(queries(), 1):
-            q = re.sub(r"[\"()*~:+\-]", " ", text)
-            t0 = time.perf_counter()
-            page = s.search(SearchRequest(q=q, limit=100))
-            times.append(time.perf_counter() - t0)
-            ranked = [c for h in page.hits for c in cran_ids.get(h.doc_id, [])][:100]
-            gains = judged.get(qi, {})
-            relevant = {d for d, g in gains.items() if g > 0}
-            n10.append(ndcg(ranked, gains))
-            rec.append(len(relevant & set(ranked)) / len(relevant) if relevant else 0.0)
-            ap.append(average_precision(ranked, relevant))
-    times.sort()
+    for qid, _text in coll.queries:
+        ranked = runs.get(qid, [])[:HITS]
+        gains = coll.qrels.get(qid, {})
+        relevant = {d for d, g in gains.items() if g > 0}
+        n10.append(ndcg(ranked, gains))
+        rec.append(len(relevant & set(ranked)) / len(relevant))
+        ap.append(average_precision(ranked, relevant))
     return {
-        "queries": len(n10),
         "ndcg@10": round(sum(n10) / len(n10), 4),
         "recall@100": round(sum(rec) / len(rec), 4),
         "map@100": round(sum(ap) / len(ap), 4),
-        "search_p50_ms": round(times[len(times) // 2] * 1000, 1),
     }
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
+
+
+def evaluate(coll: Collection, index_dir: Path) -> dict:
+    """The product (index built if missing) and both baselines on one collection."""
+    about: dict[str, float] = {}
+    if not (index_dir / "store.sqlite3").exists():
+        about = product_index(coll, index_dir)
+    runs, times = product_run(coll, index_dir)
+    return {
+        "collection": coll.name,
+        "documents": len(coll.docs),
+        "queries": len(coll.queries),
+        **about,
+        "product": {
+            **measure(coll, runs),
+            "search_p50_ms": round(percentile(times, 50), 1),
+            "search_p95_ms": round(percentile(times, 95), 1),
+        },
+        "whoosh": measure(coll, whoosh_run(coll)),
+        "bm25s": measure(coll, bm25s_run(coll)),
+    }
+
+
+SYSTEMS = ("product", "whoosh", "bm25s")
+METRICS = ("ndcg@10", "recall@100", "map@100")
+
+
+def summarise(results: list[dict]) -> dict:
+    """Means over the collections, and the product's margin over the better baseline."""
+    mean = {
+        system: {m: round(sum(r[system][m] for r in results) / len(results), 4) for m in METRICS} for system in SYSTEMS
+    }
+    best_baseline = max(mean["whoosh"]["ndcg@10"], mean["bm25s"]["ndcg@10"])
+    wins = [
+        r["collection"]
+        for r in results
+        if r["product"]["ndcg@10"] >= max(r["whoosh"]["ndcg@10"], r["bm25s"]["ndcg@10"])
+    ]
+    return {
+        "mean": mean,
+        "margin_ndcg@10": round(mean["product"]["ndcg@10"] - best_baseline, 4),
+        "collections_at_or_above_both_baselines": wins,
+    }
+
+
+def table(results: list[dict], summary: dict) -> str:
+    head = "| collection | docs | queries | system | nDCG@10 | R@100 | MAP@100 | search p50 / p95 |"
+    lines = [head, "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        for system in SYSTEMS:
+            m = r[system]
+            lat = f"{m['search_p50_ms']} / {m['search_p95_ms']} ms" if system == "product" else ""
+            first = (r["collection"], f"{r['documents']:,}", str(r["queries"])) if system == "product" else ("", "", "")
+            lines.append(
+                f"| {' | '.join(first)} | {system} | {m['ndcg@10']:.4f} | {m['recall@100']:.4f} | {m['map@100']:.4f} | {lat} |"
+            )
+    for system in SYSTEMS:
+        m = summary["mean"][system]
+        lines.append(f"| mean | | | {system} | {m['ndcg@10']:.4f} | {m['recall@100']:.4f} | {m['map@100']:.4f} | |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", action="store_true", help="print JSON")
-    ap.add_argument("--index-dir", type=Path, help="reuse an index of the Cranfield split")
+    ap.add_argument("--only", nargs="*", help="collection names (default: all)")
+    ap.add_argument("--index-root", type=Path, help="reuse product indexes kept here (one folder per collection)")
     args = ap.parse_args()
-    if not DATA.is_dir():
-        raise SystemExit(f"skipping: {DATA} missing")
-    from ingest import cranfield_files
-
-    from indexer.pipeline import index_paths
-    from indexer.settings import Settings
-
+    found = collections(args.only)
+    if not found:
+        raise SystemExit(f"skipping: no test collection under {DATA}")
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
-        index_dir = args.index_dir or Path(tmp) / "ix"
-        if not (index_dir / "store.sqlite3").exists():
-            index_paths([cranfield_files()], Settings(index_dir=index_dir))
-        result = {"date": time.strftime("%Y-%m-%d"), "collection": "Cranfield 1400", **evaluate(index_dir)}
+        root = args.index_root or Path(tmp)
+        for coll in found:
+            results.append(evaluate(coll, root / coll.name))
+    summary = summarise(results)
+    out = {"date": time.strftime("%Y-%m-%d"), "cores": os.cpu_count(), "results": results, **summary}
     if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print(
-            f"Cranfield 1400, {result['queries']} queries: nDCG@10 {result['ndcg@10']:.4f}  "
-            f"Recall@100 {result['recall@100']:.4f}  MAP@100 {result['map@100']:.4f}  "
-            f"(search p50 {result['search_p50_ms']} ms)"
-        )
-        print("reference (../shared/data/README.md): Whoosh BM25F defaults nDCG@10 0.383, target >= 0.40")
+        print(json.dumps(out, indent=2))
+        return
+    print(table(results, summary))
+    print(
+        f"margin over the better baseline mean (nDCG@10): {summary['margin_ndcg@10']:+.4f} (target >= +0.02); "
+        f"at or above both baselines: {', '.join(summary['collections_at_or_above_both_baselines']) or 'none'}"
+    )
 
 
 if __name__ == "__main__":

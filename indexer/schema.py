@@ -13,8 +13,10 @@ from .analysis import plain_analyzer, text_analyzer
 
 SCHEMA_VERSION = 6
 
-# Zone weights of the `body` field (bench/quality.py chose them, see bench/RESULTS.md): a query
-# word in the title counts as TITLE_WEIGHT occurrences, in a heading as HEADING_WEIGHT.
+# Zone weights of the `body` field: a query word in the title counts as TITLE_WEIGHT occurrences,
+# in a heading as HEADING_WEIGHT. bench/ranking_study.py (see bench/RESULTS.md): a title weight of
+# 1 / 2 / 3 gives a mean nDCG@10 of 0.4390 / 0.4472 / 0.4497 over the quality suite; 3 wins on
+# short catalogue titles (ADI, CACM) and loses on CISI, so 2 stays.
 TITLE_WEIGHT = 2.0
 # The title counts fully in the document's first section only; in the others it still lets
 # `bridge closure` find the Closure section of "Old Harbour Bridge", but a query matching only

@@ -57,5 +57,8 @@ def serve(index_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, work
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
+        # A pasted query of up to 20,000 characters travels in the URL (three times as long once
+        # percent-encoded); gunicorn refuses request lines over 4,094 bytes unless told otherwise.
+        "limit_request_line": 0,
     }
     _Server(app, options).run()

@@ -351,6 +351,7 @@ def test_palimpsest_serve_runs_the_app_under_gunicorn(web_index: Path) -> None:
     import subprocess
     import sys
     import time
+    import urllib.parse
     import urllib.request
 
     with socket.socket() as s:
@@ -376,6 +377,9 @@ def test_palimpsest_serve_runs_the_app_under_gunicorn(web_index: Path) -> None:
         assert data["total"] >= 3 and "gunicorn" in server
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
             assert r.status == 200 and "Content-Security-Policy" in r.headers
+        pasted = urllib.parse.quote(" ".join(["harbour—bridge"] * 1_333))  # 19,994 characters, 36 kB encoded
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q={pasted}", timeout=30) as r:
+            assert r.status == 200 and json.loads(r.read())["total"] >= 1
     finally:
         proc.terminate()
         proc.communicate(timeout=30)

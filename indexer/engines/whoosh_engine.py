@@ -8,7 +8,7 @@ import math
 import re
 import threading
 import warnings
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from ..search.query import (
     Fuzzy,
     MatchAll,
     Node,
+    Passage,
     Phrase,
     Prefix,
     Term,
@@ -46,8 +47,10 @@ with warnings.catch_warnings():
 
 INDEX_NAME = "sections"
 _VERSION_FILE = "schema_version"
-BM25_K1 = 2.0
-BM25_B = 0.75
+# Chosen across the quality suite (bench/ranking_study.py, bench/RESULTS.md): Robertson's k1 and a
+# length normalisation between Lucene's 0.75 and Anserini's 0.4.
+BM25_K1 = 1.2
+BM25_B = 0.6
 # Coordination: records containing every one of 2-8 OR-ed clauses score their sum once more,
 # times COORD_BOOST (Whoosh's own CoordMatcher divides by zero on one-term groups).
 COORD_BOOST = 0.5
@@ -59,7 +62,11 @@ RESULT_CACHE = 8  # evaluated queries kept (one search asks for the same query s
 POSTING_CACHE = 8_000_000  # postings kept in memory across queries (about 16 bytes each)
 WARM_POSTINGS = 4_000_000  # postings of the most frequent terms a server reads at start
 _BYTE_TO_LENGTH = np.asarray(_length_byte_cache, dtype=np.float64)
-PROXIMITY_BOOST = 0.3  # bench/quality.py: 0.0 -> 0.3655, 0.1 -> 0.3700, 0.3 -> 0.3717, 1.0 -> 0.3559 nDCG@10
+# Pasted text and long questions are searched by this many of their most distinctive words
+# (bench/ranking_study.py: 32 / 64 / 128 words give a mean nDCG@10 of 0.4484 / 0.4472 / 0.4471;
+# 32 reads half the posting lists of 64).
+PASSAGE_TERMS = 32
+PROXIMITY_BOOST = 0.3  # bench/ranking_study.py: neutral on the suite's long questions, kept for short queries
 
 
 class WhooshBatch:
@@ -165,60 +172,42 @@ class WhooshEngine:
         self._cache[name] = (key, value)
         return value
 
-    def evaluate(
-        self, tree: Node | str, latest_only: bool = True, rerank: Mapping[str, float] | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(self, tree: Node | str, latest_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(every matching record number, sorted; their scores).
 
         BM25F over the weighted zones of `body` (or the field a query names), computed with
         numpy over whole posting lists; OR-ed words get a coordination and a proximity bonus.
-        `rerank` adds analysed terms with weights that only re-rank what the query matches
-        (query expansion). The last few results are kept, so a search that asks for the
-        ranking, the scores of some records and the match set evaluates the query once."""
+        The last few results are kept, so a search that asks for the ranking, the scores of
+        some records and the match set evaluates the query once."""
         if isinstance(tree, str):
             tree = parse(tree).tree
         s = self._searcher()
-        key = (s.reader().generation(), repr(tree), latest_only, tuple(sorted((rerank or {}).items())))
+        key = (s.reader().generation(), repr(tree), latest_only)
         with self._lock:
             cached = self._results.get(key)
         if cached is not None:
             return cached
-        if rerank:
-            # The query's own evaluation (usually cached: the match set came first), plus the
-            # expansion terms where it matches: what AndMaybe(query, Or(terms)) scores.
-            numbers, scores = self.evaluate(tree, latest_only)
-            extra = [query.Term("body", t, boost=w) for t, w in sorted(rerank.items())]
-            ev = _Evaluator(s, self._postings, self._lengths(s))
-            bonus = ev.evaluate(query.Or(extra) if len(extra) > 1 else extra[0])[1]
-            out = (numbers, scores + bonus[numbers])
+        q = _Translator(s).query(tree)
+        if q is None:
+            out = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
         else:
-            q = _Translator(s).query(tree)
-            if q is None:
-                out = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
-            else:
-                ev = _Evaluator(s, self._postings, self._lengths(s))
-                mask, all_scores = ev.evaluate(q)
-                mask &= self._live(s)
-                if latest_only:
-                    mask &= ev.evaluate(query.Term("is_latest", True))[0]
-                numbers = np.flatnonzero(mask)
-                out = (numbers, all_scores[numbers])
+            ev = _Evaluator(s, self._postings, self._lengths(s))
+            mask, all_scores = ev.evaluate(q)
+            mask &= self._live(s)
+            if latest_only:
+                mask &= ev.evaluate(query.Term("is_latest", True))[0]
+            numbers = np.flatnonzero(mask)
+            out = (numbers, all_scores[numbers])
         with self._lock:
             self._results[key] = out
             while len(self._results) > RESULT_CACHE:
                 self._results.pop(next(iter(self._results)))
         return out
 
-    def search(
-        self,
-        tree: Node | str,
-        latest_only: bool = True,
-        limit: int = 10,
-        rerank: Mapping[str, float] | None = None,
-    ) -> list[Hit]:
+    def search(self, tree: Node | str, latest_only: bool = True, limit: int = 10) -> list[Hit]:
         """The best `limit` matching records, best first; ties by record id, so the order never
         depends on segment layout."""
-        numbers, scores = self.evaluate(tree, latest_only, rerank)
+        numbers, scores = self.evaluate(tree, latest_only)
         if limit <= 0 or not len(numbers):
             return []
         if len(numbers) > limit:
@@ -441,34 +430,47 @@ class _Evaluator:
     def empty(self) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(self.size, dtype=bool), np.zeros(self.size)
 
+    def term_postings(self, fieldname: str, text: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(record numbers, weighted frequencies) of one term; empty for an unknown field."""
+        field = self.s.schema[fieldname] if fieldname in self.s.schema else None  # noqa: SIM401 (glob fields)
+        if field is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        key = field.to_bytes(text) if not isinstance(text, bytes) else text
+        return self.postings(self.s, fieldname, key)
+
+    def bm25(self, fieldname: str, text: Any, ids: np.ndarray, weights: np.ndarray, boost: float) -> np.ndarray:
+        """Okapi BM25 of one term in the records `ids` (its weighted frequencies `weights` there)."""
+        lengths, average = self.lengths(fieldname)
+        idf = WEIGHTING.idf(self.s, fieldname, text)
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[ids] / average)
+        return boost * idf * weights * (BM25_K1 + 1) / (weights + norm)
+
     def term(self, q: Any) -> tuple[np.ndarray, np.ndarray]:
         mask, scores = self.empty()
-        field = self.s.schema[q.fieldname] if q.fieldname in self.s.schema else None  # noqa: SIM401 (glob fields)
-        if field is None:
-            return mask, scores
-        key = field.to_bytes(q.text) if not isinstance(q.text, bytes) else q.text
-        ids, weights = self.postings(self.s, q.fieldname, key)
+        ids, weights = self.term_postings(q.fieldname, q.text)
         if not len(ids):
             return mask, scores
         mask[ids] = True
-        if field.scorable and q.boost:
-            lengths, average = self.lengths(q.fieldname)
-            idf = WEIGHTING.idf(self.s, q.fieldname, q.text)
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[ids] / average)
-            scores[ids] = q.boost * idf * weights * (BM25_K1 + 1) / (weights + norm)
+        if self.s.schema[q.fieldname].scorable and q.boost:
+            scores[ids] = self.bm25(q.fieldname, q.text, ids, weights, q.boost)
         return mask, scores
 
     def phrase(self, q: Any, among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        parts = [self.term(query.Term(q.fieldname, w)) for w in q.words]
-        candidates = np.ones(self.size, dtype=bool)
-        for m, _sc in parts:
-            candidates &= m
-        if among is not None:
-            candidates &= among
+        """Records with the words in order: candidates from the posting lists, rarest word first
+        (a pasted passage of hundreds of words costs a few lookups per word), then checked with
+        Whoosh's positional matcher. Scored as the sum of its words."""
         mask, scores = self.empty()
-        todo = np.flatnonzero(candidates)
-        if not len(todo):
-            return mask, scores
+        reader = self.s.reader()
+        # Rarest word first, and no more posting lists read once no record is left.
+        order = sorted(set(q.words), key=lambda w: (reader.doc_frequency(q.fieldname, w), w))
+        postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        todo = np.zeros(0, dtype=np.int64)
+        for i, word in enumerate(order):
+            postings[word] = ids, _weights = self.term_postings(q.fieldname, word)
+            todo = (ids[among[ids]] if among is not None else ids) if i == 0 else todo[_contains(ids, todo)]
+            if not len(todo):
+                return mask, scores
+        parts = [postings[w] for w in q.words]
         plain = query.Phrase(q.fieldname, q.words, slop=q.slop)
         for sub, offset in _leaves(self.s):
             local = todo[(todo >= offset) & (todo < offset + sub.doc_count_all())] - offset
@@ -481,9 +483,18 @@ class _Evaluator:
                 m.skip_to(n)
                 if m.is_active() and m.id() == n:
                     mask[n + offset] = True
-        for _m, sc in parts:
-            scores += sc
-        return mask, np.where(mask, scores, 0.0)
+        found = np.flatnonzero(mask)
+        if len(found) and self.s.schema[q.fieldname].scorable:
+            for word, (ids, weights) in zip(q.words, parts, strict=True):
+                at = np.searchsorted(ids, found)
+                scores[found] += self.bm25(q.fieldname, word, found, weights[at], 1.0)
+        return mask, scores
+
+
+def _contains(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Which of `wanted` are in the sorted array `ids`."""
+    at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+    return ids[at] == wanted
 
 
 def _best(mask: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
@@ -545,6 +556,8 @@ class _Translator:
             return self.term(node)
         if isinstance(node, Phrase):
             return self.phrase(node.words, node.field)
+        if isinstance(node, Passage):
+            return self.passage(node)
         if isinstance(node, Prefix):
             return self.expand(node, "prefix")
         if isinstance(node, Fuzzy):
@@ -568,6 +581,22 @@ class _Translator:
     def phrase(self, words: tuple[str, ...], field: str | None) -> Any:
         toks = self.tokens(" ".join(words))
         return self.analysed(toks, field) if toks else None
+
+    def passage(self, node: Passage) -> Any:
+        """The PASSAGE_TERMS most distinctive words of pasted text (occurrences times idf), each
+        weighted by its occurrences, OR-ed: as if the text were typed in full, without its
+        commonest words."""
+        counts = Counter(self.tokens(" ".join(node.words)))
+        total = self.s.doc_count_all()
+        weights = {}
+        for term, tf in counts.items():
+            df = self.reader.doc_frequency("body", term)
+            if df:
+                weights[term] = tf * math.log(1 + (total - df + 0.5) / (df + 0.5))
+        top = sorted(weights, key=lambda t: (-weights[t], t))[:PASSAGE_TERMS]
+        if not top:
+            return query.NullQuery
+        return query.Or([query.Term("body", t, boost=float(counts[t])) for t in sorted(top)])
 
     def analysed(self, toks: list[str], field: str | None, slop: int = 1) -> Any:
         """One analysed token, or the tokens as a phrase, in `body` or the named field."""

@@ -8,6 +8,10 @@
     word*  word~  word~2    prefix, fuzzy (edit distance 1 or 2)
     date:2022  date:2022-09  date:2022-09-12..2022-09-14  date:..2021  date:2021..
 
+A query written entirely in capitals reads AND, OR and NOT as words. Text of more than MAX_CLAUSES
+words without AND, OR or NOT (pasted text, a long question) is a `Passage`: searched as a bag of its
+most distinctive words, which the engine picks with its own statistics.
+
 Engines translate the tree (see `indexer/engines/`); nothing here knows about Whoosh.
 """
 
@@ -17,11 +21,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..analysis import STOP_WORDS
+from ..analysis import FUNCTION_WORDS, STOP_WORDS
 from ..errors import QueryError
 
-MAX_QUERY_CHARS = 1000
-MAX_CLAUSES = 64
+MAX_QUERY_CHARS = 20_000  # pasted text; a quoted passage of any length up to this finds itself
+MAX_CLAUSES = 64  # words, phrases and field values of a query with AND, OR or NOT
 MAX_DEPTH = 8
 MAX_EXPANSION = 256  # terms a prefix or fuzzy word may expand to (enforced by the engine)
 
@@ -39,7 +43,8 @@ RESERVED = set(FILTER_FIELDS) | set(SCORED_FIELDS) | {"date"}
 _DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 # In a question typed as plain words (`what are the effects of ...`), these words say how it
 # is asked, not what it is about: they are dropped when at least one other word remains.
-# (bench/quality.py: +0.006 nDCG@10 on Cranfield.) Phrases and field values keep them.
+# (bench/ranking_study.py: +0.005 mean nDCG@10 over the suite, +0.018 on CISI's long questions.)
+# Phrases and field values keep them.
 QUESTION_WORDS = frozenset(
     [
         "what",
@@ -75,6 +80,8 @@ QUESTION_WORDS = frozenset(
 )  # not "who", "us", "may", "i": WHO, the US, May 2022 and World War I are what a text is about
 QUESTION_MIN_WORDS = 3
 _FIELD = re.compile(r"([A-Za-z_][\w.-]*):")
+_OPERATORS = {"AND": "and", "OR": "or", "NOT": "not", "&&": "and", "||": "or"}
+_WORD = re.compile(r"\w+(?:[.'’]\w+)*")
 _WORD_CHARS = re.compile(r"[^\s()\"]+")
 
 
@@ -138,11 +145,20 @@ class Bool:
 
 
 @dataclass(frozen=True)
+class Passage:
+    """Pasted text or a long question: every word, in order. Searched as a bag of its most
+    distinctive words (more like this), question words left out."""
+
+    words: tuple[str, ...]
+    position: int = 0
+
+
+@dataclass(frozen=True)
 class MatchAll:
     """Every record (a query of only exclusions, or an empty query with filters)."""
 
 
-Node = Term | Prefix | Fuzzy | Phrase | Filter | DateRange | Bool | MatchAll
+Node = Term | Prefix | Fuzzy | Phrase | Filter | DateRange | Bool | Passage | MatchAll
 
 
 @dataclass
@@ -164,8 +180,10 @@ class _Tok:
     pos: int
 
 
-def _tokens(text: str) -> list[_Tok]:
+def _tokens(text: str, capitals: bool = False) -> list[_Tok]:
+    """The query's tokens; with `capitals` (a query typed in capitals) AND, OR and NOT are words."""
     toks: list[_Tok] = []
+    operators = {"&&": "and", "||": "or"} if capitals else _OPERATORS
     i, n = 0, len(text)
     while i < n:
         c = text[i]
@@ -200,7 +218,7 @@ def _tokens(text: str) -> list[_Tok]:
             m = _WORD_CHARS.match(text, i)
             assert m is not None
             word = m.group(0)
-            kind = {"AND": "and", "OR": "or", "NOT": "not", "&&": "and", "||": "or"}.get(word, "word")
+            kind = operators.get(word, "word")
             toks.append(_Tok(kind, word, i))
             i = m.end()
     return toks
@@ -210,7 +228,7 @@ def _tokens(text: str) -> list[_Tok]:
 class _Parser:
     def __init__(self, text: str, infobox_keys: frozenset[str]) -> None:
         self.text = text
-        self.toks = _tokens(text)
+        self.toks = _tokens(text, capitals=_in_capitals(text))
         self.i = 0
         self.clauses = 0
         self.infobox_keys = infobox_keys
@@ -233,7 +251,11 @@ class _Parser:
     def count(self, pos: int) -> None:
         self.clauses += 1
         if self.clauses > MAX_CLAUSES:
-            raise self.error(f"the query has more than {MAX_CLAUSES} clauses; make it shorter", pos)
+            raise self.error(
+                f"the query has more than {MAX_CLAUSES} clauses with AND, OR or NOT; make it shorter, "
+                "or leave out AND, OR and NOT to search it as pasted text",
+                pos,
+            )
 
     def parse(self) -> Node:
         node = self.or_expr(0)
@@ -472,7 +494,10 @@ def parse(text: str, infobox_keys: frozenset[str] | set[str] = frozenset()) -> P
         )
     if not text.strip():
         return ParsedQuery(text, MatchAll())
-    p = _Parser(text, frozenset(k.lower() for k in infobox_keys) - RESERVED)
+    keys = frozenset(k.lower() for k in infobox_keys) - RESERVED
+    p = _Parser(text, keys)
+    if _is_passage(p.toks):
+        return _passage(text)
     tree = p.parse()
     if not _searchable(tree):
         common = [w for w in dict.fromkeys(w.lower() for w in re.findall(r"\w+", text)) if w in STOP_WORDS]
@@ -494,6 +519,37 @@ def parse(text: str, infobox_keys: frozenset[str] | set[str] = frozenset()) -> P
             tree = Bool(should=kept) if len(kept) > 1 else kept[0]
             words = [w for w in words if w.lower() not in QUESTION_WORDS]
     return ParsedQuery(text, tree, words, p.phrases, p.prefixes)
+
+
+def _in_capitals(text: str) -> bool:
+    """Whether every letter of the query is a capital (`I AM INTERESTED IN ... AND ...`)."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and not any(c.islower() for c in letters)
+
+
+def _is_passage(toks: list[_Tok]) -> bool:
+    """More than MAX_CLAUSES words and phrases and no AND, OR or NOT: pasted text. Everything
+    else in it is punctuation: parentheses, quotes, `Label:`, `-m`, `--user`, `PyObject*`."""
+    if sum(1 for t in toks if t.kind in ("word", "phrase")) <= MAX_CLAUSES:
+        return False
+    return not any(t.kind in ("and", "or", "not") for t in toks)
+
+
+def _passage(text: str) -> ParsedQuery:
+    words = tuple(_WORD.findall(text))
+    if not any(w.lower() not in STOP_WORDS for w in words):
+        raise QueryError(
+            "the query has only very common words, which the index leaves out; "
+            "add a word that says what you are looking for",
+            query=text[:80],
+            position=0,
+        )
+    kept = tuple(w for w in words if w.lower() not in QUESTION_WORDS)
+    if any(w.lower() not in STOP_WORDS for w in kept):
+        words = kept
+    # Highlighted in snippets: the words that say what the text is about, each once.
+    shown = list(dict.fromkeys(w for w in words if w.lower() not in FUNCTION_WORDS))
+    return ParsedQuery(text, Passage(words), shown)
 
 
 def _is_question(node: Node) -> bool:

@@ -20,7 +20,7 @@ from ..store import Store
 from .facets import FACET_NAMES, NO_DATE, FacetCount, RecordTable, facet_counts, record_table
 from .query import MatchAll, ParsedQuery, Term, date_bounds, parse, valid_date
 from .snippets import QueryTerms, mentions, snippet
-from .suggest import complete, did_you_mean, expansion_terms, more_like_this, next_words
+from .suggest import complete, did_you_mean, more_like_this, next_words
 
 AUX_WEIGHT = 0.5  # See also, References...: found, but below real sections
 MORE_SECTIONS = 3
@@ -202,9 +202,7 @@ class Searcher:
         if browse:
             matched = table.latest.copy() if latest_only else np.ones(table.size, dtype=bool)
         else:
-            # Feedback terms re-rank only, so they never change what matches.
-            rerank = expansion_terms(parsed, self.engine, self.store, latest_only) if req.sort == "relevance" else None
-            numbers, values = self.engine.evaluate(parsed.tree, latest_only, rerank)
+            numbers, values = self.engine.evaluate(parsed.tree, latest_only)
             rows = self._maps(table)[numbers] if len(numbers) else np.zeros(0, dtype=np.int64)
             known = rows >= 0
             scores[rows[known]] = values[known]

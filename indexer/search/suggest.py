@@ -14,7 +14,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from ..analysis import FUNCTION_WORDS, STOP_WORDS, fold, folded_tokens
+from ..analysis import FUNCTION_WORDS, STOP_WORDS, folded_tokens
 from ..engines import Engine
 from ..errors import QueryError
 from ..store import Store
@@ -27,13 +27,6 @@ RARE_RATIO = 20  # a known word is corrected only when a near word is this many 
 MLT_TERMS = 12
 MLT_CANDIDATE_FACTOR = 4  # distinctive terms looked at, per term kept, to find MLT_TERMS shared ones
 MLT_RECORDS = 500  # best records looked at to find the related documents
-# Pseudo-relevance feedback for questions typed in plain words (bench/quality.py chose these):
-# the terms that best characterise the FEEDBACK_RECORDS best sections re-rank the results.
-FEEDBACK_MIN_WORDS = 3
-FEEDBACK_RECORDS = 5
-FEEDBACK_TERMS = 10
-FEEDBACK_WEIGHT = 1.0
-FEEDBACK_SCAN_CHARS = 4_000
 
 
 class _Counter(Protocol):
@@ -107,40 +100,6 @@ def did_you_mean(parsed: ParsedQuery, searcher: _Counter, total: int, latest_onl
         return None
     new = parse(text, searcher.table().infobox_keys)
     return text if searcher.count_documents(new.tree, latest_only) > total else None
-
-
-def expansion_terms(parsed: ParsedQuery, engine: Engine, store: Store, latest_only: bool) -> dict[str, float] | None:
-    """Pseudo-relevance feedback for a plain-word question of FEEDBACK_MIN_WORDS+ words.
-
-    The analysed terms that best characterise the best FEEDBACK_RECORDS sections (term share
-    in each section, weighted by the section's score, times idf), with weights up to
-    FEEDBACK_WEIGHT. They only re-rank what the words match; phrases, fields and operators
-    turn this off, so a precise query is never second-guessed."""
-    tree = parsed.tree
-    if not isinstance(tree, Bool) or tree.must or tree.must_not:
-        return None
-    if len(tree.should) < FEEDBACK_MIN_WORDS or not all(isinstance(n, Term) and n.field is None for n in tree.should):
-        return None
-    hits = engine.search(tree, latest_only, limit=FEEDBACK_RECORDS)
-    if not hits:
-        return None
-    texts = store.section_texts([h.record_id for h in hits])
-    total = sum(h.score for h in hits) or 1.0
-    weights: Counter[str] = Counter()
-    for h in hits:
-        counts = Counter(f for _s, _e, _w, f in folded_tokens(texts.get(h.record_id, "")[:FEEDBACK_SCAN_CHARS]))
-        length = sum(counts.values()) or 1
-        for term, tf in counts.items():
-            weights[term] += tf / length * h.score / total
-    asked = {fold(w) for w in parsed.words}
-    n_records, dfs = engine.term_stats(sorted(weights))
-    for term in weights:
-        df = dfs.get(term, 0)
-        weights[term] *= math.log(1 + (n_records - df + 0.5) / (df + 0.5))
-    top = [t for t in sorted(weights, key=lambda t: (-weights[t], t)) if t not in asked][:FEEDBACK_TERMS]
-    if not top or weights[top[0]] <= 0:
-        return None
-    return {t: FEEDBACK_WEIGHT * weights[t] / weights[top[0]] for t in top}
 
 
 def _terms(node: Any) -> list[Term]:
