@@ -43,7 +43,7 @@ CRANFIELD = DATA / "cranfield"
 WORK = ROOT / "bench" / "work" / "quality"
 HITS = 100
 OPERATORS = re.compile(r"[\"()*~:+\-&|]")
-FILES_VERSION = "2"  # bump when the way documents are written changes
+FILES_VERSION = "3"  # bump when the way documents are written changes
 
 
 @dataclass
@@ -130,16 +130,9 @@ def write_files(coll: Collection) -> Path:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     for doc_id, title, text in coll.docs:
-        if title and text:
-            body = f"# {title}\n\n{text}\n"
-        elif title or text:
-            # One paragraph, ending with a full stop: the pipeline reads a lone short line without
-            # one as a title, and a title with no text below it as an empty version (which the
-            # dedup stage then merges with every other empty version; see bench/RESULTS.md).
-            only = title or text
-            body = only + ("" if only[-1] in ".!?" else ".") + "\n"
-        else:
+        if not title and not text:
             continue
+        body = (f"# {title}\n\n" if title else "") + (f"{text}\n" if text else "")
         (out / f"d{doc_id}.md").write_text(body, encoding="utf-8")
     stamp.write_text(f"{FILES_VERSION}:{len(coll.docs)}")
     return out

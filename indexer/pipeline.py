@@ -137,7 +137,7 @@ def enrich_stage(raw: RawVersion, settings: Settings) -> Version:
     elif blocks and blocks[0].kind == "heading" and blocks[0].text.lower() == title.lower():
         blocks = blocks[1:]
     drafts = split_sections(blocks)
-    norm = normalized_text(drafts)
+    norm = normalized_text(drafts, title)
     version_id = dedup.version_id_for(norm)
     version_lang, section_langs = language.detect_sections([d.text for d in drafts] or [title or ""])
     doc_dates = metadata.document_dates(blocks, raw.date_strings)

@@ -81,9 +81,11 @@ def _anchor(heading: str, breadcrumb: str, used: set[str]) -> str:
 _LIST_MARK = re.compile(r"^\s*(?:[-*•·#]+|\d{1,3}[.)])\s+", re.M)
 
 
-def normalized_text(sections: list[DraftSection]) -> str:
-    """Text used for identity: whitespace, heading spacing and list markers normalized."""
-    parts: list[str] = []
+def normalized_text(sections: list[DraftSection], title: str | None = None) -> str:
+    """Text used for identity: the title, then the sections, with whitespace, heading spacing
+    and list markers normalized. The title is the file's own text too: two files that differ
+    only by it (or that have nothing else) are not one version."""
+    parts: list[str] = ["= " + " ".join(title.split()) + " ="] if title and title.strip() else []
     for s in sections:
         if s.heading:
             parts.append("== " + " ".join(s.heading.split()) + " ==")

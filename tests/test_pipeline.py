@@ -495,3 +495,19 @@ def test_a_label_few_pages_of_a_large_site_share_is_content(tmp_path: Path) -> N
         assert (len(engine.search('"latest stories"', limit=50)), len(engine.search("editor", limit=50))) == (0, 3)
     finally:
         engine.close()
+
+
+def test_files_that_are_only_a_title_are_documents_of_their_own(tmp_path: Path, runner: CliRunner) -> None:
+    # A title is the file's own text: files that have nothing else are not one empty version.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in {
+        "a.md": "# Supersonic flow past a wedge\n",
+        "b.md": "# Heat transfer in laminar boundary layers\n",
+        "c.txt": "Stability of thin shells under pressure\n",
+    }.items():
+        (docs / name).write_text(text)
+    report = run_cli(runner, "index", str(docs), "--index-dir", str(tmp_path / "ix"))
+    assert (report["new_versions"], report["duplicates"], report["documents"]) == (3, 0, 3)
+    found = run_cli(runner, "search", "laminar", "--index-dir", str(tmp_path / "ix"))
+    assert [h["title"] for h in found["hits"]] == ["Heat transfer in laminar boundary layers"]
