@@ -399,7 +399,9 @@ def typed_infobox(pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
 
 
 def title_from_blocks(blocks: tuple[Block, ...]) -> tuple[str | None, tuple[Block, ...]]:
-    """A title for a file with none: a leading level-1 heading, or a short first line."""
+    """A title for a file with none: a leading level-1 heading, or a short first line that
+    more text follows (a file that is one short line is that line's content, not a title
+    over nothing)."""
     if not blocks:
         return None, blocks
     first = blocks[0]
@@ -408,6 +410,11 @@ def title_from_blocks(blocks: tuple[Block, ...]) -> tuple[str | None, tuple[Bloc
     peers = sum(1 for b in blocks if b.kind == "heading" and b.level == first.level)
     if first.kind == "heading" and (first.level == 1 or not outranked) and peers == 1:
         return first.text, blocks[1:]
-    if first.kind == "paragraph" and len(first.text.split()) <= 15 and not re.search(r"[.!?]$", first.text):
+    if (
+        first.kind == "paragraph"
+        and len(blocks) > 1
+        and len(first.text.split()) <= 15
+        and not re.search(r"[.!?]$", first.text)
+    ):
         return first.text, blocks[1:]
     return None, blocks

@@ -511,3 +511,9 @@ def test_files_that_are_only_a_title_are_documents_of_their_own(tmp_path: Path, 
     assert (report["new_versions"], report["duplicates"], report["documents"]) == (3, 0, 3)
     found = run_cli(runner, "search", "laminar", "--index-dir", str(tmp_path / "ix"))
     assert [h["title"] for h in found["hits"]] == ["Heat transfer in laminar boundary layers"]
+    # A file that is one short line is that line's content, not a title over nothing: it is
+    # named after its file, and its words rank as text.
+    found = run_cli(runner, "search", "shells", "--index-dir", str(tmp_path / "ix"))
+    assert [(h["title"], h["snippet"]) for h in found["hits"]] == [
+        ("c", "Stability of thin <mark>shells</mark> under pressure")
+    ]
