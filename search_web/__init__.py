@@ -45,7 +45,9 @@ LIMIT_DETAILS = {
     414: (
         f"The address is longer than {MAX_TARGET_BYTES:,} bytes; a query can have up to {MAX_QUERY_CHARS:,} characters."
     ),
+    417: "The server cannot meet this request's Expect header.",
     431: "The request's header fields are too large.",
+    501: "The request's body uses a transfer coding this server does not know.",
 }
 
 

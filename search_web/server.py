@@ -15,6 +15,8 @@ worker with its own request class for the line limit and its own error writer.
 
 from __future__ import annotations
 
+import socket
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,33 +41,37 @@ _APP_FAULTS = tuple(
 _STATUS_OF = (
     (http_errors.LimitRequestLine, 414),
     (http_errors.LimitRequestHeaders, 431),
-    *(
-        (getattr(http_errors, name), 400)
-        for name in ("InvalidRequestLine", "InvalidRequestMethod", "InvalidHTTPVersion", "InvalidHeader",
-                     "InvalidHeaderName", "ObsoleteFolding")
-        if hasattr(http_errors, name)
-    ),
+    *((getattr(http_errors, name), status) for name, status in (
+        ("UnsupportedTransferCoding", 501), ("ExpectationFailed", 417), ("InvalidRequestLine", 400),
+        ("InvalidRequestMethod", 400), ("InvalidHTTPVersion", 400), ("InvalidHeader", 400), ("InvalidHeaderName", 400),
+        ("ObsoleteFolding", 400), ("InvalidSchemeHeaders", 400),
+    ) if hasattr(http_errors, name)),
 )  # fmt: skip
+LINGER_SECONDS = 2.0  # after a refusal, what the client is still sending is read and dropped...
+LINGER_BYTES = 4 * 1024 * 1024  # ...for this long, up to this much, so that it gets the answer
 
 
 class _Request(Request):  # type: ignore[misc]
-    """gunicorn's request with the line limit above, remembering the target of a refused one."""
+    """gunicorn's request with the line limit above; a request it refuses keeps its target
+    (`palimpsest_target` on the exception) so that the refusal has the shape of its route."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.palimpsest_line = b""
+        try:
+            super().__init__(*args, **kwargs)
+        except http_errors.ParseException as exc:
+            if not getattr(exc, "palimpsest_target", ""):
+                exc.palimpsest_target = self.uri or _target_in(self.palimpsest_line)
+            raise
 
     def read_line(self, unreader: Any, buf: Any, limit: int = 0) -> Any:
         try:
-            return super().read_line(unreader, buf, REQUEST_LINE_LIMIT)
-        except http_errors.LimitRequestLine as exc:
-            head = bytes(buf.getvalue() if hasattr(buf, "getvalue") else buf)[:2048]
-            exc.palimpsest_target = _target_in(head)
-            raise
-
-    def parse(self, unreader: Any) -> Any:
-        try:
-            return super().parse(unreader)
+            line, rest = super().read_line(unreader, buf, REQUEST_LINE_LIMIT)
         except http_errors.ParseException as exc:
-            if not hasattr(exc, "palimpsest_target"):
-                exc.palimpsest_target = self.uri or ""
+            exc.palimpsest_target = _target_in(bytes(buf.getvalue() if hasattr(buf, "getvalue") else buf)[:2048])
             raise
+        self.palimpsest_line = line[:2048]
+        return line, rest
 
 
 class _Parser(RequestParser):  # type: ignore[misc]
@@ -74,7 +80,7 @@ class _Parser(RequestParser):  # type: ignore[misc]
 
 def _target_in(head: bytes) -> str:
     """The request target at the start of a request line (however much of it was read)."""
-    parts = head.split(b"\r\n", 1)[0].split(b" ", 2)
+    parts = head.split(b"\n", 1)[0].split(b" ", 2)
     return parts[1].decode("latin-1") if len(parts) > 1 else ""
 
 
@@ -83,6 +89,23 @@ def _path_of(target: str) -> str:
         return urlsplit(target).path or "/"
     except ValueError:
         return "/"
+
+
+def _linger(sock: Any) -> None:
+    """Read what the client still sends before the socket is closed: closing with unread data
+    makes the kernel reset the connection, and the client may lose the answer before reading it."""
+    sock.shutdown(socket.SHUT_WR)
+    deadline = time.monotonic() + LINGER_SECONDS
+    received = 0
+    while received < LINGER_BYTES and (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except (TimeoutError, OSError):
+            return
+        if not chunk:
+            return
+        received += len(chunk)
 
 
 class _Worker(ThreadWorker):  # type: ignore[misc]
@@ -105,6 +128,7 @@ class _Worker(ThreadWorker):  # type: ignore[misc]
         self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
         try:
             client.sendall(data)
+            _linger(client)
         except OSError:
             self.log.debug("Failed to send error message.")
         return None

@@ -439,7 +439,7 @@ DETAIL_413 = "Requests carry no body here; this one is over 65,536 bytes."
         # Refused by gunicorn while reading (finding 6: once its own HTML 414 page, even under /api/).
         (b"GET /api/search?q=" + b"x" * LONG_LINE + b" HTTP/1.1\r\nHost: x\r\n\r\n",
          {"error": {"status": 414, "message": "Request URI Too Long", "detail": DETAIL_414}}),
-        (b"GET /api/suggest?q=" + b"x" * 2 * LONG_LINE,  # the line does not end
+        (b"GET /api/suggest?q=" + b"x" * 12 * LONG_LINE,  # the line does not end: 3 MB read and dropped
          {"error": {"status": 414, "message": "Request URI Too Long", "detail": DETAIL_414}}),
         (b"GET /search?q=" + b"x" * LONG_LINE + b" HTTP/1.1\r\nHost: x\r\n\r\n", (414, "414 · Request URI Too Long")),
         (b"GET /api/search?q=a HTTP/1.1\r\nHost: x\r\nCookie: " + b"c" * 9000 + b"\r\n\r\n",
@@ -451,6 +451,15 @@ DETAIL_413 = "Requests carry no body here; this one is over 65,536 bytes."
         (b"GET /api/search?q=a b HTTP/1.1\r\nHost: x\r\n\r\n",
          {"error": {"status": 400, "message": "Bad Request", "detail": DETAIL_400}}),
         (b"GET /search?q=\x01 HTTP/1.1\r\nHost: x\r\n\r\n", (400, "400 · Bad Request")),
+        (b"get /api/search?q=a HTTP/1.1\r\nHost: x\r\n\r\n",
+         {"error": {"status": 400, "message": "Bad Request", "detail": DETAIL_400}}),
+        (b"GET /api/search?q=a HTTP/1.1\nHost: x\n\n",
+         {"error": {"status": 400, "message": "Bad Request", "detail": DETAIL_400}}),
+        (b"GET /api/search HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+         {"error": {"status": 400, "message": "Bad Request", "detail": DETAIL_400}}),
+        (b"GET /api/search HTTP/1.1\r\nHost: x\r\nExpect: 100-nonsense\r\n\r\n",
+         {"error": {"status": 417, "message": "Expectation Failed",
+                    "detail": "The server cannot meet this request's Expect header."}}),
         # Refused by the app: a target just over its limit (the server lets a few more bytes in
         # for the method and version), a body over its limit.
         (b"GET /api/search?q=" + b"x" * (256 * 1024 - 10) + b" HTTP/1.1\r\nHost: x\r\n\r\n",
