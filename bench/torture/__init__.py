@@ -4,11 +4,12 @@
                   give the index an uninterrupted run gives (verify, ids, results, scores)
     http_fuzz.py  generated requests over every route and parameter of `palimpsest serve`, and the
                   same hostile values through the CLI: no 500, no traceback; latency percentiles
+                  (the requests themselves: http_requests.py)
     xss.py        script payloads in every place a string can appear, every page family, in
                   Chromium: no dialog, no injected element
     hostile.py    FIFOs, device links, symlink loops, unreadable folders, huge line counts and
                   vocabularies, deep nesting, compression bombs, bad encodings: each ends in
-                  bounded time and memory with a report entry
+                  bounded time and memory with a report entry (the cases: hostile_cases.py)
     corpus.py     the generated corpus the kill trials and the fuzzer index
     common.py     the report, the known findings, subprocesses measured for time and memory
     snapshot.py, killpoint.py   helpers run as subprocesses

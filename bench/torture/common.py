@@ -8,7 +8,6 @@ import contextlib
 import http.client
 import json
 import os
-import resource
 import shutil
 import signal
 import socket
@@ -122,6 +121,8 @@ def arguments(
     if extra:
         extra(parser)
     parser.set_defaults(form="short")
+    # Stopped with SIGTERM, the runs under way are stopped too (run() kills their groups on the way out).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     return parser.parse_args()
 
 
@@ -189,20 +190,28 @@ class Run:
         return json.loads(self.stdout)
 
 
-def group_rss_mb(pgid: int) -> float:
-    """Resident memory of every process in a process group, now (from /proc)."""
-    total = 0
+def group_memory_mb(pgid: int) -> tuple[float, float]:
+    """(resident memory of the process group now, the largest high-water mark of one of its
+    processes) from /proc. VmHWM starts afresh at exec, unlike ru_maxrss, which a child inherits
+    from the process that forked it (this one, large after a fuzzing run)."""
+    rss = hwm = 0
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except OSError:
+                if int(f.read().rsplit(b")", 1)[1].split()[2]) != pgid:  # after "pid (comm)": state ppid pgrp
+                    continue
+            with open(f"/proc/{entry.name}/status", "rb") as f:
+                fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
+        except (OSError, ValueError, IndexError):
             continue
-        if int(fields[2]) == pgid:  # after "pid (comm)": state, ppid, pgrp, ... rss is the 22nd
-            total += int(fields[21])
-    return total * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
+        rss += int(fields.get(b"VmRSS", b"0 kB").split()[0])
+        hwm = max(hwm, int(fields.get(b"VmHWM", b"0 kB").split()[0]))
+    return rss / 1024, hwm / 1024
+
+
+POLL_SECONDS = 0.05
 
 
 def run(
@@ -214,8 +223,8 @@ def run(
 ) -> Run:
     """Run `cmd` in its own process group; SIGKILL the whole group after `kill_after` seconds (a
     crash on purpose), after `timeout` (a run that does not end) or when the group's resident
-    memory passes `max_mb`. Peak memory is the largest resident set of the process or of a child
-    it waited for (wait4's ru_maxrss), or the group's total when the watchdog stopped it."""
+    memory passes `max_mb`. Peak memory: the largest high-water mark of one of the group's
+    processes, sampled every POLL_SECONDS (growth in the last interval before an exit is missed)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
         proc = subprocess.Popen(
@@ -225,27 +234,31 @@ def run(
         deliberate = kill_after is not None and kill_after < timeout
         limit = kill_after if deliberate and kill_after is not None else timeout
         stopped = None
-        watched = 0.0
+        peak = 0.0
         next_look = started
-        while True:
-            # WNOWAIT: the exited process stays a zombie, so its group id cannot be reused before
-            # the helpers it left behind are killed below.
-            if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
-                break
-            now = time.monotonic()
-            if now - started >= limit:
-                stopped = "kill" if deliberate else "timeout"
-                break
-            if max_mb is not None and now >= next_look:
-                next_look = now + 0.1
-                watched = max(watched, group_rss_mb(proc.pid))
-                if watched > max_mb:
-                    stopped = "memory"
+        try:
+            while True:
+                # WNOWAIT: the exited process stays a zombie, so its group id cannot be reused
+                # before the helpers it left behind are killed below.
+                if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
                     break
-            time.sleep(0.005)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        _pid, raw, usage = os.wait4(proc.pid, 0)
+                now = time.monotonic()
+                if now - started >= limit:
+                    stopped = "kill" if deliberate else "timeout"
+                    break
+                if now >= next_look:
+                    next_look = now + POLL_SECONDS
+                    rss, hwm = group_memory_mb(proc.pid)
+                    peak = max(peak, hwm)
+                    if max_mb is not None and rss > max_mb:
+                        peak = max(peak, rss)
+                        stopped = "memory"
+                        break
+                time.sleep(0.005)
+        finally:  # also when this process is interrupted: nothing of the run outlives it
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        _pid, raw, _usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(raw)  # reaped here: Popen must not wait again
         if proc.returncode != -signal.SIGKILL:
             stopped = None  # it ended on its own just before
@@ -257,15 +270,9 @@ def run(
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
             seconds,
-            max(usage.ru_maxrss / 1024, watched),
+            peak,
             stopped,
         )
-
-
-def baseline_peak_mb() -> float:
-    """Peak memory of this interpreter importing the CLI and doing nothing: the floor of a run."""
-    r = run(palimpsest("--version"), timeout=60)
-    return r.peak_mb
 
 
 def free_port() -> int:
@@ -319,7 +326,3 @@ def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
     return ordered[rank - 1]
-
-
-def own_peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
