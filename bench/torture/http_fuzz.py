@@ -70,10 +70,31 @@ def _exchange(sock: socket.socket, req: Req) -> Answer:
     return answer
 
 
+@dataclass
+class Verdict:
+    """What is kept of a request once checked (the answers themselves would fill gigabytes)."""
+
+    family: str
+    method: str
+    target: str
+    finding: str | None
+    status: int | None
+    seconds: float
+    broken: tuple[str, Any] | None
+
+    @classmethod
+    def of(cls, req: Req, outcome: Answer | str) -> Verdict:
+        answered = isinstance(outcome, Answer)
+        return cls(
+            req.family, req.method, req.target[:200], req.finding, outcome.status if answered else None,
+            outcome.seconds if answered else 0.0, check(req, outcome),
+        )  # fmt: skip
+
+
 class Client(threading.Thread):
     """Sends requests from a queue over one keep-alive connection at a time."""
 
-    def __init__(self, port: int, todo: queue.Queue[Req | None], done: list[tuple[Req, Answer | str]]) -> None:
+    def __init__(self, port: int, todo: queue.Queue[Req | None], done: list[Verdict]) -> None:
         super().__init__(daemon=True)
         self.port, self.todo, self.done = port, todo, done
         self.sock: socket.socket | None = None
@@ -100,7 +121,7 @@ class Client(threading.Thread):
                     outcome = f"{type(exc).__name__}: {exc}"
                     if not (reused and attempt == 0):  # a kept-alive connection the server closed: retry once
                         break
-            self.done.append((req, outcome))
+            self.done.append(Verdict.of(req, outcome))
         self.close()
 
     def close(self) -> None:
@@ -317,7 +338,7 @@ def run_family(form: str, seed: int, work: Path, quiet: bool = False, requests: 
     plan = [fixed_request(target) for target in FIXED]
     plan += [gen.protocol_request() if gen.rng.random() < 0.02 else gen.request() for _ in range(total - len(plan))]
     progress(f"{total:,} requests generated; serving {len(facts['doc_ids'])} documents")
-    done: list[tuple[Req, Answer | str]] = []
+    done: list[Verdict] = []
     with served(ix, work / "server.log") as port:
         todo: queue.Queue[Req | None] = queue.Queue()
         clients = [Client(port, todo, done) for _ in range(CLIENTS)]
@@ -337,15 +358,14 @@ def run_family(form: str, seed: int, work: Path, quiet: bool = False, requests: 
             c.join()
     statuses: dict[str, int] = {}
     latency: dict[str, list[float]] = {}
-    for req, outcome in done:
+    for v in done:
         report.trials += 1
-        if isinstance(outcome, Answer):
-            statuses[str(outcome.status)] = statuses.get(str(outcome.status), 0) + 1
-            latency.setdefault(req.family, []).append(outcome.seconds * 1000)
-        broken = check(req, outcome)
-        if broken:
-            known = req.finding if broken[0] == "no server error" else None
-            report.fail(f"{broken[0]}: {req.method} {req.target[:200]}", broken[1], known)
+        if v.status is not None:
+            statuses[str(v.status)] = statuses.get(str(v.status), 0) + 1
+            latency.setdefault(v.family, []).append(v.seconds * 1000)
+        if v.broken:
+            known = v.finding if v.broken[0] == "no server error" else None
+            report.fail(f"{v.broken[0]}: {v.method} {v.target}", v.broken[1], known)
     everything = [x for v in latency.values() for x in v]
     report.figures = {
         "requests": len(done),
