@@ -20,6 +20,8 @@ from . import pipeline
 from .documents import document_json, versions_json
 from .engines import open_engine
 from .errors import PalimpsestError, QueryError, error_object
+from .facets import FACETS
+from .sectioning import LEAD
 from .settings import Settings, resolve_index_dir
 from .store import Store
 
@@ -154,16 +156,22 @@ def index_cmd(
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @handled
 def list_cmd(index_dir: str | None, as_json: bool) -> None:
-    """One line per document: doc_id, title, type, language, versions, sources."""
+    """One line per document: doc_id, doc_type, language, timeline entries (v), files (f), title.
+
+    JSON keys: doc_id, title, doc_type, language, version_count, file_count (and, for one release,
+    their older names type, versions, sources)."""
     store = _open_store(index_dir)
     docs = [
         {
             "doc_id": d["doc_id"],
             "title": d["title"],
-            "type": d["doc_type"],
+            "doc_type": d["doc_type"],
             "language": d["language"],
-            "versions": d["versions"],
-            "sources": d["sources"],
+            "version_count": d["version_count"],
+            "file_count": d["file_count"],
+            "type": d["doc_type"],
+            "versions": d["version_count"],
+            "sources": d["file_count"],
         }
         for d in store.documents()
     ]
@@ -172,7 +180,8 @@ def list_cmd(index_dir: str | None, as_json: bool) -> None:
         return
     for d in docs:
         click.echo(
-            f"{d['doc_id']}  {d['type']:9s} {d['language']:3s} v{d['versions']:<3d} s{d['sources']:<3d} {d['title']}"
+            f"{d['doc_id']}  {d['doc_type']:9s} {d['language']:3s} v{d['version_count']:<3d} f{d['file_count']:<3d} "
+            f"{d['title']}"
         )
 
 
@@ -190,8 +199,8 @@ def show_cmd(doc_id: str, version_id: str | None, index_dir: str | None, as_json
         return
     click.echo(click.style(data["title"] or "(untitled)", bold=True))
     click.echo(f"doc_id {data['doc_id']}  version_id {data['version_id']}  language {data['language']}")
-    for s in data["sources"]:
-        click.echo(f"source {s}")
+    for path in data["files"]:
+        click.echo(f"file {path}")
     if data["authors"]:
         click.echo("authors " + ", ".join(data["authors"]))
     for d in data["dates"]:
@@ -201,7 +210,7 @@ def show_cmd(doc_id: str, version_id: str | None, index_dir: str | None, as_json
         click.echo(f"  {key}: {shown}  [{val['type']}]")
     for s in data["sections"]:
         click.echo("")
-        label = s["breadcrumb"] or "Lead"
+        label = s["breadcrumb"] or LEAD
         click.echo(click.style(f"§ {label}", bold=True) + (" (auxiliary)" if s["auxiliary"] else ""))
         click.echo(s["text"])
 
@@ -250,17 +259,17 @@ def _emphasis(snippet_html: str) -> str:
     return "".join(out)
 
 
+def facet_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """One repeatable option per declared facet (indexer/facets.py), gathered into `facets`."""
+    for spec in reversed(FACETS):
+        command = click.option(spec.option, f"facet_{spec.name}", multiple=True, help=spec.help)(command)
+    return command
+
+
 @cli.command("search")
 @click.argument("query", nargs=-1)
 @click.option("--index-dir", help=INDEX_DIR_HELP)
-@click.option("--section", multiple=True, help="Top-level section (or 'section > sub-section'); repeat for OR.")
-@click.option("--year", multiple=True, help="Year mentioned in the section, e.g. 2022; repeat for OR.")
-@click.option("--month", multiple=True, help="Month mentioned, YYYY-MM; repeat for OR.")
-@click.option("--lang", multiple=True, help="Section language (ISO 639-1); repeat for OR.")
-@click.option("--source", multiple=True, help="Source (site or folder); repeat for OR.")
-@click.option("--type", "doc_type", multiple=True, help="Document type (wikitext, html, markdown, plain, mediawiki).")
-@click.option("--category", multiple=True, help="Wiki category the version is filed in; repeat for OR.")
-@click.option("--infobox", multiple=True, help="Documents with this infobox key; repeat for OR.")
+@facet_options
 @click.option("--date-from", help="Sections mentioning a date on or after this (2022, 2022-09, 2022-09-12).")
 @click.option("--date-to", help="Sections mentioning a date on or before this.")
 @click.option(
@@ -276,10 +285,8 @@ def _emphasis(snippet_html: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the result object (the same as /api/search).")
 @handled
 def search_cmd(
-    query: tuple[str, ...], index_dir: str | None, section: tuple[str, ...], year: tuple[str, ...],
-    month: tuple[str, ...], lang: tuple[str, ...], source: tuple[str, ...], doc_type: tuple[str, ...],
-    category: tuple[str, ...], infobox: tuple[str, ...], date_from: str | None, date_to: str | None, sort: str, all_versions: bool,
-    page: int, limit: int, as_json: bool,
+    query: tuple[str, ...], index_dir: str | None, date_from: str | None, date_to: str | None, sort: str,
+    all_versions: bool, page: int, limit: int, as_json: bool, **facets: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Search the index: QUERY uses the query language (see README).
 
@@ -287,12 +294,9 @@ def search_cmd(
     (with --json: the JSON API's error object on stdout)."""
     from .search import SearchRequest
 
-    filters = {
-        "section": list(section), "year": list(year), "month": list(month), "language": list(lang),
-        "source": list(source), "type": list(doc_type), "category": list(category), "infobox": list(infobox),
-    }  # fmt: skip
+    filters = {name.removeprefix("facet_"): list(values) for name, values in facets.items() if values}
     req = SearchRequest(
-        q=" ".join(query), filters={k: v for k, v in filters.items() if v}, date_from=date_from, date_to=date_to,
+        q=" ".join(query), filters=filters, date_from=date_from, date_to=date_to,
         sort=sort, all_versions=all_versions, page=page, limit=limit,
     )  # fmt: skip
     with _open_searcher(index_dir) as searcher:
@@ -314,7 +318,7 @@ def search_cmd(
     for i, hit in enumerate(result.hits, first):
         click.echo()
         click.echo(click.style(f"{i}. {hit.title}", bold=True) + f"  [{hit.doc_id}]")
-        where = hit.breadcrumb or "(lead)"
+        where = hit.breadcrumb or LEAD
         versions = f", {hit.versions} versions" if hit.versions > 1 else ""
         click.echo(f"   {where}  · {hit.language}{versions}  · score {hit.score:.2f}")
         if all_versions:
@@ -327,7 +331,7 @@ def search_cmd(
         if hit.snippet:
             click.echo("   " + _emphasis(hit.snippet))
         for more in hit.more_sections:
-            click.echo(f"   · {more.breadcrumb or '(lead)'}")
+            click.echo(f"   · {more.breadcrumb or LEAD}")
     if result.pages > result.page:
         click.echo(f"\n(page {result.page} of {result.pages}: --page {result.page + 1} for more)")
 
@@ -492,9 +496,9 @@ def diff_lines(result: Any, show_formatting: bool, context: int) -> list[str]:
         badges = [s.status] + (["renamed"] if s.renamed else []) + (["moved"] if s.moved else [])
         if s.status == "unchanged" and not s.renamed and not s.moved and not (show_formatting and s.formatting):
             continue
-        name = s.label or "Lead"
+        name = s.label or LEAD
         if s.renamed:
-            name = f"{s.heading_a or 'Lead'} -> {s.heading_b or 'Lead'}"
+            name = f"{s.heading_a or LEAD} -> {s.heading_b or LEAD}"
         out.append("")
         out.append(click.style(f"§ {name}  [{', '.join(badges)}]", bold=True))
         for kind, p in with_context(s.paragraphs, show_formatting, context):

@@ -11,17 +11,21 @@ from werkzeug.datastructures import MultiDict
 
 from indexer.engines import Engine, open_engine
 from indexer.errors import QueryError
+from indexer.facets import FACETS
 from indexer.search import Searcher, SearchRequest
 from indexer.search.results import MAX_LIMIT, MAX_PAGE
 
-# URL parameter -> facet name in SearchRequest.filters.
-FACET_PARAMS = {
-    "section": "section", "year": "year", "month": "month", "lang": "language",
-    "source": "source", "type": "type", "category": "category", "infobox": "infobox",
-}  # fmt: skip
-PARAM_OF_FACET = {v: k for k, v in FACET_PARAMS.items()}
-STATE_PARAMS = ("q", *FACET_PARAMS, "from", "to", "sort", "versions", "limit")
 DEFAULT_LIMIT = 10
+
+
+def facet_params() -> dict[str, str]:
+    """URL parameter -> facet name, from the facet declarations (indexer/facets.py)."""
+    return {spec.param: spec.name for spec in FACETS}
+
+
+def state_params() -> tuple[str, ...]:
+    """The parameters that define a result list (no page)."""
+    return ("q", *facet_params(), "from", "to", "sort", "versions", "limit")
 
 
 class Backend:
@@ -71,7 +75,7 @@ def _int(args: MultiDict[str, str], name: str, default: int, low: int, high: int
 
 def search_request(args: MultiDict[str, str], limit: int | None = None, page: int | None = None) -> SearchRequest:
     """A SearchRequest from URL parameters (raises QueryError for bad values)."""
-    filters = {facet: [v for v in args.getlist(param) if v.strip()] for param, facet in FACET_PARAMS.items()}
+    filters = {facet: [v for v in args.getlist(param) if v.strip()] for param, facet in facet_params().items()}
     versions = args.get("versions", "").strip() or "latest"
     if versions not in ("latest", "all"):
         raise QueryError(f"versions must be 'latest' or 'all', not {versions[:20]!r}")
@@ -92,7 +96,7 @@ def search_request(args: MultiDict[str, str], limit: int | None = None, page: in
 def state(args: MultiDict[str, str]) -> MultiDict[str, str]:
     """The parameters that define a result list (no page)."""
     out: MultiDict[str, str] = MultiDict()
-    for key in STATE_PARAMS:
+    for key in state_params():
         for v in args.getlist(key):
             if v.strip():
                 out.add(key, v)

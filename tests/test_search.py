@@ -237,11 +237,13 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         {
             "total": 4,
             "suggestion": None,
+            # Seed 004's "Azerbaijan’s" is now the term `azerbaijan` (typographic apostrophes read as
+            # plain ones), not a rare term of its own that put it first.
             "hits": [
-                ["Genocide Warning: Azerbaijan is invading Armenia", "", [1]],
                 ["2023 Azerbaijani offensive in Nagorno-Karabakh", "Prelude", [1]],
-                ["Armenia–Azerbaijan border crisis (2021–present)", "Analysis > Azerbaijan's position", [1]],
+                ["Armenia–Azerbaijan border crisis (2021–present)", "Timeline > July 2021", [1]],
                 ["September 2022 Armenia–Azerbaijan clashes", "Timeline > 12–13 September", [2]],
+                ["Genocide Warning: Azerbaijan is invading Armenia", "", [1]],
             ],
         },
     ),
@@ -261,7 +263,7 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
             ],
         },
     ),
-    ({"q": "casualties", "filters": {"type": ["plain"]}}, {"total": 0, "suggestion": None, "hits": []}),
+    ({"q": "casualties", "filters": {"doc_type": ["plain"]}}, {"total": 0, "suggestion": None, "hits": []}),
 ]
 
 
@@ -305,17 +307,17 @@ def test_seed_facets_count_documents(seed_searcher: Searcher) -> None:
     page = seed_searcher.search(SearchRequest(q="Azerbaijan"))
     facets = page.to_json()["facets"]
     assert [(f["value"], f["count"]) for f in facets["language"]] == [("en", 4)]
-    assert [(f["value"], f["count"]) for f in facets["type"]] == [("wikitext", 3), ("plain", 1)]
+    assert [(f["value"], f["count"]) for f in facets["doc_type"]] == [("wikitext", 3), ("plain", 1)]
     # Multi-select: choosing one type leaves the other type's count visible (OR within a facet)...
-    chosen = seed_searcher.search(SearchRequest(q="Azerbaijan", filters={"type": ["plain"]}))
+    chosen = seed_searcher.search(SearchRequest(q="Azerbaijan", filters={"doc_type": ["plain"]}))
     assert chosen.total == 1
-    assert [(f["value"], f["count"], f["selected"]) for f in chosen.to_json()["facets"]["type"]] == [
+    assert [(f["value"], f["count"], f["selected"]) for f in chosen.to_json()["facets"]["doc_type"]] == [
         ("wikitext", 3, False), ("plain", 1, True)
     ]  # fmt: skip
     # ...and restricts the other facets (AND across facets).
     assert [(f["value"], f["count"]) for f in chosen.to_json()["facets"]["language"]] == [("en", 1)]
     assert [(f["value"], f["count"]) for f in chosen.to_json()["facets"]["section"]] == [("lead", 1)]
-    both = seed_searcher.search(SearchRequest(q="Azerbaijan", filters={"type": ["plain", "wikitext"]}))
+    both = seed_searcher.search(SearchRequest(q="Azerbaijan", filters={"doc_type": ["plain", "wikitext"]}))
     assert both.total == 4
     ceasefire = seed_searcher.search(SearchRequest(q="ceasefire")).to_json()["facets"]
     assert [(f["value"], f["count"]) for f in ceasefire["section"]][:4] == [
@@ -399,7 +401,9 @@ def _titles(s: Searcher, q: str, **kw: Any) -> list[str]:
         ('"see also"', ["Harbour bridge"]),  # a heading
         ('text:"see also"', []),  # ... which is not in any section's text
         ("ferry AND steamer", ["Ferry routes"]),
-        ("steamer OR depot", ["Ferry routes", "Tram depot", "Harbour bridge"]),  # depots (See also) too
+        # depots (See also) too; the first two score within 1 % (French sections analysed as French
+        # are shorter, which moves the average length).
+        ("steamer OR depot", ["Tram depot", "Ferry routes", "Harbour bridge"]),
         ("harbour -ferry", ["Harbour bridge", "Tram depot"]),
         ("harbour NOT (ferry OR depot)", ["Harbour bridge"]),
         ("title:ferry", ["Ferry routes"]),
@@ -545,7 +549,7 @@ def test_passage_ranks_by_its_most_distinctive_words(tiny: Searcher, monkeypatch
     assert _titles(tiny, pasted) == ["Ferry routes", "Harbour bridge", "Tram depot"]
     # One word kept: of the words in one document only and said three times, `estuary` comes first
     # (ties by term). (A new text: the engine keeps the last results of the same query.)
-    monkeypatch.setattr("indexer.engines.whoosh_engine.PASSAGE_TERMS", 1)
+    monkeypatch.setattr("indexer.engines.whoosh.translate.PASSAGE_TERMS", 1)
     assert _titles(tiny, pasted + " Notes.") == ["Ferry routes"]
 
 
@@ -634,11 +638,12 @@ def test_sensible_readings() -> None:
     assert parse("-russia").tree == Bool(must=(parse("").tree,), must_not=(Term("russia", None, 1),))
     assert parse("ferr* ferry~2 section:History date:2022-09").tree == Bool(
         should=(Prefix("ferr", None, 0), Fuzzy("ferry", 2, None, 6)),
-        must=(Filter("section", "History", 22), DateRange("2022-09", "2022-09", 35)),
+        must=(Filter("section", "history", 22), DateRange("2022-09", "2022-09", 35)),  # a facet value's key
     )
 
 
-@pytest.mark.parametrize("q", ["the of and", '"to be or not to be"', "title:the", "(the OR a) AND of"])
+# (`a` is no stop word in French, and the tiny index has a French document where it is a verb.)
+@pytest.mark.parametrize("q", ["the of and", '"to be or not to be"', "title:the", "(the OR an) AND of"])
 def test_only_stopwords_say_why_they_find_nothing(tiny: Searcher, q: str) -> None:
     with pytest.raises(QueryError, match="only very common words") as err:
         tiny.search(SearchRequest(q=q))
@@ -740,13 +745,13 @@ def test_numpy_scores_equal_whoosh_bm25(seed_searcher: Searcher) -> None:
     # weighting model must give the same score to every record.
     from whoosh import query as wq
 
-    from indexer.engines.whoosh_engine import WEIGHTING, _Evaluator
+    from indexer.engines.whoosh.evaluate import WEIGHTING, Evaluator
 
     engine = seed_searcher.engine
     s = engine._searcher()
     for words in (["lachin", "corridor"], ["ceasefir", "violat", "armenia"], ["jermuk"]):
         q = wq.Or([wq.Term("body", w) for w in words])
-        mask, ours = _Evaluator(s, engine._postings, engine._lengths(s)).evaluate(q)
+        mask, ours = Evaluator(s, engine._postings, engine._lengths(s)).evaluate(q)
         with engine.ix.searcher(weighting=WEIGHTING) as ws:
             theirs = {n: sc for sc, n in ws.search(q, limit=None).top_n}
         assert sorted(theirs) == sorted(int(n) for n in mask.nonzero()[0])
@@ -759,13 +764,18 @@ def test_numpy_scores_equal_whoosh_bm25(seed_searcher: Searcher) -> None:
      "Azerb* date:2022", "(Goris OR Jermuk) NOT Iran", "lang:en -Azerbaijan"],
 )  # fmt: skip
 def test_match_set_equals_whooshs_own(seed_searcher: Searcher, q: str) -> None:
-    from indexer.engines.whoosh_engine import _Translator
+    from indexer.engines.whoosh.translate import Translator
 
     engine = seed_searcher.engine
     s = engine._searcher()
-    whoosh_query = _Translator(s).query(parse(q).tree)
-    expected = sorted(int(n) for n in s.docs_for_query(whoosh_query) if s.stored_fields(n)["is_latest"])
-    assert engine.match(q).tolist() == expected
+    from whoosh import query as wq
+
+    tree = seed_searcher.parse(q).tree
+    whoosh_query = Translator(s, engine.languages()).query(tree)
+    everything = sorted(int(n) for n in s.docs_for_query(whoosh_query))
+    latest = sorted(int(n) for n in s.docs_for_query(wq.And([whoosh_query, wq.Term("is_latest", True)])))
+    assert engine.match(tree, latest_only=False).tolist() == everything
+    assert engine.match(tree).tolist() == latest
 
 
 def test_question_words_are_dropped_from_plain_questions() -> None:
@@ -780,7 +790,9 @@ def test_question_words_are_dropped_from_plain_questions() -> None:
 
 
 def test_facets_list_the_most_frequent_values_and_every_selected_one(tmp_path: Path) -> None:
-    from indexer.search.facets import FACET_LIMIT
+    from indexer.facets import facet
+
+    FACET_LIMIT = facet("section").limit
 
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -294,7 +294,7 @@ def test_api_documents_and_versions(client: Any, web_index: Path) -> None:
         store.close()
     assert client.get(f"/api/documents/{doc_id}").get_json() == json.loads(json.dumps(expected))
     versions = client.get(f"/api/documents/{doc_id}/versions").get_json()
-    assert [v["position"] for v in versions] == [1, 2] and versions[-1]["latest"]
+    assert [v["number"] for v in versions] == [1, 2] and versions[-1]["latest"]
     old = client.get(f"/api/documents/{doc_id}?version={versions[0]['version_id']}").get_json()
     assert old["version_id"] == versions[0]["version_id"]
 

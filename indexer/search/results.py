@@ -14,13 +14,17 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis import is_query_stop
 from ..engines import Engine, open_engine
 from ..errors import QueryError
+from ..facets import facet_names
+from ..models import Section
+from ..querytree import MatchAll, Node, Term, date_bounds, valid_date
 from ..store import Store
-from .facets import FACET_NAMES, NO_DATE, FacetCount, RecordTable, facet_counts, record_table
-from .query import MatchAll, ParsedQuery, Term, date_bounds, parse, valid_date
+from .facets import NO_DATE, FacetCount, RecordTable, facet_counts, record_table
+from .query import ParsedQuery, parse
 from .snippets import QueryTerms, mentions, snippet
-from .suggest import complete, did_you_mean, more_like_this, next_words
+from .suggest import complete, corrected, more_like_this, next_words
 
 AUX_WEIGHT = 0.5  # See also, References...: found, but below real sections
 MORE_SECTIONS = 3
@@ -53,9 +57,9 @@ class SearchRequest:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}", query=self.q)
         if not 1 <= self.page <= MAX_PAGE:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}", query=self.q)
-        unknown = sorted(set(self.filters) - set(FACET_NAMES))
+        unknown = sorted(set(self.filters) - set(facet_names()))
         if unknown:
-            raise QueryError(f"unknown facet {unknown[0]!r} (facets: {', '.join(FACET_NAMES)})", query=self.q)
+            raise QueryError(f"unknown facet {unknown[0]!r} (facets: {', '.join(facet_names())})", query=self.q)
         for y in self.filters.get("year", []):
             if not _YEAR.match(y):
                 raise QueryError(f"year {y!r} is not a year like 2022", query=self.q)
@@ -68,8 +72,8 @@ class SearchRequest:
 
 
 @dataclass
-class Section:
-    """A matching section of a hit."""
+class MoreSection:
+    """Another matching section of a hit."""
 
     version_id: str
     breadcrumb: str
@@ -99,7 +103,7 @@ class SearchHit:
     language: str
     versions: int
     matching_versions: list[dict[str, Any]]
-    more_sections: list[Section]
+    more_sections: list[MoreSection]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -170,7 +174,7 @@ class Searcher:
         """Every document title, sorted case-insensitively (for completion)."""
         table = self.table()
         if self._titles_key != id(table):
-            self._titles = sorted({m["title"] for m in table.doc_meta.values() if m["title"]}, key=str.lower)
+            self._titles = sorted({m.title for m in table.doc_meta.values() if m.title}, key=str.lower)
             self._titles_key = id(table)
         return self._titles
 
@@ -178,8 +182,32 @@ class Searcher:
         """Completions for a search box: titles, then the last word completed from what follows
         the words before it in their best sections, then from the vocabulary."""
         head, _, last = " ".join(prefix.split()).rpartition(" ")
-        context = next_words(head, last, self) if head and last else None
+        context = next_words(head, last, self._best_texts(head)) if head and last else None
         return complete(prefix, self.engine, self.titles(), limit, context)
+
+    def _best_texts(self, head: str, limit: int = 20) -> list[str]:
+        """The texts of the best sections for a query (none when it does not parse)."""
+        try:
+            parsed = self.parse(head)
+        except QueryError:
+            return []
+        if isinstance(parsed.tree, MatchAll):
+            return []
+        hits = self.engine.search(parsed.tree, latest_only=True, limit=limit)
+        return list(self.store.section_texts([h.record_id for h in hits]).values())
+
+    def languages(self) -> tuple[str, ...]:
+        """The languages of the index (English for an empty one)."""
+        return tuple(self.engine.languages()) or ("en",)
+
+    def parse(self, q: str) -> ParsedQuery:
+        """Parse a query for this index (its infobox keys and languages)."""
+        languages = self.languages()
+
+        def frequency(term: str) -> int:
+            return self.engine.term_stats([term])[1][term]
+
+        return parse(q, self.table().infobox_keys, languages, lambda w: is_query_stop(w, languages, frequency))
 
     def __enter__(self) -> Searcher:
         return self
@@ -195,7 +223,7 @@ class Searcher:
         t0 = time.perf_counter()
         req.validate()
         table = self.table()
-        parsed = parse(req.q, table.infobox_keys)
+        parsed = self.parse(req.q)
         browse = isinstance(parsed.tree, MatchAll)
         latest_only = not req.all_versions
         scores = np.zeros(table.size)
@@ -222,13 +250,24 @@ class Searcher:
         else:
             ranked = _best_documents(table, final, scores, start + req.limit)
         hits_out = self._hits(table, ranked[start : start + req.limit], final, scores, parsed)
-        suggestion = did_you_mean(parsed, self, total, latest_only) if req.q.strip() and not browse else None
+        suggestion = self._suggestion(parsed, total, latest_only) if req.q.strip() and not browse else None
         took = round((time.perf_counter() - t0) * 1000, 1)
         return SearchPage(
             req.q, total, req.page, req.limit, req.sort, req.all_versions, hits_out, facets, suggestion, took
         )
 
-    def count_documents(self, tree: Any, latest_only: bool = True) -> int:
+    def _suggestion(self, parsed: ParsedQuery, total: int, latest_only: bool) -> str | None:
+        """The query with its misspelled words corrected, when that finds more documents."""
+        text = corrected(parsed, self.engine, self.languages())
+        if text is None:
+            return None
+        try:
+            better = self.count_documents(self.parse(text).tree, latest_only) > total
+        except QueryError:
+            return None
+        return text if better else None
+
+    def count_documents(self, tree: Node, latest_only: bool = True) -> int:
         """Distinct documents a query tree matches (for suggestions)."""
         table = self.table()
         mask = self._mask(self.engine.match(tree, latest_only=latest_only), table)
@@ -265,17 +304,17 @@ class Searcher:
             recs = final_recs[final_docs == doc]
             others = [int(r) for r in _order(recs, table, scores) if r != best]
             # One entry per section: the same breadcrumb in an older version adds nothing.
-            seen = {table.info[best][2]}
+            seen = {table.info[best].breadcrumb}
             more = []
             for r in others:
-                if table.info[r][2] not in seen:
-                    seen.add(table.info[r][2])
+                if table.info[r].breadcrumb not in seen:
+                    seen.add(table.info[r].breadcrumb)
                     more.append(r)
                 if len(more) == MORE_CANDIDATES:
                     break
             chosen.append((best, more, recs))
         texts = self.store.section_texts([table.record_ids[r] for best, more, _ in chosen for r in (best, *more)])
-        if terms.words or terms.phrases or terms.prefixes:
+        if terms:
             # A section that matched only through the document's title says nothing more: the
             # more sections are those whose own heading or text has the words.
             chosen = [
@@ -288,30 +327,32 @@ class Searcher:
         for best, more, recs in chosen:
             doc_id = table.doc_ids[table.doc[best]]
             meta = table.doc_meta[doc_id]
-            vid, title, crumb, anchor, _heading, lang = table.info[best]
+            info = table.info[best]
             # Timeline entries whose text matches (a version carried by several entries, such as
             # a text reverted to, matches in each of them).
-            versions = sorted({(n, table.info[r][0]) for r in recs for n in table.entries[table.info[r][0]]})
+            versions = sorted(
+                {(n, table.info[r].version_id) for r in recs for n in table.entries[table.info[r].version_id]}
+            )
             out.append(
                 SearchHit(
                     doc_id=doc_id,
-                    version_id=vid,
-                    title=meta["title"] if vid == meta["latest"] else title,
-                    breadcrumb=crumb,
-                    anchor=anchor,
+                    version_id=info.version_id,
+                    title=meta.title if info.version_id == meta.latest_version_id else info.title,
+                    breadcrumb=info.breadcrumb,
+                    anchor=info.anchor,
                     score=_adjusted(table, scores, best),
-                    snippet=snippet(texts.get(table.record_ids[best], ""), terms),
+                    snippet=snippet(texts.get(table.record_ids[best], ""), terms, info.language),
                     dates=[{"text": m.text, "value": m.value, "inferred": m.inferred} for m in table.dates[best][:10]],
-                    language=lang,
-                    versions=int(meta["versions"]),
+                    language=info.language,
+                    versions=meta.version_count,
                     matching_versions=[{"version_id": v, "number": n} for n, v in versions],
                     more_sections=[
-                        Section(
-                            table.info[r][0],
-                            table.info[r][2],
-                            table.info[r][3],
+                        MoreSection(
+                            table.info[r].version_id,
+                            table.info[r].breadcrumb,
+                            table.info[r].anchor,
                             _adjusted(table, scores, r),
-                            snippet(texts.get(table.record_ids[r], ""), terms),
+                            snippet(texts.get(table.record_ids[r], ""), terms, table.info[r].language),
                         )
                         for r in more
                     ],
@@ -321,7 +362,10 @@ class Searcher:
 
     @staticmethod
     def _mentions(table: RecordTable, texts: dict[str, str], r: int, terms: QueryTerms) -> bool:
-        return mentions(table.info[r][2], terms) or mentions(texts.get(table.record_ids[r], ""), terms)
+        info = table.info[r]
+        return mentions(info.breadcrumb, terms, info.language) or mentions(
+            texts.get(table.record_ids[r], ""), terms, info.language
+        )
 
     def similar(self, doc_id: str, limit: int = 5) -> list[dict[str, Any]]:
         """The documents most related to one document, with the terms that link them."""
@@ -333,7 +377,12 @@ class Searcher:
             rows = self._maps(table)[self.engine.match(Term(word), latest_only=True)]
             return bool((table.doc[rows[rows >= 0]] != own).any())
 
-        return more_like_this(self.store, self.engine, table, doc_id, limit, elsewhere)
+        return more_like_this(self._latest, self.engine, table, doc_id, limit, elsewhere)
+
+    def _latest(self, doc_id: str) -> tuple[str, list[Section]]:
+        """A document's title and the sections of its latest version."""
+        row = self.store.document_row(doc_id)
+        return str(row["title"]), self.store.sections_of(row["latest_version_id"])
 
 
 def _adjusted(table: RecordTable, scores: np.ndarray, r: int) -> float:
@@ -344,7 +393,7 @@ def _order(recs: np.ndarray, table: RecordTable, scores: np.ndarray) -> list[int
     """Records best first: adjusted score, then latest version, then document order."""
     return sorted(
         (int(r) for r in recs),
-        key=lambda r: (-_adjusted(table, scores, r), -int(table.version_position[r]), table.record_ids[r]),
+        key=lambda r: (-_adjusted(table, scores, r), -int(table.version_rank[r]), table.record_ids[r]),
     )
 
 
@@ -367,7 +416,7 @@ def _best_documents(
         present = present[best[present] >= kth]  # every document tied at the cut stays
     chosen = sorted(present.tolist(), key=lambda d: (-best[d], table.doc_ids[d]))[:need]
     top = np.isin(docs, chosen) & (adj == best[docs])
-    order = np.flatnonzero(top)[np.lexsort((recs[top], -table.version_position[recs[top]]))]
+    order = np.flatnonzero(top)[np.lexsort((recs[top], -table.version_rank[recs[top]]))]
     first = _first_per_document(docs, order)
     record_of = {int(docs[i]): int(recs[i]) for i in first}
     return [(d, record_of[d], float(best[d])) for d in chosen]
@@ -382,16 +431,16 @@ def _order_documents(
         return []
     docs = table.doc[recs]
     if browse and sort == "relevance":  # browsing without a query: documents by title, lead section first
-        best = _first_per_document(docs, np.lexsort((recs, -table.version_position[recs])))
+        best = _first_per_document(docs, np.lexsort((recs, -table.version_rank[recs])))
         items = sorted(
-            best, key=lambda i: (table.doc_meta[table.doc_ids[docs[i]]]["title"].lower(), table.doc_ids[docs[i]])
+            best, key=lambda i: (table.doc_meta[table.doc_ids[docs[i]]].title.lower(), table.doc_ids[docs[i]])
         )
         return [(int(docs[i]), int(recs[i]), 0.0) for i in items]
     newest = sort == "date"
     key = table.newest[recs] if newest else table.oldest[recs]
     adj = scores[recs] * np.where(table.auxiliary[recs], AUX_WEIGHT, 1.0)
     # Dated sections first, by date (newest or oldest), then score, then the latest version.
-    order = np.lexsort((recs, -table.version_position[recs], -adj, -key if newest else key, key == NO_DATE))
+    order = np.lexsort((recs, -table.version_rank[recs], -adj, -key if newest else key, key == NO_DATE))
     best = _first_per_document(docs, order)
     items = sorted(best, key=lambda i: (key[i] == NO_DATE, -key[i] if newest else key[i], table.doc_ids[docs[i]]))
     return [(int(docs[i]), int(recs[i]), float(key[i])) for i in items]
