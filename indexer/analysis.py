@@ -22,13 +22,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 import Stemmer
 
-NEUTRAL = "und"
+UNDETERMINED = "und"  # a section whose language was not detected
+UNDETERMINED_AS = "en"  # ... is analysed as this language (see analyzer_for)
+# A query word is read in the index's languages of its script that hold at least this share of
+# the sections (query_languages).
+QUERY_LANGUAGE_SHARE = 0.02
+# Scripts of the stemmed languages that are not written in Latin letters.
+SCRIPTS = {
+    "ar": "ARABIC", "fa": "ARABIC", "hy": "ARMENIAN", "ru": "CYRILLIC", "sr": "CYRILLIC", "uk": "CYRILLIC",
+    "bg": "CYRILLIC", "be": "CYRILLIC", "kk": "CYRILLIC", "mk": "CYRILLIC", "el": "GREEK", "hi": "DEVANAGARI",
+    "ne": "DEVANAGARI", "mr": "DEVANAGARI", "ta": "TAMIL", "yi": "HEBREW", "he": "HEBREW", "ka": "GEORGIAN",
+    "zh": "CJK", "ja": "CJK", "ko": "HANGUL", "th": "THAI",
+}  # fmt: skip
 # ISO 639-1 -> PyStemmer's Snowball algorithm.
 STEMMERS = {
     "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish",
@@ -172,14 +183,47 @@ _ANALYZERS: dict[str, Analyzer] = {}  # by language code, made on first use
 
 
 def analyzer_for(language: str | None) -> Analyzer:
-    """The analyser of an ISO 639-1 language code; the neutral one for any other value."""
-    code = (language or NEUTRAL).lower().split("-")[0]
+    """The analyser of an ISO 639-1 language code; the neutral one for a language without a
+    stemmer. Text whose language was not detected ("und": too short or ambiguous) is read as
+    UNDETERMINED_AS: English's stemmer changes only Latin letters, so words of other scripts are
+    read as the neutral analyser would."""
+    code = (language or UNDETERMINED).lower().split("-")[0]
     found = _ANALYZERS.get(code)
     if found is None:
-        name = STEMMERS.get(code)
-        stop = frozenset(_STOP_LISTS.get(code, "").split())
-        found = _ANALYZERS[code] = Analyzer(code, stop, name) if name else Analyzer(NEUTRAL)
+        base = UNDETERMINED_AS if code == UNDETERMINED else code
+        name = STEMMERS.get(base)
+        stop = frozenset(_STOP_LISTS.get(base, "").split())
+        found = _ANALYZERS[code] = Analyzer(code, stop, name) if name else Analyzer(code)
     return found
+
+
+def script_of(word: str) -> str:
+    """The script of a word's first letter (LATIN, CYRILLIC, ARMENIAN, ...), "" for none."""
+    for ch in word:
+        if ch.isalpha():
+            return unicodedata.name(ch, "").split(" ")[0]
+    return ""
+
+
+def query_languages(word: str, index: Mapping[str, int], share: float = QUERY_LANGUAGE_SHARE) -> list[str]:
+    """The languages to read a query word in, given the index's sections per language: those
+    written in the word's script, among the index's languages that hold at least `share` of
+    its sections or any section at all when few others use that script. A handful of sections
+    misread as another language of the same script (short English titles taken for Latin or
+    Danish) does not change how the rest are searched; a few Russian sections in an English
+    index are searched in Russian."""
+    script = script_of(word)
+    total = sum(index.values()) or 1
+    same = {lang: n for lang, n in index.items() if script in ("", SCRIPTS.get(_base(lang), "LATIN"))}
+    kept = [lang for lang, n in same.items() if n / total >= share]
+    if not kept and same:
+        kept = [max(sorted(same), key=lambda lang: same[lang])]  # the script's main language
+    return sorted({_base(lang) for lang in kept} or {UNDETERMINED_AS})
+
+
+def _base(language: str) -> str:
+    code = language.lower().split("-")[0]
+    return UNDETERMINED_AS if code == UNDETERMINED else code
 
 
 def query_terms(word: str, languages: Iterable[str]) -> list[str]:

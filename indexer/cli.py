@@ -259,17 +259,24 @@ def _emphasis(snippet_html: str) -> str:
     return "".join(out)
 
 
-def facet_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """One repeatable option per declared facet (indexer/facets.py), gathered into `facets`."""
-    for spec in reversed(FACETS):
-        command = click.option(spec.option, f"facet_{spec.name}", multiple=True, help=spec.help)(command)
-    return command
+class FacetCommand(click.Command):
+    """A command with one repeatable option per declared facet (indexer/facets.py), read when the
+    command runs, so a facet declared after import is offered too; the values arrive in
+    `facet_<name>` keyword arguments."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        known = {opt for p in params for opt in p.opts}
+        facets = [
+            click.Option([*spec.options, f"facet_{spec.name}"], multiple=True, help=spec.help)
+            for spec in FACETS
+            if not known.intersection(spec.options)
+        ]
+        return [params[0], *facets, *params[1:]] if params else facets
 
 
-@cli.command("search")
+@cli.command("search", cls=FacetCommand)
 @click.argument("query", nargs=-1)
-@click.option("--index-dir", help=INDEX_DIR_HELP)
-@facet_options
 @click.option("--date-from", help="Sections mentioning a date on or after this (2022, 2022-09, 2022-09-12).")
 @click.option("--date-to", help="Sections mentioning a date on or before this.")
 @click.option(
@@ -283,6 +290,7 @@ def facet_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--page", type=click.IntRange(1, 500), default=1, show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result object (the same as /api/search).")
+@click.option("--index-dir", help=INDEX_DIR_HELP)
 @handled
 def search_cmd(
     query: tuple[str, ...], index_dir: str | None, date_from: str | None, date_to: str | None, sort: str,

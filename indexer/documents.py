@@ -26,7 +26,7 @@ def document_json(store: Store, doc_id: str, version_id: str | None = None) -> d
         "version_id": vid,
         "title": v.title,
         "doc_type": v.doc_type,
-        "files": [s.path for s in v.sources],
+        "files": [s.path for s in v.files],
         "language": v.language,
         "authors": list(v.authors),
         "dates": list(v.dates),
@@ -48,7 +48,7 @@ def document_json(store: Store, doc_id: str, version_id: str | None = None) -> d
         ],
         # Older names, kept for one release.
         "type": v.doc_type,
-        "sources": [s.path for s in v.sources],
+        "sources": [s.path for s in v.files],
     }
 
 
@@ -74,8 +74,8 @@ def versions_json(store: Store, doc_id: str) -> list[dict[str, Any]]:
                 "latest": e.number == len(entries),
                 "dates": list(v.dates),
                 "language": v.language,
-                "files": list(e.sources),
-                "sources": list(e.sources),
+                "files": list(e.files),
+                "sources": list(e.files),
                 "position": e.number,
                 "own_date": e.date,
             }

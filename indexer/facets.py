@@ -91,11 +91,17 @@ class FacetSpec:
     query_fields: tuple[str, ...] = ()  # names in the query language (`lang:fr`); () = none
     index: Callable[[SectionRow], Iterable[str]] | None = None
     key: Callable[[str], str] = value_key  # a value as typed (CLI, URL, query) -> its key
+    aliases: tuple[str, ...] = ()  # older or shorter names of `param`, accepted too
 
     @property
-    def option(self) -> str:
-        """The CLI option (`--lang`)."""
-        return "--" + self.param
+    def params(self) -> tuple[str, ...]:
+        """Every URL parameter that selects this facet (`param` first)."""
+        return (self.param, *self.aliases)
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """Its CLI options (`--language`, `--lang`)."""
+        return tuple("--" + p.replace("_", "-") for p in self.params)
 
     def index_keys(self, row: SectionRow) -> tuple[str, ...]:
         """The keys written to the index for query-language filters."""
@@ -156,16 +162,18 @@ FACETS: list[FacetSpec] = [
     FacetSpec("month", "Month", "month", "Month mentioned, YYYY-MM; repeat for OR.", _months, order="value",
               limit=None, key=_exact),
     FacetSpec(
-        "language", "Language", "lang", "Section language (ISO 639-1); repeat for OR.",
-        lambda r: iter([(value_key(r.language), r.language)]), kind="single", query_fields=("lang", "language"),
+        "language", "Language", "language", "Section language (ISO 639-1); repeat for OR.",
+        lambda r: iter([(value_key(r.language), r.language)]), kind="single", query_fields=("language", "lang"),
+        aliases=("lang",),
     ),
     FacetSpec(
         "source", "Source", "source", "Source (site or folder); repeat for OR.",
         lambda r: ((value_key(s), s) for s in r.sources), query_fields=("source",),
     ),
     FacetSpec(
-        "doc_type", "Type", "type", "Document type (wikitext, html, markdown, plain, mediawiki).",
-        lambda r: iter([(value_key(r.doc_type), r.doc_type)]), kind="single", query_fields=("type",),
+        "doc_type", "Type", "doc_type", "Document type (wikitext, html, markdown, plain, mediawiki).",
+        lambda r: iter([(value_key(r.doc_type), r.doc_type)]), kind="single", query_fields=("doc_type", "type"),
+        aliases=("type",),
     ),
     FacetSpec(
         "category", "Category", "category", "Wiki category the version is filed in; repeat for OR.",
@@ -176,6 +184,17 @@ FACETS: list[FacetSpec] = [
         lambda r: ((infobox_slug(k), k) for k in r.infobox),
     ),
 ]  # fmt: skip
+
+
+def register(spec: FacetSpec) -> None:
+    """Declare one more facet (a plugin's, a test's): everything listed above offers it."""
+    if any(f.name == spec.name for f in FACETS):
+        raise ValueError(f"a facet named {spec.name!r} is already declared")
+    FACETS.append(spec)
+
+
+def unregister(name: str) -> None:
+    FACETS[:] = [f for f in FACETS if f.name != name]
 
 
 def facet(name: str) -> FacetSpec:

@@ -104,7 +104,7 @@ class Version:
     doc_type: str
     language: str
     sections: tuple[Section, ...]
-    sources: tuple[SourceFile, ...]
+    files: tuple[SourceFile, ...]  # every file that carries exactly this text
     infobox: dict[str, Any] = field(default_factory=dict)
     authors: tuple[str, ...] = ()
     dates: tuple[dict[str, str], ...] = ()  # document dates: {"kind", "text", "value"}
@@ -134,7 +134,7 @@ class TimelineEntry:
     kind: str  # "revision" (of an export) | "copy" (a saved file)
     date: str | None  # the revision timestamp or the copy's own date
     first_run: int  # the run that first saw it
-    sources: tuple[str, ...]
+    files: tuple[str, ...]
     revision: str | None = None
     same_as: int | None = None
 

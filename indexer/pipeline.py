@@ -46,7 +46,7 @@ class Found:
 
     @property
     def source(self) -> SourceFile:
-        return self.version.sources[0]
+        return self.version.files[0]
 
 
 @dataclass
@@ -170,7 +170,7 @@ def enrich_stage(raw: RawVersion, settings: Settings) -> Version:
         doc_type=raw.doc_type,
         language=version_lang,
         sections=sections,
-        sources=(raw.source,),
+        files=(raw.source,),
         infobox=metadata.typed_infobox(raw.infobox),
         authors=tuple(authors),
         dates=tuple(doc_dates),

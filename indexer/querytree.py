@@ -59,10 +59,10 @@ class Filter:
 
 @dataclass(frozen=True)
 class DateRange:
-    """Sections mentioning a date in [lo, hi] (ISO prefixes; None is open)."""
+    """Sections mentioning a date in [date_from, date_to] (ISO prefixes; None is open)."""
 
-    lo: str | None
-    hi: str | None
+    date_from: str | None
+    date_to: str | None
     position: int = 0
 
 

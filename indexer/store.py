@@ -240,7 +240,7 @@ class Store:
         """A `versions` row as the data model's Version (the one place rows become versions)."""
         return Version(
             version_id=r["version_id"], title=r["title"], doc_type=r["doc_type"], language=r["language"],
-            sections=sections, sources=files, infobox=json.loads(r["infobox"]),
+            sections=sections, files=files, infobox=json.loads(r["infobox"]),
             authors=tuple(json.loads(r["authors"])), dates=tuple(json.loads(r["dates"])), timestamp=r["timestamp"],
             lineage_key=r["lineage_key"], site=r["site"], normalized_text=r["normalized_text"],
             categories=tuple(json.loads(r["categories"])),

@@ -16,16 +16,19 @@ from indexer.search import Searcher, SearchRequest
 from indexer.search.results import MAX_LIMIT, MAX_PAGE
 
 DEFAULT_LIMIT = 10
+# A date range: `date_from` and `date_to` (`from` and `to`, their older names, are accepted too).
+DATE_PARAMS = ("date_from", "date_to", "from", "to")
 
 
 def facet_params() -> dict[str, str]:
-    """URL parameter -> facet name, from the facet declarations (indexer/facets.py)."""
-    return {spec.param: spec.name for spec in FACETS}
+    """URL parameter -> facet name, from the facet declarations (indexer/facets.py); a facet's
+    older or shorter parameters (`lang`, `type`) are accepted too."""
+    return {p: spec.name for spec in FACETS for p in spec.params}
 
 
 def state_params() -> tuple[str, ...]:
     """The parameters that define a result list (no page)."""
-    return ("q", *facet_params(), "from", "to", "sort", "versions", "limit")
+    return ("q", *facet_params(), *DATE_PARAMS, "sort", "versions", "limit")
 
 
 class Backend:
@@ -75,15 +78,17 @@ def _int(args: MultiDict[str, str], name: str, default: int, low: int, high: int
 
 def search_request(args: MultiDict[str, str], limit: int | None = None, page: int | None = None) -> SearchRequest:
     """A SearchRequest from URL parameters (raises QueryError for bad values)."""
-    filters = {facet: [v for v in args.getlist(param) if v.strip()] for param, facet in facet_params().items()}
+    filters: dict[str, list[str]] = {}
+    for param, facet in facet_params().items():
+        filters.setdefault(facet, []).extend(v for v in args.getlist(param) if v.strip())
     versions = args.get("versions", "").strip() or "latest"
     if versions not in ("latest", "all"):
         raise QueryError(f"versions must be 'latest' or 'all', not {versions[:20]!r}")
     req = SearchRequest(
         q=args.get("q", ""),
         filters={k: v for k, v in filters.items() if v},
-        date_from=args.get("from") or None,
-        date_to=args.get("to") or None,
+        date_from=args.get("date_from") or args.get("from") or None,
+        date_to=args.get("date_to") or args.get("to") or None,
         sort=args.get("sort") or "relevance",
         all_versions=versions == "all",
         page=page if page is not None else _int(args, "page", 1, 1, MAX_PAGE),

@@ -40,7 +40,7 @@ def search() -> Any:
         for v in args.getlist(param)
         if v.strip()
     ]
-    for key, label in (("from", "From"), ("to", "To")):
+    for key, label in (("date_from", "From"), ("from", "From"), ("date_to", "To"), ("to", "To")):
         if args.get(key):
             chips.append(
                 {
@@ -100,7 +100,7 @@ def facet_urls(args: Any) -> Any:
         spec = facet(name)
         key = spec.key(value)
         # A value switched on however it was typed (`Reactions`, `reactions`) is switched off.
-        on = [(k, v) for k, v in pairs if k == spec.param and spec.key(v) == key]
+        on = [(k, v) for k, v in pairs if k in spec.params and spec.key(v) == key]
         kept = [p for p in pairs if p not in on] if on else [*pairs, (spec.param, value)]
         return f"{base}?{urlencode(kept)}" if kept else base
 

@@ -101,7 +101,7 @@ def test_results_keep_the_query_and_link_to_sections(client: Any) -> None:
 def test_facet_filter_chip_and_removal(client: Any) -> None:
     page = soup(client.get("/search?q=harbour"))
     wikitext = next(a for a in page.select(".facet a") if a.find(class_="label").get_text() == "wikitext")
-    assert wikitext["href"] == "/search?q=harbour&type=wikitext"
+    assert wikitext["href"] == "/search?q=harbour&doc_type=wikitext"
     filtered = soup(client.get(wikitext["href"]))
     assert [h.h2.get_text(strip=True) for h in filtered.select("li.hit")] == ["Old Harbour Bridge of Velmora"]
     chip = filtered.select_one(".chips a")

@@ -74,8 +74,9 @@ class Engine(Protocol):
     def generation(self) -> int:
         """Changes with every commit."""
 
-    def languages(self) -> list[str]:
-        """The languages of the indexed sections (a query is analysed in each)."""
+    def languages(self) -> dict[str, int]:
+        """The languages of the indexed sections and how many records each has (a query word
+        is read in those of its script: analysis.query_languages)."""
 
     def vocabulary(self) -> tuple[list[str], np.ndarray]:
         """Every unstemmed word (`analysis.plain_terms`), sorted, and how many records have it:

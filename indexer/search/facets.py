@@ -298,7 +298,7 @@ _LOCK = threading.Lock()
 
 def record_table(store: Store, engine_key: Any = None) -> RecordTable:
     """The record table of an index, rebuilt only when the store or index changed."""
-    key = (store.generation(), engine_key)
+    key = (store.generation(), engine_key, facet_names())
     path = str(store.path)
     with _LOCK:
         cached = _CACHE.get(path)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis import is_query_stop
+from ..analysis import is_query_stop, query_languages
 from ..engines import Engine, open_engine
 from ..errors import QueryError
 from ..facets import facet_names
@@ -198,16 +198,20 @@ class Searcher:
 
     def languages(self) -> tuple[str, ...]:
         """The languages of the index (English for an empty one)."""
-        return tuple(self.engine.languages()) or ("en",)
+        return tuple(sorted(self.engine.languages())) or ("en",)
 
     def parse(self, q: str) -> ParsedQuery:
-        """Parse a query for this index (its infobox keys and languages)."""
-        languages = self.languages()
+        """Parse a query for this index (its infobox keys, and the stop words of the languages
+        its words are read in)."""
+        index = self.engine.languages()
 
         def frequency(term: str) -> int:
             return self.engine.term_stats([term])[1][term]
 
-        return parse(q, self.table().infobox_keys, languages, lambda w: is_query_stop(w, languages, frequency))
+        def is_stop(word: str) -> bool:
+            return is_query_stop(word, query_languages(word, index), frequency)
+
+        return parse(q, self.table().infobox_keys, self.languages(), is_stop)
 
     def __enter__(self) -> Searcher:
         return self

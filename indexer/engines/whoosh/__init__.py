@@ -28,7 +28,7 @@ from ..base import Hit
 from .evaluate import Evaluator
 from .postings import field_lengths, term_postings
 from .schema import FACET_PREFIX, INDEX_SCHEMA_VERSION, build_schema, whoosh_document
-from .translate import Translator, languages_of
+from .translate import Translator, required_languages
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=SyntaxWarning, message=r"invalid escape sequence")
@@ -130,16 +130,17 @@ class WhooshEngine:
         self._cache[name] = (key, value)
         return value
 
-    def languages(self) -> list[str]:
-        """The languages of the index's sections (their facet keys)."""
+    def languages(self) -> dict[str, int]:
+        """The languages of the index's sections, with how many records each has."""
         s = self._searcher()
 
-        def build() -> list[str]:
+        def build() -> dict[str, int]:
+            field = FACET_PREFIX + "language"
             try:
-                terms = list(s.reader().lexicon(FACET_PREFIX + "language"))
+                terms = list(s.reader().iter_field(field))
             except (KeyError, ValueError):  # nothing indexed yet
-                terms = []
-            return sorted(t.decode("utf-8") if isinstance(t, bytes) else t for t in terms)
+                return {}
+            return {(t.decode("utf-8") if isinstance(t, bytes) else t): info.doc_frequency() for t, info in terms}
 
         return self._cached("languages", s, build)
 
@@ -156,7 +157,7 @@ class WhooshEngine:
             cached = self._results.get(key)
         if cached is not None:
             return cached
-        q = Translator(s, languages_of(tree, self.languages())).query(tree)
+        q = Translator(s, self.languages(), required_languages(tree)).query(tree)
         if q is None:
             out = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
         else:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...analysis import analyzer_for, is_query_stop, plain_terms, query_terms, tokens
+from ...analysis import analyzer_for, is_query_stop, plain_terms, query_languages, query_terms, tokens
 from ...errors import QueryError
 from ...querytree import (
     MAX_EXPANSION,
@@ -51,10 +51,19 @@ PASSAGE_TERMS = 32
 class Translator:
     """Translates one query tree for one searcher (and the languages to analyse it in)."""
 
-    def __init__(self, searcher: Any, languages: Sequence[str]) -> None:
+    def __init__(self, searcher: Any, index_languages: Mapping[str, int], only: Sequence[str] = ()) -> None:
+        """`index_languages`: sections per language in the index; `only`: the languages a
+        required `lang:` filter names (then words are read in those alone)."""
         self.s = searcher
         self.reader = searcher.reader()
-        self.languages = list(languages)
+        self.index_languages = dict(index_languages)
+        self.only = list(only)
+
+    def languages_for(self, words: Sequence[str]) -> list[str]:
+        """The languages to read some query words in (analysis.query_languages of each)."""
+        if self.only:
+            return self.only
+        return sorted({lang for w in words for lang in query_languages(w, self.index_languages)} or {"en"})
 
     def query(self, node: Node) -> Any:
         if isinstance(node, MatchAll):
@@ -84,9 +93,10 @@ class Translator:
         """The analysed forms of a word sequence, one per language where they differ (stop
         words left out, also those of one language that no section of another has: see
         analysis.is_query_stop; empty when nothing is left)."""
-        kept = [w for w in words if not is_query_stop(w, self.languages, self.frequency)]
+        languages = self.languages_for(words)
+        kept = [w for w in words if not is_query_stop(w, languages, self.frequency)]
         out: list[list[str]] = []
-        for lang in self.languages:
+        for lang in languages:
             a = analyzer_for(lang)
             seq = [t for w in kept if (t := a.term(w)) is not None]
             if seq and seq not in out:
@@ -124,7 +134,7 @@ class Translator:
         weighted by its occurrences, OR-ed: as if the text were typed in full, without its
         commonest words."""
         counts: Counter[str] = Counter()
-        for lang in self.languages:
+        for lang in self.languages_for(node.words[:200]):
             lang_counts = Counter(analyzer_for(lang).terms(" ".join(node.words)))
             for term, n in lang_counts.items():
                 counts[term] = max(counts[term], n)
@@ -155,7 +165,7 @@ class Translator:
                 f"'{what}' matches more than {MAX_EXPANSION} words; type more letters", position=node.position
             )
         # Each vocabulary word is searched as a word (analysed in every language, every text field).
-        stems = sorted({t for w in found for t in query_terms(w, self.languages)})
+        stems = sorted({t for w in found for t in query_terms(w, self.languages_for([w]))})
         if not stems:
             return query.NullQuery
         name = self.field(node.field)
@@ -171,12 +181,12 @@ class Translator:
         return query.Term(FACET_PREFIX + node.field, node.value)
 
     def date_range(self, node: DateRange) -> Any:
-        ends = [v for v in (node.lo, node.hi) if v]
+        ends = [v for v in (node.date_from, node.date_to) if v]
         grain = min(v.count("-") for v in ends)
         field = ("date_year", "date_month", "date_day")[grain]
         width = (4, 7, 10)[grain]
-        lo = node.lo[:width] if node.lo else None
-        hi = node.hi[:width] if node.hi else None
+        lo = node.date_from[:width] if node.date_from else None
+        hi = node.date_to[:width] if node.date_to else None
         if lo is not None and lo == hi:
             return query.Term(field, lo)
         return query.TermRange(field, lo, hi, startexcl=False, endexcl=False)
@@ -225,20 +235,18 @@ def _any(queries: list[Any]) -> Any:
     return queries[0] if len(queries) == 1 else query.Or(queries)
 
 
-def languages_of(tree: Node, indexed: Sequence[str]) -> list[str]:
-    """The languages to analyse a tree's words in: those a required `lang:` filter names, else
-    every language of the index (English when the index has none yet)."""
+def required_languages(tree: Node) -> list[str]:
+    """The languages a required `lang:` filter of the tree names (words are read in those)."""
     wanted: set[str] = set()
 
-    def visit(node: Node, required: bool) -> None:
-        if isinstance(node, Filter) and node.field == "language" and required:
+    def visit(node: Node) -> None:
+        if isinstance(node, Filter) and node.field == "language":
             wanted.add(node.value)
         elif isinstance(node, Bool):
             for n in node.must:
-                visit(n, required)
+                visit(n)
             if len(node.should) == 1 and not node.must:
-                visit(node.should[0], required)
+                visit(node.should[0])
 
-    visit(tree, True)
-    langs = sorted(wanted) if wanted else sorted(indexed)
-    return langs or ["en"]
+    visit(tree)
+    return sorted(wanted)
