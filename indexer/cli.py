@@ -286,7 +286,8 @@ class FacetCommand(click.Command):
     show_default=True,
     help="relevance, date (newest date mentioned first) or oldest.",
 )
-@click.option("--all-versions", is_flag=True, help="Search every version, not only the latest; say which match.")
+@click.option("--latest-only", is_flag=True, help="Search the latest version of each document only.")
+@click.option("--all-versions", is_flag=True, hidden=True, help="Every version is searched (the default); kept for old scripts.")
 @click.option("--page", type=click.IntRange(1, 500), default=1, show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result object (the same as /api/search).")
@@ -294,7 +295,7 @@ class FacetCommand(click.Command):
 @handled
 def search_cmd(
     query: tuple[str, ...], index_dir: str | None, date_from: str | None, date_to: str | None, sort: str,
-    all_versions: bool, page: int, limit: int, as_json: bool, **facets: tuple[str, ...],
+    latest_only: bool, all_versions: bool, page: int, limit: int, as_json: bool, **facets: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Search the index: QUERY uses the query language (see README).
 
@@ -305,7 +306,7 @@ def search_cmd(
     filters = {name.removeprefix("facet_"): list(values) for name, values in facets.items() if values}
     req = SearchRequest(
         q=" ".join(query), filters=filters, date_from=date_from, date_to=date_to,
-        sort=sort, all_versions=all_versions, page=page, limit=limit,
+        sort=sort, latest_only=latest_only and not all_versions, page=page, limit=limit,
     )  # fmt: skip
     with _open_searcher(index_dir) as searcher:
         try:
@@ -329,13 +330,10 @@ def search_cmd(
         where = hit.breadcrumb or LEAD
         versions = f", {hit.versions} versions" if hit.versions > 1 else ""
         click.echo(f"   {where}  · {hit.language}{versions}  · score {hit.score:.2f}")
-        if all_versions:
-            numbers = [v["number"] for v in hit.matching_versions]
-            click.echo(
-                "   matching versions: "
-                + ", ".join(f"#{n}" for n in numbers)
-                + f" (first #{numbers[0]}, last #{numbers[-1]})"
-            )
+        if hit.where:
+            click.echo("   " + click.style(hit.where, fg="yellow"))
+        elif hit.versions > 1:
+            click.echo("   in versions " + ", ".join(f"#{v['number']}" for v in hit.matching_versions))
         if hit.snippet:
             click.echo("   " + _emphasis(hit.snippet))
         for more in hit.more_sections:

@@ -311,8 +311,9 @@ class Store:
             out.append(row)
         return out
 
-    def section_texts(self, record_ids: Iterable[str]) -> dict[str, str]:
-        """Texts of some section records (`version_id:ordinal`)."""
+    def section_texts(self, record_ids: Iterable[str], with_infobox: bool = False) -> dict[str, str]:
+        """Texts of some section records (`version_id:ordinal`). With `with_infobox`, a version's
+        first section ends with its infobox as `Key: value` lines, as the index holds them."""
         out: dict[str, str] = {}
         for rid in record_ids:
             vid, _, ordinal = rid.rpartition(":")
@@ -321,6 +322,11 @@ class Store:
             ).fetchone()
             if row:
                 out[rid] = str(row[0])
+                if with_infobox and int(ordinal) == 0:
+                    box = self.db.execute("SELECT infobox FROM versions WHERE version_id=?", (vid,)).fetchone()
+                    fields = json.loads(box[0]) if box else {}
+                    lines = [f"{k}: {v.get('text', '')}" for k, v in fields.items()]
+                    out[rid] = "\n".join([out[rid], *lines]) if lines else out[rid]
         return out
 
     def pending(self) -> list[str]:

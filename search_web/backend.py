@@ -81,7 +81,7 @@ def search_request(args: MultiDict[str, str], limit: int | None = None, page: in
     filters: dict[str, list[str]] = {}
     for param, facet in facet_params().items():
         filters.setdefault(facet, []).extend(v for v in args.getlist(param) if v.strip())
-    versions = args.get("versions", "").strip() or "latest"
+    versions = args.get("versions", "").strip() or "all"
     if versions not in ("latest", "all"):
         raise QueryError(f"versions must be 'latest' or 'all', not {versions[:20]!r}")
     req = SearchRequest(
@@ -90,7 +90,7 @@ def search_request(args: MultiDict[str, str], limit: int | None = None, page: in
         date_from=args.get("date_from") or args.get("from") or None,
         date_to=args.get("date_to") or args.get("to") or None,
         sort=args.get("sort") or "relevance",
-        all_versions=versions == "all",
+        latest_only=versions == "latest",
         page=page if page is not None else _int(args, "page", 1, 1, MAX_PAGE),
         limit=limit if limit is not None else _int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
     )

@@ -37,7 +37,7 @@ from tests.conftest import SEED_000, SEED_002, SEED_003, SEEDS, settings_for
 
 SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, breadcrumb, versions])
     (
-        {"q": "Pashinyan"},
+        {"q": "Pashinyan", "latest_only": True},
         {
             "total": 3,
             "suggestion": None,
@@ -52,9 +52,9 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
             ],
         },
     ),
-    ({"q": "Pashinian"}, {"total": 0, "suggestion": "Pashinyan", "hits": []}),
+    ({"q": "Pashinian", "latest_only": True}, {"total": 0, "suggestion": "Pashinyan", "hits": []}),
     (
-        {"q": "Stepanakert"},
+        {"q": "Stepanakert", "latest_only": True},
         {
             "total": 2,
             "suggestion": None,
@@ -69,7 +69,7 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         },
     ),
     (
-        {"q": '"Lachin corridor"'},
+        {"q": '"Lachin corridor"', "latest_only": True},
         {
             "total": 2,
             "suggestion": None,
@@ -84,16 +84,16 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         },
     ),
     (
-        {"q": '"Lachin corridor" section:Prelude date:2022-09..2022-12 -Iran'},
+        {"q": '"Lachin corridor" section:Prelude date:2022-09..2022-12 -Iran', "latest_only": True},
         {"total": 1, "suggestion": None, "hits": [["2023 Azerbaijani offensive in Nagorno-Karabakh", "Prelude", [1]]]},
     ),
     # The Prelude section names Russia four times: excluding it leaves nothing.
     (
-        {"q": '"Lachin corridor" section:Prelude date:2022-09..2022-12 -Russia'},
+        {"q": '"Lachin corridor" section:Prelude date:2022-09..2022-12 -Russia', "latest_only": True},
         {"total": 0, "suggestion": None, "hits": []},
     ),
     (
-        {"q": '"41 km2"'},
+        {"q": '"41 km2"', "latest_only": True},
         {
             "total": 1,
             "suggestion": None,
@@ -101,7 +101,7 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         },
     ),
     (
-        {"q": '"41 km2"', "all_versions": True},
+        {"q": '"41 km2"'},
         {
             "total": 2,
             "suggestion": None,
@@ -112,7 +112,7 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         },
     ),
     (
-        {"q": "ceasefire violations"},
+        {"q": "ceasefire violations", "latest_only": True},
         {
             "total": 4,
             "suggestion": None,
@@ -125,16 +125,16 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         },
     ),
     (
-        {"q": "date:2023-09-19"},
+        {"q": "date:2023-09-19", "latest_only": True},
         {"total": 1, "suggestion": None, "hits": [["2023 Azerbaijani offensive in Nagorno-Karabakh", "", [1]]]},
     ),
-    ({"q": "date:..2021 Jermuk"}, {"total": 0, "suggestion": None, "hits": []}),
+    ({"q": "date:..2021 Jermuk", "latest_only": True}, {"total": 0, "suggestion": None, "hits": []}),
     (
-        {"q": "title:clashes"},
+        {"q": "title:clashes", "latest_only": True},
         {"total": 1, "suggestion": None, "hits": [["September 2022 Armenia–Azerbaijan clashes", "", [2]]]},
     ),
     (
-        {"q": "Jermuk", "filters": {"year": ["2022"]}},
+        {"q": "Jermuk", "filters": {"year": ["2022"]}, "latest_only": True},
         {
             "total": 2,
             "suggestion": None,
@@ -147,7 +147,7 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         },
     ),
     (
-        {"q": "refugees", "filters": {"section": ["aftermath"]}},
+        {"q": "refugees", "filters": {"section": ["aftermath"]}, "latest_only": True},
         {
             "total": 1,
             "suggestion": None,
@@ -161,7 +161,7 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         },
     ),
     (
-        {"q": "Azerbaijan", "date_from": "2022-09-13", "date_to": "2022-09-14"},
+        {"q": "Azerbaijan", "date_from": "2022-09-13", "date_to": "2022-09-14", "latest_only": True},
         {
             "total": 3,
             "suggestion": None,
@@ -173,7 +173,7 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         },
     ),
     (
-        {"q": "genocide warning", "sort": "date"},
+        {"q": "genocide warning", "sort": "date", "latest_only": True},
         {
             "total": 4,
             "suggestion": None,
@@ -191,7 +191,7 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         },
     ),
     (
-        {"q": "Kalbajar OR Jermuk"},
+        {"q": "Kalbajar OR Jermuk", "latest_only": True},
         {
             "total": 3,
             "suggestion": None,
@@ -203,7 +203,7 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         },
     ),
     (
-        {"q": "Armenia AND unprovoked"},
+        {"q": "Armenia AND unprovoked", "latest_only": True},
         {
             "total": 2,
             "suggestion": None,
@@ -214,7 +214,7 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         },
     ),
     (
-        {"q": "unprovoked", "all_versions": True},
+        {"q": "unprovoked"},
         {
             "total": 2,
             "suggestion": None,
@@ -225,7 +225,7 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         },
     ),
     (
-        {"q": "Stepanakert -protesters"},
+        {"q": "Stepanakert -protesters", "latest_only": True},
         {
             "total": 1,
             "suggestion": None,
@@ -233,7 +233,7 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         },
     ),
     (
-        {"q": "Azerb*"},
+        {"q": "Azerb*", "latest_only": True},
         {
             "total": 4,
             "suggestion": None,
@@ -248,7 +248,7 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
         },
     ),
     (
-        {"q": "Pashinyn~"},
+        {"q": "Pashinyn~", "latest_only": True},
         {
             "total": 3,
             "suggestion": None,
@@ -263,7 +263,10 @@ SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, 
             ],
         },
     ),
-    ({"q": "casualties", "filters": {"doc_type": ["plain"]}}, {"total": 0, "suggestion": None, "hits": []}),
+    (
+        {"q": "casualties", "filters": {"doc_type": ["plain"]}, "latest_only": True},
+        {"total": 0, "suggestion": None, "hits": []},
+    ),
 ]
 
 
@@ -293,13 +296,26 @@ def test_seed_hit_shape_and_snippet(seed_searcher: Searcher) -> None:
     hit = page.to_json()["hits"][0]
     assert sorted(hit) == sorted(
         ["doc_id", "version_id", "title", "breadcrumb", "anchor", "score", "snippet", "dates", "language",
-         "versions", "matching_versions", "first_version", "last_version", "more_sections"]
+         "version_count", "matching_versions", "in_latest", "removed_in", "first_version", "last_version",
+         "more_sections", "versions"]
     )  # fmt: skip
     marks = [m.get_text() for m in BeautifulSoup(hit["snippet"], "html.parser").find_all("mark")]
     assert "Lachin corridor" in marks  # a phrase is one mark
     assert len(hit["more_sections"]) <= 3
     assert sorted(page.to_json()) == sorted(
-        ["query", "total", "page", "limit", "sort", "versions", "hits", "facets", "suggestion", "took_ms"]
+        [
+            "query",
+            "total",
+            "page",
+            "limit",
+            "sort",
+            "latest_only",
+            "versions",
+            "hits",
+            "facets",
+            "suggestion",
+            "took_ms",
+        ]
     )
 
 
@@ -733,8 +749,8 @@ def test_cli_search_json_and_errors(tiny: Searcher) -> None:
             "position": 10,
         }
     }
-    text = runner.invoke(cli, ["search", "--index-dir", str(tiny.index_dir), "tram", "--all-versions"])
-    assert text.exit_code == 0 and "matching versions: #1" in text.output
+    text = runner.invoke(cli, ["search", "--index-dir", str(tiny.index_dir), "tram", "--latest-only"])
+    assert text.exit_code == 0 and "1. Tram depot" in text.output
     similar = runner.invoke(cli, ["similar", "--index-dir", str(tiny.index_dir), "nope", "--json"])
     assert similar.exit_code == 1 and "nope" in similar.output
 
@@ -810,3 +826,29 @@ def test_facets_list_the_most_frequent_values_and_every_selected_one(tmp_path: P
         chosen = s.search(SearchRequest(q="lighthouse", filters={"section": [rare]}))
         assert rare in [f.value for f in chosen.facets["section"] if f.selected]
         assert chosen.total == 1
+
+
+def test_every_version_is_searched_by_default(seed_searcher: Searcher) -> None:
+    # "S-300 launchers" is only in seed 000's infobox; seed 001 (the latest copy) dropped it.
+    page = seed_searcher.search(SearchRequest(q="S-300 launchers"))
+    hit = page.hits[0]
+    assert (hit.title, hit.breadcrumb, [v["number"] for v in hit.matching_versions], hit.in_latest, hit.removed_in) == (
+        "September 2022 Armenia–Azerbaijan clashes", "", [1], False, 2,
+    )  # fmt: skip
+    assert hit.where == "only in older versions: #1 of 2 — removed in #2"
+    assert "<mark>S-300</mark> <mark>launchers</mark>" in hit.snippet  # the infobox line that has them
+    assert hit.version_id != seed_searcher.table().doc_meta[hit.doc_id].latest_version_id
+    # The same through an infobox field, and nothing at all with the latest versions only.
+    field = seed_searcher.search(SearchRequest(q="casualties2:launchers")).hits
+    assert [(h.title, h.in_latest) for h in field] == [("September 2022 Armenia–Azerbaijan clashes", False)]
+    assert "<mark>launchers</mark>" in field[0].snippet
+    assert seed_searcher.search(SearchRequest(q="casualties2:launchers", latest_only=True)).total == 0
+    latest = seed_searcher.search(SearchRequest(q="S-300 launchers", latest_only=True)).hits
+    assert "September 2022 Armenia–Azerbaijan clashes" not in [h.title for h in latest]
+    # When the latest version has the match, the hit shows the latest version's section.
+    both = seed_searcher.search(SearchRequest(q="Jermuk")).hits[0]
+    assert (both.title, both.in_latest, [v["number"] for v in both.matching_versions]) == (
+        "September 2022 Armenia–Azerbaijan clashes", True, [1, 2],
+    )  # fmt: skip
+    assert both.version_id == seed_searcher.table().doc_meta[both.doc_id].latest_version_id
+    assert both.where == ""

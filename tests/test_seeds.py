@@ -311,7 +311,7 @@ def test_see_also_lines_are_never_removed_as_repeated_chrome(runner: CliRunner, 
     from indexer.search import Searcher, SearchRequest
 
     with Searcher(seed_index) as searcher:
-        page = searcher.search(SearchRequest(q='"List of conflicts between Armenia and Azerbaijan"', all_versions=True))
+        page = searcher.search(SearchRequest(q='"List of conflicts between Armenia and Azerbaijan"'))
     assert sorted((h.title, h.breadcrumb) for h in page.hits) == [
         ("2023 Azerbaijani offensive in Nagorno-Karabakh", "See also"),
         ("Armenia–Azerbaijan border crisis (2021–present)", "See also"),

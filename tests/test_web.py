@@ -169,16 +169,17 @@ def test_help_page_examples_all_run(client: Any) -> None:
     assert soup(client.get("/search")).select_one("footer a[href='/help']")
 
 
-def test_versions_menu_switches_to_all_versions(client: Any) -> None:
+def test_versions_menu_switches_to_the_latest_versions_only(client: Any) -> None:
     page = soup(client.get("/search?q=harbour&sort=date"))
     menu = page.select_one("select#versions-choice")
-    assert menu["name"] == "versions" and menu.find("option", selected=True)["value"] == "latest"
+    # Every version is searched unless the latest only are asked for.
+    assert menu["name"] == "versions" and menu.find("option", selected=True)["value"] == "all"
     form = menu.find_parent("form")
     hidden = {i["name"]: i["value"] for i in form.select("input[type=hidden]")}
     assert hidden == {"q": "harbour"}  # sort and versions come from the menus themselves
-    page = soup(client.get("/search?q=harbour&versions=all"))
-    assert page.select_one("select#versions-choice option[selected]")["value"] == "all"
-    assert "all versions" in page.select_one(".summary .meta").get_text()
+    page = soup(client.get("/search?q=harbour&versions=latest"))
+    assert page.select_one("select#versions-choice option[selected]")["value"] == "latest"
+    assert "latest versions only" in page.select_one(".summary .meta").get_text()
 
 
 def test_document_page(client: Any, web_index: Path) -> None:
@@ -253,7 +254,9 @@ def test_api_search_is_the_cli_json(client: Any, web_index: Path) -> None:
     api.pop("took_ms")
     cli_json.pop("took_ms")
     assert api == cli_json
-    assert list(api) == ["query", "total", "page", "limit", "sort", "versions", "hits", "facets", "suggestion"]
+    assert list(api) == [
+        "query", "total", "page", "limit", "sort", "latest_only", "versions", "hits", "facets", "suggestion"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(

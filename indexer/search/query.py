@@ -369,8 +369,12 @@ class _Parser:
         if not value:
             raise self.error("empty value", tok.pos)
         self.count(tok.pos)
+        if target.startswith("infobox."):
+            if not self.negated:  # marked where the infobox is shown
+                self.words.extend(_WORD.findall(value))
+            return Filter(target, value, tok.pos)
         # A facet value is matched by its key (case, accents and spacing folded).
-        return Filter(target, value if target.startswith("infobox.") else facet(target).key(value), tok.pos)
+        return Filter(target, facet(target).key(value), tok.pos)
 
     def date_value(self, tok: _Tok) -> DateRange:
         if tok.kind != "word":

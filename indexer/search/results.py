@@ -45,7 +45,7 @@ class SearchRequest:
     date_from: str | None = None
     date_to: str | None = None
     sort: str = "relevance"
-    all_versions: bool = False
+    latest_only: bool = False  # search the latest version of each document only
     page: int = 1
     limit: int = 10
 
@@ -104,17 +104,31 @@ class SearchHit:
     versions: int
     matching_versions: list[dict[str, Any]]
     more_sections: list[MoreSection]
+    in_latest: bool = True  # the latest version has the match
+    removed_in: int | None = None  # the first later entry without the match, when the latest lacks it
 
     def to_json(self) -> dict[str, Any]:
         return {
             "doc_id": self.doc_id, "version_id": self.version_id, "title": self.title,
             "breadcrumb": self.breadcrumb, "anchor": self.anchor, "score": round(self.score, 4),
             "snippet": self.snippet, "dates": self.dates, "language": self.language,
-            "versions": self.versions, "matching_versions": self.matching_versions,
+            "version_count": self.versions, "matching_versions": self.matching_versions,
+            "in_latest": self.in_latest, "removed_in": self.removed_in,
             "first_version": self.matching_versions[0]["number"] if self.matching_versions else None,
             "last_version": self.matching_versions[-1]["number"] if self.matching_versions else None,
             "more_sections": [s.to_json() for s in self.more_sections],
+            "versions": self.versions,  # older name of version_count, for one release
         }  # fmt: skip
+
+    @property
+    def where(self) -> str:
+        """Which versions have the match, in words: "" when the latest has it."""
+        if self.in_latest:
+            return ""
+        numbers = [m["number"] for m in self.matching_versions]
+        listed = ", ".join(f"#{n}" for n in numbers)
+        removed = f" — removed in #{self.removed_in}" if self.removed_in else ""
+        return f"only in older versions: {listed} of {self.versions}{removed}"
 
 
 @dataclass
@@ -126,7 +140,7 @@ class SearchPage:
     page: int
     limit: int
     sort: str
-    all_versions: bool
+    latest_only: bool
     hits: list[SearchHit]
     facets: dict[str, list[FacetCount]]
     suggestion: str | None
@@ -139,7 +153,8 @@ class SearchPage:
     def to_json(self) -> dict[str, Any]:
         return {
             "query": self.query, "total": self.total, "page": self.page, "limit": self.limit,
-            "sort": self.sort, "versions": "all" if self.all_versions else "latest",
+            "sort": self.sort, "latest_only": self.latest_only,
+            "versions": "latest" if self.latest_only else "all",  # older name, for one release
             "hits": [h.to_json() for h in self.hits],
             "facets": {k: [c.to_json() for c in v] for k, v in self.facets.items()},
             "suggestion": self.suggestion, "took_ms": self.took_ms,
@@ -229,7 +244,7 @@ class Searcher:
         table = self.table()
         parsed = self.parse(req.q)
         browse = isinstance(parsed.tree, MatchAll)
-        latest_only = not req.all_versions
+        latest_only = req.latest_only
         scores = np.zeros(table.size)
         if browse:
             matched = table.latest.copy() if latest_only else np.ones(table.size, dtype=bool)
@@ -253,11 +268,13 @@ class Searcher:
             ranked = _order_documents(table, final, scores, req.sort, browse)
         else:
             ranked = _best_documents(table, final, scores, start + req.limit)
-        hits_out = self._hits(table, ranked[start : start + req.limit], final, scores, parsed)
+        hits_out = self._hits(
+            table, ranked[start : start + req.limit], final, scores, parsed, by_relevance=req.sort == "relevance"
+        )
         suggestion = self._suggestion(parsed, total, latest_only) if req.q.strip() and not browse else None
         took = round((time.perf_counter() - t0) * 1000, 1)
         return SearchPage(
-            req.q, total, req.page, req.limit, req.sort, req.all_versions, hits_out, facets, suggestion, took
+            req.q, total, req.page, req.limit, req.sort, req.latest_only, hits_out, facets, suggestion, took
         )
 
     def _suggestion(self, parsed: ParsedQuery, total: int, latest_only: bool) -> str | None:
@@ -299,6 +316,7 @@ class Searcher:
         final: np.ndarray,
         scores: np.ndarray,
         parsed: ParsedQuery,
+        by_relevance: bool = True,
     ) -> list[SearchHit]:
         terms = QueryTerms.build(parsed.words, parsed.phrases, parsed.prefixes)
         chosen: list[tuple[int, list[int], np.ndarray]] = []
@@ -306,6 +324,8 @@ class Searcher:
         final_docs = table.doc[final_recs]
         for doc, best, _key in page_docs:
             recs = final_recs[final_docs == doc]
+            if by_relevance:
+                best = _shown_record(recs, table, scores)
             others = [int(r) for r in _order(recs, table, scores) if r != best]
             # One entry per section: the same breadcrumb in an older version adds nothing.
             seen = {table.info[best].breadcrumb}
@@ -317,7 +337,9 @@ class Searcher:
                 if len(more) == MORE_CANDIDATES:
                     break
             chosen.append((best, more, recs))
-        texts = self.store.section_texts([table.record_ids[r] for best, more, _ in chosen for r in (best, *more)])
+        texts = self.store.section_texts(
+            [table.record_ids[r] for best, more, _ in chosen for r in (best, *more)], with_infobox=True
+        )
         if terms:
             # A section that matched only through the document's title says nothing more: the
             # more sections are those whose own heading or text has the words.
@@ -337,6 +359,8 @@ class Searcher:
             versions = sorted(
                 {(n, table.info[r].version_id) for r in recs for n in table.entries[table.info[r].version_id]}
             )
+            in_latest = bool(table.latest[recs].any())
+            last = versions[-1][0] if versions else 0
             out.append(
                 SearchHit(
                     doc_id=doc_id,
@@ -350,6 +374,8 @@ class Searcher:
                     language=info.language,
                     versions=meta.version_count,
                     matching_versions=[{"version_id": v, "number": n} for n, v in versions],
+                    in_latest=in_latest,
+                    removed_in=None if in_latest or last >= meta.version_count else last + 1,
                     more_sections=[
                         MoreSection(
                             table.info[r].version_id,
@@ -387,6 +413,16 @@ class Searcher:
         """A document's title and the sections of its latest version."""
         row = self.store.document_row(doc_id)
         return str(row["title"]), self.store.sections_of(row["latest_version_id"])
+
+
+def _shown_record(recs: np.ndarray, table: RecordTable, scores: np.ndarray) -> int:
+    """The section a hit shows: the best of the latest version when it matches, else the best
+    of the newest version that does (a document still ranks by its best version)."""
+    latest = recs[table.latest[recs]]
+    if len(latest):
+        return _order(latest, table, scores)[0]
+    newest = recs[table.version_rank[recs] == table.version_rank[recs].max()]
+    return _order(newest, table, scores)[0]
 
 
 def _adjusted(table: RecordTable, scores: np.ndarray, r: int) -> float:
