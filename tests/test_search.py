@@ -852,3 +852,38 @@ def test_every_version_is_searched_by_default(seed_searcher: Searcher) -> None:
     )  # fmt: skip
     assert both.version_id == seed_searcher.table().doc_meta[both.doc_id].latest_version_id
     assert both.where == ""
+
+
+def test_heading_field_finds_sections_under_a_heading(seed_searcher: Searcher) -> None:
+    # "Aftermath" in seed 002 has only sub-sections: they are found by it.
+    hits = seed_searcher.search(SearchRequest(q="heading:aftermath", latest_only=True)).hits
+    assert {h.title for h in hits} >= {"2023 Azerbaijani offensive in Nagorno-Karabakh"}
+    assert all(h.breadcrumb.lower().startswith("aftermath") or "aftermath" in h.breadcrumb.lower() for h in hits)
+
+
+@pytest.mark.parametrize(
+    ("facet_name", "typed", "plain"),
+    [
+        ("section", "Reactions", "reactions"),
+        ("language", "EN", "en"),
+        ("source", "Seeds", "seeds"),
+        ("doc_type", "WikiText", "wikitext"),
+        ("section", "RÉACTIONS", "reactions"),
+    ],
+)
+def test_filters_forgive_case_and_accents(seed_searcher: Searcher, facet_name: str, typed: str, plain: str) -> None:
+    def found(value: str) -> list[str]:
+        page = seed_searcher.search(SearchRequest(q="ceasefire", filters={facet_name: [value]}))
+        return sorted(h.doc_id for h in page.hits)
+
+    assert found(typed) == found(plain) != []
+
+
+def test_section_filter_means_the_same_in_options_and_queries(seed_searcher: Searcher) -> None:
+    by_option = seed_searcher.search(SearchRequest(q="ceasefire", filters={"section": ["Reactions"]}))
+    by_query = seed_searcher.search(SearchRequest(q="ceasefire section:Reactions"))
+    assert sorted(h.doc_id for h in by_option.hits) == sorted(h.doc_id for h in by_query.hits)
+    assert by_option.total == by_query.total >= 2
+    # The chip and the sidebar show the value as the documents write it.
+    reactions = next(f for f in by_option.facets["section"] if f.value == "reactions")
+    assert (reactions.label, reactions.selected) == ("Reactions", True)

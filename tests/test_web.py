@@ -408,3 +408,14 @@ def test_stylesheet_colours_meet_wcag_aa() -> None:
         a, b = _luminance(var.get(fg, fg)), _luminance(var.get(bg, bg))
         ratio = (max(a, b) + 0.05) / (min(a, b) + 0.05)
         assert ratio >= 4.5, (fg, bg, round(ratio, 2))
+
+
+def test_filters_in_urls_forgive_case_and_chips_show_the_documents_spelling(client: Any) -> None:
+    lower = client.get("/api/search?q=harbour&section=history").get_json()
+    upper = client.get("/api/search?q=harbour&section=HISTORY").get_json()
+    assert [h["doc_id"] for h in lower["hits"]] == [h["doc_id"] for h in upper["hits"]] != []
+    page = soup(client.get("/search?q=harbour&section=history"))
+    assert [c.get_text(" ", strip=True) for c in page.select(".chips li a:not(.clear)")] == ["Section: History ×"]
+    # The sidebar's link switches the value off however it was typed.
+    selected = page.select_one(".facet a.selected")
+    assert selected["href"] == "/search?q=harbour"

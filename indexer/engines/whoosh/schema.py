@@ -26,7 +26,7 @@ with warnings.catch_warnings():
     from whoosh.analysis import SpaceSeparatedTokenizer
     from whoosh.fields import BOOLEAN, ID, KEYWORD, NUMERIC, TEXT, Schema
 
-INDEX_SCHEMA_VERSION = 7  # bump when fields or their contents change: an older index asks for a re-index
+INDEX_SCHEMA_VERSION = 8  # bump when fields or their contents change: an older index asks for a re-index
 ZONE_GAP = 100  # positions between zones, so no phrase spans a title and a paragraph
 FACET_PREFIX = "facet_"
 INFOBOX_PREFIX = "ib_"
@@ -99,7 +99,9 @@ def whoosh_document(record: SectionRecord) -> dict[str, Any]:
         "ordinal": record.ordinal,
         "body": [(terms(zone.text), zone.weight) for zone in record.zones],
         "title": " ".join(terms(record.title)),
-        "heading": " ".join(terms(record.heading)),
+        # `heading:x` finds a section under a heading named x too (a heading over sub-sections
+        # has no record of its own).
+        "heading": " ".join(terms(record.breadcrumb)),
         "text": " ".join(terms(record.text)),
         "words": " ".join(plain_terms(" ".join((record.title, record.heading, record.text)))),
         "auxiliary": record.auxiliary,
