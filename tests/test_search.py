@@ -887,3 +887,18 @@ def test_section_filter_means_the_same_in_options_and_queries(seed_searcher: Sea
     # The chip and the sidebar show the value as the documents write it.
     reactions = next(f for f in by_option.facets["section"] if f.value == "reactions")
     assert (reactions.label, reactions.selected) == ("Reactions", True)
+
+
+@pytest.mark.parametrize(
+    ("q", "suggestion"),
+    [
+        ("Pashinian ceasefire", "Pashinyan ceasefire"),
+        ("Blinkin Armenia", "Blinken Armenia"),
+        ("Pashinian", "Pashinyan"),
+        ("Armenia ceasefire", None),  # nothing misspelled
+    ],
+)
+def test_did_you_mean_corrects_each_misspelled_word_of_a_longer_query(
+    seed_searcher: Searcher, q: str, suggestion: str | None
+) -> None:
+    assert seed_searcher.search(SearchRequest(q=q)).suggestion == suggestion

@@ -19,7 +19,7 @@ from ..engines import Engine, open_engine
 from ..errors import QueryError
 from ..facets import facet_names
 from ..models import Section
-from ..querytree import MatchAll, Node, Term, date_bounds, valid_date
+from ..querytree import Bool, MatchAll, Node, Term, date_bounds, valid_date
 from ..store import Store
 from .facets import NO_DATE, FacetCount, RecordTable, facet_counts, record_table
 from .query import ParsedQuery, parse
@@ -278,15 +278,20 @@ class Searcher:
         )
 
     def _suggestion(self, parsed: ParsedQuery, total: int, latest_only: bool) -> str | None:
-        """The query with its misspelled words corrected, when that finds more documents."""
+        """The query with its misspelled words corrected (the others kept), when that finds
+        more documents, or more documents that have all its words: `Pashinian ceasefire` finds
+        as many documents as `Pashinyan ceasefire` through `ceasefire`, but none with both."""
         text = corrected(parsed, self.engine, self.languages())
         if text is None:
             return None
         try:
-            better = self.count_documents(self.parse(text).tree, latest_only) > total
+            fixed = self.parse(text).tree
         except QueryError:
             return None
-        return text if better else None
+        if self.count_documents(fixed, latest_only) > total:
+            return text
+        before = self.count_documents(_all_words(parsed.tree), latest_only)
+        return text if self.count_documents(_all_words(fixed), latest_only) > before else None
 
     def count_documents(self, tree: Node, latest_only: bool = True) -> int:
         """Distinct documents a query tree matches (for suggestions)."""
@@ -413,6 +418,13 @@ class Searcher:
         """A document's title and the sections of its latest version."""
         row = self.store.document_row(doc_id)
         return str(row["title"]), self.store.sections_of(row["latest_version_id"])
+
+
+def _all_words(tree: Node) -> Node:
+    """The tree with its optional words required (a query's "all of them" reading)."""
+    if isinstance(tree, Bool) and tree.should and not tree.must:
+        return Bool(must=tree.should, must_not=tree.must_not)
+    return tree
 
 
 def _shown_record(recs: np.ndarray, table: RecordTable, scores: np.ndarray) -> int:
