@@ -287,7 +287,9 @@ class FacetCommand(click.Command):
     help="relevance, date (newest date mentioned first) or oldest.",
 )
 @click.option("--latest-only", is_flag=True, help="Search the latest version of each document only.")
-@click.option("--all-versions", is_flag=True, hidden=True, help="Every version is searched (the default); kept for old scripts.")
+@click.option(
+    "--all-versions", is_flag=True, hidden=True, help="Every version is searched (the default); kept for old scripts."
+)
 @click.option("--page", type=click.IntRange(1, 500), default=1, show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result object (the same as /api/search).")
@@ -332,7 +334,7 @@ def search_cmd(
         click.echo(f"   {where}  · {hit.language}{versions}  · score {hit.score:.2f}")
         if hit.where:
             click.echo("   " + click.style(hit.where, fg="yellow"))
-        elif hit.versions > 1:
+        elif len(hit.matching_versions) < hit.versions:
             click.echo("   in versions " + ", ".join(f"#{v['number']}" for v in hit.matching_versions))
         if hit.snippet:
             click.echo("   " + _emphasis(hit.snippet))

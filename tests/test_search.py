@@ -902,3 +902,14 @@ def test_did_you_mean_corrects_each_misspelled_word_of_a_longer_query(
     seed_searcher: Searcher, q: str, suggestion: str | None
 ) -> None:
     assert seed_searcher.search(SearchRequest(q=q)).suggestion == suggestion
+
+
+def test_a_hit_under_a_date_filter_shows_the_dates_in_range(seed_searcher: Searcher) -> None:
+    page = seed_searcher.search(SearchRequest(q="ceasefire", filters={"year": ["2022"], "month": ["2022-09"]}))
+    assert page.hits
+    for hit in page.hits:
+        first = hit.dates[0]["value"].split("..")
+        assert first[0] <= "2022-09-30" and first[-1][:7] >= "2022-09", (hit.title, hit.dates[:3])
+        assert "<mark>" in hit.snippet
+    ranged = seed_searcher.search(SearchRequest(q="ceasefire", date_from="2022-09-13", date_to="2022-09-14"))
+    assert all(h.dates[0]["value"][:10] <= "2022-09-14" for h in ranged.hits)

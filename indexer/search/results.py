@@ -18,7 +18,7 @@ from ..analysis import is_query_stop, query_languages
 from ..engines import Engine, open_engine
 from ..errors import QueryError
 from ..facets import facet_names
-from ..models import Section
+from ..models import DateMention, Section
 from ..querytree import Bool, MatchAll, Node, Term, date_bounds, valid_date
 from ..store import Store
 from .facets import NO_DATE, FacetCount, RecordTable, facet_counts, record_table
@@ -269,7 +269,7 @@ class Searcher:
         else:
             ranked = _best_documents(table, final, scores, start + req.limit)
         hits_out = self._hits(
-            table, ranked[start : start + req.limit], final, scores, parsed, by_relevance=req.sort == "relevance"
+            table, ranked[start : start + req.limit], final, scores, parsed, req.sort == "relevance", _windows(req)
         )
         suggestion = self._suggestion(parsed, total, latest_only) if req.q.strip() and not browse else None
         took = round((time.perf_counter() - t0) * 1000, 1)
@@ -322,7 +322,10 @@ class Searcher:
         scores: np.ndarray,
         parsed: ParsedQuery,
         by_relevance: bool = True,
+        windows: list[list[tuple[str, str]]] | None = None,
     ) -> list[SearchHit]:
+        """The hits of a page. With date filters (`windows`), a hit's dates in range come first
+        and its snippet prefers, and marks, the sentences that mention them."""
         terms = QueryTerms.build(parsed.words, parsed.phrases, parsed.prefixes)
         chosen: list[tuple[int, list[int], np.ndarray]] = []
         final_recs = np.flatnonzero(final)
@@ -365,6 +368,10 @@ class Searcher:
                 {(n, table.info[r].version_id) for r in recs for n in table.entries[table.info[r].version_id]}
             )
             in_latest = bool(table.latest[recs].any())
+            # With a date filter, the dates in range first, and marked in the snippet.
+            in_range = [m for m in table.dates[best] if windows and _in_windows(m, windows)]
+            dates = in_range + [m for m in table.dates[best] if m not in in_range]
+            marks = [(m.start, m.end, m.value) for m in in_range]
             last = versions[-1][0] if versions else 0
             out.append(
                 SearchHit(
@@ -374,8 +381,8 @@ class Searcher:
                     breadcrumb=info.breadcrumb,
                     anchor=info.anchor,
                     score=_adjusted(table, scores, best),
-                    snippet=snippet(texts.get(table.record_ids[best], ""), terms, info.language),
-                    dates=[{"text": m.text, "value": m.value, "inferred": m.inferred} for m in table.dates[best][:10]],
+                    snippet=snippet(texts.get(table.record_ids[best], ""), terms, info.language, extra=marks),
+                    dates=[{"text": m.text, "value": m.value, "inferred": m.inferred} for m in dates[:10]],
                     language=info.language,
                     versions=meta.version_count,
                     matching_versions=[{"version_id": v, "number": n} for n, v in versions],
@@ -418,6 +425,27 @@ class Searcher:
         """A document's title and the sections of its latest version."""
         row = self.store.document_row(doc_id)
         return str(row["title"]), self.store.sections_of(row["latest_version_id"])
+
+
+def _windows(req: SearchRequest) -> list[list[tuple[str, str]]]:
+    """The date filters of a request as groups of ISO day ranges: a date qualifies when it
+    overlaps a range of every group (a selected year, a selected month, the from/to range)."""
+    groups = []
+    for name in ("year", "month"):
+        values = req.filters.get(name, [])
+        if values:
+            groups.append([date_bounds(v) for v in values])
+    if req.date_from or req.date_to:
+        lo = date_bounds(req.date_from)[0] if req.date_from else "0001-01-01"
+        hi = date_bounds(req.date_to)[1] if req.date_to else "9999-12-31"
+        groups.append([(lo, hi)])
+    return groups
+
+
+def _in_windows(mention: DateMention, windows: list[list[tuple[str, str]]]) -> bool:
+    lo, hi = mention.bounds()
+    hi = hi or "9999-12-31"
+    return all(any(lo <= w_hi and hi >= w_lo for w_lo, w_hi in group) for group in windows)
 
 
 def _all_words(tree: Node) -> Node:

@@ -124,11 +124,23 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return out or [(0, len(text))]
 
 
-def snippet(text: str, terms: QueryTerms, language: str = "en", max_sentences: int = 3) -> str:
+def snippet(
+    text: str,
+    terms: QueryTerms,
+    language: str = "en",
+    max_sentences: int = 3,
+    extra: Sequence[tuple[int, int, str]] = (),
+) -> str:
     """HTML: a fragment of 1-3 sentences with the query marked (words analysed in the text's
-    `language`); the first sentence when nothing matches."""
+    `language`); the first sentence when nothing matches. `extra`: more spans to mark and to
+    choose sentences by (the dates a date filter asks for)."""
     head = text[:SCAN_CHARS]
     spans = _matches(head, terms, language) if terms else []
+    if extra:
+        taken = [(a, b) for a, b, _ in spans]
+        spans = sorted(
+            [*spans, *((a, b, k) for a, b, k in extra if b <= len(head) and not any(a < y and b > x for x, y in taken))]
+        )
     sentences = _sentences(head)
     if not spans:
         start, end = sentences[0]
