@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import dedup, language, metadata
+from . import dedup, language, metadata, sentences
 from .cleaning import WEB_DERIVED, clean, furniture_candidates
 from .engines import Engine, open_engine
 from .errors import IndexLockedError, NotADocument, SourceError
@@ -359,9 +359,13 @@ def _run(
     if progress:
         progress("index", 0)
     sync_documents(store, engine, sorted(touched), workers, settings.furniture, unindexed=touched - indexed_before)
+    lap("index")
+    model = sentence_model_update(store)
     with store.transaction():
         store.clear_pending(touched)
-    lap("index")
+        if model is not None:
+            store.set_meta_value(sentences.MODEL_KEY, model)
+    lap("sentences")
     counts = store.counts()
     report.update({k: counts[k] for k in ("documents", "versions", "sections")})
     report["seconds"] = round(time.perf_counter() - started, 3)
@@ -436,6 +440,16 @@ def _store_run(
     return touched
 
 
+def sentence_model_update(store: Store) -> str | None:
+    """Punkt's parameters retrained on the corpus's sample when the sample changed (as JSON,
+    for the store's meta table); None when the stored model still fits."""
+    sample = sentences.sample(store.texts_in_version_order())
+    stored = sentences.SentenceModel.from_json(store.meta_value(sentences.MODEL_KEY))
+    if stored.sample_key and stored.sample_key == sentences.sample_key(sample):
+        return None
+    return sentences.train(sample).to_json()
+
+
 def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, Any]:
     """Forget files (or every file under a folder): versions left with no source go, then documents."""
     index_dir = Path(settings.index_dir)
@@ -472,8 +486,11 @@ def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, A
                     store.refresh_document(doc_id)
                 store.mark_pending(touched)
             sync_documents(store, engine, sorted(touched), furniture=settings.furniture)
+            model = sentence_model_update(store)
             with store.transaction():
                 store.clear_pending(touched)
+                if model is not None:
+                    store.set_meta_value(sentences.MODEL_KEY, model)
             counts = store.counts()
             return {"removed_files": len(targets), "removed_versions": len(removed), **counts}
         finally:

@@ -270,6 +270,24 @@ class Store:
         row = self.db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
         return int(row[0]) if row else 0
 
+    def meta_value(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta_value(self, key: str, value: str) -> None:
+        """Inside a transaction."""
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def texts_in_version_order(self) -> Iterator[tuple[str, str]]:
+        """(version_id, text) of every non-auxiliary section, by version id then position; read
+        lazily, so a caller that stops early reads no more."""
+        yield from self.db.execute(
+            "SELECT version_id, text FROM sections WHERE auxiliary = 0 ORDER BY version_id, ordinal"
+        )
+
     def search_rows(self) -> list[SectionRow]:
         """One row per section of every version, with what facets and results need (no text)."""
         return self._section_rows("", ())

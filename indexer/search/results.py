@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from ..errors import QueryError
 from ..facets import facet_names
 from ..models import DateMention, Section
 from ..querytree import Bool, MatchAll, Node, Term, date_bounds, valid_date
+from ..sentences import MODEL_KEY, SentenceModel
 from ..store import Store
 from .facets import NO_DATE, FacetCount, RecordTable, facet_counts, record_table
 from .query import ParsedQuery, parse
@@ -34,6 +36,8 @@ MAX_PAGE = 500
 SORTS = ("relevance", "date", "oldest")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _YEAR = re.compile(r"^\d{4}$")
+_MODELS: dict[str, tuple[int, SentenceModel]] = {}  # store path -> (generation, Punkt model)
+_MODELS_LOCK = threading.Lock()
 
 
 @dataclass
@@ -237,6 +241,19 @@ class Searcher:
     def table(self) -> RecordTable:
         return record_table(self.store, self.engine.generation())
 
+    def sentence_model(self) -> SentenceModel:
+        """The index's sentence model (Punkt's parameters learned from its corpus), read once
+        per store generation and shared by the searchers of one process."""
+        path, generation = str(self.store.path), self.store.generation()
+        with _MODELS_LOCK:
+            cached = _MODELS.get(path)
+        if cached and cached[0] == generation:
+            return cached[1]
+        model = SentenceModel.from_json(self.store.meta_value(MODEL_KEY))
+        with _MODELS_LOCK:
+            _MODELS[path] = (generation, model)
+        return model
+
     def search(self, req: SearchRequest) -> SearchPage:
         """Run one search request (raises QueryError for a bad query or request)."""
         t0 = time.perf_counter()
@@ -327,6 +344,7 @@ class Searcher:
         """The hits of a page. With date filters (`windows`), a hit's dates in range come first
         and its snippet prefers, and marks, the sentences that mention them."""
         terms = QueryTerms.build(parsed.words, parsed.phrases, parsed.prefixes)
+        model = self.sentence_model()
         chosen: list[tuple[int, list[int], np.ndarray]] = []
         final_recs = np.flatnonzero(final)
         final_docs = table.doc[final_recs]
@@ -381,7 +399,9 @@ class Searcher:
                     breadcrumb=info.breadcrumb,
                     anchor=info.anchor,
                     score=_adjusted(table, scores, best),
-                    snippet=snippet(texts.get(table.record_ids[best], ""), terms, info.language, extra=marks),
+                    snippet=snippet(
+                        texts.get(table.record_ids[best], ""), terms, info.language, extra=marks, model=model
+                    ),
                     dates=[{"text": m.text, "value": m.value, "inferred": m.inferred} for m in dates[:10]],
                     language=info.language,
                     versions=meta.version_count,
@@ -394,7 +414,7 @@ class Searcher:
                             table.info[r].breadcrumb,
                             table.info[r].anchor,
                             _adjusted(table, scores, r),
-                            snippet(texts.get(table.record_ids[r], ""), terms, table.info[r].language),
+                            snippet(texts.get(table.record_ids[r], ""), terms, table.info[r].language, model=model),
                         )
                         for r in more
                     ],

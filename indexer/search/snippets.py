@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..analysis import TOKEN_PATTERN, analyzer_for, fold, normalize_word
+from ..sentences import SentenceModel
 
 SCAN_CHARS = 60_000
 _WORD = re.compile(TOKEN_PATTERN)
 MAX_CHARS = 360
 # A sentence ends at . ! ? followed by space and a capital, digit or quote ("2 a.m. the" does not end one).
+_LINE = re.compile(r"[^\n]+")
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[A-Z0-9\"“(\u00c0-\u024f])|\n+")
 
 
@@ -108,20 +110,45 @@ def _candidates(text: str, heads: set[str], all_tokens: bool) -> list[tuple[int,
     return out
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence; a list item's `- ` marker is left out of it."""
+def _sentences(text: str, model: SentenceModel | None = None, near: Sequence[int] = ()) -> list[tuple[int, int]]:
+    """(start, end) of each sentence; a list item's `- ` marker is left out of it. With a
+    `model` (Punkt's, learned from the corpus), the lines holding an offset of `near`, the two
+    lines after each and the first line are split by it ("U.S. Secretary" stays one
+    sentence); other lines, which no snippet starts in, count as one sentence each."""
+    if model is None:
+        pieces = _regex_pieces(text)
+    else:
+        lines = [(m.start(), m.end()) for m in _LINE.finditer(text)]
+        wanted = {0}
+        k = 0
+        for offset in sorted(near):
+            while k < len(lines) - 1 and offset >= lines[k][1]:
+                k += 1
+            wanted.update((k, k + 1, k + 2))
+        pieces = []
+        for i, (a, b) in enumerate(lines):
+            pieces.extend(model.line_spans(text, a, b) if i in wanted else [(a, b)])
+    out = []
+    for start, end in pieces:
+        piece = text[start:end]
+        lead = len(piece) - len(piece.lstrip())
+        if piece.startswith("- ", lead) and piece[lead + 2 :].strip():
+            lead += 2
+        if piece.strip():
+            out.append((start + lead, start + len(piece.rstrip())))
+    return out or [(0, len(text))]
+
+
+def _regex_pieces(text: str) -> list[tuple[int, int]]:
+    """Sentences by punctuation alone (no model): a stop before a capital ends one."""
     out = []
     start = 0
     for m in [*_BOUNDARY.finditer(text), None]:
-        piece = text[start : m.start()] if m else text[start:]
-        if piece.strip():
-            lead = len(piece) - len(piece.lstrip())
-            if piece.startswith("- ", lead) and piece[lead + 2 :].strip():
-                lead += 2
-            out.append((start + lead, start + len(piece.rstrip())))
+        end = m.start() if m else len(text)
+        out.append((start, end))
         if m:
             start = m.end()
-    return out or [(0, len(text))]
+    return out
 
 
 def snippet(
@@ -130,10 +157,12 @@ def snippet(
     language: str = "en",
     max_sentences: int = 3,
     extra: Sequence[tuple[int, int, str]] = (),
+    model: SentenceModel | None = None,
 ) -> str:
     """HTML: a fragment of 1-3 sentences with the query marked (words analysed in the text's
     `language`); the first sentence when nothing matches. `extra`: more spans to mark and to
-    choose sentences by (the dates a date filter asks for)."""
+    choose sentences by (the dates a date filter asks for). `model`: the index's Punkt
+    model (without one, a full stop before a capital ends a sentence)."""
     head = text[:SCAN_CHARS]
     spans = _matches(head, terms, language) if terms else []
     if extra:
@@ -141,7 +170,7 @@ def snippet(
         spans = sorted(
             [*spans, *((a, b, k) for a, b, k in extra if b <= len(head) and not any(a < y and b > x for x, y in taken))]
         )
-    sentences = _sentences(head)
+    sentences = _sentences(head, model, [a for a, _b, _k in spans])
     if not spans:
         start, end = sentences[0]
         return _render(head, start, min(end, start + MAX_CHARS), [])
