@@ -16,7 +16,6 @@ from typing import Any
 
 import click
 
-from . import pipeline
 from .documents import document_json, versions_json
 from .engines import open_engine
 from .errors import PalimpsestError, QueryError, error_object
@@ -120,6 +119,8 @@ def index_cmd(
             if b is not None:
                 b.set_description(label)
                 b.update(n)
+
+    from . import pipeline  # the loaders and their libraries: only commands that index need them
 
     report = pipeline.index_paths(
         paths, settings, force=force, dry_run=dry_run, progress=progress, on_total=on_total, rules=rules
@@ -405,6 +406,8 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
 @handled
 def remove_cmd(paths: tuple[Path, ...], index_dir: str | None, as_json: bool) -> None:
     """Forget files (or every file under a folder); versions with no source left are removed."""
+    from . import pipeline
+
     _open_store(index_dir).close()
     report = pipeline.remove_paths(paths, Settings(index_dir=resolve_index_dir(index_dir)))
     if as_json:

@@ -913,3 +913,18 @@ def test_a_hit_under_a_date_filter_shows_the_dates_in_range(seed_searcher: Searc
         assert "<mark>" in hit.snippet
     ranged = seed_searcher.search(SearchRequest(q="ceasefire", date_from="2022-09-13", date_to="2022-09-14"))
     assert all(h.dates[0]["value"][:10] <= "2022-09-14" for h in ranged.hits)
+
+
+def test_typographic_apostrophes_find_the_base_form(seed_searcher: Searcher) -> None:
+    # Seed 004 writes "country’s" (U+2019): `country`, `country's` and `country’s` all find it.
+    for q in ("country", "country's", "country’s"):
+        page = seed_searcher.search(SearchRequest(q=q, filters={"doc_type": ["plain"]}))
+        assert [h.title for h in page.hits] == ["Genocide Warning: Azerbaijan is invading Armenia"], q
+        assert "<mark>country’s</mark>" in page.hits[0].snippet + "".join(m.snippet for m in page.hits[0].more_sections)
+
+
+def test_a_question_in_capitals_is_searched_as_words(seed_searcher: Searcher) -> None:
+    caps = seed_searcher.search(SearchRequest(q="I AM INTERESTED IN THE LACHIN CORRIDOR AND THE BLOCKADE OR NOT"))
+    lower = seed_searcher.search(SearchRequest(q="i am interested in the lachin corridor and the blockade or not"))
+    assert caps.total == lower.total > 0
+    assert [h.doc_id for h in caps.hits] == [h.doc_id for h in lower.hits]
