@@ -359,12 +359,12 @@ def _run(
     if progress:
         progress("index", 0)
     sync_documents(store, engine, sorted(touched), workers, settings.furniture, unindexed=touched - indexed_before)
-    lap("index")
-    model = sentence_model_update(store)
     with store.transaction():
         store.clear_pending(touched)
-        if model is not None:
-            store.set_meta_value(sentences.MODEL_KEY, model)
+    lap("index")
+    if progress:
+        progress("sentences", 0)
+    update_sentences(store, workers)
     lap("sentences")
     counts = store.counts()
     report.update({k: counts[k] for k in ("documents", "versions", "sections")})
@@ -440,14 +440,35 @@ def _store_run(
     return touched
 
 
-def sentence_model_update(store: Store) -> str | None:
-    """Punkt's parameters retrained on the corpus's sample when the sample changed (as JSON,
-    for the store's meta table); None when the stored model still fits."""
+SENTENCE_JOB_CHARS = 500_000  # text per worker job when finding sentences
+
+
+def update_sentences(store: Store, workers: int = 1) -> dict[str, int]:
+    """The last stage: retrain the sentence model when the corpus's sample changed, then find
+    the sentences of every section (after a retraining) or of the new ones, in worker
+    processes, and store model and sentences in one transaction."""
     sample = sentences.sample(store.texts_in_version_order())
     stored = sentences.SentenceModel.from_json(store.meta_value(sentences.MODEL_KEY))
-    if stored.sample_key and stored.sample_key == sentences.sample_key(sample):
-        return None
-    return sentences.train(sample).to_json()
+    retrain = not stored.sample_key or stored.sample_key != sentences.sample_key(sample)
+    model = sentences.train(sample) if retrain else stored
+    model_json = model.to_json()
+    jobs: list[tuple[str, list[tuple[str, int, str]]]] = []
+    chunk: list[tuple[str, int, str]] = []
+    size = 0
+    for version_id, ordinal, text in store.sentence_work(missing_only=not retrain):
+        chunk.append((version_id, ordinal, text[: sentences.SENTENCE_CHARS]))
+        size += min(len(text), sentences.SENTENCE_CHARS)
+        if size >= SENTENCE_JOB_CHARS:
+            jobs.append((model_json, chunk))
+            chunk, size = [], 0
+    if chunk:
+        jobs.append((model_json, chunk))
+    found = [row for rows in _map(sentences.spans_job, jobs, workers if len(jobs) > 1 else 1, None, "") for row in rows]
+    with store.transaction():
+        if retrain:
+            store.set_meta_value(sentences.MODEL_KEY, model_json)
+        store.set_sentences(found)
+    return {"retrained": int(retrain), "sections": len(found)}
 
 
 def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, Any]:
@@ -486,11 +507,9 @@ def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, A
                     store.refresh_document(doc_id)
                 store.mark_pending(touched)
             sync_documents(store, engine, sorted(touched), furniture=settings.furniture)
-            model = sentence_model_update(store)
             with store.transaction():
                 store.clear_pending(touched)
-                if model is not None:
-                    store.set_meta_value(sentences.MODEL_KEY, model)
+            update_sentences(store)
             counts = store.counts()
             return {"removed_files": len(targets), "removed_versions": len(removed), **counts}
         finally:

@@ -19,6 +19,11 @@ corpus that never shows them does not break sentences after them.
 
 Lines are never joined: a line break always ends a sentence (headings, list items and
 paragraphs are lines in the store's text); Punkt splits within a line.
+
+The indexer finds every section's sentences once, as its last stage (`section_spans`, in worker
+processes), and the store keeps them (`pack`ed offsets) beside the text: search reads them and
+never runs Punkt (nor imports nltk) on the way to a snippet. When the model is retrained every
+section's sentences are found again, so they always come from the current model.
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+SENTENCE_CHARS = 100_000  # sentences are found in this much of a section (snippets read 60,000)
 SAMPLE_CHARS = 1_000_000  # the corpus sample Punkt learns from (about 1.7 s of training)
 PER_VERSION_CHARS = 4_000  # at most this much of each version, so one long text does not dominate
 MAX_LEARNED_LETTERS = 6  # longer plain words are never abbreviations ("subsection.")
@@ -220,3 +227,31 @@ def _stop_counts(text: str, words: set[str]) -> tuple[dict[str, int], dict[str, 
             counts = with_stop if m.group(2) else without_stop
             counts[word] = counts.get(word, 0) + 1
     return with_stop, without_stop
+
+
+def section_spans(model: SentenceModel, text: str) -> bytes:
+    """A section's sentences (in its first SENTENCE_CHARS characters), packed for the store."""
+    return pack(model.spans(text[:SENTENCE_CHARS]))
+
+
+def pack(spans: Sequence[tuple[int, int]]) -> bytes:
+    return array("I", [x for span in spans for x in span]).tobytes()
+
+
+def unpack(blob: bytes) -> list[tuple[int, int]]:
+    flat = array("I")
+    flat.frombytes(blob)
+    return list(zip(flat[0::2], flat[1::2], strict=True))
+
+
+_WORKER_MODELS: dict[str, SentenceModel] = {}
+
+
+def spans_job(job: tuple[str, list[tuple[str, int, str]]]) -> list[tuple[str, int, bytes]]:
+    """Worker-process job: (model JSON, [(version_id, ordinal, text)]) -> packed sentences."""
+    model_json, items = job
+    model = _WORKER_MODELS.get(model_json)
+    if model is None:
+        _WORKER_MODELS.clear()
+        model = _WORKER_MODELS[model_json] = SentenceModel.from_json(model_json)
+    return [(version_id, ordinal, section_spans(model, text)) for version_id, ordinal, text in items]

@@ -24,7 +24,7 @@ from .dedup import Occurrence
 from .errors import DocumentNotFound, SchemaMismatchError
 from .models import DateMention, Section, SectionRow, SourceFile, TimelineEntry, Version
 
-STORE_SCHEMA_VERSION = 7  # bump when the tables change: an older store asks for a re-index
+STORE_SCHEMA_VERSION = 8  # bump when the tables change: an older store asks for a re-index
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS sections (
     version_id TEXT NOT NULL, ordinal INTEGER NOT NULL, level INTEGER NOT NULL,
     heading TEXT NOT NULL, breadcrumb TEXT NOT NULL, anchor TEXT NOT NULL, text TEXT NOT NULL,
     language TEXT NOT NULL, auxiliary INTEGER NOT NULL, dates TEXT NOT NULL,
+    sentences BLOB,  -- sentence offsets (indexer/sentences.py: pack), NULL until the last stage
     PRIMARY KEY (version_id, ordinal));
 -- Short lines of web-derived versions, per source group (version_groups: every web-derived
 -- version's groups): a line found in enough documents of one group is page furniture, left
@@ -287,6 +288,33 @@ class Store:
         yield from self.db.execute(
             "SELECT version_id, text FROM sections WHERE auxiliary = 0 ORDER BY version_id, ordinal"
         )
+
+    def sentence_work(self, missing_only: bool) -> Iterator[tuple[str, int, str]]:
+        """(version_id, ordinal, text) of the sections whose sentences are to be found: those
+        without any (`missing_only`), or all of them."""
+        where = "WHERE sentences IS NULL" if missing_only else ""
+        yield from self.db.execute(
+            f"SELECT version_id, ordinal, text FROM sections {where} ORDER BY version_id, ordinal"
+        )
+
+    def set_sentences(self, rows: Iterable[tuple[str, int, bytes]]) -> None:
+        """Inside a transaction."""
+        self.db.executemany(
+            "UPDATE sections SET sentences = ? WHERE version_id = ? AND ordinal = ?",
+            ((blob, vid, ordinal) for vid, ordinal, blob in rows),
+        )
+
+    def section_sentences(self, record_ids: Iterable[str]) -> dict[str, bytes | None]:
+        """The packed sentence offsets of some section records (None: not found yet)."""
+        out: dict[str, bytes | None] = {}
+        for rid in record_ids:
+            vid, _, ordinal = rid.rpartition(":")
+            row = self.db.execute(
+                "SELECT sentences FROM sections WHERE version_id=? AND ordinal=?", (vid, int(ordinal))
+            ).fetchone()
+            if row:
+                out[rid] = None if row[0] is None else bytes(row[0])
+        return out
 
     def search_rows(self) -> list[SectionRow]:
         """One row per section of every version, with what facets and results need (no text)."""

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from indexer.pipeline import index_paths
 from indexer.search import Searcher, SearchRequest
 from indexer.search.snippets import QueryTerms, snippet
-from indexer.sentences import MODEL_KEY, PRIOR_ABBREVIATIONS, SentenceModel, train
+from indexer.sentences import MODEL_KEY, PRIOR_ABBREVIATIONS, SentenceModel, section_spans, train
 from indexer.store import Store
 from tests.conftest import settings_for
 
@@ -165,10 +165,10 @@ def test_line_breaks_always_end_sentences() -> None:
     ]
 
 
-def test_snippet_uses_the_model() -> None:
+def test_snippet_uses_the_sentences_it_is_given() -> None:
     text = "Context first. In 2023, the U.S. Secretary of State spoke about the ceasefire at length."
     terms = QueryTerms.build(["ceasefire"], [])
-    with_model = _plain(snippet(text, terms, model=SentenceModel()))
+    with_model = _plain(snippet(text, terms, sentence_spans=SentenceModel().spans(text)))
     assert with_model.startswith("In 2023, the U.S. Secretary"), with_model
     without = _plain(snippet(text, terms))
     assert without.startswith("Secretary of State"), without  # the punctuation rule alone cuts there
@@ -191,3 +191,51 @@ def test_spans_cover_the_text_and_never_cross_a_line(text: str) -> None:
         assert text[a:b] == text[a:b].strip()
         pos = b
     assert text[pos:].strip() == ""
+
+
+def test_the_index_keeps_every_sections_sentences(seed_index: Path) -> None:
+    store = Store(seed_index)
+    try:
+        model = SentenceModel.from_json(store.meta_value(MODEL_KEY))
+        rows = list(store.sentence_work(missing_only=False))
+        assert list(store.sentence_work(missing_only=True)) == []
+        kept = store.section_sentences(f"{v}:{o}" for v, o, _ in rows)
+    finally:
+        store.close()
+    assert len(rows) == len(kept) > 100
+    for version_id, ordinal, text in rows:
+        assert kept[f"{version_id}:{ordinal}"] == section_spans(model, text)  # from the current model
+
+
+def test_a_retrained_model_finds_every_sections_sentences_again(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    _corpus(src, ["north"])
+    index_paths([src], settings_for(tmp_path / "ix"))
+    first = _stored(tmp_path / "ix")
+    _corpus(src, ["south", "east"])
+    index_paths([src], settings_for(tmp_path / "ix"))
+    store = Store(tmp_path / "ix")
+    try:
+        model = SentenceModel.from_json(store.meta_value(MODEL_KEY))
+        assert model.sample_key != first["sample_key"]
+        for version_id, ordinal, text in store.sentence_work(missing_only=False):
+            blob = store.section_sentences([f"{version_id}:{ordinal}"])[f"{version_id}:{ordinal}"]
+            assert blob == section_spans(model, text)
+    finally:
+        store.close()
+
+
+def test_search_finds_sentences_the_last_stage_did_not_reach(tmp_path: Path) -> None:
+    """A run stopped before its last stage leaves sections without sentences: snippets are
+    still cut by the corpus's model."""
+    src = tmp_path / "src"
+    _corpus(src, ["north", "south", "east", "west"])
+    index_paths([src], settings_for(tmp_path / "ix"))
+    store = Store(tmp_path / "ix")
+    try:
+        with store.transaction():
+            store.db.execute("UPDATE sections SET sentences = NULL")
+    finally:
+        store.close()
+    text = _snippet_of(tmp_path / "ix", "council Aldmoor", "Report")
+    assert re.match(r"Later the council of Aldmoor asked Insp\. \w+ to return\.", text), text

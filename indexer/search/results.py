@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from ..errors import QueryError
 from ..facets import facet_names
 from ..models import DateMention, Section
 from ..querytree import Bool, MatchAll, Node, Term, date_bounds, valid_date
-from ..sentences import MODEL_KEY, SentenceModel
+from ..sentences import MODEL_KEY, SentenceModel, section_spans, unpack
 from ..store import Store
 from .facets import NO_DATE, FacetCount, RecordTable, facet_counts, record_table
 from .query import ParsedQuery, parse
@@ -36,8 +35,6 @@ MAX_PAGE = 500
 SORTS = ("relevance", "date", "oldest")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _YEAR = re.compile(r"^\d{4}$")
-_MODELS: dict[str, tuple[int, SentenceModel]] = {}  # store path -> (generation, Punkt model)
-_MODELS_LOCK = threading.Lock()
 
 
 @dataclass
@@ -241,18 +238,18 @@ class Searcher:
     def table(self) -> RecordTable:
         return record_table(self.store, self.engine.generation())
 
-    def sentence_model(self) -> SentenceModel:
-        """The index's sentence model (Punkt's parameters learned from its corpus), read once
-        per store generation and shared by the searchers of one process."""
-        path, generation = str(self.store.path), self.store.generation()
-        with _MODELS_LOCK:
-            cached = _MODELS.get(path)
-        if cached and cached[0] == generation:
-            return cached[1]
-        model = SentenceModel.from_json(self.store.meta_value(MODEL_KEY))
-        with _MODELS_LOCK:
-            _MODELS[path] = (generation, model)
-        return model
+    def _sentences(self, texts: dict[str, str]) -> dict[str, list[tuple[int, int]]]:
+        """The sentences of some records' texts, as the indexer stored them; found with the
+        index's sentence model for a section the last stage has not reached (a run that was
+        stopped before it)."""
+        out: dict[str, list[tuple[int, int]]] = {}
+        model: SentenceModel | None = None
+        for rid, blob in self.store.section_sentences(texts).items():
+            if blob is None:
+                model = model or SentenceModel.from_json(self.store.meta_value(MODEL_KEY))
+                blob = section_spans(model, texts[rid])
+            out[rid] = unpack(blob)
+        return out
 
     def search(self, req: SearchRequest) -> SearchPage:
         """Run one search request (raises QueryError for a bad query or request)."""
@@ -344,7 +341,6 @@ class Searcher:
         """The hits of a page. With date filters (`windows`), a hit's dates in range come first
         and its snippet prefers, and marks, the sentences that mention them."""
         terms = QueryTerms.build(parsed.words, parsed.phrases, parsed.prefixes)
-        model = self.sentence_model()
         chosen: list[tuple[int, list[int], np.ndarray]] = []
         final_recs = np.flatnonzero(final)
         final_docs = table.doc[final_recs]
@@ -366,6 +362,7 @@ class Searcher:
         texts = self.store.section_texts(
             [table.record_ids[r] for best, more, _ in chosen for r in (best, *more)], with_infobox=True
         )
+        sentences = self._sentences(texts)
         if terms:
             # A section that matched only through the document's title says nothing more: the
             # more sections are those whose own heading or text has the words.
@@ -400,7 +397,11 @@ class Searcher:
                     anchor=info.anchor,
                     score=_adjusted(table, scores, best),
                     snippet=snippet(
-                        texts.get(table.record_ids[best], ""), terms, info.language, extra=marks, model=model
+                        texts.get(table.record_ids[best], ""),
+                        terms,
+                        info.language,
+                        extra=marks,
+                        sentence_spans=sentences.get(table.record_ids[best]),
                     ),
                     dates=[{"text": m.text, "value": m.value, "inferred": m.inferred} for m in dates[:10]],
                     language=info.language,
@@ -414,7 +415,12 @@ class Searcher:
                             table.info[r].breadcrumb,
                             table.info[r].anchor,
                             _adjusted(table, scores, r),
-                            snippet(texts.get(table.record_ids[r], ""), terms, table.info[r].language, model=model),
+                            snippet(
+                                texts.get(table.record_ids[r], ""),
+                                terms,
+                                table.info[r].language,
+                                sentence_spans=sentences.get(table.record_ids[r]),
+                            ),
                         )
                         for r in more
                     ],

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..analysis import TOKEN_PATTERN, analyzer_for, fold, normalize_word
-from ..sentences import SentenceModel
 
 SCAN_CHARS = 60_000
 _WORD = re.compile(TOKEN_PATTERN)
@@ -110,24 +109,17 @@ def _candidates(text: str, heads: set[str], all_tokens: bool) -> list[tuple[int,
     return out
 
 
-def _sentences(text: str, model: SentenceModel | None = None, near: Sequence[int] = ()) -> list[tuple[int, int]]:
-    """(start, end) of each sentence; a list item's `- ` marker is left out of it. With a
-    `model` (Punkt's, learned from the corpus), the lines holding an offset of `near`, the two
-    lines after each and the first line are split by it ("U.S. Secretary" stays one
-    sentence); other lines, which no snippet starts in, count as one sentence each."""
-    if model is None:
+def _sentences(text: str, spans: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each sentence; a list item's `- ` marker is left out of it. `spans`: the
+    section's sentences as the indexer found them (Punkt, indexer/sentences.py); lines after
+    the last of them (a lead's infobox lines) are a sentence each. Without them, a full stop
+    before a capital ends a sentence."""
+    if spans is None:
         pieces = _regex_pieces(text)
     else:
-        lines = [(m.start(), m.end()) for m in _LINE.finditer(text)]
-        wanted = {0}
-        k = 0
-        for offset in sorted(near):
-            while k < len(lines) - 1 and offset >= lines[k][1]:
-                k += 1
-            wanted.update((k, k + 1, k + 2))
-        pieces = []
-        for i, (a, b) in enumerate(lines):
-            pieces.extend(model.line_spans(text, a, b) if i in wanted else [(a, b)])
+        pieces = [(a, b) for a, b in spans if b <= len(text)]
+        tail = pieces[-1][1] if pieces else 0
+        pieces += [(m.start(), m.end()) for m in _LINE.finditer(text, tail)]
     out = []
     for start, end in pieces:
         piece = text[start:end]
@@ -157,12 +149,12 @@ def snippet(
     language: str = "en",
     max_sentences: int = 3,
     extra: Sequence[tuple[int, int, str]] = (),
-    model: SentenceModel | None = None,
+    sentence_spans: Sequence[tuple[int, int]] | None = None,
 ) -> str:
     """HTML: a fragment of 1-3 sentences with the query marked (words analysed in the text's
     `language`); the first sentence when nothing matches. `extra`: more spans to mark and to
-    choose sentences by (the dates a date filter asks for). `model`: the index's Punkt
-    model (without one, a full stop before a capital ends a sentence)."""
+    choose sentences by (the dates a date filter asks for). `sentence_spans`: the text's sentences as
+    the index holds them (see `_sentences`)."""
     head = text[:SCAN_CHARS]
     spans = _matches(head, terms, language) if terms else []
     if extra:
@@ -170,7 +162,7 @@ def snippet(
         spans = sorted(
             [*spans, *((a, b, k) for a, b, k in extra if b <= len(head) and not any(a < y and b > x for x, y in taken))]
         )
-    sentences = _sentences(head, model, [a for a, _b, _k in spans])
+    sentences = _sentences(head, sentence_spans)
     if not spans:
         start, end = sentences[0]
         return _render(head, start, min(end, start + MAX_CHARS), [])
