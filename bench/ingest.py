@@ -134,10 +134,12 @@ def end_to_end(corpus: Path, index_dir: Path, workers: int) -> dict:
 
 def bare_whoosh(index_dir: Path) -> dict:
     """Bare Whoosh in one process: the same section texts, the same analyzer, no pipeline."""
+    import Stemmer
     from whoosh import index as windex
+    from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
     from whoosh.fields import ID, TEXT, Schema
 
-    from indexer.analysis import text_analyzer
+    from indexer.analysis import STOP_WORDS, TOKEN_PATTERN
 
     db = sqlite3.connect(index_dir / "store.sqlite3")
     rows = db.execute(
@@ -147,7 +149,14 @@ def bare_whoosh(index_dir: Path) -> dict:
     docs = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
     db.close()
     text_mb = sum(len(r[3].encode()) for r in rows) / 1e6
-    analyzer = text_analyzer()
+    # The product's English analysis, as one Whoosh chain (tokens, lowercase, the 33 stop words, Snowball).
+    english = Stemmer.Stemmer("english")
+    analyzer = (
+        RegexTokenizer(TOKEN_PATTERN)
+        | LowercaseFilter()
+        | StopFilter(stoplist=STOP_WORDS, minsize=1)
+        | StemFilter(stemfn=english.stemWord)
+    )
     schema = Schema(
         record_id=ID(stored=True, unique=True),
         title=TEXT(analyzer=analyzer),

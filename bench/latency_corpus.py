@@ -158,11 +158,14 @@ def quotes(n: int = 50) -> list[str]:
 
 def build_index(index_dir: Path | None = None) -> tuple[Path, dict]:
     """The corpus indexed by `palimpsest index` (reused while the corpus and schema are unchanged)."""
-    from indexer.schema import SCHEMA_VERSION
+    from indexer.engines.whoosh.schema import INDEX_SCHEMA_VERSION
+    from indexer.store import STORE_SCHEMA_VERSION
+
+    schema_version = f"{STORE_SCHEMA_VERSION}.{INDEX_SCHEMA_VERSION}"
 
     about = write_corpus(WORK / "latency")
     index_dir = index_dir or WORK / "latency-index"
-    key = hashlib.sha256(f"{CORPUS_VERSION}:{SCHEMA_VERSION}".encode()).hexdigest()[:12]
+    key = hashlib.sha256(f"{CORPUS_VERSION}:{schema_version}".encode()).hexdigest()[:12]
     stamp = index_dir / ".bench-key"
     if not (stamp.exists() and stamp.read_text() == key):
         shutil.rmtree(index_dir, ignore_errors=True)

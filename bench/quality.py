@@ -34,6 +34,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -207,10 +208,24 @@ def baseline_analyzer() -> Callable[[str], list[str]]:
         warnings.filterwarnings("ignore", category=SyntaxWarning)
         from whoosh.analysis import STOP_WORDS, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 
-    from indexer.analysis import stem_en
-
-    chain = RegexTokenizer() | LowercaseFilter() | StopFilter(stoplist=STOP_WORDS) | StemFilter(stemfn=stem_en)
+    chain = RegexTokenizer() | LowercaseFilter() | StopFilter(stoplist=STOP_WORDS) | StemFilter(stemfn=_stem_en)
     return lambda text: [t.text for t in chain(text)]
+
+
+def _stem_en(word: str) -> str:
+    """English Snowball (PyStemmer), as the baselines of ../shared/data/README.md."""
+    return str(_english().stemWord(word))
+
+
+def _english() -> Any:
+    import Stemmer
+
+    if "en" not in _STEMMERS:
+        _STEMMERS["en"] = Stemmer.Stemmer("english")
+    return _STEMMERS["en"]
+
+
+_STEMMERS: dict[str, Any] = {}
 
 
 def whoosh_run(coll: Collection) -> dict[str, list[str]]:
@@ -222,9 +237,7 @@ def whoosh_run(coll: Collection) -> dict[str, list[str]]:
         from whoosh.fields import ID, TEXT, Schema
         from whoosh.filedb.filestore import RamStorage
 
-    from indexer.analysis import stem_en
-
-    analyzer = RegexTokenizer() | LowercaseFilter() | StopFilter(stoplist=STOP_WORDS) | StemFilter(stemfn=stem_en)
+    analyzer = RegexTokenizer() | LowercaseFilter() | StopFilter(stoplist=STOP_WORDS) | StemFilter(stemfn=_stem_en)
     schema = Schema(id=ID(stored=True), content=TEXT(analyzer=analyzer))
     ix = RamStorage().create_index(schema)
     w = ix.writer()

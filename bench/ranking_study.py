@@ -35,28 +35,22 @@ import quality  # noqa: E402
 STUDY = quality.WORK / "study"
 
 
-class _NoStem:
-    def stemWord(self, word: str) -> str:
-        return word
-
-
 @contextlib.contextmanager
 def patched(changes: dict[str, Any]) -> Iterator[None]:
-    """Set module attributes (`module.NAME`: value) for the duration; `analysis.STEMMER=None`
-    turns stemming off."""
+    """Set module attributes (`module.NAME`: value) for the duration; `analysis.en` replaces the
+    English analyser (stop words, stemmer) for indexing and searching alike."""
     import importlib
 
     from indexer import analysis
 
     saved: list[tuple[Any, str, Any]] = []
+    english = analysis.analyzer_for("en")
     try:
         for dotted, value in changes.items():
-            mod_name, _, attr = dotted.rpartition(".")
-            if dotted == "analysis.STEMMER":
-                saved.append((analysis, "_english", analysis._english))
-                analysis._english = _NoStem() if value is None else value
-                analysis.stem_en.cache_clear()
+            if dotted == "analysis.en":
+                analysis._ANALYZERS["en"] = value
                 continue
+            mod_name, _, attr = dotted.rpartition(".")
             mod = importlib.import_module(f"indexer.{mod_name}")
             saved.append((mod, attr, getattr(mod, attr)))
             setattr(mod, attr, value)
@@ -64,7 +58,7 @@ def patched(changes: dict[str, Any]) -> Iterator[None]:
     finally:
         for mod, attr, value in reversed(saved):
             setattr(mod, attr, value)
-        analysis.stem_en.cache_clear()
+        analysis._ANALYZERS["en"] = english
 
 
 def index_all(colls: list[quality.Collection], name: str, changes: dict[str, Any]) -> Path:
@@ -99,40 +93,34 @@ def score(colls: list[quality.Collection], root: Path, changes: dict[str, Any]) 
 def index_variants() -> dict[str, dict[str, Any]]:
     from whoosh.analysis import STOP_WORDS as WHOOSH_STOP_WORDS
 
-    from indexer.analysis import FUNCTION_WORDS
+    from indexer.analysis import FUNCTION_WORDS, STOP_WORDS, Analyzer
 
     return {
-        "title weight 1": {"schema.TITLE_WEIGHT": 1.0, "writer.TITLE_WEIGHT": 1.0},
-        "title weight 3": {"schema.TITLE_WEIGHT": 3.0, "writer.TITLE_WEIGHT": 3.0},
-        "no stop words": {"analysis.STOP_WORDS": frozenset(), "search.query.STOP_WORDS": frozenset()},
-        "Whoosh's stop list": {
-            "analysis.STOP_WORDS": frozenset(WHOOSH_STOP_WORDS),
-            "search.query.STOP_WORDS": frozenset(WHOOSH_STOP_WORDS),
-        },
-        "function words as stop words": {
-            "analysis.STOP_WORDS": FUNCTION_WORDS,
-            "search.query.STOP_WORDS": FUNCTION_WORDS,
-        },
-        "no stemming": {"analysis.STEMMER": None},
+        "title weight 1": {"writer.TITLE_WEIGHT": 1.0},
+        "title weight 3": {"writer.TITLE_WEIGHT": 3.0},
+        "no stop words": {"analysis.en": Analyzer("en", frozenset(), "english")},
+        "Whoosh's stop list": {"analysis.en": Analyzer("en", frozenset(WHOOSH_STOP_WORDS), "english")},
+        "function words as stop words": {"analysis.en": Analyzer("en", FUNCTION_WORDS, "english")},
+        "no stemming": {"analysis.en": Analyzer("en", STOP_WORDS, None)},
     }
 
 
 def query_variants() -> dict[str, dict[str, Any]]:
     return {
-        "k1 0.9": {"engines.whoosh_engine.BM25_K1": 0.9},
-        "k1 1.6": {"engines.whoosh_engine.BM25_K1": 1.6},
-        "k1 2.0": {"engines.whoosh_engine.BM25_K1": 2.0},
-        "b 0.4": {"engines.whoosh_engine.BM25_B": 0.4},
-        "b 0.75": {"engines.whoosh_engine.BM25_B": 0.75},
+        "k1 0.9": {"engines.whoosh.evaluate.BM25_K1": 0.9},
+        "k1 1.6": {"engines.whoosh.evaluate.BM25_K1": 1.6},
+        "k1 2.0": {"engines.whoosh.evaluate.BM25_K1": 2.0},
+        "b 0.4": {"engines.whoosh.evaluate.BM25_B": 0.4},
+        "b 0.75": {"engines.whoosh.evaluate.BM25_B": 0.75},
         "k1 2.0, b 0.75 (the Cranfield-tuned values)": {
-            "engines.whoosh_engine.BM25_K1": 2.0,
-            "engines.whoosh_engine.BM25_B": 0.75,
+            "engines.whoosh.evaluate.BM25_K1": 2.0,
+            "engines.whoosh.evaluate.BM25_B": 0.75,
         },
-        "no coordination bonus": {"engines.whoosh_engine.COORD_BOOST": 0.0},
-        "no proximity bonus": {"engines.whoosh_engine.PROXIMITY_BOOST": 0.0},
+        "no coordination bonus": {"engines.whoosh.translate.COORD_BOOST": 0.0},
+        "no proximity bonus": {"engines.whoosh.translate.PROXIMITY_BOOST": 0.0},
         "question words kept": {"search.query.QUESTION_WORDS": frozenset()},
-        "passage bag of 64 words": {"engines.whoosh_engine.PASSAGE_TERMS": 64},
-        "passage bag of 128 words": {"engines.whoosh_engine.PASSAGE_TERMS": 128},
+        "passage bag of 64 words": {"engines.whoosh.translate.PASSAGE_TERMS": 64},
+        "passage bag of 128 words": {"engines.whoosh.translate.PASSAGE_TERMS": 128},
     }
 
 
@@ -182,17 +170,17 @@ def main() -> None:
         rows[name] = score(colls, index_all(colls, name, changes), changes)
     out: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "rows": rows}
     if not args.no_grid:
-        from indexer.engines import whoosh_engine
-        from indexer.schema import TITLE_WEIGHT
+        from indexer.engines.whoosh import evaluate
+        from indexer.writer import TITLE_WEIGHT
 
         grid: dict[tuple[Any, ...], dict[str, float]] = {}
         for title in sorted({1.0, TITLE_WEIGHT, 3.0}):
-            changes = {} if title == TITLE_WEIGHT else {"schema.TITLE_WEIGHT": title, "writer.TITLE_WEIGHT": title}
+            changes = {} if title == TITLE_WEIGHT else {"writer.TITLE_WEIGHT": title}
             root = index_all(colls, "defaults" if not changes else f"title weight {title:g}", changes)
             for k1, b in itertools.product((0.9, 1.2, 1.6, 2.0), (0.3, 0.4, 0.6, 0.75)):
-                q = {"engines.whoosh_engine.BM25_K1": k1, "engines.whoosh_engine.BM25_B": b}
+                q = {"engines.whoosh.evaluate.BM25_K1": k1, "engines.whoosh.evaluate.BM25_B": b}
                 grid[(k1, b, title)] = score(colls, root, {**changes, **q})
-        chosen = (whoosh_engine.BM25_K1, whoosh_engine.BM25_B, TITLE_WEIGHT)
+        chosen = (evaluate.BM25_K1, evaluate.BM25_B, TITLE_WEIGHT)
         out["grid"] = {repr(k): v for k, v in grid.items()}
         out["leave_one_out"] = leave_one_out(colls, grid)
         out["baseline_floors"] = floors = baseline_floors(colls)

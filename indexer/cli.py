@@ -16,10 +16,11 @@ from typing import Any
 
 import click
 
-from . import pipeline
 from .documents import document_json, versions_json
 from .engines import open_engine
 from .errors import PalimpsestError, QueryError, error_object
+from .facets import FACETS
+from .sectioning import LEAD
 from .settings import Settings, resolve_index_dir
 from .store import Store
 
@@ -119,6 +120,8 @@ def index_cmd(
                 b.set_description(label)
                 b.update(n)
 
+    from . import pipeline  # the loaders and their libraries: only commands that index need them
+
     report = pipeline.index_paths(
         paths, settings, force=force, dry_run=dry_run, progress=progress, on_total=on_total, rules=rules
     )
@@ -154,16 +157,22 @@ def index_cmd(
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @handled
 def list_cmd(index_dir: str | None, as_json: bool) -> None:
-    """One line per document: doc_id, title, type, language, versions, sources."""
+    """One line per document: doc_id, doc_type, language, timeline entries (v), files (f), title.
+
+    JSON keys: doc_id, title, doc_type, language, version_count, file_count (and, for one release,
+    their older names type, versions, sources)."""
     store = _open_store(index_dir)
     docs = [
         {
             "doc_id": d["doc_id"],
             "title": d["title"],
-            "type": d["doc_type"],
+            "doc_type": d["doc_type"],
             "language": d["language"],
-            "versions": d["versions"],
-            "sources": d["sources"],
+            "version_count": d["version_count"],
+            "file_count": d["file_count"],
+            "type": d["doc_type"],
+            "versions": d["version_count"],
+            "sources": d["file_count"],
         }
         for d in store.documents()
     ]
@@ -172,7 +181,8 @@ def list_cmd(index_dir: str | None, as_json: bool) -> None:
         return
     for d in docs:
         click.echo(
-            f"{d['doc_id']}  {d['type']:9s} {d['language']:3s} v{d['versions']:<3d} s{d['sources']:<3d} {d['title']}"
+            f"{d['doc_id']}  {d['doc_type']:9s} {d['language']:3s} v{d['version_count']:<3d} f{d['file_count']:<3d} "
+            f"{d['title']}"
         )
 
 
@@ -190,8 +200,8 @@ def show_cmd(doc_id: str, version_id: str | None, index_dir: str | None, as_json
         return
     click.echo(click.style(data["title"] or "(untitled)", bold=True))
     click.echo(f"doc_id {data['doc_id']}  version_id {data['version_id']}  language {data['language']}")
-    for s in data["sources"]:
-        click.echo(f"source {s}")
+    for path in data["files"]:
+        click.echo(f"file {path}")
     if data["authors"]:
         click.echo("authors " + ", ".join(data["authors"]))
     for d in data["dates"]:
@@ -201,7 +211,7 @@ def show_cmd(doc_id: str, version_id: str | None, index_dir: str | None, as_json
         click.echo(f"  {key}: {shown}  [{val['type']}]")
     for s in data["sections"]:
         click.echo("")
-        label = s["breadcrumb"] or "Lead"
+        label = s["breadcrumb"] or LEAD
         click.echo(click.style(f"§ {label}", bold=True) + (" (auxiliary)" if s["auxiliary"] else ""))
         click.echo(s["text"])
 
@@ -250,17 +260,24 @@ def _emphasis(snippet_html: str) -> str:
     return "".join(out)
 
 
-@cli.command("search")
+class FacetCommand(click.Command):
+    """A command with one repeatable option per declared facet (indexer/facets.py), read when the
+    command runs, so a facet declared after import is offered too; the values arrive in
+    `facet_<name>` keyword arguments."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        known = {opt for p in params for opt in p.opts}
+        facets = [
+            click.Option([*spec.options, f"facet_{spec.name}"], multiple=True, help=spec.help)
+            for spec in FACETS
+            if not known.intersection(spec.options)
+        ]
+        return [params[0], *facets, *params[1:]] if params else facets
+
+
+@cli.command("search", cls=FacetCommand)
 @click.argument("query", nargs=-1)
-@click.option("--index-dir", help=INDEX_DIR_HELP)
-@click.option("--section", multiple=True, help="Top-level section (or 'section > sub-section'); repeat for OR.")
-@click.option("--year", multiple=True, help="Year mentioned in the section, e.g. 2022; repeat for OR.")
-@click.option("--month", multiple=True, help="Month mentioned, YYYY-MM; repeat for OR.")
-@click.option("--lang", multiple=True, help="Section language (ISO 639-1); repeat for OR.")
-@click.option("--source", multiple=True, help="Source (site or folder); repeat for OR.")
-@click.option("--type", "doc_type", multiple=True, help="Document type (wikitext, html, markdown, plain, mediawiki).")
-@click.option("--category", multiple=True, help="Wiki category the version is filed in; repeat for OR.")
-@click.option("--infobox", multiple=True, help="Documents with this infobox key; repeat for OR.")
 @click.option("--date-from", help="Sections mentioning a date on or after this (2022, 2022-09, 2022-09-12).")
 @click.option("--date-to", help="Sections mentioning a date on or before this.")
 @click.option(
@@ -270,16 +287,18 @@ def _emphasis(snippet_html: str) -> str:
     show_default=True,
     help="relevance, date (newest date mentioned first) or oldest.",
 )
-@click.option("--all-versions", is_flag=True, help="Search every version, not only the latest; say which match.")
+@click.option("--latest-only", is_flag=True, help="Search the latest version of each document only.")
+@click.option(
+    "--all-versions", is_flag=True, hidden=True, help="Every version is searched (the default); kept for old scripts."
+)
 @click.option("--page", type=click.IntRange(1, 500), default=1, show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result object (the same as /api/search).")
+@click.option("--index-dir", help=INDEX_DIR_HELP)
 @handled
 def search_cmd(
-    query: tuple[str, ...], index_dir: str | None, section: tuple[str, ...], year: tuple[str, ...],
-    month: tuple[str, ...], lang: tuple[str, ...], source: tuple[str, ...], doc_type: tuple[str, ...],
-    category: tuple[str, ...], infobox: tuple[str, ...], date_from: str | None, date_to: str | None, sort: str, all_versions: bool,
-    page: int, limit: int, as_json: bool,
+    query: tuple[str, ...], index_dir: str | None, date_from: str | None, date_to: str | None, sort: str,
+    latest_only: bool, all_versions: bool, page: int, limit: int, as_json: bool, **facets: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Search the index: QUERY uses the query language (see README).
 
@@ -287,13 +306,10 @@ def search_cmd(
     (with --json: the JSON API's error object on stdout)."""
     from .search import SearchRequest
 
-    filters = {
-        "section": list(section), "year": list(year), "month": list(month), "language": list(lang),
-        "source": list(source), "type": list(doc_type), "category": list(category), "infobox": list(infobox),
-    }  # fmt: skip
+    filters = {name.removeprefix("facet_"): list(values) for name, values in facets.items() if values}
     req = SearchRequest(
-        q=" ".join(query), filters={k: v for k, v in filters.items() if v}, date_from=date_from, date_to=date_to,
-        sort=sort, all_versions=all_versions, page=page, limit=limit,
+        q=" ".join(query), filters=filters, date_from=date_from, date_to=date_to,
+        sort=sort, latest_only=latest_only and not all_versions, page=page, limit=limit,
     )  # fmt: skip
     with _open_searcher(index_dir) as searcher:
         try:
@@ -314,20 +330,17 @@ def search_cmd(
     for i, hit in enumerate(result.hits, first):
         click.echo()
         click.echo(click.style(f"{i}. {hit.title}", bold=True) + f"  [{hit.doc_id}]")
-        where = hit.breadcrumb or "(lead)"
+        where = hit.breadcrumb or LEAD
         versions = f", {hit.versions} versions" if hit.versions > 1 else ""
         click.echo(f"   {where}  · {hit.language}{versions}  · score {hit.score:.2f}")
-        if all_versions:
-            numbers = [v["number"] for v in hit.matching_versions]
-            click.echo(
-                "   matching versions: "
-                + ", ".join(f"#{n}" for n in numbers)
-                + f" (first #{numbers[0]}, last #{numbers[-1]})"
-            )
+        if hit.where:
+            click.echo("   " + click.style(hit.where, fg="yellow"))
+        elif len(hit.matching_versions) < hit.versions:
+            click.echo("   in versions " + ", ".join(f"#{v['number']}" for v in hit.matching_versions))
         if hit.snippet:
             click.echo("   " + _emphasis(hit.snippet))
         for more in hit.more_sections:
-            click.echo(f"   · {more.breadcrumb or '(lead)'}")
+            click.echo(f"   · {more.breadcrumb or LEAD}")
     if result.pages > result.page:
         click.echo(f"\n(page {result.page} of {result.pages}: --page {result.page + 1} for more)")
 
@@ -393,6 +406,8 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
 @handled
 def remove_cmd(paths: tuple[Path, ...], index_dir: str | None, as_json: bool) -> None:
     """Forget files (or every file under a folder); versions with no source left are removed."""
+    from . import pipeline
+
     _open_store(index_dir).close()
     report = pipeline.remove_paths(paths, Settings(index_dir=resolve_index_dir(index_dir)))
     if as_json:
@@ -492,9 +507,9 @@ def diff_lines(result: Any, show_formatting: bool, context: int) -> list[str]:
         badges = [s.status] + (["renamed"] if s.renamed else []) + (["moved"] if s.moved else [])
         if s.status == "unchanged" and not s.renamed and not s.moved and not (show_formatting and s.formatting):
             continue
-        name = s.label or "Lead"
+        name = s.label or LEAD
         if s.renamed:
-            name = f"{s.heading_a or 'Lead'} -> {s.heading_b or 'Lead'}"
+            name = f"{s.heading_a or LEAD} -> {s.heading_b or LEAD}"
         out.append("")
         out.append(click.style(f"§ {name}  [{', '.join(badges)}]", bold=True))
         for kind, p in with_context(s.paragraphs, show_formatting, context):

@@ -248,7 +248,7 @@ def timeline(occurrences: Iterable[Occurrence]) -> list[TimelineEntry]:
                 kind="revision" if key[0] == "revision" else "copy",
                 date=o.own_date,
                 first_run=first[0],
-                sources=tuple(paths),
+                files=tuple(paths),
                 revision=o.revision or None,
                 same_as=same if same != n else None,
             )

@@ -1,8 +1,11 @@
-"""Documents as the CLI and the web API show them: a version with its sections, the version list."""
+"""Documents as the CLI and the web API show them: a version with its sections, the timeline.
+
+Keys renamed in this release stay as aliases for one release (README, "Renamed keys"): `type`
+(now `doc_type`), `sources` (now `files`, paths), `position` and `own_date` (now `number` and
+`date`)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .errors import DocumentNotFound
@@ -22,8 +25,8 @@ def document_json(store: Store, doc_id: str, version_id: str | None = None) -> d
         "doc_id": doc_id,
         "version_id": vid,
         "title": v.title,
-        "type": v.doc_type,
-        "sources": [s.path for s in v.sources],
+        "doc_type": v.doc_type,
+        "files": [s.path for s in v.files],
         "language": v.language,
         "authors": list(v.authors),
         "dates": list(v.dates),
@@ -43,6 +46,9 @@ def document_json(store: Store, doc_id: str, version_id: str | None = None) -> d
             }
             for s in v.sections
         ],
+        # Older names, kept for one release.
+        "type": v.doc_type,
+        "sources": [s.path for s in v.files],
     }
 
 
@@ -51,10 +57,10 @@ def versions_json(store: Store, doc_id: str) -> list[dict[str, Any]]:
     DocumentNotFound). `position` and `own_date` are the older names of `number` and `date`."""
     doc_id = store.resolve_doc_id(doc_id)
     entries = store.timeline(doc_id)
-    rows = {r["version_id"]: r for r in store.version_rows(doc_id)}
+    versions = {v.version_id: v for v in store.versions_of(doc_id)}
     out = []
     for e in entries:
-        r = rows[e.version_id]
+        v = versions[e.version_id]
         out.append(
             {
                 "number": e.number,
@@ -64,11 +70,12 @@ def versions_json(store: Store, doc_id: str) -> list[dict[str, Any]]:
                 "date": e.date,
                 "first_run": e.first_run,
                 "same_as": e.same_as,
-                "title": r["title"],
+                "title": v.title,
                 "latest": e.number == len(entries),
-                "dates": json.loads(r["dates"]),
-                "language": r["language"],
-                "sources": list(e.sources),
+                "dates": list(v.dates),
+                "language": v.language,
+                "files": list(e.files),
+                "sources": list(e.files),
                 "position": e.number,
                 "own_date": e.date,
             }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -94,11 +94,6 @@ class Section:
     auxiliary: bool = False
     dates: tuple[DateMention, ...] = ()
 
-    @property
-    def top_section(self) -> str:
-        """The top-level heading this section sits under (the `section` facet)."""
-        return self.breadcrumb.split(" > ")[0] if self.breadcrumb else "Lead"
-
 
 @dataclass(frozen=True)
 class Version:
@@ -109,7 +104,7 @@ class Version:
     doc_type: str
     language: str
     sections: tuple[Section, ...]
-    sources: tuple[SourceFile, ...]
+    files: tuple[SourceFile, ...]  # every file that carries exactly this text
     infobox: dict[str, Any] = field(default_factory=dict)
     authors: tuple[str, ...] = ()
     dates: tuple[dict[str, str], ...] = ()  # document dates: {"kind", "text", "value"}
@@ -139,27 +134,75 @@ class TimelineEntry:
     kind: str  # "revision" (of an export) | "copy" (a saved file)
     date: str | None  # the revision timestamp or the copy's own date
     first_run: int  # the run that first saw it
-    sources: tuple[str, ...]
+    files: tuple[str, ...]
     revision: str | None = None
     same_as: int | None = None
 
 
 @dataclass(frozen=True)
-class Document:
-    """A lineage of versions judged to be the same work, oldest first."""
+class SectionRow:
+    """One section of one version as search and indexing read it from the store: the section,
+    what its version and document say about it, and (when asked for) its text. Facets read
+    their values from these (indexer/facets.py)."""
 
+    version_id: str
+    ordinal: int
     doc_id: str
-    title: str
-    doc_type: str
+    heading: str
+    breadcrumb: str
+    anchor: str
     language: str
-    version_ids: tuple[str, ...]
-    sources: tuple[str, ...] = ()
+    auxiliary: bool
+    dates: tuple[DateMention, ...]
+    doc_type: str
+    sources: tuple[str, ...]  # source labels (site or folder) of the version
+    infobox: dict[str, Any]
+    categories: tuple[str, ...]
+    rank: int  # the version's place among its document's distinct versions (latest last)
+    entries: tuple[int, ...]  # timeline numbers carrying this version's text
+    title: str  # the version's title (its own or inherited)
+    doc_title: str
+    latest_version_id: str
+    version_count: int  # timeline entries of the document
+    text: str = ""
 
     @property
-    def latest_version_id(self) -> str:
-        return self.version_ids[-1]
+    def record_id(self) -> str:
+        return f"{self.version_id}:{self.ordinal}"
+
+    @property
+    def is_latest(self) -> bool:
+        return self.version_id == self.latest_version_id
 
 
-def to_dict(obj: Any) -> Any:
-    """Plain JSON-ready structure of a dataclass (tuples become lists)."""
-    return asdict(obj)
+@dataclass(frozen=True)
+class Zone:
+    """Text of a record that counts `weight` times per word in the ranking (BM25F zones)."""
+
+    text: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class SectionRecord:
+    """What an engine receives for one section of one version: ids, the text to analyse (in
+    `language`) as weighted zones and as fields, the facet keys of every declared facet, the
+    dates it mentions at three grains, and its infobox values by key slug."""
+
+    record_id: str
+    doc_id: str
+    version_id: str
+    ordinal: int
+    is_latest: bool
+    language: str
+    title: str
+    heading: str
+    breadcrumb: str
+    text: str
+    zones: tuple[Zone, ...]
+    facets: dict[str, tuple[str, ...]]
+    date_days: tuple[str, ...] = ()
+    date_months: tuple[str, ...] = ()
+    date_years: tuple[str, ...] = ()
+    auxiliary: bool = False
+    infobox: dict[str, str] = field(default_factory=dict)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import dedup, language, metadata
+from . import dedup, language, metadata, sentences
 from .cleaning import WEB_DERIVED, clean, furniture_candidates
 from .engines import Engine, open_engine
 from .errors import IndexLockedError, NotADocument, SourceError
@@ -46,7 +46,7 @@ class Found:
 
     @property
     def source(self) -> SourceFile:
-        return self.version.sources[0]
+        return self.version.files[0]
 
 
 @dataclass
@@ -170,7 +170,7 @@ def enrich_stage(raw: RawVersion, settings: Settings) -> Version:
         doc_type=raw.doc_type,
         language=version_lang,
         sections=sections,
-        sources=(raw.source,),
+        files=(raw.source,),
         infobox=metadata.typed_infobox(raw.infobox),
         authors=tuple(authors),
         dates=tuple(doc_dates),
@@ -362,6 +362,10 @@ def _run(
     with store.transaction():
         store.clear_pending(touched)
     lap("index")
+    if progress:
+        progress("sentences", 0)
+    update_sentences(store, workers)
+    lap("sentences")
     counts = store.counts()
     report.update({k: counts[k] for k in ("documents", "versions", "sections")})
     report["seconds"] = round(time.perf_counter() - started, 3)
@@ -436,6 +440,37 @@ def _store_run(
     return touched
 
 
+SENTENCE_JOB_CHARS = 500_000  # text per worker job when finding sentences
+
+
+def update_sentences(store: Store, workers: int = 1) -> dict[str, int]:
+    """The last stage: retrain the sentence model when the corpus's sample changed, then find
+    the sentences of every section (after a retraining) or of the new ones, in worker
+    processes, and store model and sentences in one transaction."""
+    sample = sentences.sample(store.texts_in_version_order())
+    stored = sentences.SentenceModel.from_json(store.meta_value(sentences.MODEL_KEY))
+    retrain = not stored.sample_key or stored.sample_key != sentences.sample_key(sample)
+    model = sentences.train(sample) if retrain else stored
+    model_json = model.to_json()
+    jobs: list[tuple[str, list[tuple[str, int, str]]]] = []
+    chunk: list[tuple[str, int, str]] = []
+    size = 0
+    for version_id, ordinal, text in store.sentence_work(missing_only=not retrain):
+        chunk.append((version_id, ordinal, text[: sentences.SENTENCE_CHARS]))
+        size += min(len(text), sentences.SENTENCE_CHARS)
+        if size >= SENTENCE_JOB_CHARS:
+            jobs.append((model_json, chunk))
+            chunk, size = [], 0
+    if chunk:
+        jobs.append((model_json, chunk))
+    found = [row for rows in _map(sentences.spans_job, jobs, workers if len(jobs) > 1 else 1, None, "") for row in rows]
+    with store.transaction():
+        if retrain:
+            store.set_meta_value(sentences.MODEL_KEY, model_json)
+        store.set_sentences(found)
+    return {"retrained": int(retrain), "sections": len(found)}
+
+
 def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, Any]:
     """Forget files (or every file under a folder): versions left with no source go, then documents."""
     index_dir = Path(settings.index_dir)
@@ -474,6 +509,7 @@ def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, A
             sync_documents(store, engine, sorted(touched), furniture=settings.furniture)
             with store.transaction():
                 store.clear_pending(touched)
+            update_sentences(store)
             counts = store.counts()
             return {"removed_files": len(targets), "removed_versions": len(removed), **counts}
         finally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +42,6 @@ class Settings:
     chrome_max_words: int = 8
     lock_wait_seconds: float = 0.0
     workers: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def with_(self, **changes: Any) -> Settings:
-        """A copy with some values changed."""
-        return replace(self, **changes)
 
     @property
     def furniture(self) -> FurnitureRule:
@@ -68,4 +63,4 @@ def resolve_index_dir(cli_value: str | None) -> Path:
 
 def setting_names() -> list[str]:
     """Names of every setting, for documentation checks."""
-    return [f.name for f in fields(Settings) if f.name != "extra"]
+    return [f.name for f in fields(Settings)]

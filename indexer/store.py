@@ -22,8 +22,9 @@ from . import dedup
 from .cleaning import FurnitureRule
 from .dedup import Occurrence
 from .errors import DocumentNotFound, SchemaMismatchError
-from .models import DateMention, Section, SourceFile, TimelineEntry, Version
-from .schema import SCHEMA_VERSION
+from .models import DateMention, Section, SectionRow, SourceFile, TimelineEntry, Version
+
+STORE_SCHEMA_VERSION = 8  # bump when the tables change: an older store asks for a re-index
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,23 +46,24 @@ CREATE TABLE IF NOT EXISTS version_sources (
 CREATE INDEX IF NOT EXISTS version_sources_path ON version_sources(path);
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, doc_type TEXT NOT NULL, language TEXT NOT NULL,
-    latest_version_id TEXT NOT NULL, versions INTEGER NOT NULL);
+    latest_version_id TEXT NOT NULL, version_count INTEGER NOT NULL);
 -- Ids a document had before a later file changed its members: they keep working.
 CREATE TABLE IF NOT EXISTS doc_aliases (alias TEXT PRIMARY KEY, doc_id TEXT NOT NULL);
--- `position`: the version's place among its document's distinct versions (by its last timeline
+-- `rank`: the version's place among its document's distinct versions (by its last timeline
 -- entry); `entries`: the timeline numbers (from 1) that carry this version's text, as JSON.
 CREATE TABLE IF NOT EXISTS versions (
-    version_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, position INTEGER NOT NULL,
+    version_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, rank INTEGER NOT NULL,
     entries TEXT NOT NULL DEFAULT '[]',
     title TEXT, title_inherited INTEGER NOT NULL DEFAULT 0, doc_type TEXT NOT NULL,
     language TEXT NOT NULL, timestamp TEXT, own_date TEXT, authors TEXT NOT NULL, dates TEXT NOT NULL,
     infobox TEXT NOT NULL, categories TEXT NOT NULL DEFAULT '[]', lineage_key TEXT, site TEXT,
-    source TEXT NOT NULL, normalized_text TEXT NOT NULL, signature BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS versions_doc ON versions(doc_id, position);
+    sources TEXT NOT NULL, normalized_text TEXT NOT NULL, signature BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS versions_doc ON versions(doc_id, rank);
 CREATE TABLE IF NOT EXISTS sections (
     version_id TEXT NOT NULL, ordinal INTEGER NOT NULL, level INTEGER NOT NULL,
     heading TEXT NOT NULL, breadcrumb TEXT NOT NULL, anchor TEXT NOT NULL, text TEXT NOT NULL,
     language TEXT NOT NULL, auxiliary INTEGER NOT NULL, dates TEXT NOT NULL,
+    sentences BLOB,  -- sentence offsets (indexer/sentences.py: pack), NULL until the last stage
     PRIMARY KEY (version_id, ordinal));
 -- Short lines of web-derived versions, per source group (version_groups: every web-derived
 -- version's groups): a line found in enough documents of one group is page furniture, left
@@ -97,12 +99,12 @@ class Store:
         if create:
             self.db.executescript(_DDL)
             self.db.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(STORE_SCHEMA_VERSION),)
             )
         row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         found = int(row[0]) if row else 0
-        if found != SCHEMA_VERSION:
-            raise SchemaMismatchError(str(index_dir), found, SCHEMA_VERSION)
+        if found != STORE_SCHEMA_VERSION:
+            raise SchemaMismatchError(str(index_dir), found, STORE_SCHEMA_VERSION)
 
     def close(self) -> None:
         self.db.close()
@@ -169,15 +171,18 @@ class Store:
         row = self.db.execute("SELECT normalized_text FROM versions WHERE version_id=?", (version_id,)).fetchone()
         return str(row[0]) if row else ""
 
-    def version_rows(self, doc_id: str) -> list[sqlite3.Row]:
-        """A document's distinct versions, oldest first (the latest entry's version last)."""
-        return list(self.db.execute("SELECT * FROM versions WHERE doc_id=? ORDER BY position", (doc_id,)))
+    def versions_of(self, doc_id: str) -> list[Version]:
+        """A document's distinct versions, oldest first (the latest entry's version last), without
+        their sections and files."""
+        rows = self.db.execute("SELECT * FROM versions WHERE doc_id=? ORDER BY rank", (doc_id,))
+        return [self._version(r, (), ()) for r in rows]
 
     def documents(self) -> list[dict[str, Any]]:
-        """Every document with its version and source counts, ordered by title."""
+        """Every document (doc_id, title, doc_type, language, latest_version_id, version_count)
+        with the number of files that carry it (`file_count`), ordered by title."""
         rows = self.db.execute(
             """SELECT d.*, (SELECT COUNT(DISTINCT vs.path) FROM version_sources vs
-                            JOIN versions v ON v.version_id = vs.version_id WHERE v.doc_id = d.doc_id) AS sources
+                            JOIN versions v ON v.version_id = vs.version_id WHERE v.doc_id = d.doc_id) AS file_count
                FROM documents d ORDER BY d.title COLLATE NOCASE, d.doc_id"""
         )
         return [dict(r) for r in rows]
@@ -229,12 +234,17 @@ class Store:
         r = self.db.execute("SELECT * FROM versions WHERE version_id=?", (version_id,)).fetchone()
         if r is None:
             raise DocumentNotFound("?", version_id)
+        return self._version(r, tuple(self.sections_of(version_id)), tuple(self.sources_of(version_id)))
+
+    @staticmethod
+    def _version(r: sqlite3.Row, sections: tuple[Section, ...], files: tuple[SourceFile, ...]) -> Version:
+        """A `versions` row as the data model's Version (the one place rows become versions)."""
         return Version(
             version_id=r["version_id"], title=r["title"], doc_type=r["doc_type"], language=r["language"],
-            sections=tuple(self.sections_of(version_id)), sources=tuple(self.sources_of(version_id)),
-            infobox=json.loads(r["infobox"]), authors=tuple(json.loads(r["authors"])),
-            dates=tuple(json.loads(r["dates"])), timestamp=r["timestamp"], lineage_key=r["lineage_key"],
-            site=r["site"], normalized_text=r["normalized_text"], categories=tuple(json.loads(r["categories"])),
+            sections=sections, files=files, infobox=json.loads(r["infobox"]),
+            authors=tuple(json.loads(r["authors"])), dates=tuple(json.loads(r["dates"])), timestamp=r["timestamp"],
+            lineage_key=r["lineage_key"], site=r["site"], normalized_text=r["normalized_text"],
+            categories=tuple(json.loads(r["categories"])),
         )  # fmt: skip
 
     def doc_of_version(self, version_id: str) -> str:
@@ -261,20 +271,95 @@ class Store:
         row = self.db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
         return int(row[0]) if row else 0
 
-    def search_rows(self) -> list[sqlite3.Row]:
-        """One row per section of every version, with what facets and results need (no text)."""
-        return list(
-            self.db.execute(
-                """SELECT s.version_id, s.ordinal, s.heading, s.breadcrumb, s.anchor, s.language,
-                          s.auxiliary, s.dates, v.doc_id, v.doc_type, v.source, v.infobox, v.categories, v.position,
-                          v.entries, v.title, d.latest_version_id, d.versions, d.title AS doc_title
-                   FROM sections s JOIN versions v USING (version_id) JOIN documents d USING (doc_id)
-                   ORDER BY v.doc_id, v.position, s.ordinal"""
-            )
+    def meta_value(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta_value(self, key: str, value: str) -> None:
+        """Inside a transaction."""
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
         )
 
-    def section_texts(self, record_ids: Iterable[str]) -> dict[str, str]:
-        """Texts of some section records (`version_id:ordinal`)."""
+    def texts_in_version_order(self) -> Iterator[tuple[str, str]]:
+        """(version_id, text) of every non-auxiliary section, by version id then position; read
+        lazily, so a caller that stops early reads no more."""
+        yield from self.db.execute(
+            "SELECT version_id, text FROM sections WHERE auxiliary = 0 ORDER BY version_id, ordinal"
+        )
+
+    def sentence_work(self, missing_only: bool) -> Iterator[tuple[str, int, str]]:
+        """(version_id, ordinal, text) of the sections whose sentences are to be found: those
+        without any (`missing_only`), or all of them."""
+        where = "WHERE sentences IS NULL" if missing_only else ""
+        yield from self.db.execute(
+            f"SELECT version_id, ordinal, text FROM sections {where} ORDER BY version_id, ordinal"
+        )
+
+    def set_sentences(self, rows: Iterable[tuple[str, int, bytes]]) -> None:
+        """Inside a transaction."""
+        self.db.executemany(
+            "UPDATE sections SET sentences = ? WHERE version_id = ? AND ordinal = ?",
+            ((blob, vid, ordinal) for vid, ordinal, blob in rows),
+        )
+
+    def section_sentences(self, record_ids: Iterable[str]) -> dict[str, bytes | None]:
+        """The packed sentence offsets of some section records (None: not found yet)."""
+        out: dict[str, bytes | None] = {}
+        for rid in record_ids:
+            vid, _, ordinal = rid.rpartition(":")
+            row = self.db.execute(
+                "SELECT sentences FROM sections WHERE version_id=? AND ordinal=?", (vid, int(ordinal))
+            ).fetchone()
+            if row:
+                out[rid] = None if row[0] is None else bytes(row[0])
+        return out
+
+    def search_rows(self) -> list[SectionRow]:
+        """One row per section of every version, with what facets and results need (no text)."""
+        return self._section_rows("", ())
+
+    def section_rows(self, doc_id: str) -> list[SectionRow]:
+        """The sections of every version of one document, with their text (for the index)."""
+        return self._section_rows("WHERE v.doc_id=?", (doc_id,), with_text=True)
+
+    def _section_rows(self, where: str, args: tuple[Any, ...], with_text: bool = False) -> list[SectionRow]:
+        text = ", s.text" if with_text else ""
+        rows = self.db.execute(
+            f"""SELECT s.version_id, s.ordinal, s.heading, s.breadcrumb, s.anchor, s.language, s.auxiliary,
+                       s.dates, v.doc_id, v.doc_type, v.sources, v.infobox, v.categories, v.rank, v.entries,
+                       v.title, d.latest_version_id, d.version_count, d.title AS doc_title{text}
+                FROM sections s JOIN versions v USING (version_id) JOIN documents d USING (doc_id)
+                {where} ORDER BY v.doc_id, v.rank, s.ordinal""",
+            args,
+        )
+        # Versions repeat their fields on each of their sections: parse each version's once.
+        parsed: dict[str, tuple[Any, ...]] = {}
+        out = []
+        for r in rows:
+            vid = r["version_id"]
+            if vid not in parsed:
+                parsed[vid] = (
+                    tuple(json.loads(r["sources"])), json.loads(r["infobox"]),
+                    tuple(json.loads(r["categories"])), tuple(json.loads(r["entries"])) or (r["rank"] + 1,),
+                )  # fmt: skip
+            sources, infobox, categories, entries = parsed[vid]
+            row = SectionRow(
+                version_id=vid, ordinal=r["ordinal"], doc_id=r["doc_id"], heading=r["heading"],
+                breadcrumb=r["breadcrumb"], anchor=r["anchor"], language=r["language"],
+                auxiliary=bool(r["auxiliary"]), dates=tuple(DateMention(**d) for d in json.loads(r["dates"])),
+                doc_type=r["doc_type"], sources=sources, infobox=infobox, categories=categories,
+                rank=r["rank"], entries=entries, title=r["title"] or r["doc_title"], doc_title=r["doc_title"],
+                latest_version_id=r["latest_version_id"], version_count=r["version_count"],
+                text=r["text"] if with_text else "",
+            )  # fmt: skip
+            out.append(row)
+        return out
+
+    def section_texts(self, record_ids: Iterable[str], with_infobox: bool = False) -> dict[str, str]:
+        """Texts of some section records (`version_id:ordinal`). With `with_infobox`, a version's
+        first section ends with its infobox as `Key: value` lines, as the index holds them."""
         out: dict[str, str] = {}
         for rid in record_ids:
             vid, _, ordinal = rid.rpartition(":")
@@ -283,6 +368,11 @@ class Store:
             ).fetchone()
             if row:
                 out[rid] = str(row[0])
+                if with_infobox and int(ordinal) == 0:
+                    box = self.db.execute("SELECT infobox FROM versions WHERE version_id=?", (vid,)).fetchone()
+                    fields = json.loads(box[0]) if box else {}
+                    lines = [f"{k}: {v.get('text', '')}" for k, v in fields.items()]
+                    out[rid] = "\n".join([out[rid], *lines]) if lines else out[rid]
         return out
 
     def pending(self) -> list[str]:
@@ -369,8 +459,8 @@ class Store:
     def add_version(self, v: Version, doc_id: str, signature: np.ndarray, labels: Iterable[str]) -> None:
         """A new version with its sections."""
         self.db.execute(
-            """INSERT INTO versions(version_id, doc_id, position, title, doc_type, language, timestamp, own_date,
-               authors, dates, infobox, categories, lineage_key, site, source, normalized_text, signature)
+            """INSERT INTO versions(version_id, doc_id, rank, title, doc_type, language, timestamp, own_date,
+               authors, dates, infobox, categories, lineage_key, site, sources, normalized_text, signature)
                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (v.version_id, doc_id, 0, v.title, v.doc_type, v.language, v.timestamp, v.own_date(),
              json.dumps(list(v.authors)), json.dumps(list(v.dates)), json.dumps(v.infobox),
@@ -400,12 +490,12 @@ class Store:
 
     def add_source_label(self, version_id: str, label: str) -> bool:
         """Add a source label to a stored version; True when it is new."""
-        row = self.db.execute("SELECT source FROM versions WHERE version_id=?", (version_id,)).fetchone()
+        row = self.db.execute("SELECT sources FROM versions WHERE version_id=?", (version_id,)).fetchone()
         labels = set(json.loads(row[0])) if row else set()
         if label in labels:
             return False
         labels.add(label)
-        self.db.execute("UPDATE versions SET source=? WHERE version_id=?", (json.dumps(sorted(labels)), version_id))
+        self.db.execute("UPDATE versions SET sources=? WHERE version_id=?", (json.dumps(sorted(labels)), version_id))
         return True
 
     def add_occurrence(
@@ -483,14 +573,14 @@ class Store:
             row = by_id[vid]
             if row["title"] and not row["title_inherited"]:
                 self.db.execute(
-                    "UPDATE versions SET position=?, entries=? WHERE version_id=?",
+                    "UPDATE versions SET rank=?, entries=? WHERE version_id=?",
                     (i, json.dumps(numbers.get(vid, [])), vid),
                 )
                 continue
             # A version without a title of its own takes its document's: the nearest titled version.
             inherited = min(titled, key=lambda t: (abs(t[0] - i), -t[0]))[1]["title"] if titled else None
             self.db.execute(
-                "UPDATE versions SET position=?, entries=?, title=?, title_inherited=? WHERE version_id=?",
+                "UPDATE versions SET rank=?, entries=?, title=?, title_inherited=? WHERE version_id=?",
                 (i, json.dumps(numbers.get(vid, [])), inherited, 1 if inherited else 0, vid),
             )
         latest = by_id[order[-1]]
@@ -506,7 +596,7 @@ class Store:
             ).fetchone()
             title = Path(first[0]).stem if first else "untitled"
         self.db.execute(
-            """INSERT OR REPLACE INTO documents(doc_id, title, doc_type, language, latest_version_id, versions)
+            """INSERT OR REPLACE INTO documents(doc_id, title, doc_type, language, latest_version_id, version_count)
                VALUES (?,?,?,?,?,?)""",
             (doc_id, title, latest["doc_type"], latest["language"], order[-1], max(len(entries), len(order))),
         )

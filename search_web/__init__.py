@@ -94,9 +94,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         current = app.extensions["palimpsest"].searcher().store.resolve_doc_id(doc_id)
         if current == doc_id:
             return None
-        return redirect(
-            url_for(request.endpoint, **{**args, "doc_id": current}, **request.args.to_dict(flat=True)), 308
-        )
+        query = {k: request.args.getlist(k) for k in request.args}  # repeated parameters kept
+        return redirect(url_for(request.endpoint, **{**query, **args, "doc_id": current}), 308)
 
     @app.after_request
     def security_headers(resp: Response) -> Response:

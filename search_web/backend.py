@@ -11,17 +11,24 @@ from werkzeug.datastructures import MultiDict
 
 from indexer.engines import Engine, open_engine
 from indexer.errors import QueryError
+from indexer.facets import FACETS
 from indexer.search import Searcher, SearchRequest
 from indexer.search.results import MAX_LIMIT, MAX_PAGE
 
-# URL parameter -> facet name in SearchRequest.filters.
-FACET_PARAMS = {
-    "section": "section", "year": "year", "month": "month", "lang": "language",
-    "source": "source", "type": "type", "category": "category", "infobox": "infobox",
-}  # fmt: skip
-PARAM_OF_FACET = {v: k for k, v in FACET_PARAMS.items()}
-STATE_PARAMS = ("q", *FACET_PARAMS, "from", "to", "sort", "versions", "limit")
 DEFAULT_LIMIT = 10
+# A date range: `date_from` and `date_to` (`from` and `to`, their older names, are accepted too).
+DATE_PARAMS = ("date_from", "date_to", "from", "to")
+
+
+def facet_params() -> dict[str, str]:
+    """URL parameter -> facet name, from the facet declarations (indexer/facets.py); a facet's
+    older or shorter parameters (`lang`, `type`) are accepted too."""
+    return {p: spec.name for spec in FACETS for p in spec.params}
+
+
+def state_params() -> tuple[str, ...]:
+    """The parameters that define a result list (no page)."""
+    return ("q", *facet_params(), *DATE_PARAMS, "sort", "versions", "limit")
 
 
 class Backend:
@@ -71,17 +78,19 @@ def _int(args: MultiDict[str, str], name: str, default: int, low: int, high: int
 
 def search_request(args: MultiDict[str, str], limit: int | None = None, page: int | None = None) -> SearchRequest:
     """A SearchRequest from URL parameters (raises QueryError for bad values)."""
-    filters = {facet: [v for v in args.getlist(param) if v.strip()] for param, facet in FACET_PARAMS.items()}
-    versions = args.get("versions", "").strip() or "latest"
+    filters: dict[str, list[str]] = {}
+    for param, facet in facet_params().items():
+        filters.setdefault(facet, []).extend(v for v in args.getlist(param) if v.strip())
+    versions = args.get("versions", "").strip() or "all"
     if versions not in ("latest", "all"):
         raise QueryError(f"versions must be 'latest' or 'all', not {versions[:20]!r}")
     req = SearchRequest(
         q=args.get("q", ""),
         filters={k: v for k, v in filters.items() if v},
-        date_from=args.get("from") or None,
-        date_to=args.get("to") or None,
+        date_from=args.get("date_from") or args.get("from") or None,
+        date_to=args.get("date_to") or args.get("to") or None,
         sort=args.get("sort") or "relevance",
-        all_versions=versions == "all",
+        latest_only=versions == "latest",
         page=page if page is not None else _int(args, "page", 1, 1, MAX_PAGE),
         limit=limit if limit is not None else _int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
     )
@@ -92,7 +101,7 @@ def search_request(args: MultiDict[str, str], limit: int | None = None, page: in
 def state(args: MultiDict[str, str]) -> MultiDict[str, str]:
     """The parameters that define a result list (no page)."""
     out: MultiDict[str, str] = MultiDict()
-    for key in STATE_PARAMS:
+    for key in state_params():
         for v in args.getlist(key):
             if v.strip():
                 out.add(key, v)

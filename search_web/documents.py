@@ -10,7 +10,6 @@ from markupsafe import Markup
 from indexer.diff import Options, diff_versions, normalize_paragraph
 from indexer.documents import document_json, versions_json
 from indexer.errors import QueryError
-from indexer.search import parse
 from indexer.search.snippets import QueryTerms, highlight
 
 from .compare import Changes, render_ops, view
@@ -30,15 +29,15 @@ def version(doc_id: str, version_id: str) -> Any:
     return _page(doc_id, version_id)
 
 
-def _terms(q: str) -> QueryTerms | None:
+def _terms(q: str, searcher: Any) -> QueryTerms | None:
     if not q.strip():
         return None
     try:
-        parsed = parse(q)
+        parsed = searcher.parse(q)
     except QueryError:
         return None  # a page never fails because of the query it was reached from
     terms = QueryTerms.build(parsed.words, parsed.phrases, parsed.prefixes)
-    return terms if terms.words or terms.phrases or terms.prefixes else None
+    return terms or None
 
 
 def _page(doc_id: str, version_id: str | None) -> Any:
@@ -46,7 +45,7 @@ def _page(doc_id: str, version_id: str | None) -> Any:
     data = document_json(searcher.store, doc_id, version_id)
     versions = versions_json(searcher.store, doc_id)
     q = request.args.get("q", "")
-    terms = _terms(q)
+    terms = _terms(q, searcher)
     # A version carried by several timeline entries (a revert, a copy saved again) is read at its
     # last one.
     position = max(v["number"] for v in versions if v["version_id"] == data["version_id"])
@@ -66,7 +65,7 @@ def _page(doc_id: str, version_id: str | None) -> Any:
                 entry: tuple[Any, bool] = (marks[key], True)
             else:
                 text = p[2:] if is_item else p
-                entry = (Markup(highlight(text, terms)) if terms else text, False)
+                entry = (Markup(highlight(text, terms, s["language"])) if terms else text, False)
             if is_item and blocks and blocks[-1]["list"]:
                 blocks[-1]["items"].append(entry)
             else:

@@ -9,16 +9,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from indexer.errors import QueryError
+from indexer.facets import FACETS, facet
 from indexer.search import SearchPage
 
-from .backend import FACET_PARAMS, PARAM_OF_FACET, search_request, state, with_params
+from .backend import facet_params, search_request, state, with_params
 
 bp = Blueprint("pages", __name__)
-
-FACET_TITLES = {
-    "section": "Section", "year": "Year", "month": "Month", "language": "Language",
-    "source": "Source", "type": "Type", "category": "Category", "infobox": "Infobox field",
-}  # fmt: skip
 
 
 def backend() -> Any:
@@ -39,12 +35,12 @@ def search() -> Any:
     status = 400 if error else 200
     facet_url = facet_urls(args)
     chips = [
-        {"label": FACET_TITLES[facet], "value": v, "url": facet_url(facet, v)}
-        for param, facet in FACET_PARAMS.items()
+        {"label": facet(name).title, "value": _shown(page, name, v), "url": facet_url(name, v)}
+        for param, name in facet_params().items()
         for v in args.getlist(param)
         if v.strip()
     ]
-    for key, label in (("from", "From"), ("to", "To")):
+    for key, label in (("date_from", "From"), ("from", "From"), ("date_to", "To"), ("to", "To")):
         if args.get(key):
             chips.append(
                 {
@@ -61,7 +57,7 @@ def search() -> Any:
         error_at=error_at(error),
         args=args,
         chips=chips,
-        facet_titles=FACET_TITLES,
+        facets=FACETS,
         facet_url=facet_url,
         page_url=lambda n: url_for("pages.search", **with_params(state(args), page=n)),
         sort_params=with_params(state(args), drop=("sort", "versions")),
@@ -72,6 +68,16 @@ def search() -> Any:
         months_of=lambda year: [m for m in (page.facets.get("month", []) if page else []) if m.value[:4] == year],
         hit_url=hit_urls(args.get("q", "")),
     ), status
+
+
+def _shown(page: SearchPage | None, name: str, value: str) -> str:
+    """A selected value as the documents write it (the facet's label), else as typed."""
+    key = facet(name).key(value)
+    for f in page.facets.get(name, []) if page else []:
+        for c in (f, *f.children):
+            if c.value == key:
+                return c.label
+    return value
 
 
 def error_at(error: QueryError | None) -> tuple[str, str, str] | None:
@@ -90,12 +96,12 @@ def facet_urls(args: Any) -> Any:
     base = url_for("pages.search")
     pairs = [(k, v) for k in args for v in args.getlist(k) if k != "page"]
 
-    def facet_url(facet: str, value: str) -> str:
-        param = PARAM_OF_FACET[facet]
-        if (param, value) in pairs:
-            kept = [(k, v) for k, v in pairs if (k, v) != (param, value)]
-        else:
-            kept = [*pairs, (param, value)]
+    def facet_url(name: str, value: str) -> str:
+        spec = facet(name)
+        key = spec.key(value)
+        # A value switched on however it was typed (`Reactions`, `reactions`) is switched off.
+        on = [(k, v) for k, v in pairs if k in spec.params and spec.key(v) == key]
+        kept = [p for p in pairs if p not in on] if on else [*pairs, (spec.param, value)]
         return f"{base}?{urlencode(kept)}" if kept else base
 
     return facet_url
@@ -107,7 +113,8 @@ def hit_urls(q: str) -> Any:
     doc_meta = backend().searcher().table().doc_meta
 
     def hit_url(doc_id: str, version_id: str, anchor: str) -> str:
-        if doc_meta.get(doc_id, {}).get("latest") == version_id:
+        meta = doc_meta.get(doc_id)
+        if meta is not None and meta.latest_version_id == version_id:
             url = url_for("documents.document", doc_id=doc_id, q=q or None)
         else:
             url = url_for("documents.version", doc_id=doc_id, version_id=version_id, q=q or None)

@@ -174,9 +174,7 @@ def _warm(worker: Any) -> None:
     # read the first time a query uses them.
     searcher = worker.app.application.extensions["palimpsest"].searcher()
     searcher.search(SearchRequest(q=""))
-    warm = getattr(searcher.engine, "warm", None)
-    if warm is not None:
-        warm()
+    searcher.engine.warm()
 
 
 def serve(index_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, threads: int = 4) -> None:

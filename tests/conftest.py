@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
 CORPUS = ROOT / "corpus"
-EDGE = Path(__file__).resolve().parent / "corpus"
 
 SEED_000 = "000_2e55a8d225a90a61.txt"
 SEED_001 = "001_440125025c05213e.txt"

@@ -78,7 +78,7 @@ def test_search_facet_page_document_and_toc(server: str, page: Any) -> None:
     total = page.locator(".summary .meta").inner_text()
     # A facet: the plain-text type.
     page.locator(".facet a", has_text="plain").first.click()
-    page.wait_for_url("**type=plain*")
+    page.wait_for_url("**doc_type=plain*")
     assert "Type: plain" in page.locator(".chips").inner_text()
     assert page.locator(".summary .meta").inner_text() != total
     page.go_back()  # the URL holds the state: back restores the unfiltered list

@@ -34,7 +34,7 @@ def test_index_json_report_shape(runner: CliRunner, tmp_path: Path) -> None:
         "added": 7, "changed": 0, "unchanged": 0, "new_versions": 8, "duplicates": 1, "skipped": [], "failed": [],
         "warnings": [], "documents": 5, "versions": 8,
     }  # fmt: skip
-    assert sorted(report["timings"]) == ["files", "index", "store"]
+    assert sorted(report["timings"]) == ["files", "index", "sentences", "store"]
     assert sorted(report["worker_seconds"]) == ["enrich", "parse", "read"]
 
 
@@ -47,24 +47,18 @@ def test_index_dir_from_environment(runner: CliRunner, tmp_path: Path, monkeypat
 
 def test_list_and_show_shapes(runner: CliRunner, corpus_index: Path) -> None:
     docs = run_cli(runner, "list", "--index-dir", str(corpus_index))
-    assert all(sorted(d) == ["doc_id", "language", "sources", "title", "type", "versions"] for d in docs)
+    keys = ["doc_id", "title", "doc_type", "language", "version_count", "file_count", "type", "versions", "sources"]
+    assert all(sorted(d) == sorted(keys) for d in docs)
+    # The older names (kept for one release) say the same.
+    assert all(
+        (d["type"], d["versions"], d["sources"]) == (d["doc_type"], d["version_count"], d["file_count"]) for d in docs
+    )
     doc = doc_by_title(runner, corpus_index, "Notes from")
     shown = run_cli(runner, "show", doc["doc_id"], "--index-dir", str(corpus_index))
     assert sorted(shown) == sorted(
-        [
-            "doc_id",
-            "version_id",
-            "title",
-            "type",
-            "sources",
-            "language",
-            "authors",
-            "dates",
-            "infobox",
-            "categories",
-            "sections",
-        ]
-    )
+        ["doc_id", "version_id", "title", "doc_type", "files", "language", "authors", "dates", "infobox",
+         "categories", "sections", "type", "sources"]
+    )  # fmt: skip
     assert shown["sections"][1] == {
         "ordinal": 1,
         "heading": "Minutes of 1927",
@@ -137,7 +131,13 @@ def test_verify_reports_disagreement(runner: CliRunner, tmp_path: Path) -> None:
 
     engine = open_engine(str(ix))
     batch = engine.begin()
-    batch.add({"record_id": "stray:0", "doc_id": "stray", "version_id": "stray", "ordinal": 0, "text": "x"})
+    from indexer.models import SectionRecord, Zone
+
+    stray = SectionRecord(
+        record_id="stray:0", doc_id="stray", version_id="stray", ordinal=0, is_latest=True, language="en",
+        title="", heading="", breadcrumb="", text="x", zones=(Zone("x", 1.0),), facets={},
+    )  # fmt: skip
+    batch.add(stray)
     batch.commit()
     engine.close()
     result = runner.invoke(cli, ["verify", "--index-dir", str(ix), "--json"])

@@ -107,7 +107,7 @@ def test_timeline_of_saved_copies() -> None:
     # Exact copies with no date of their own are one entry with both sources; undated entries
     # follow the order they were first seen.
     entries = timeline([_occ("B", "b.txt", run=2), _occ("A", "a.txt", seq=0), _occ("A", "copy.txt", run=3)])
-    assert [(e.number, e.version_id, e.sources, e.first_run, e.same_as) for e in entries] == [
+    assert [(e.number, e.version_id, e.files, e.first_run, e.same_as) for e in entries] == [
         (1, "A", ("a.txt", "copy.txt"), 1, None),
         (2, "B", ("b.txt",), 2, None),
     ]

@@ -22,9 +22,9 @@ from search_web import create_app
 @pytest.fixture(scope="module")
 def seed_versions(seed_index: Path) -> Any:
     store = Store(seed_index)
-    doc = next(d for d in store.documents() if d["versions"] == 2)
-    rows = store.version_rows(doc["doc_id"])
-    yield doc["doc_id"], store.version(rows[0]["version_id"]), store.version(rows[1]["version_id"])
+    doc = next(d for d in store.documents() if d["version_count"] == 2)
+    rows = store.versions_of(doc["doc_id"])
+    yield doc["doc_id"], store.version(rows[0].version_id), store.version(rows[1].version_id)
     store.close()
 
 
@@ -238,7 +238,7 @@ def test_compare_escapes_document_text(tmp_path: Path) -> None:
     store = Store(tmp_path / "ix")
     doc = store.documents()[0]
     store.close()
-    assert doc["versions"] == 2
+    assert doc["version_count"] == 2
     app = create_app({"INDEX_DIR": str(tmp_path / "ix"), "TESTING": True})
     page = BeautifulSoup(app.test_client().get(f"/doc/{doc['doc_id']}/compare?view=inline").data, "html.parser")
     assert [s.get("src") for s in page.find_all("script")] == ["/static/app.js"] and not page.find("img")

@@ -15,7 +15,7 @@ def _docs(runner: CliRunner, index: Path) -> list[dict]:
 
 def test_five_files_make_four_documents(runner: CliRunner, seed_index: Path) -> None:
     docs = _docs(runner, seed_index)
-    assert [(d["title"], d["type"], d["language"], d["versions"], d["sources"]) for d in docs] == [
+    assert [(d["title"], d["doc_type"], d["language"], d["version_count"], d["file_count"]) for d in docs] == [
         ("2023 Azerbaijani offensive in Nagorno-Karabakh", "wikitext", "en", 1, 1),
         ("Armenia–Azerbaijan border crisis (2021–present)", "wikitext", "en", 1, 1),
         ("Genocide Warning: Azerbaijan is invading Armenia", "plain", "en", 1, 1),
@@ -26,7 +26,7 @@ def test_five_files_make_four_documents(runner: CliRunner, seed_index: Path) -> 
 def test_seed_000_and_001_are_ordered_versions_of_one_document(runner: CliRunner, seed_index: Path) -> None:
     doc = doc_by_title(runner, seed_index, "September 2022")
     versions = run_cli(runner, "versions", doc["doc_id"], "--index-dir", str(seed_index))
-    assert [(v["position"], v["latest"], Path(v["sources"][0]).name, v["title"]) for v in versions] == [
+    assert [(v["number"], v["latest"], Path(v["files"][0]).name, v["title"]) for v in versions] == [
         (1, False, SEED_000, "September 2022 Armenia–Azerbaijan clashes"),
         # 001 has no title line: it takes its document's title.
         (2, True, SEED_001, "September 2022 Armenia–Azerbaijan clashes"),
@@ -42,7 +42,7 @@ def _show(runner: CliRunner, index: Path, title: str, version: int = -1) -> dict
 
 def test_seed_002_breadcrumbs(runner: CliRunner, seed_index: Path) -> None:
     shown = _show(runner, seed_index, "2023 Azerbaijani")
-    assert Path(shown["sources"][0]).name == SEED_002
+    assert Path(shown["files"][0]).name == SEED_002
     assert [(s["breadcrumb"], s["level"], s["anchor"], s["auxiliary"]) for s in shown["sections"]] == [
         ("", 0, "lead", False),
         ("Background", 2, "background", False),
@@ -104,7 +104,7 @@ def test_seed_002_breadcrumbs(runner: CliRunner, seed_index: Path) -> None:
 
 def test_seed_000_infobox(runner: CliRunner, seed_index: Path) -> None:
     shown = _show(runner, seed_index, "September 2022", version=0)
-    assert Path(shown["sources"][0]).name == SEED_000
+    assert Path(shown["files"][0]).name == SEED_000
     infobox = {k: (v["type"], v["value"]) for k, v in shown["infobox"].items()}
     assert infobox == {
         "Conflict": ("text", "September 2022 Azerbaijani Attack On Armenia"),
@@ -240,7 +240,7 @@ def _ids(runner: CliRunner, index: Path) -> dict[str, list[tuple[str, str]]]:
     out = {}
     for d in _docs(runner, index):
         timeline = run_cli(runner, "versions", d["doc_id"], "--index-dir", str(index))
-        out[d["doc_id"]] = [(v["version_id"], Path(s).name) for v in timeline for s in v["sources"]]
+        out[d["doc_id"]] = [(v["version_id"], Path(s).name) for v in timeline for s in v["files"]]
     return out
 
 
@@ -291,7 +291,7 @@ def test_an_exact_copy_in_a_later_run_is_one_more_source(seeds: Path, tmp_path: 
     )  # fmt: skip
     doc = doc_by_title(runner, ix, "2023 Azerbaijani")["doc_id"]
     timeline = run_cli(runner, "versions", doc, "--index-dir", str(ix))
-    assert [(v["number"], sorted(Path(s).name for s in v["sources"])) for v in timeline] == [
+    assert [(v["number"], sorted(Path(s).name for s in v["files"])) for v in timeline] == [
         (1, [SEED_002, "saved-again.txt"])
     ]
 
@@ -311,7 +311,7 @@ def test_see_also_lines_are_never_removed_as_repeated_chrome(runner: CliRunner, 
     from indexer.search import Searcher, SearchRequest
 
     with Searcher(seed_index) as searcher:
-        page = searcher.search(SearchRequest(q='"List of conflicts between Armenia and Azerbaijan"', all_versions=True))
+        page = searcher.search(SearchRequest(q='"List of conflicts between Armenia and Azerbaijan"'))
     assert sorted((h.title, h.breadcrumb) for h in page.hits) == [
         ("2023 Azerbaijani offensive in Nagorno-Karabakh", "See also"),
         ("Armenia–Azerbaijan border crisis (2021–present)", "See also"),

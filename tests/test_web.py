@@ -109,7 +109,7 @@ def test_results_keep_the_query_and_link_to_sections(client: Any) -> None:
 def test_facet_filter_chip_and_removal(client: Any) -> None:
     page = soup(client.get("/search?q=harbour"))
     wikitext = next(a for a in page.select(".facet a") if a.find(class_="label").get_text() == "wikitext")
-    assert wikitext["href"] == "/search?q=harbour&type=wikitext"
+    assert wikitext["href"] == "/search?q=harbour&doc_type=wikitext"
     filtered = soup(client.get(wikitext["href"]))
     assert [h.h2.get_text(strip=True) for h in filtered.select("li.hit")] == ["Old Harbour Bridge of Velmora"]
     chip = filtered.select_one(".chips a")
@@ -177,16 +177,17 @@ def test_help_page_examples_all_run(client: Any) -> None:
     assert soup(client.get("/search")).select_one("footer a[href='/help']")
 
 
-def test_versions_menu_switches_to_all_versions(client: Any) -> None:
+def test_versions_menu_switches_to_the_latest_versions_only(client: Any) -> None:
     page = soup(client.get("/search?q=harbour&sort=date"))
     menu = page.select_one("select#versions-choice")
-    assert menu["name"] == "versions" and menu.find("option", selected=True)["value"] == "latest"
+    # Every version is searched unless the latest only are asked for.
+    assert menu["name"] == "versions" and menu.find("option", selected=True)["value"] == "all"
     form = menu.find_parent("form")
     hidden = {i["name"]: i["value"] for i in form.select("input[type=hidden]")}
     assert hidden == {"q": "harbour"}  # sort and versions come from the menus themselves
-    page = soup(client.get("/search?q=harbour&versions=all"))
-    assert page.select_one("select#versions-choice option[selected]")["value"] == "all"
-    assert "all versions" in page.select_one(".summary .meta").get_text()
+    page = soup(client.get("/search?q=harbour&versions=latest"))
+    assert page.select_one("select#versions-choice option[selected]")["value"] == "latest"
+    assert "latest versions only" in page.select_one(".summary .meta").get_text()
 
 
 def test_document_page(client: Any, web_index: Path) -> None:
@@ -261,7 +262,9 @@ def test_api_search_is_the_cli_json(client: Any, web_index: Path) -> None:
     api.pop("took_ms")
     cli_json.pop("took_ms")
     assert api == cli_json
-    assert list(api) == ["query", "total", "page", "limit", "sort", "versions", "hits", "facets", "suggestion"]
+    assert list(api) == [
+        "query", "total", "page", "limit", "sort", "latest_only", "versions", "hits", "facets", "suggestion"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -302,7 +305,7 @@ def test_api_documents_and_versions(client: Any, web_index: Path) -> None:
         store.close()
     assert client.get(f"/api/documents/{doc_id}").get_json() == json.loads(json.dumps(expected))
     versions = client.get(f"/api/documents/{doc_id}/versions").get_json()
-    assert [v["position"] for v in versions] == [1, 2] and versions[-1]["latest"]
+    assert [v["number"] for v in versions] == [1, 2] and versions[-1]["latest"]
     old = client.get(f"/api/documents/{doc_id}?version={versions[0]['version_id']}").get_json()
     assert old["version_id"] == versions[0]["version_id"]
 
@@ -508,3 +511,14 @@ def test_stylesheet_colours_meet_wcag_aa() -> None:
         a, b = _luminance(var.get(fg, fg)), _luminance(var.get(bg, bg))
         ratio = (max(a, b) + 0.05) / (min(a, b) + 0.05)
         assert ratio >= 4.5, (fg, bg, round(ratio, 2))
+
+
+def test_filters_in_urls_forgive_case_and_chips_show_the_documents_spelling(client: Any) -> None:
+    lower = client.get("/api/search?q=harbour&section=history").get_json()
+    upper = client.get("/api/search?q=harbour&section=HISTORY").get_json()
+    assert [h["doc_id"] for h in lower["hits"]] == [h["doc_id"] for h in upper["hits"]] != []
+    page = soup(client.get("/search?q=harbour&section=history"))
+    assert [c.get_text(" ", strip=True) for c in page.select(".chips li a:not(.clear)")] == ["Section: History ×"]
+    # The sidebar's link switches the value off however it was typed.
+    selected = page.select_one(".facet a.selected")
+    assert selected["href"] == "/search?q=harbour"

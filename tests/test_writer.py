@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from indexer.engines import open_engine
+from indexer.facets import date_terms, value_key
 from indexer.models import DateMention
+from indexer.search import parse
 from indexer.store import Store
-from indexer.writer import date_terms, facet_value
 
 
 def test_date_terms() -> None:
@@ -26,14 +27,17 @@ def test_date_terms() -> None:
     )
 
 
-def test_facet_value() -> None:
-    assert facet_value("  Ceasefire   Violations ") == "ceasefire violations"
+def test_value_key() -> None:
+    assert value_key("  Ceasefire   Violations ") == "ceasefire violations"
+    assert (
+        value_key("Réactions, internationales") == value_key("reactions internationales") == "reactions internationales"
+    )
 
 
 def test_engine_search(corpus_index: Path) -> None:
     engine = open_engine(str(corpus_index))
     try:
-        hits = engine.search("tram corrosion", limit=3)
+        hits = engine.search(parse("tram corrosion").tree, limit=3)
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
         # The one section with both words ranks first.
         store = Store(corpus_index)
@@ -43,14 +47,14 @@ def test_engine_search(corpus_index: Path) -> None:
         assert "tram" in best and "corrosion" in best
         store.close()
         # OR semantics: a document with only one of the words is still found.
-        assert engine.search("corrosion zeppelin")
-        assert engine.search("tram lang:fr") == []
-        fr = engine.search("pont lang:fr")
+        assert engine.search(parse("corrosion zeppelin").tree)
+        assert engine.search(parse("tram lang:fr").tree) == []
+        fr = engine.search(parse("pont lang:fr").tree)
         assert len({h.record_id.split(":")[0] for h in fr}) == 1
-        dated = engine.search("harbour date:1927", limit=10_000)
+        dated = engine.search(parse("harbour date:1927").tree, limit=10_000)
         assert {h.record_id.split(":")[1] for h in dated} == {"1"}
         # Older versions are searchable only on request.
-        old_only = engine.search("tram", latest_only=False, limit=10_000)
-        assert len(old_only) > len(engine.search("tram", limit=10_000))
+        old_only = engine.search(parse("tram").tree, latest_only=False, limit=10_000)
+        assert len(old_only) > len(engine.search(parse("tram").tree, limit=10_000))
     finally:
         engine.close()

@@ -41,7 +41,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{srv.effective_port}"
         shots = {
             "search.png": "/search?q=harbour+bridge",
-            "facets.png": "/search?q=harbour&year=1931&type=wikitext&type=mediawiki",
+            "facets.png": "/search?q=harbour&year=1931&doc_type=wikitext&doc_type=mediawiki",
             "document.png": f"/doc/{bridge}?q=tram",
             "compare.png": f"/doc/{bridge}/compare?a=1&b=2",
             "help.png": "/help",

@@ -1,8 +1,8 @@
-"""Search engines behind one narrow interface (base.py); whoosh_engine.py is the only one so far.
+"""Search engines behind one contract (base.py), each in its own folder (whoosh/).
 
-Facets, snippets, collapsing and suggestions talk to `Engine`, never to Whoosh: an engine
-stores section records, deletes a document's records, commits, and returns ranked record ids
-for a text query with filters (and every matching id, for facet counts from our own store).
+Facets, snippets, collapsing and suggestions talk to `Engine`, never to an engine's library: an
+engine stores section records, deletes a document's records, commits, and returns ranked record
+numbers for a query tree (and every match, for facet counts from our own store).
 """
 
 from .base import Engine, EngineBatch, Hit
@@ -11,7 +11,7 @@ __all__ = ["Engine", "EngineBatch", "Hit", "open_engine"]
 
 
 def open_engine(index_dir: str, create: bool = False) -> Engine:
-    """The engine for an index directory (Whoosh)."""
-    from .whoosh_engine import WhooshEngine
+    """The engine of an index directory (Whoosh)."""
+    from .whoosh import WhooshEngine
 
     return WhooshEngine(index_dir, create=create)

@@ -8,25 +8,19 @@ applied (multi-select: values of one facet OR-ed, facets AND-ed).
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
 import numpy as np
 
-from ..models import DateMention
-from ..schema import category_key, infobox_slug
+from ..facets import FACETS, FacetSpec, facet, facet_names
+from ..models import DateMention, SectionRow
 from ..store import Store
-from ..writer import date_terms, facet_value
 
-FACET_NAMES = ("section", "year", "month", "language", "source", "type", "category", "infobox")
 NO_DATE = -1
-# Values listed per facet, most documents first (selected values are always listed). Years and
-# months are all listed: they are a histogram.
-FACET_LIMIT = 30
 
 
 @dataclass(frozen=True)
@@ -121,13 +115,6 @@ class MultiFacet:
         return _facet_list(self.values, counts, selected, self.order, self.limit)
 
 
-class SingleFacet(MultiFacet):
-    """A facet with exactly one value per record (language, type)."""
-
-    def __init__(self, name: str, values: _Values, val: Sequence[int], docs: np.ndarray) -> None:
-        super().__init__(name, values, range(len(val)), val, docs, limit=FACET_LIMIT)
-
-
 class SectionFacet:
     """Top-level heading, with the second level under it (`aftermath > ceasefire violations`)."""
 
@@ -138,9 +125,12 @@ class SectionFacet:
         self.sub = sub
 
     def mask(self, table: RecordTable, values: Sequence[str]) -> np.ndarray:
-        tops = [v for v in values if " > " not in v]
+        """A value `x` is a top-level heading or a second-level heading named x (as `section:x`
+        in a query); `top > sub` is that second-level heading only."""
+        names = {v for v in values if " > " not in v}
         subs = [v for v in values if " > " in v]
-        return self.top.mask(table, tops) | self.sub.mask(table, subs)
+        subs += [v for v in self.sub.values.values if " > " in v and v.split(" > ", 1)[1] in names]
+        return self.top.mask(table, sorted(names)) | self.sub.mask(table, subs)
 
     def counts(self, table: RecordTable, records: np.ndarray, selected: Sequence[str]) -> list[FacetCount]:
         tops = self.top.counts(table, records, selected)
@@ -174,7 +164,7 @@ def _facet_list(
 class RecordTable:
     """Every section record (all versions) with its facet values, as arrays; built from the store."""
 
-    def __init__(self, rows: Sequence[Any]) -> None:
+    def __init__(self, rows: Sequence[SectionRow]) -> None:
         n = len(rows)
         self.size = n
         self.record_ids: list[str] = []
@@ -185,115 +175,52 @@ class RecordTable:
         self.auxiliary = np.zeros(n, dtype=bool)
         self.newest = np.full(n, NO_DATE, dtype=np.int64)  # latest day mentioned (ordinal)
         self.oldest = np.full(n, NO_DATE, dtype=np.int64)
-        self.version_position = np.zeros(n, dtype=np.int64)
-        self.entries: dict[str, list[int]] = {}  # version_id -> the timeline entries carrying it
-        self.info: list[
-            tuple[str, str, str, str, str, str]
-        ] = []  # version_id, title, breadcrumb, anchor, heading, language
-        self.dates: list[list[DateMention]] = []
-        self.doc_meta: dict[str, dict[str, Any]] = {}
-        lang, dtype, top, sub = _Values(), _Values(), _Values(), _Values()
-        years, months, sources, infobox = _Values(), _Values(), _Values(), _Values()
-        categories = _Values()
-        lang_v, type_v = [], []
-        pairs: dict[str, tuple[list[int], list[int]]] = {
-            k: ([], []) for k in ("top", "sub", "year", "month", "source", "category", "infobox")
-        }
+        self.version_rank = np.zeros(n, dtype=np.int64)
+        self.entries: dict[str, tuple[int, ...]] = {}  # version_id -> the timeline entries carrying it
+        self.info: list[RecordInfo] = []
+        self.dates: list[tuple[DateMention, ...]] = []
+        self.doc_meta: dict[str, DocumentInfo] = {}
+        values = {spec.name: _Values() for spec in FACETS}
+        pairs: dict[str, tuple[list[int], list[int]]] = {spec.name: ([], []) for spec in FACETS}
         mention_rec: list[int] = []
         mention_lo: list[int] = []
         mention_hi: list[int] = []
-        version_cache: dict[str, tuple[list[int], list[int]]] = {}
         for i, r in enumerate(rows):
-            rid = f"{r['version_id']}:{r['ordinal']}"
+            rid = r.record_id
             self.record_ids.append(rid)
             self.index[rid] = i
-            self.doc[i] = docs.id(r["doc_id"])
-            self.latest[i] = r["version_id"] == r["latest_version_id"]
-            self.auxiliary[i] = bool(r["auxiliary"])
-            self.version_position[i] = r["position"]
-            if r["version_id"] not in self.entries:
-                self.entries[r["version_id"]] = json.loads(r["entries"]) or [int(r["position"]) + 1]
-            self.info.append(
-                (
-                    r["version_id"],
-                    r["title"] or r["doc_title"],
-                    r["breadcrumb"],
-                    r["anchor"],
-                    r["heading"],
-                    r["language"],
-                )
-            )
-            self.doc_meta.setdefault(
-                r["doc_id"], {"title": r["doc_title"], "versions": r["versions"], "latest": r["latest_version_id"]}
-            )
-            lang_v.append(lang.id(r["language"]))
-            type_v.append(dtype.id(r["doc_type"]))
-            crumbs = r["breadcrumb"].split(" > ") if r["breadcrumb"] else []
-            top_value = facet_value(crumbs[0]) if crumbs else "lead"
-            pairs["top"][0].append(i)
-            pairs["top"][1].append(top.id(top_value, crumbs[0] if crumbs else "Lead"))
-            if len(crumbs) > 1:
-                pairs["sub"][0].append(i)
-                pairs["sub"][1].append(sub.id(f"{top_value} > {facet_value(crumbs[1])}", crumbs[1]))
-            mentions = [DateMention(**d) for d in json.loads(r["dates"])]
-            self.dates.append(mentions)
-            if mentions:
-                _days, d_months, d_years = date_terms(mentions)
-                for name, terms, values in (("year", d_years, years), ("month", d_months, months)):
-                    for t in sorted(terms):
-                        pairs[name][0].append(i)
-                        pairs[name][1].append(values.id(t))
-                for m in mentions:
-                    lo, hi = m.bounds()
-                    lo_o = date.fromisoformat(lo).toordinal()
-                    hi_o = date.fromisoformat(hi).toordinal() if hi else lo_o
-                    mention_rec.append(i)
-                    mention_lo.append(lo_o)
-                    mention_hi.append(hi_o)
-                    self.newest[i] = max(self.newest[i], hi_o)
-                    self.oldest[i] = lo_o if self.oldest[i] == NO_DATE else min(self.oldest[i], lo_o)
-            vid = r["version_id"]
-            if vid not in version_cache:
-                srcs = [sources.id(s) for s in sorted(set(json.loads(r["source"])))]
-                keys = [infobox.id(infobox_slug(k), k) for k in sorted(json.loads(r["infobox"]))]
-                cats = [categories.id(category_key(c), c) for c in sorted(set(json.loads(r["categories"])))]
-                version_cache[vid] = (srcs, keys, cats)
-            srcs, keys, cats = version_cache[vid]
-            for c in cats:
-                pairs["category"][0].append(i)
-                pairs["category"][1].append(c)
-            for s in srcs:
-                pairs["source"][0].append(i)
-                pairs["source"][1].append(s)
-            for k in keys:
-                pairs["infobox"][0].append(i)
-                pairs["infobox"][1].append(k)
+            self.doc[i] = docs.id(r.doc_id)
+            self.latest[i] = r.is_latest
+            self.auxiliary[i] = r.auxiliary
+            self.version_rank[i] = r.rank
+            self.entries.setdefault(r.version_id, r.entries)
+            self.info.append(RecordInfo(r.version_id, r.title, r.breadcrumb, r.anchor, r.heading, r.language))
+            if r.doc_id not in self.doc_meta:
+                self.doc_meta[r.doc_id] = DocumentInfo(r.doc_title, r.version_count, r.latest_version_id)
+            for spec in FACETS:
+                recs, vals = pairs[spec.name]
+                vs = values[spec.name]
+                for key, label in spec.values(r):
+                    recs.append(i)
+                    vals.append(vs.id(key, label))
+            self.dates.append(r.dates)
+            for m in r.dates:
+                lo, hi = m.bounds()
+                lo_o = date.fromisoformat(lo).toordinal()
+                hi_o = date.fromisoformat(hi).toordinal() if hi else lo_o
+                mention_rec.append(i)
+                mention_lo.append(lo_o)
+                mention_hi.append(hi_o)
+                self.newest[i] = max(self.newest[i], hi_o)
+                self.oldest[i] = lo_o if self.oldest[i] == NO_DATE else min(self.oldest[i], lo_o)
         self.doc_ids = docs.values
         self.doc_index = docs.index
         self.mention_rec = np.asarray(mention_rec, dtype=np.int64)
         self.mention_lo = np.asarray(mention_lo, dtype=np.int64)
         self.mention_hi = np.asarray(mention_hi, dtype=np.int64)
-        self.infobox_keys = frozenset(infobox.values)
-        self.facets: dict[str, Facet] = {
-            "section": SectionFacet(
-                MultiFacet("section", top, *pairs["top"], self.doc, limit=FACET_LIMIT),
-                MultiFacet("section", sub, *pairs["sub"], self.doc, limit=FACET_LIMIT * 4),
-            ),
-            "year": MultiFacet("year", years, *pairs["year"], self.doc, order="value"),
-            "month": MultiFacet("month", months, *pairs["month"], self.doc, order="value"),
-            "language": SingleFacet("language", lang, lang_v, self.doc),
-            "source": MultiFacet("source", sources, *pairs["source"], self.doc, limit=FACET_LIMIT),
-            "type": SingleFacet("type", dtype, type_v, self.doc),
-            "category": MultiFacet("category", categories, *pairs["category"], self.doc, limit=FACET_LIMIT),
-            "infobox": MultiFacet("infobox", infobox, *pairs["infobox"], self.doc, limit=FACET_LIMIT),
-        }
-
-    def records(self, record_ids: Iterable[str]) -> np.ndarray:
-        """Boolean mask of the given record ids (unknown ids ignored)."""
-        out = np.zeros(self.size, dtype=bool)
-        idx = [self.index[r] for r in record_ids if r in self.index]
-        out[idx] = True
-        return out
+        self.infobox_keys = frozenset(values["infobox"].values) if "infobox" in values else frozenset()
+        self.facets: dict[str, Facet] = {spec.name: _facet(spec, values[spec.name], pairs[spec.name], self.doc)
+                                         for spec in FACETS}  # fmt: skip
 
     def date_mask(self, date_from: str | None, date_to: str | None) -> np.ndarray:
         """Records mentioning a day in [date_from, date_to] (ISO days; None is open)."""
@@ -305,6 +232,41 @@ class RecordTable:
         return out
 
 
+@dataclass(frozen=True)
+class RecordInfo:
+    """What a hit shows of one record."""
+
+    version_id: str
+    title: str
+    breadcrumb: str
+    anchor: str
+    heading: str
+    language: str
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What a hit shows of its document."""
+
+    title: str
+    version_count: int
+    latest_version_id: str
+
+
+def _facet(spec: FacetSpec, values: _Values, pairs: tuple[list[int], list[int]], docs: np.ndarray) -> Facet:
+    """The counting structure of one declared facet."""
+    recs, vals = pairs
+    if spec.kind == "section":
+        top = [(r, v) for r, v in zip(recs, vals, strict=True) if " > " not in values.values[v]]
+        sub = [(r, v) for r, v in zip(recs, vals, strict=True) if " > " in values.values[v]]
+        return SectionFacet(
+            MultiFacet(spec.name, values, [r for r, _ in top], [v for _, v in top], docs, limit=spec.limit),
+            MultiFacet(spec.name, values, [r for r, _ in sub], [v for _, v in sub], docs,
+                       limit=None if spec.limit is None else spec.limit * 4),
+        )  # fmt: skip
+    return MultiFacet(spec.name, values, recs, vals, docs, order=spec.order, limit=spec.limit)
+
+
 def facet_counts(
     table: RecordTable,
     matched: np.ndarray,
@@ -314,13 +276,14 @@ def facet_counts(
     """(records passing every filter, counts per facet with the other facets' filters applied).
 
     `matched` is the query's records; `other` is a mask of non-facet filters (date range)."""
+    selections = {name: [facet(name).key(v) for v in vals] for name, vals in selections.items()}
     masks = {name: table.facets[name].mask(table, vals) for name, vals in selections.items() if vals}
     base = matched & other
     final = base.copy()
     for m in masks.values():
         final &= m
     counts: dict[str, list[FacetCount]] = {}
-    for name in FACET_NAMES:
+    for name in facet_names():
         records = base.copy()
         for other_name, m in masks.items():
             if other_name != name:
@@ -335,7 +298,7 @@ _LOCK = threading.Lock()
 
 def record_table(store: Store, engine_key: Any = None) -> RecordTable:
     """The record table of an index, rebuilt only when the store or index changed."""
-    key = (store.generation(), engine_key)
+    key = (store.generation(), engine_key, facet_names())
     path = str(store.path)
     with _LOCK:
         cached = _CACHE.get(path)

@@ -18,29 +18,32 @@ Engines translate the tree (see `indexer/engines/`); nothing here knows about Wh
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 
-from ..analysis import FUNCTION_WORDS, STOP_WORDS
+from ..analysis import FUNCTION_WORDS, is_stop_everywhere
 from ..errors import QueryError
+from ..facets import facet, query_fields
+from ..querytree import (
+    Bool,
+    DateRange,
+    Filter,
+    Fuzzy,
+    MatchAll,
+    Node,
+    Passage,
+    Phrase,
+    Prefix,
+    Term,
+    date_bounds,
+    valid_date,
+)
 
 MAX_QUERY_CHARS = 20_000  # pasted text; a quoted passage of any length up to this finds itself
 MAX_CLAUSES = 64  # words, phrases and field values of a query with AND, OR or NOT
 MAX_DEPTH = 8
-MAX_EXPANSION = 256  # terms a prefix or fuzzy word may expand to (enforced by the engine)
 
-# field name in the query -> tree field
-FILTER_FIELDS = {
-    "section": "section",
-    "lang": "language",
-    "language": "language",
-    "source": "source",
-    "type": "doc_type",
-    "category": "category",
-}
 SCORED_FIELDS = {"title": "title", "heading": "heading", "text": "text"}
-RESERVED = set(FILTER_FIELDS) | set(SCORED_FIELDS) | {"date"}
-_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 # In a question typed as plain words (`what are the effects of ...`), these words say how it
 # is asked, not what it is about: they are dropped when at least one other word remains.
 # (bench/ranking_study.py: +0.005 mean nDCG@10 over the suite, +0.018 on CISI's long questions.)
@@ -83,82 +86,6 @@ _FIELD = re.compile(r"([A-Za-z_][\w.-]*):")
 _OPERATORS = {"AND": "and", "OR": "or", "NOT": "not", "&&": "and", "||": "or"}
 _WORD = re.compile(r"\w+(?:[.'’]\w+)*")
 _WORD_CHARS = re.compile(r"[^\s()\"]+")
-
-
-# -- the tree ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Term:
-    """One word in `field` (None: every text field)."""
-
-    text: str
-    field: str | None = None
-    position: int = 0
-
-
-@dataclass(frozen=True)
-class Prefix:
-    text: str
-    field: str | None = None
-    position: int = 0
-
-
-@dataclass(frozen=True)
-class Fuzzy:
-    text: str
-    maxdist: int = 1
-    field: str | None = None
-    position: int = 0
-
-
-@dataclass(frozen=True)
-class Phrase:
-    words: tuple[str, ...]
-    field: str | None = None
-    position: int = 0
-
-
-@dataclass(frozen=True)
-class Filter:
-    """An exact facet value: section, language, source, doc_type, or `infobox.<key>` text."""
-
-    field: str
-    value: str
-    position: int = 0
-
-
-@dataclass(frozen=True)
-class DateRange:
-    """Sections mentioning a date in [lo, hi] (ISO prefixes; None is open)."""
-
-    lo: str | None
-    hi: str | None
-    position: int = 0
-
-
-@dataclass(frozen=True)
-class Bool:
-    """should: at least one must match (more is better); must: all; must_not: none."""
-
-    should: tuple[Node, ...] = ()
-    must: tuple[Node, ...] = ()
-    must_not: tuple[Node, ...] = ()
-
-
-@dataclass(frozen=True)
-class Passage:
-    """Pasted text or a long question: every word, in order. Searched as a bag of its most
-    distinctive words (more like this), question words left out."""
-
-    words: tuple[str, ...]
-    position: int = 0
-
-
-@dataclass(frozen=True)
-class MatchAll:
-    """Every record (a query of only exclusions, or an empty query with filters)."""
-
-
-Node = Term | Prefix | Fuzzy | Phrase | Filter | DateRange | Bool | Passage | MatchAll
 
 
 @dataclass
@@ -226,12 +153,13 @@ def _tokens(text: str, capitals: bool = False) -> list[_Tok]:
 
 # -- parser -----------------------------------------------------------------------------------
 class _Parser:
-    def __init__(self, text: str, infobox_keys: frozenset[str]) -> None:
+    def __init__(self, text: str, infobox_keys: frozenset[str], filters: dict[str, str]) -> None:
         self.text = text
         self.toks = _tokens(text, capitals=_in_capitals(text))
         self.i = 0
         self.clauses = 0
         self.infobox_keys = infobox_keys
+        self.filters = filters
         self.words: list[str] = []
         self.phrases: list[tuple[str, ...]] = []
         self.prefixes: list[str] = []
@@ -406,13 +334,13 @@ class _Parser:
             return self.date_value(self.take())
         if name in SCORED_FIELDS:
             return self.atom(self.take(), depth, SCORED_FIELDS[name])
-        if name in FILTER_FIELDS or name in self.infobox_keys or name.startswith("infobox."):
-            target = FILTER_FIELDS.get(name) or "infobox." + name.removeprefix("infobox.")
+        if name in self.filters or name in self.infobox_keys or name.startswith("infobox."):
+            target = self.filters.get(name) or "infobox." + name.removeprefix("infobox.")
             val = self.take()
             if val.kind == "lparen":
                 return self.atom(val, depth, target)
             return self.filter_value(target, val)
-        known = ", ".join(sorted({*FILTER_FIELDS, *SCORED_FIELDS, "date"}))
+        known = ", ".join(sorted({*self.filters, *SCORED_FIELDS, "date"}))
         raise self.error(f"unknown field '{tok.text}:' (fields: {known}, or an infobox key)", tok.pos)
 
     def field_group(self, target: str, depth: int, pos: int) -> Node:
@@ -441,7 +369,12 @@ class _Parser:
         if not value:
             raise self.error("empty value", tok.pos)
         self.count(tok.pos)
-        return Filter(target, value, tok.pos)
+        if target.startswith("infobox."):
+            if not self.negated:  # marked where the infobox is shown
+                self.words.extend(_WORD.findall(value))
+            return Filter(target, value, tok.pos)
+        # A facet value is matched by its key (case, accents and spacing folded).
+        return Filter(target, facet(target).key(value), tok.pos)
 
     def date_value(self, tok: _Tok) -> DateRange:
         if tok.kind != "word":
@@ -459,48 +392,33 @@ class _Parser:
         return DateRange(lo_v, hi_v, tok.pos)
 
 
-def valid_date(v: str) -> bool:
-    """Whether `v` is 2022, 2022-09 or 2022-09-12 and a real date."""
-    if not _DATE.match(v):
-        return False
-    try:
-        date_bounds(v)
-    except ValueError:
-        return False
-    return True
-
-
-def date_bounds(v: str) -> tuple[str, str]:
-    """First and last ISO day of a date prefix: ('2022-09-01', '2022-09-30') for '2022-09'."""
-    parts = v.split("-")
-    y = int(parts[0])
-    if len(parts) == 1:
-        return f"{y:04d}-01-01", f"{y:04d}-12-31"
-    m = int(parts[1])
-    if len(parts) == 2:
-        date(y, m, 1)
-        nxt = date(y + (m == 12), m % 12 + 1, 1)
-        last = date.fromordinal(nxt.toordinal() - 1)
-        return f"{y:04d}-{m:02d}-01", last.isoformat()
-    d = date(y, m, int(parts[2]))
-    return d.isoformat(), d.isoformat()
-
-
-def parse(text: str, infobox_keys: frozenset[str] | set[str] = frozenset()) -> ParsedQuery:
-    """Parse a query string; raises QueryError with a position and a human message."""
+def parse(
+    text: str,
+    infobox_keys: frozenset[str] | set[str] = frozenset(),
+    languages: tuple[str, ...] = ("en",),
+    is_stop: Callable[[str], bool] | None = None,
+) -> ParsedQuery:
+    """Parse a query string; raises QueryError with a position and a human message. `languages`:
+    those of the index, whose stop words are not indexed (a query of only these finds nothing);
+    `is_stop(word)`, when given, decides instead (see analysis.is_query_stop)."""
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(
             f"the query is longer than {MAX_QUERY_CHARS} characters", query=text[:80], position=MAX_QUERY_CHARS
         )
     if not text.strip():
         return ParsedQuery(text, MatchAll())
-    keys = frozenset(k.lower() for k in infobox_keys) - RESERVED
-    p = _Parser(text, keys)
+    filters = query_fields()
+    keys = frozenset(k.lower() for k in infobox_keys) - {*filters, *SCORED_FIELDS, "date"}
+    p = _Parser(text, keys, filters)
+
+    def stop(word: str) -> bool:
+        return is_stop(word) if is_stop is not None else is_stop_everywhere(word, languages)
+
     if _is_passage(p.toks):
-        return _passage(text)
+        return _passage(text, stop)
     tree = p.parse()
-    if not _searchable(tree):
-        common = [w for w in dict.fromkeys(w.lower() for w in re.findall(r"\w+", text)) if w in STOP_WORDS]
+    if not _searchable(tree, stop):
+        common = [w for w in dict.fromkeys(w.lower() for w in re.findall(r"\w+", text)) if stop(w)]
         raise QueryError(
             f"the query has only very common words ({', '.join(common)}), which the index leaves out; "
             "add a word that says what you are looking for",
@@ -515,7 +433,7 @@ def parse(text: str, infobox_keys: frozenset[str] | set[str] = frozenset()) -> P
     if _is_question(tree):
         assert isinstance(tree, Bool)
         kept = tuple(n for n in tree.should if isinstance(n, Term) and n.text.lower() not in QUESTION_WORDS)
-        if any(n.text.lower() not in STOP_WORDS for n in kept):
+        if any(not stop(n.text) for n in kept):
             tree = Bool(should=kept) if len(kept) > 1 else kept[0]
             words = [w for w in words if w.lower() not in QUESTION_WORDS]
     return ParsedQuery(text, tree, words, p.phrases, p.prefixes)
@@ -535,9 +453,9 @@ def _is_passage(toks: list[_Tok]) -> bool:
     return not any(t.kind in ("and", "or", "not") for t in toks)
 
 
-def _passage(text: str) -> ParsedQuery:
+def _passage(text: str, stop: Callable[[str], bool]) -> ParsedQuery:
     words = tuple(_WORD.findall(text))
-    if not any(w.lower() not in STOP_WORDS for w in words):
+    if all(stop(w) for w in words):
         raise QueryError(
             "the query has only very common words, which the index leaves out; "
             "add a word that says what you are looking for",
@@ -545,7 +463,7 @@ def _passage(text: str) -> ParsedQuery:
             position=0,
         )
     kept = tuple(w for w in words if w.lower() not in QUESTION_WORDS)
-    if any(w.lower() not in STOP_WORDS for w in kept):
+    if any(not stop(w) for w in kept):
         words = kept
     # Highlighted in snippets: the words that say what the text is about, each once.
     shown = list(dict.fromkeys(w for w in words if w.lower() not in FUNCTION_WORDS))
@@ -563,14 +481,14 @@ def _is_question(node: Node) -> bool:
     )
 
 
-def _searchable(node: Node) -> bool:
+def _searchable(node: Node, stop: Callable[[str], bool]) -> bool:
     """Whether `node` can match anything positively: not only stop words (which are not indexed)."""
     if isinstance(node, Term):
-        return node.text.lower() not in STOP_WORDS
+        return not stop(node.text)
     if isinstance(node, Phrase):
-        return any(w.lower() not in STOP_WORDS for w in node.words)
+        return any(not stop(w) for w in node.words)
     if isinstance(node, Bool):
-        return any(_searchable(n) for n in (*node.should, *node.must)) or (
+        return any(_searchable(n, stop) for n in (*node.should, *node.must)) or (
             bool(node.must_not) and not node.should and not node.must
         )
     return True

@@ -14,13 +14,18 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis import is_query_stop, query_languages
 from ..engines import Engine, open_engine
 from ..errors import QueryError
+from ..facets import facet_names
+from ..models import DateMention, Section
+from ..querytree import Bool, MatchAll, Node, Term, date_bounds, valid_date
+from ..sentences import MODEL_KEY, SentenceModel, section_spans, unpack
 from ..store import Store
-from .facets import FACET_NAMES, NO_DATE, FacetCount, RecordTable, facet_counts, record_table
-from .query import MatchAll, ParsedQuery, Term, date_bounds, parse, valid_date
+from .facets import NO_DATE, FacetCount, RecordTable, facet_counts, record_table
+from .query import ParsedQuery, parse
 from .snippets import QueryTerms, mentions, snippet
-from .suggest import complete, did_you_mean, more_like_this, next_words
+from .suggest import complete, corrected, more_like_this, next_words
 
 AUX_WEIGHT = 0.5  # See also, References...: found, but below real sections
 MORE_SECTIONS = 3
@@ -41,7 +46,7 @@ class SearchRequest:
     date_from: str | None = None
     date_to: str | None = None
     sort: str = "relevance"
-    all_versions: bool = False
+    latest_only: bool = False  # search the latest version of each document only
     page: int = 1
     limit: int = 10
 
@@ -53,9 +58,9 @@ class SearchRequest:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}", query=self.q)
         if not 1 <= self.page <= MAX_PAGE:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}", query=self.q)
-        unknown = sorted(set(self.filters) - set(FACET_NAMES))
+        unknown = sorted(set(self.filters) - set(facet_names()))
         if unknown:
-            raise QueryError(f"unknown facet {unknown[0]!r} (facets: {', '.join(FACET_NAMES)})", query=self.q)
+            raise QueryError(f"unknown facet {unknown[0]!r} (facets: {', '.join(facet_names())})", query=self.q)
         for y in self.filters.get("year", []):
             if not _YEAR.match(y):
                 raise QueryError(f"year {y!r} is not a year like 2022", query=self.q)
@@ -68,8 +73,8 @@ class SearchRequest:
 
 
 @dataclass
-class Section:
-    """A matching section of a hit."""
+class MoreSection:
+    """Another matching section of a hit."""
 
     version_id: str
     breadcrumb: str
@@ -99,18 +104,32 @@ class SearchHit:
     language: str
     versions: int
     matching_versions: list[dict[str, Any]]
-    more_sections: list[Section]
+    more_sections: list[MoreSection]
+    in_latest: bool = True  # the latest version has the match
+    removed_in: int | None = None  # the first later entry without the match, when the latest lacks it
 
     def to_json(self) -> dict[str, Any]:
         return {
             "doc_id": self.doc_id, "version_id": self.version_id, "title": self.title,
             "breadcrumb": self.breadcrumb, "anchor": self.anchor, "score": round(self.score, 4),
             "snippet": self.snippet, "dates": self.dates, "language": self.language,
-            "versions": self.versions, "matching_versions": self.matching_versions,
+            "version_count": self.versions, "matching_versions": self.matching_versions,
+            "in_latest": self.in_latest, "removed_in": self.removed_in,
             "first_version": self.matching_versions[0]["number"] if self.matching_versions else None,
             "last_version": self.matching_versions[-1]["number"] if self.matching_versions else None,
             "more_sections": [s.to_json() for s in self.more_sections],
+            "versions": self.versions,  # older name of version_count, for one release
         }  # fmt: skip
+
+    @property
+    def where(self) -> str:
+        """Which versions have the match, in words: "" when the latest has it."""
+        if self.in_latest:
+            return ""
+        numbers = [m["number"] for m in self.matching_versions]
+        listed = ", ".join(f"#{n}" for n in numbers)
+        removed = f" — removed in #{self.removed_in}" if self.removed_in else ""
+        return f"only in older versions: {listed} of {self.versions}{removed}"
 
 
 @dataclass
@@ -122,7 +141,7 @@ class SearchPage:
     page: int
     limit: int
     sort: str
-    all_versions: bool
+    latest_only: bool
     hits: list[SearchHit]
     facets: dict[str, list[FacetCount]]
     suggestion: str | None
@@ -135,7 +154,8 @@ class SearchPage:
     def to_json(self) -> dict[str, Any]:
         return {
             "query": self.query, "total": self.total, "page": self.page, "limit": self.limit,
-            "sort": self.sort, "versions": "all" if self.all_versions else "latest",
+            "sort": self.sort, "latest_only": self.latest_only,
+            "versions": "latest" if self.latest_only else "all",  # older name, for one release
             "hits": [h.to_json() for h in self.hits],
             "facets": {k: [c.to_json() for c in v] for k, v in self.facets.items()},
             "suggestion": self.suggestion, "took_ms": self.took_ms,
@@ -170,7 +190,7 @@ class Searcher:
         """Every document title, sorted case-insensitively (for completion)."""
         table = self.table()
         if self._titles_key != id(table):
-            self._titles = sorted({m["title"] for m in table.doc_meta.values() if m["title"]}, key=str.lower)
+            self._titles = sorted({m.title for m in table.doc_meta.values() if m.title}, key=str.lower)
             self._titles_key = id(table)
         return self._titles
 
@@ -178,8 +198,36 @@ class Searcher:
         """Completions for a search box: titles, then the last word completed from what follows
         the words before it in their best sections, then from the vocabulary."""
         head, _, last = " ".join(prefix.split()).rpartition(" ")
-        context = next_words(head, last, self) if head and last else None
+        context = next_words(head, last, self._best_texts(head)) if head and last else None
         return complete(prefix, self.engine, self.titles(), limit, context)
+
+    def _best_texts(self, head: str, limit: int = 20) -> list[str]:
+        """The texts of the best sections for a query (none when it does not parse)."""
+        try:
+            parsed = self.parse(head)
+        except QueryError:
+            return []
+        if isinstance(parsed.tree, MatchAll):
+            return []
+        hits = self.engine.search(parsed.tree, latest_only=True, limit=limit)
+        return list(self.store.section_texts([h.record_id for h in hits]).values())
+
+    def languages(self) -> tuple[str, ...]:
+        """The languages of the index (English for an empty one)."""
+        return tuple(sorted(self.engine.languages())) or ("en",)
+
+    def parse(self, q: str) -> ParsedQuery:
+        """Parse a query for this index (its infobox keys, and the stop words of the languages
+        its words are read in)."""
+        index = self.engine.languages()
+
+        def frequency(term: str) -> int:
+            return self.engine.term_stats([term])[1][term]
+
+        def is_stop(word: str) -> bool:
+            return is_query_stop(word, query_languages(word, index), frequency)
+
+        return parse(q, self.table().infobox_keys, self.languages(), is_stop)
 
     def __enter__(self) -> Searcher:
         return self
@@ -190,14 +238,27 @@ class Searcher:
     def table(self) -> RecordTable:
         return record_table(self.store, self.engine.generation())
 
+    def _sentences(self, texts: dict[str, str]) -> dict[str, list[tuple[int, int]]]:
+        """The sentences of some records' texts, as the indexer stored them; found with the
+        index's sentence model for a section the last stage has not reached (a run that was
+        stopped before it)."""
+        out: dict[str, list[tuple[int, int]]] = {}
+        model: SentenceModel | None = None
+        for rid, blob in self.store.section_sentences(texts).items():
+            if blob is None:
+                model = model or SentenceModel.from_json(self.store.meta_value(MODEL_KEY))
+                blob = section_spans(model, texts[rid])
+            out[rid] = unpack(blob)
+        return out
+
     def search(self, req: SearchRequest) -> SearchPage:
         """Run one search request (raises QueryError for a bad query or request)."""
         t0 = time.perf_counter()
         req.validate()
         table = self.table()
-        parsed = parse(req.q, table.infobox_keys)
+        parsed = self.parse(req.q)
         browse = isinstance(parsed.tree, MatchAll)
-        latest_only = not req.all_versions
+        latest_only = req.latest_only
         scores = np.zeros(table.size)
         if browse:
             matched = table.latest.copy() if latest_only else np.ones(table.size, dtype=bool)
@@ -221,14 +282,32 @@ class Searcher:
             ranked = _order_documents(table, final, scores, req.sort, browse)
         else:
             ranked = _best_documents(table, final, scores, start + req.limit)
-        hits_out = self._hits(table, ranked[start : start + req.limit], final, scores, parsed)
-        suggestion = did_you_mean(parsed, self, total, latest_only) if req.q.strip() and not browse else None
+        hits_out = self._hits(
+            table, ranked[start : start + req.limit], final, scores, parsed, req.sort == "relevance", _windows(req)
+        )
+        suggestion = self._suggestion(parsed, total, latest_only) if req.q.strip() and not browse else None
         took = round((time.perf_counter() - t0) * 1000, 1)
         return SearchPage(
-            req.q, total, req.page, req.limit, req.sort, req.all_versions, hits_out, facets, suggestion, took
+            req.q, total, req.page, req.limit, req.sort, req.latest_only, hits_out, facets, suggestion, took
         )
 
-    def count_documents(self, tree: Any, latest_only: bool = True) -> int:
+    def _suggestion(self, parsed: ParsedQuery, total: int, latest_only: bool) -> str | None:
+        """The query with its misspelled words corrected (the others kept), when that finds
+        more documents, or more documents that have all its words: `Pashinian ceasefire` finds
+        as many documents as `Pashinyan ceasefire` through `ceasefire`, but none with both."""
+        text = corrected(parsed, self.engine, self.languages())
+        if text is None:
+            return None
+        try:
+            fixed = self.parse(text).tree
+        except QueryError:
+            return None
+        if self.count_documents(fixed, latest_only) > total:
+            return text
+        before = self.count_documents(_all_words(parsed.tree), latest_only)
+        return text if self.count_documents(_all_words(fixed), latest_only) > before else None
+
+    def count_documents(self, tree: Node, latest_only: bool = True) -> int:
         """Distinct documents a query tree matches (for suggestions)."""
         table = self.table()
         mask = self._mask(self.engine.match(tree, latest_only=latest_only), table)
@@ -256,26 +335,35 @@ class Searcher:
         final: np.ndarray,
         scores: np.ndarray,
         parsed: ParsedQuery,
+        by_relevance: bool = True,
+        windows: list[list[tuple[str, str]]] | None = None,
     ) -> list[SearchHit]:
+        """The hits of a page. With date filters (`windows`), a hit's dates in range come first
+        and its snippet prefers, and marks, the sentences that mention them."""
         terms = QueryTerms.build(parsed.words, parsed.phrases, parsed.prefixes)
         chosen: list[tuple[int, list[int], np.ndarray]] = []
         final_recs = np.flatnonzero(final)
         final_docs = table.doc[final_recs]
         for doc, best, _key in page_docs:
             recs = final_recs[final_docs == doc]
+            if by_relevance:
+                best = _shown_record(recs, table, scores)
             others = [int(r) for r in _order(recs, table, scores) if r != best]
             # One entry per section: the same breadcrumb in an older version adds nothing.
-            seen = {table.info[best][2]}
+            seen = {table.info[best].breadcrumb}
             more = []
             for r in others:
-                if table.info[r][2] not in seen:
-                    seen.add(table.info[r][2])
+                if table.info[r].breadcrumb not in seen:
+                    seen.add(table.info[r].breadcrumb)
                     more.append(r)
                 if len(more) == MORE_CANDIDATES:
                     break
             chosen.append((best, more, recs))
-        texts = self.store.section_texts([table.record_ids[r] for best, more, _ in chosen for r in (best, *more)])
-        if terms.words or terms.phrases or terms.prefixes:
+        texts = self.store.section_texts(
+            [table.record_ids[r] for best, more, _ in chosen for r in (best, *more)], with_infobox=True
+        )
+        sentences = self._sentences(texts)
+        if terms:
             # A section that matched only through the document's title says nothing more: the
             # more sections are those whose own heading or text has the words.
             chosen = [
@@ -288,30 +376,51 @@ class Searcher:
         for best, more, recs in chosen:
             doc_id = table.doc_ids[table.doc[best]]
             meta = table.doc_meta[doc_id]
-            vid, title, crumb, anchor, _heading, lang = table.info[best]
+            info = table.info[best]
             # Timeline entries whose text matches (a version carried by several entries, such as
             # a text reverted to, matches in each of them).
-            versions = sorted({(n, table.info[r][0]) for r in recs for n in table.entries[table.info[r][0]]})
+            versions = sorted(
+                {(n, table.info[r].version_id) for r in recs for n in table.entries[table.info[r].version_id]}
+            )
+            in_latest = bool(table.latest[recs].any())
+            # With a date filter, the dates in range first, and marked in the snippet.
+            in_range = [m for m in table.dates[best] if windows and _in_windows(m, windows)]
+            dates = in_range + [m for m in table.dates[best] if m not in in_range]
+            marks = [(m.start, m.end, m.value) for m in in_range]
+            last = versions[-1][0] if versions else 0
             out.append(
                 SearchHit(
                     doc_id=doc_id,
-                    version_id=vid,
-                    title=meta["title"] if vid == meta["latest"] else title,
-                    breadcrumb=crumb,
-                    anchor=anchor,
+                    version_id=info.version_id,
+                    title=meta.title if info.version_id == meta.latest_version_id else info.title,
+                    breadcrumb=info.breadcrumb,
+                    anchor=info.anchor,
                     score=_adjusted(table, scores, best),
-                    snippet=snippet(texts.get(table.record_ids[best], ""), terms),
-                    dates=[{"text": m.text, "value": m.value, "inferred": m.inferred} for m in table.dates[best][:10]],
-                    language=lang,
-                    versions=int(meta["versions"]),
+                    snippet=snippet(
+                        texts.get(table.record_ids[best], ""),
+                        terms,
+                        info.language,
+                        extra=marks,
+                        sentence_spans=sentences.get(table.record_ids[best]),
+                    ),
+                    dates=[{"text": m.text, "value": m.value, "inferred": m.inferred} for m in dates[:10]],
+                    language=info.language,
+                    versions=meta.version_count,
                     matching_versions=[{"version_id": v, "number": n} for n, v in versions],
+                    in_latest=in_latest,
+                    removed_in=None if in_latest or last >= meta.version_count else last + 1,
                     more_sections=[
-                        Section(
-                            table.info[r][0],
-                            table.info[r][2],
-                            table.info[r][3],
+                        MoreSection(
+                            table.info[r].version_id,
+                            table.info[r].breadcrumb,
+                            table.info[r].anchor,
                             _adjusted(table, scores, r),
-                            snippet(texts.get(table.record_ids[r], ""), terms),
+                            snippet(
+                                texts.get(table.record_ids[r], ""),
+                                terms,
+                                table.info[r].language,
+                                sentence_spans=sentences.get(table.record_ids[r]),
+                            ),
                         )
                         for r in more
                     ],
@@ -321,7 +430,10 @@ class Searcher:
 
     @staticmethod
     def _mentions(table: RecordTable, texts: dict[str, str], r: int, terms: QueryTerms) -> bool:
-        return mentions(table.info[r][2], terms) or mentions(texts.get(table.record_ids[r], ""), terms)
+        info = table.info[r]
+        return mentions(info.breadcrumb, terms, info.language) or mentions(
+            texts.get(table.record_ids[r], ""), terms, info.language
+        )
 
     def similar(self, doc_id: str, limit: int = 5) -> list[dict[str, Any]]:
         """The documents most related to one document, with the terms that link them."""
@@ -333,7 +445,50 @@ class Searcher:
             rows = self._maps(table)[self.engine.match(Term(word), latest_only=True)]
             return bool((table.doc[rows[rows >= 0]] != own).any())
 
-        return more_like_this(self.store, self.engine, table, doc_id, limit, elsewhere)
+        return more_like_this(self._latest, self.engine, table, doc_id, limit, elsewhere)
+
+    def _latest(self, doc_id: str) -> tuple[str, list[Section]]:
+        """A document's title and the sections of its latest version."""
+        row = self.store.document_row(doc_id)
+        return str(row["title"]), self.store.sections_of(row["latest_version_id"])
+
+
+def _windows(req: SearchRequest) -> list[list[tuple[str, str]]]:
+    """The date filters of a request as groups of ISO day ranges: a date qualifies when it
+    overlaps a range of every group (a selected year, a selected month, the from/to range)."""
+    groups = []
+    for name in ("year", "month"):
+        values = req.filters.get(name, [])
+        if values:
+            groups.append([date_bounds(v) for v in values])
+    if req.date_from or req.date_to:
+        lo = date_bounds(req.date_from)[0] if req.date_from else "0001-01-01"
+        hi = date_bounds(req.date_to)[1] if req.date_to else "9999-12-31"
+        groups.append([(lo, hi)])
+    return groups
+
+
+def _in_windows(mention: DateMention, windows: list[list[tuple[str, str]]]) -> bool:
+    lo, hi = mention.bounds()
+    hi = hi or "9999-12-31"
+    return all(any(lo <= w_hi and hi >= w_lo for w_lo, w_hi in group) for group in windows)
+
+
+def _all_words(tree: Node) -> Node:
+    """The tree with its optional words required (a query's "all of them" reading)."""
+    if isinstance(tree, Bool) and tree.should and not tree.must:
+        return Bool(must=tree.should, must_not=tree.must_not)
+    return tree
+
+
+def _shown_record(recs: np.ndarray, table: RecordTable, scores: np.ndarray) -> int:
+    """The section a hit shows: the best of the latest version when it matches, else the best
+    of the newest version that does (a document still ranks by its best version)."""
+    latest = recs[table.latest[recs]]
+    if len(latest):
+        return _order(latest, table, scores)[0]
+    newest = recs[table.version_rank[recs] == table.version_rank[recs].max()]
+    return _order(newest, table, scores)[0]
 
 
 def _adjusted(table: RecordTable, scores: np.ndarray, r: int) -> float:
@@ -344,7 +499,7 @@ def _order(recs: np.ndarray, table: RecordTable, scores: np.ndarray) -> list[int
     """Records best first: adjusted score, then latest version, then document order."""
     return sorted(
         (int(r) for r in recs),
-        key=lambda r: (-_adjusted(table, scores, r), -int(table.version_position[r]), table.record_ids[r]),
+        key=lambda r: (-_adjusted(table, scores, r), -int(table.version_rank[r]), table.record_ids[r]),
     )
 
 
@@ -367,7 +522,7 @@ def _best_documents(
         present = present[best[present] >= kth]  # every document tied at the cut stays
     chosen = sorted(present.tolist(), key=lambda d: (-best[d], table.doc_ids[d]))[:need]
     top = np.isin(docs, chosen) & (adj == best[docs])
-    order = np.flatnonzero(top)[np.lexsort((recs[top], -table.version_position[recs[top]]))]
+    order = np.flatnonzero(top)[np.lexsort((recs[top], -table.version_rank[recs[top]]))]
     first = _first_per_document(docs, order)
     record_of = {int(docs[i]): int(recs[i]) for i in first}
     return [(d, record_of[d], float(best[d])) for d in chosen]
@@ -382,16 +537,16 @@ def _order_documents(
         return []
     docs = table.doc[recs]
     if browse and sort == "relevance":  # browsing without a query: documents by title, lead section first
-        best = _first_per_document(docs, np.lexsort((recs, -table.version_position[recs])))
+        best = _first_per_document(docs, np.lexsort((recs, -table.version_rank[recs])))
         items = sorted(
-            best, key=lambda i: (table.doc_meta[table.doc_ids[docs[i]]]["title"].lower(), table.doc_ids[docs[i]])
+            best, key=lambda i: (table.doc_meta[table.doc_ids[docs[i]]].title.lower(), table.doc_ids[docs[i]])
         )
         return [(int(docs[i]), int(recs[i]), 0.0) for i in items]
     newest = sort == "date"
     key = table.newest[recs] if newest else table.oldest[recs]
     adj = scores[recs] * np.where(table.auxiliary[recs], AUX_WEIGHT, 1.0)
     # Dated sections first, by date (newest or oldest), then score, then the latest version.
-    order = np.lexsort((recs, -table.version_position[recs], -adj, -key if newest else key, key == NO_DATE))
+    order = np.lexsort((recs, -table.version_rank[recs], -adj, -key if newest else key, key == NO_DATE))
     best = _first_per_document(docs, order)
     items = sorted(best, key=lambda i: (key[i] == NO_DATE, -key[i] if newest else key[i], table.doc_ids[docs[i]]))
     return [(int(docs[i]), int(recs[i]), float(key[i])) for i in items]

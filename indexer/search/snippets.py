@@ -1,8 +1,8 @@
 """Snippets: 1-3 sentences around the best passage, query words and phrases in <mark>.
 
-Works on the section text from the store with our own analyzer functions (no engine): each
-token is folded the way the index folds it (lowercase, accents, stem), so `corridors` marks
-for the query word `corridor`. A phrase is one <mark> over its whole span. Everything outside
+Works on the section text from the store with the analyser of the section's language
+(indexer/analysis.py, as the index does; no engine): each token becomes the term the index
+holds, so `corridors` marks for the query word `corridor`, and `Армении` for `Армения`. A phrase is one <mark> over its whole span. Everything outside
 the marks is HTML-escaped. Only the first SCAN_CHARS characters are examined, so a 1 MB
 section costs no more than a long one.
 """
@@ -13,53 +13,76 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from whoosh.support.charset import accent_map
-
-from ..analysis import STOP_WORDS, TOKEN_PATTERN, fold
+from ..analysis import TOKEN_PATTERN, analyzer_for, fold, normalize_word
 
 SCAN_CHARS = 60_000
 _WORD = re.compile(TOKEN_PATTERN)
 MAX_CHARS = 360
 # A sentence ends at . ! ? followed by space and a capital, digit or quote ("2 a.m. the" does not end one).
+_LINE = re.compile(r"[^\n]+")
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[A-Z0-9\"“(\u00c0-\u024f])|\n+")
 
 
 @dataclass(frozen=True)
 class QueryTerms:
-    """What to mark: folded words, folded phrases (stop words dropped), prefixes."""
+    """What to mark: the query's words, phrases and prefixes, as typed; `forms(language)` gives
+    them as terms of one language."""
 
-    words: frozenset[str]
+    words: tuple[str, ...]
     phrases: tuple[tuple[str, ...], ...]
     prefixes: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, words: Sequence[str], phrases: Sequence[Sequence[str]], prefixes: Sequence[str] = ()) -> QueryTerms:
-        folded_words = {fold(w) for w in words if w.lower() not in STOP_WORDS}
-        folded_phrases = []
-        for p in phrases:
-            seq = tuple(fold(w) for w in p if w.lower() not in STOP_WORDS)
-            if len(seq) > 1:
-                folded_phrases.append(seq)
-            elif seq:
-                folded_words.add(seq[0])
-        return cls(frozenset(folded_words), tuple(folded_phrases), tuple(p.lower() for p in prefixes if p))
+        return cls(tuple(words), tuple(tuple(p) for p in phrases), tuple(p.lower() for p in prefixes if p))
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.phrases or self.prefixes)
 
 
-def mentions(text: str, terms: QueryTerms) -> bool:
+@dataclass(frozen=True)
+class _Forms:
+    words: frozenset[str]
+    phrases: tuple[tuple[str, ...], ...]
+    prefixes: tuple[str, ...]
+
+
+@lru_cache(maxsize=256)
+def _forms(terms: QueryTerms, language: str) -> _Forms:
+    analyzer = analyzer_for(language)
+    words = {t for w in terms.words if (t := analyzer.term(w)) is not None}
+    phrases = []
+    for p in terms.phrases:
+        seq = tuple(t for w in p if (t := analyzer.term(w)) is not None)
+        if len(seq) > 1:
+            phrases.append(seq)
+        elif seq:
+            words.add(seq[0])
+    return _Forms(frozenset(words), tuple(phrases), terms.prefixes)
+
+
+def mentions(text: str, terms: QueryTerms, language: str = "en") -> bool:
     """Whether `text` has something `terms` would mark."""
-    return bool(_matches(text[:SCAN_CHARS], terms))
+    return bool(_matches(text[:SCAN_CHARS], terms, language))
 
 
-def _matches(text: str, terms: QueryTerms) -> list[tuple[int, int, str]]:
+def _matches(text: str, terms: QueryTerms, language: str) -> list[tuple[int, int, str]]:
     """Spans to mark, as (start, end, key); phrases first, then words outside them."""
-    # Only words that begin like a query term can match it: the rest are not stemmed at all.
-    heads = {w[:2] for w in terms.words} | {w[:2] for p in terms.phrases for w in p}
-    heads |= {p[:2] for p in terms.prefixes}
-    toks = [(start, end, fold(word)) for start, end, word in _candidates(text, heads, bool(terms.phrases))]
+    forms = _forms(terms, language)
+    analyzer = analyzer_for(language)
+    # Only words that begin like a query term can match it: the rest are not analysed at all.
+    heads = {w[:2] for w in forms.words} | {w[:2] for p in forms.phrases for w in p}
+    heads |= {fold(p[:2]) for p in forms.prefixes}
+    toks = [
+        (start, end, term)
+        for start, end, word in _candidates(text, heads, bool(forms.phrases))
+        if (term := analyzer.term(word)) is not None
+    ]
     spans: list[tuple[int, int, str]] = []
     taken: set[int] = set()
-    for phrase in terms.phrases:
+    for phrase in forms.phrases:
         n = len(phrase)
         for i in range(len(toks) - n + 1):
             if all(toks[i + j][2] == phrase[j] for j in range(n)) and not taken.intersection(range(i, i + n)):
@@ -68,8 +91,8 @@ def _matches(text: str, terms: QueryTerms) -> list[tuple[int, int, str]]:
     for i, (start, end, key) in enumerate(toks):
         if i in taken:
             continue
-        raw = text[start:end].lower()
-        if key in terms.words or any(raw.startswith(p) for p in terms.prefixes):
+        raw = normalize_word(text[start:end])
+        if key in forms.words or any(raw.startswith(p) for p in forms.prefixes):
             spans.append((start, end, key))
     spans.sort()
     return spans
@@ -81,35 +104,65 @@ def _candidates(text: str, heads: set[str], all_tokens: bool) -> list[tuple[int,
     out = []
     for m in _WORD.finditer(text):
         word = m.group(0)
-        low = word.lower()
-        if low in STOP_WORDS:
-            continue
-        if all_tokens or low[:2].translate(accent_map) in heads:
+        if all_tokens or fold(normalize_word(word[:2])) in heads:
             out.append((m.start(), m.end(), word))
     return out
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence; a list item's `- ` marker is left out of it."""
+def _sentences(text: str, spans: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each sentence; a list item's `- ` marker is left out of it. `spans`: the
+    section's sentences as the indexer found them (Punkt, indexer/sentences.py); lines after
+    the last of them (a lead's infobox lines) are a sentence each. Without them, a full stop
+    before a capital ends a sentence."""
+    if spans is None:
+        pieces = _regex_pieces(text)
+    else:
+        pieces = [(a, b) for a, b in spans if b <= len(text)]
+        tail = pieces[-1][1] if pieces else 0
+        pieces += [(m.start(), m.end()) for m in _LINE.finditer(text, tail)]
     out = []
-    start = 0
-    for m in [*_BOUNDARY.finditer(text), None]:
-        piece = text[start : m.start()] if m else text[start:]
+    for start, end in pieces:
+        piece = text[start:end]
+        lead = len(piece) - len(piece.lstrip())
+        if piece.startswith("- ", lead) and piece[lead + 2 :].strip():
+            lead += 2
         if piece.strip():
-            lead = len(piece) - len(piece.lstrip())
-            if piece.startswith("- ", lead) and piece[lead + 2 :].strip():
-                lead += 2
             out.append((start + lead, start + len(piece.rstrip())))
-        if m:
-            start = m.end()
     return out or [(0, len(text))]
 
 
-def snippet(text: str, terms: QueryTerms, max_sentences: int = 3) -> str:
-    """HTML: a fragment of 1-3 sentences with the query marked; the first sentence when nothing matches."""
+def _regex_pieces(text: str) -> list[tuple[int, int]]:
+    """Sentences by punctuation alone (no model): a stop before a capital ends one."""
+    out = []
+    start = 0
+    for m in [*_BOUNDARY.finditer(text), None]:
+        end = m.start() if m else len(text)
+        out.append((start, end))
+        if m:
+            start = m.end()
+    return out
+
+
+def snippet(
+    text: str,
+    terms: QueryTerms,
+    language: str = "en",
+    max_sentences: int = 3,
+    extra: Sequence[tuple[int, int, str]] = (),
+    sentence_spans: Sequence[tuple[int, int]] | None = None,
+) -> str:
+    """HTML: a fragment of 1-3 sentences with the query marked (words analysed in the text's
+    `language`); the first sentence when nothing matches. `extra`: more spans to mark and to
+    choose sentences by (the dates a date filter asks for). `sentence_spans`: the text's sentences as
+    the index holds them (see `_sentences`)."""
     head = text[:SCAN_CHARS]
-    spans = _matches(head, terms)
-    sentences = _sentences(head)
+    spans = _matches(head, terms, language) if terms else []
+    if extra:
+        taken = [(a, b) for a, b, _ in spans]
+        spans = sorted(
+            [*spans, *((a, b, k) for a, b, k in extra if b <= len(head) and not any(a < y and b > x for x, y in taken))]
+        )
+    sentences = _sentences(head, sentence_spans)
     if not spans:
         start, end = sentences[0]
         return _render(head, start, min(end, start + MAX_CHARS), [])
@@ -165,9 +218,9 @@ def _render(text: str, start: int, end: int, spans: list[tuple[int, int]], prefi
     return " ".join(fragment.split())
 
 
-def highlight(text: str, terms: QueryTerms, limit: int = 1_000_000) -> str:
+def highlight(text: str, terms: QueryTerms, language: str = "en", limit: int = 1_000_000) -> str:
     """HTML: the whole text (its first `limit` characters marked) with every query match in <mark>."""
-    spans = [(a, b) for a, b, _key in _matches(text[:limit], terms)]
+    spans = [(a, b) for a, b, _key in _matches(text[:limit], terms, language)]
     out = []
     pos = 0
     for a, b in spans:

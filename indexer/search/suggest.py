@@ -1,4 +1,6 @@
-""" "Did you mean" and "more like this", from the index vocabulary through the Engine interface."""
+"""Spelling suggestions, completion and "more like this", from the index vocabulary through the
+engine contract. Functions here take what they need (an engine, texts, a record table) and
+return values; the Searcher decides what to do with them."""
 
 from __future__ import annotations
 
@@ -7,18 +9,18 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from ..analysis import FUNCTION_WORDS, STOP_WORDS, folded_tokens
+from ..analysis import FUNCTION_WORDS, analyzer_for, fold, is_stop_everywhere, normalize_word
 from ..engines import Engine
-from ..errors import QueryError
-from ..store import Store
-from .query import Bool, MatchAll, ParsedQuery, Term, parse
+from ..models import Section
+from ..querytree import Bool, Term
+from .query import ParsedQuery
 
 if TYPE_CHECKING:
     from .facets import RecordTable
@@ -27,14 +29,6 @@ RARE_RATIO = 20  # a known word is corrected only when a near word is this many 
 MLT_TERMS = 12
 MLT_CANDIDATE_FACTOR = 4  # distinctive terms looked at, per term kept, to find MLT_TERMS shared ones
 MLT_RECORDS = 500  # best records looked at to find the related documents
-
-
-class _Counter(Protocol):
-    def count_documents(self, tree: Any, latest_only: bool = True) -> int: ...
-    def table(self) -> RecordTable: ...
-
-    @property
-    def engine(self) -> Engine: ...
 
 
 def _vocabulary_by_letter(engine: Engine) -> dict[str, tuple[list[str], np.ndarray]]:
@@ -59,10 +53,10 @@ def _vocabulary_by_letter(engine: Engine) -> dict[str, tuple[list[str], np.ndarr
 _VOCAB: dict[int, tuple[Any, dict[str, tuple[list[str], np.ndarray]]]] = {}
 
 
-def _correction(word: str, engine: Engine) -> str | None:
-    if any(c.isdigit() for c in word) or len(word) < 4 or word.lower() in STOP_WORDS:
-        return None  # numbers, dates and short words are never "corrected"
-    low = word.lower()
+def _correction(word: str, engine: Engine, languages: Sequence[str]) -> str | None:
+    if any(c.isdigit() for c in word) or len(word) < 4 or is_stop_everywhere(word, languages):
+        return None  # numbers, dates, short and stop words are never "corrected"
+    low = fold(normalize_word(word))
     group = _vocabulary_by_letter(engine).get(low[0])
     if not group:
         return None
@@ -82,13 +76,15 @@ def _correction(word: str, engine: Engine) -> str | None:
     return cand.capitalize() if word[:1].isupper() else cand
 
 
-def did_you_mean(parsed: ParsedQuery, searcher: _Counter, total: int, latest_only: bool) -> str | None:
-    """The query with misspelled words replaced, only when it would find more documents."""
+def corrected(parsed: ParsedQuery, engine: Engine, languages: Sequence[str]) -> str | None:
+    """The query text with each misspelled word replaced by a much more frequent near word of
+    the vocabulary (the other words kept), or None when no word has a correction. The caller
+    offers it only when it finds more documents."""
     terms = [n for n in _terms(parsed.tree) if n.text in parsed.words]
     text = parsed.text
     replaced = False
     for node in sorted(terms, key=lambda n: -n.position):
-        fix = _correction(node.text, searcher.engine)
+        fix = _correction(node.text, engine, languages)
         if not fix:
             continue
         pos = text.find(node.text, node.position)
@@ -96,10 +92,7 @@ def did_you_mean(parsed: ParsedQuery, searcher: _Counter, total: int, latest_onl
             continue
         text = text[:pos] + fix + text[pos + len(node.text) :]
         replaced = True
-    if not replaced:
-        return None
-    new = parse(text, searcher.table().infobox_keys)
-    return text if searcher.count_documents(new.tree, latest_only) > total else None
+    return text if replaced else None
 
 
 def _terms(node: Any) -> list[Term]:
@@ -110,26 +103,31 @@ def _terms(node: Any) -> list[Term]:
     return []
 
 
-def _folded_counts(texts: list[str]) -> tuple[Counter[str], dict[str, Counter[str]]]:
+def _term_counts(texts: Iterable[tuple[str, str]]) -> tuple[Counter[str], dict[str, Counter[str]]]:
+    """Index terms of (text, language) pairs with their counts, and the words each stands for;
+    short words, numbers and function words left out."""
     counts: Counter[str] = Counter()
     surface: dict[str, Counter[str]] = {}
-    for text in texts:
-        for _start, _end, word, f in folded_tokens(text[:200_000]):
-            if len(word) < 3 or any(c.isdigit() for c in word) or word.lower() in FUNCTION_WORDS:
+    for text, language in texts:
+        analyzer = analyzer_for(language)
+        for _start, _end, word, term in analyzer.analysed(text[:200_000]):
+            low = word.lower()
+            if len(word) < 3 or any(c.isdigit() for c in word) or low in FUNCTION_WORDS:
                 continue
-            counts[f] += 1
-            surface.setdefault(f, Counter())[word.lower()] += 1
+            counts[term] += 1
+            surface.setdefault(term, Counter())[low] += 1
     return counts, surface
 
 
-def _document_texts(store: Store, row: Any) -> list[str]:
-    """What the index holds of a document's latest version: title, headings and section texts."""
-    sections = store.sections_of(row["latest_version_id"])
-    return [row["title"], *(s.heading for s in sections if s.heading), *(s.text for s in sections)]
+def _document_texts(title: str, sections: Sequence[Section]) -> list[tuple[str, str]]:
+    """What the index holds of a document's latest version, with languages: title, headings, texts."""
+    lang = sections[0].language if sections else "und"
+    return [(title, lang), *((s.heading, s.language) for s in sections if s.heading),
+            *((s.text, s.language) for s in sections)]  # fmt: skip
 
 
 def more_like_this(
-    store: Store,
+    documents: Callable[[str], tuple[str, Sequence[Section]]],
     engine: Engine,
     table: RecordTable,
     doc_id: str,
@@ -137,10 +135,11 @@ def more_like_this(
     elsewhere: Callable[[str], bool] | None = None,
 ) -> list[dict[str, Any]]:
     """The `limit` documents sharing the most distinctive terms with `doc_id`, with those terms.
-    `elsewhere(word)` tells whether another document's latest version has the word: a term
-    found only in this document (in any of its versions) links to nothing and is passed over."""
-    row = store.document_row(doc_id)
-    counts, surface = _folded_counts(_document_texts(store, row))
+    `documents(doc_id)` gives a document's title and latest sections; `elsewhere(word)` tells
+    whether another document's latest version has the word: a term found only in this document
+    (in any of its versions) links to nothing and is passed over."""
+    title, sections = documents(doc_id)
+    counts, surface = _term_counts(_document_texts(title, sections))
     if not counts:
         return []
     n_records, dfs = engine.term_stats(list(counts))
@@ -165,14 +164,14 @@ def more_like_this(
             continue
         d = int(table.doc[i])
         best[d] = max(best.get(d, 0.0), h.score)
-    ranked = sorted(best, key=lambda d: (-best[d], table.doc_ids[d]))[:limit]
+    ranked_docs = sorted(best, key=lambda d: (-best[d], table.doc_ids[d]))[:limit]
     out = []
-    for d in ranked:
+    for d in ranked_docs:
         other_id = table.doc_ids[d]
-        other = store.document_row(other_id)
-        other_counts, _ = _folded_counts(_document_texts(store, other))
+        other_title, other_sections = documents(other_id)
+        other_counts, _ = _term_counts(_document_texts(other_title, other_sections))
         shared = [words[t] for t in top if t in other_counts]
-        out.append({"doc_id": other_id, "title": other["title"], "score": round(best[d], 4), "terms": shared})
+        out.append({"doc_id": other_id, "title": other_title, "score": round(best[d], 4), "terms": shared})
     return out
 
 
@@ -181,23 +180,17 @@ CONTEXT_SECTIONS = 20  # best sections for the words already typed, read for wha
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
-def next_words(head: str, last: str, searcher: Any) -> list[str]:
-    """Words starting with `last` that follow the final word of `head` in the best sections
-    for `head` (most often first), then words starting with `last` found anywhere in them.
-    `lachin c` -> corridor, before the globally more frequent `council`."""
+def next_words(head: str, last: str, texts: Iterable[str]) -> list[str]:
+    """Words starting with `last` that follow the final word of `head` in `texts` (the best
+    sections for `head`; most often first), then words starting with `last` found anywhere in
+    them. `lachin c` -> corridor, before the globally more frequent `council`."""
     last = last.lower()
-    try:
-        parsed = parse(head, searcher.table().infobox_keys)
-    except QueryError:
-        return []
     words = [w.lower() for w in _WORD.findall(head)]
-    if isinstance(parsed.tree, MatchAll) or not words:
+    if not words:
         return []
-    hits = searcher.engine.search(parsed.tree, latest_only=True, limit=CONTEXT_SECTIONS)
-    texts = searcher.store.section_texts([h.record_id for h in hits])
     after: Counter[str] = Counter()
     near: Counter[str] = Counter()
-    for text in texts.values():
+    for text in texts:
         tokens = [w.lower() for w in _WORD.findall(text)]
         for prev, word in itertools.pairwise(["", *tokens]):
             if word.startswith(last) and word != last and not any(c.isdigit() for c in word):

@@ -1,0 +1,301 @@
+"""Whoosh 2.7.4 behind the engine contract (engines/base.py).
+
+    schema.py     the index's fields, and a SectionRecord as a Whoosh document (analysed terms)
+    translate.py  query tree -> Whoosh query, words analysed in the index's languages
+    evaluate.py   BM25F over every record at once with numpy (and its constants)
+    postings.py   posting lists and field lengths read from Whoosh's segments as arrays
+
+Record numbers are Whoosh document numbers: stable for one generation (`generation()`), so
+callers map them to their own rows once per generation through `record_id_column()`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...errors import IndexLockedError, SchemaMismatchError
+from ...models import SectionRecord
+from ...querytree import Node
+from ..base import Hit
+from .evaluate import Evaluator
+from .postings import field_lengths, term_postings
+from .schema import FACET_PREFIX, INDEX_SCHEMA_VERSION, build_schema, whoosh_document
+from .translate import Translator, required_languages
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", category=SyntaxWarning, message=r"invalid escape sequence")
+    from whoosh import index as whoosh_index
+    from whoosh import query
+    from whoosh.index import LockError
+
+INDEX_NAME = "sections"
+_VERSION_FILE = "schema_version"
+RESULT_CACHE = 8  # evaluated queries kept (one search asks for the same query several times)
+POSTING_CACHE = 8_000_000  # postings kept in memory across queries (about 16 bytes each)
+WARM_POSTINGS = 4_000_000  # postings of the most frequent terms a server reads at start
+
+
+class WhooshBatch:
+    """One Whoosh writer; the only code that calls it is indexer/writer.py."""
+
+    def __init__(self, ix: Any, index_dir: str, workers: int = 1) -> None:
+        try:
+            if workers > 1:
+                # Sub-processes write batches of records into their own segments while this
+                # process keeps producing records; nothing is visible before commit().
+                self._w = ix.writer(timeout=0.0, procs=workers, multisegment=True)
+            else:
+                self._w = ix.writer(timeout=0.0)
+        except LockError:
+            raise IndexLockedError(index_dir) from None
+
+    def add(self, record: SectionRecord) -> None:
+        self._w.add_document(**whoosh_document(record))
+
+    def delete_document(self, doc_id: str) -> None:
+        self._w.delete_by_term("doc_id", doc_id)
+
+    def replace_document(self, doc_id: str, records: Iterable[SectionRecord]) -> None:
+        self.delete_document(doc_id)
+        for record in records:
+            self.add(record)
+
+    def commit(self) -> None:
+        self._w.commit()
+
+    def cancel(self) -> None:
+        self._w.cancel()
+
+
+class WhooshEngine:
+    """A Whoosh index in `<index_dir>/whoosh`."""
+
+    name = "whoosh"
+
+    def __init__(self, index_dir: str | Path, create: bool = False) -> None:
+        self.index_dir = str(index_dir)
+        self.path = Path(index_dir) / "whoosh"
+        version_file = self.path / _VERSION_FILE
+        if whoosh_index.exists_in(str(self.path), indexname=INDEX_NAME):
+            found = int(version_file.read_text().strip()) if version_file.exists() else 0
+            if found != INDEX_SCHEMA_VERSION:
+                raise SchemaMismatchError(self.index_dir, found, INDEX_SCHEMA_VERSION)
+            self.ix = whoosh_index.open_dir(str(self.path), indexname=INDEX_NAME)
+        elif create:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.ix = whoosh_index.create_in(str(self.path), build_schema(), indexname=INDEX_NAME)
+            version_file.write_text(f"{INDEX_SCHEMA_VERSION}\n")
+        else:
+            raise FileNotFoundError(f"no index in {self.index_dir}")
+        # One open searcher per thread (Whoosh readers keep file positions), refreshed after commits.
+        self._local = threading.local()
+        self._open: list[Any] = []
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[Any, Any]] = {}
+        self._results: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
+        self._posting_cache: OrderedDict[Any, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._posting_cache_size = 0
+
+    def begin(self, workers: int = 1) -> WhooshBatch:
+        return WhooshBatch(self.ix, self.index_dir, workers)
+
+    def _searcher(self) -> Any:
+        s = getattr(self._local, "searcher", None)
+        if s is not None and s.up_to_date():
+            return s
+        from .evaluate import WEIGHTING
+
+        fresh = self.ix.searcher(weighting=WEIGHTING) if s is None else s.refresh()
+        with self._lock:
+            if s is not None and s in self._open:
+                self._open.remove(s)
+            self._open.append(fresh)
+        self._local.searcher = fresh
+        return fresh
+
+    def _cached(self, name: str, s: Any, build: Callable[[], Any]) -> Any:
+        key = s.reader().generation()
+        hit = self._cache.get(name)
+        if hit is not None and hit[0] == key and key is not None:
+            return hit[1]
+        value = build()
+        self._cache[name] = (key, value)
+        return value
+
+    def languages(self) -> dict[str, int]:
+        """The languages of the index's sections, with how many records each has."""
+        s = self._searcher()
+
+        def build() -> dict[str, int]:
+            field = FACET_PREFIX + "language"
+            try:
+                terms = list(s.reader().iter_field(field))
+            except (KeyError, ValueError):  # nothing indexed yet
+                return {}
+            return {(t.decode("utf-8") if isinstance(t, bytes) else t): info.doc_frequency() for t, info in terms}
+
+        return self._cached("languages", s, build)
+
+    def evaluate(self, tree: Node, latest_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """(every matching record number, sorted; their scores).
+
+        BM25F over the weighted zones of `body` (or the field a query names), computed with
+        numpy over whole posting lists; OR-ed words get a coordination and a proximity bonus.
+        The last few results are kept, so a search that asks for the ranking, the scores of
+        some records and the match set evaluates the query once."""
+        s = self._searcher()
+        key = (s.reader().generation(), repr(tree), latest_only)
+        with self._lock:
+            cached = self._results.get(key)
+        if cached is not None:
+            return cached
+        q = Translator(s, self.languages(), required_languages(tree)).query(tree)
+        if q is None:
+            out = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+        else:
+            ev = Evaluator(s, self._postings, self._lengths(s))
+            mask, all_scores = ev.evaluate(q)
+            mask &= self._live(s)
+            if latest_only:
+                mask &= ev.evaluate(query.Term("is_latest", True))[0]
+            numbers = np.flatnonzero(mask)
+            out = (numbers, all_scores[numbers])
+        with self._lock:
+            self._results[key] = out
+            while len(self._results) > RESULT_CACHE:
+                self._results.pop(next(iter(self._results)))
+        return out
+
+    def search(self, tree: Node, latest_only: bool = True, limit: int = 10) -> list[Hit]:
+        """The best `limit` matching records, best first; ties by record id, so the order never
+        depends on segment layout."""
+        numbers, scores = self.evaluate(tree, latest_only)
+        if limit <= 0 or not len(numbers):
+            return []
+        if len(numbers) > limit:
+            # Everything scoring at least the limit-th best score, so ties are all seen.
+            kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+            keep = scores >= kth
+            numbers, scores = numbers[keep], scores[keep]
+        ids = self.record_id_column()
+        hits = [Hit(ids[n], float(sc)) for n, sc in zip(numbers.tolist(), scores.tolist(), strict=True)]
+        return heapq.nsmallest(limit, hits, key=lambda h: (-h.score, h.record_id))
+
+    def match(self, tree: Node, latest_only: bool = True) -> np.ndarray:
+        """Every record number the query matches (sorted): for totals and facets."""
+        return self.evaluate(tree, latest_only)[0]
+
+    def warm(self, postings: int = WARM_POSTINGS) -> int:
+        """Read the posting lists of the most frequent body terms (up to `postings` postings) and
+        the length columns into memory, so the first queries that use them are as fast as later
+        ones. Returns the number of postings read. For long-running servers."""
+        s = self._searcher()
+        self._lengths(s)("body")
+        frequent = sorted(((info.doc_frequency(), t) for t, info in s.reader().iter_field("body")), reverse=True)
+        total = 0
+        for df, term in frequent:
+            if total + df > postings:
+                break
+            self._postings(s, "body", term)
+            total += df
+        return total
+
+    def _lengths(self, s: Any) -> Callable[[str], tuple[np.ndarray, float]]:
+        """Per-field (length of every record, average length), read once per generation."""
+
+        def get(field: str) -> tuple[np.ndarray, float]:
+            return self._cached(
+                "len:" + field, s, lambda: (field_lengths(s, field), float(s.avg_field_length(field) or 1.0))
+            )
+
+        return get
+
+    def _postings(self, s: Any, field: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """(record numbers, weights) of one term, across segments; cached per generation."""
+        key = (s.reader().generation(), field, text)
+        with self._lock:
+            hit = self._posting_cache.get(key)
+            if hit is not None:
+                self._posting_cache.move_to_end(key)
+                return hit
+        out = term_postings(s, field, text)
+        with self._lock:
+            self._posting_cache[key] = out
+            self._posting_cache_size += len(out[0])
+            while self._posting_cache_size > POSTING_CACHE and len(self._posting_cache) > 1:
+                _k, old = self._posting_cache.popitem(last=False)
+                self._posting_cache_size -= len(old[0])
+        return out
+
+    def _live(self, s: Any) -> np.ndarray:
+        def build() -> np.ndarray:
+            mask = np.zeros(s.doc_count_all(), dtype=bool)
+            mask[np.fromiter(s.reader().all_doc_ids(), dtype=np.int64)] = True
+            return mask
+
+        return self._cached("live", s, build)
+
+    def generation(self) -> int:
+        """Changes with every commit (readers cache per generation)."""
+        return int(self.ix.latest_generation())
+
+    def record_id_column(self) -> list[str]:
+        """The record id of every record number of the current generation."""
+        s = self._searcher()
+
+        def build() -> list[str]:
+            reader = s.reader()
+            try:
+                return list(reader.column_reader("record_id"))
+            except NotImplementedError:  # an empty index has no columns
+                return [f["record_id"] for f in reader.all_stored_fields()]
+
+        return self._cached("ids", s, build)
+
+    def vocabulary(self) -> tuple[list[str], np.ndarray]:
+        """Every unstemmed word of the index (sorted) and the number of records containing it."""
+        s = self._searcher()
+
+        def build() -> tuple[list[str], np.ndarray]:
+            words: list[str] = []
+            freqs: list[int] = []
+            for term, info in s.reader().iter_field("words"):
+                words.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+                freqs.append(info.doc_frequency())
+            return words, np.asarray(freqs, dtype=np.int64)
+
+        return self._cached("vocabulary", s, build)
+
+    def word_frequency(self, word: str) -> int:
+        """Records containing `word` (a word of the unstemmed vocabulary, as `plain_terms` gives it)."""
+        return int(self._searcher().reader().doc_frequency("words", word))
+
+    def term_stats(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """(records in the index, number of records containing each analysed term)."""
+        s = self._searcher()
+        r = s.reader()
+        return int(s.doc_count()), {t: int(r.doc_frequency("body", t)) for t in terms}
+
+    def record_ids(self) -> set[str]:
+        """Every record id in the index (for `palimpsest verify`)."""
+        s = self._searcher()
+        return {fields["record_id"] for fields in s.all_stored_fields()}
+
+    def doc_count(self) -> int:
+        return int(self._searcher().doc_count())
+
+    def close(self) -> None:
+        with self._lock:
+            for s in self._open:
+                s.close()
+            self._open.clear()
+        self._local = threading.local()
+        self.ix.close()

@@ -1,0 +1,207 @@
+"""Scoring a Whoosh query over every record at once with numpy: (match mask, scores).
+
+BM25 (Robertson-Sparck Jones idf, BM25_K1, BM25_B) of each term's weighted frequency over the
+zoned `body` field is BM25F (see schema.py). Constants chosen across the quality suite
+(bench/ranking_study.py, bench/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .postings import leaves
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", category=SyntaxWarning, message=r"invalid escape sequence")
+    from whoosh import query, scoring
+
+# Robertson's k1 and a length normalisation between Lucene's 0.75 and Anserini's 0.4.
+BM25_K1 = 1.2
+BM25_B = 0.6
+PROXIMITY_CANDIDATES = 200  # the proximity bonus is computed for this many best records
+
+
+class Okapi(scoring.BM25F):  # type: ignore[misc]
+    """BM25 with the Robertson-Sparck Jones idf, log(1 + (N - n + 0.5) / (n + 0.5)).
+
+    Whoosh's own idf, log(N / (n + 1)) + 1, keeps common words at a third of a rare word's
+    weight; with this one they fade out, which matters for long questions typed in plain
+    language (bench/quality.py)."""
+
+    def idf(self, searcher: Any, fieldname: str, text: Any) -> float:
+        parent = searcher.get_parent()
+        n = parent.doc_frequency(fieldname, text)
+        total = parent.doc_count_all()
+        return math.log(1 + (total - n + 0.5) / (n + 0.5))
+
+
+WEIGHTING = Okapi(B=BM25_B, K1=BM25_K1)
+
+
+class Evaluator:
+    """Evaluates a Whoosh query over every record at once with numpy: (match mask, scores).
+
+    Scoring is Okapi BM25 (`Okapi`'s idf, BM25_K1, BM25_B) of each term's weighted frequency,
+    summed through Or/And, with boosts; AndMaybe adds its optional part where the required part
+    matches; AndNot and zero-score wrappers restrict without scoring. Phrases are checked with
+    Whoosh's positional matcher, only on records containing all their words; proximity bonuses
+    only on the best PROXIMITY_CANDIDATES records. Each subquery object is evaluated once."""
+
+    def __init__(self, s: Any, postings: Any, lengths: Any) -> None:
+        self.s = s
+        self.size = s.doc_count_all()
+        self.postings = postings
+        self.lengths = lengths
+        self.memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def evaluate(self, q: Any, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        key = id(q)
+        if key in self.memo and among is None:
+            return self.memo[key]
+        mask, scores = self._evaluate(q, among)
+        boost = getattr(q, "boost", 1.0)
+        if boost != 1.0 and not isinstance(q, query.Term):
+            scores = scores * boost
+        if among is None:
+            self.memo[key] = (mask, scores)
+        return mask, scores
+
+    def _evaluate(self, q: Any, among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(q, query.Term):
+            return self.term(q)
+        if isinstance(q, query.DisjunctionMax):
+            # One query word analysed in several languages: its best-scoring form counts.
+            mask, scores = self.empty()
+            for sub in q.subqueries:
+                m, sc = self.evaluate(sub, among)
+                mask |= m
+                np.maximum(scores, sc, out=scores)
+            return mask, scores
+        if isinstance(q, query.Or):
+            mask, scores = self.empty()
+            for sub in q.subqueries:
+                m, sc = self.evaluate(sub, among)
+                mask |= m
+                scores += sc
+            return mask, scores
+        if isinstance(q, query.And):
+            mask = np.ones(self.size, dtype=bool)
+            scores = np.zeros(self.size)
+            for sub in q.subqueries:
+                m, sc = self.evaluate(sub, among)
+                mask &= m
+                scores += sc
+            return mask, np.where(mask, scores, 0.0)
+        if isinstance(q, query.AndMaybe):
+            mask, scores = self.evaluate(q.a, among)
+            if isinstance(q.b, Bonus):
+                among = _best(mask, scores, PROXIMITY_CANDIDATES)
+            m, sc = self.evaluate(q.b, among)
+            return mask, scores + np.where(mask & m, sc, 0.0)
+        if isinstance(q, query.AndNot):
+            mask, scores = self.evaluate(q.a, among)
+            excluded = self.evaluate(q.b, among)[0]
+            return mask & ~excluded, np.where(excluded, 0.0, scores)
+        if isinstance(q, ZeroScore):
+            return self.evaluate(q.child, among)[0], np.zeros(self.size)
+        if isinstance(q, Bonus):
+            return self.evaluate(q.child, among)
+        if isinstance(q, query.Every):
+            return np.ones(self.size, dtype=bool), np.zeros(self.size)
+        if isinstance(q, query.Phrase):
+            return self.phrase(q, among)
+        mask, scores = self.empty()
+        if q is not query.NullQuery:  # ranges and anything else: Whoosh's matcher, unscored
+            mask[np.fromiter(self.s.docs_for_query(q), dtype=np.int64)] = True
+        return mask, scores
+
+    def empty(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros(self.size, dtype=bool), np.zeros(self.size)
+
+    def term_postings(self, fieldname: str, text: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(record numbers, weighted frequencies) of one term; empty for an unknown field."""
+        field = self.s.schema[fieldname] if fieldname in self.s.schema else None  # noqa: SIM401 (glob fields)
+        if field is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        key = field.to_bytes(text) if not isinstance(text, bytes) else text
+        return self.postings(self.s, fieldname, key)
+
+    def bm25(self, fieldname: str, text: Any, ids: np.ndarray, weights: np.ndarray, boost: float) -> np.ndarray:
+        """Okapi BM25 of one term in the records `ids` (its weighted frequencies `weights` there)."""
+        lengths, average = self.lengths(fieldname)
+        idf = WEIGHTING.idf(self.s, fieldname, text)
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[ids] / average)
+        return boost * idf * weights * (BM25_K1 + 1) / (weights + norm)
+
+    def term(self, q: Any) -> tuple[np.ndarray, np.ndarray]:
+        mask, scores = self.empty()
+        ids, weights = self.term_postings(q.fieldname, q.text)
+        if not len(ids):
+            return mask, scores
+        mask[ids] = True
+        if self.s.schema[q.fieldname].scorable and q.boost:
+            scores[ids] = self.bm25(q.fieldname, q.text, ids, weights, q.boost)
+        return mask, scores
+
+    def phrase(self, q: Any, among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Records with the words in order: candidates from the posting lists, rarest word first
+        (a pasted passage of hundreds of words costs a few lookups per word), then checked with
+        Whoosh's positional matcher. Scored as the sum of its words."""
+        mask, scores = self.empty()
+        reader = self.s.reader()
+        # Rarest word first, and no more posting lists read once no record is left.
+        order = sorted(set(q.words), key=lambda w: (reader.doc_frequency(q.fieldname, w), w))
+        postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        todo = np.zeros(0, dtype=np.int64)
+        for i, word in enumerate(order):
+            postings[word] = ids, _weights = self.term_postings(q.fieldname, word)
+            todo = (ids[among[ids]] if among is not None else ids) if i == 0 else todo[_contains(ids, todo)]
+            if not len(todo):
+                return mask, scores
+        parts = [postings[w] for w in q.words]
+        plain = query.Phrase(q.fieldname, q.words, slop=q.slop)
+        for sub, offset in leaves(self.s):
+            local = todo[(todo >= offset) & (todo < offset + sub.doc_count_all())] - offset
+            if not len(local):
+                continue
+            m = plain.matcher(sub)
+            for n in local.tolist():
+                if not m.is_active():
+                    break
+                m.skip_to(n)
+                if m.is_active() and m.id() == n:
+                    mask[n + offset] = True
+        found = np.flatnonzero(mask)
+        if len(found) and self.s.schema[q.fieldname].scorable:
+            for word, (ids, weights) in zip(q.words, parts, strict=True):
+                at = np.searchsorted(ids, found)
+                scores[found] += self.bm25(q.fieldname, word, found, weights[at], 1.0)
+        return mask, scores
+
+
+def _contains(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Which of `wanted` are in the sorted array `ids`."""
+    at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+    return ids[at] == wanted
+
+
+def _best(mask: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
+    """Mask of the `n` best-scoring records of `mask`."""
+    idx = np.flatnonzero(mask)
+    if len(idx) > n:
+        idx = idx[np.argpartition(-scores[idx], n - 1)[:n]]
+    out = np.zeros(len(mask), dtype=bool)
+    out[idx] = True
+    return out
+
+
+class ZeroScore(query.WrappingQuery):  # type: ignore[misc]
+    """Matches what its child matches, with score 0: a filter restricts, it never ranks."""
+
+
+class Bonus(query.WrappingQuery):  # type: ignore[misc]
+    """A ranking bonus evaluated only on the best candidates (proximity of query words)."""

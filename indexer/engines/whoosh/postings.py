@@ -1,0 +1,85 @@
+"""Reading Whoosh 2.7's on-disk postings and length columns as numpy arrays.
+
+This is the one place that reads Whoosh's private structures (`_perdoc`, a leaf matcher's
+`_data`, `_read_data`, `_next_block`, `_byteids`): reading a posting list a block at a time is
+what makes scoring every match with numpy fast (bench/search_latency.py)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", category=SyntaxWarning, message=r"invalid escape sequence")
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
+    from whoosh.reading import TermNotFound
+    from whoosh.util.numeric import _length_byte_cache
+
+_BYTE_TO_LENGTH = np.asarray(_length_byte_cache, dtype=np.float64)
+
+
+def leaves(s: Any) -> list[tuple[Any, int]]:
+    """(segment searcher, offset of its first record number) of a searcher."""
+    return list(s.leaf_searchers()) if not s.is_atomic() else [(s, 0)]
+
+
+def field_lengths(s: Any, field: str) -> np.ndarray:
+    """The length of `field` in every record (Whoosh keeps one byte per record, a coded length)."""
+    parts = []
+    for sub, _offset in leaves(s):
+        perdoc = sub.reader()._perdoc
+        name = "_" + field + "_len"
+        if perdoc.has_column(name):
+            col = perdoc.column_reader(name, LENGTHS_COLUMN)
+            codes = np.fromiter(iter(col), dtype=np.int64, count=sub.doc_count_all())
+        else:
+            codes = np.zeros(sub.doc_count_all(), dtype=np.int64)
+        parts.append(_BYTE_TO_LENGTH[codes])
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def term_postings(s: Any, field: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(record numbers, weights) of one term across segments."""
+    ids_parts, weight_parts = [], []
+    for sub, offset in leaves(s):
+        try:
+            m = sub.reader().postings(field, text)
+        except TermNotFound:
+            continue
+        ids, weights = _read_postings(m)
+        ids_parts.append(ids + offset)
+        weight_parts.append(weights)
+    if ids_parts:
+        return np.concatenate(ids_parts), np.concatenate(weight_parts)
+    return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+
+
+def _read_postings(m: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(document numbers, weights) of a posting list, a block at a time for Whoosh 2.7's
+    on-disk postings (no per-posting Python loop), else through the matcher."""
+    if not isinstance(m, W3LeafMatcher):
+        ids, weights = [], []
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            m.next()
+        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+    id_blocks, weight_blocks = [], []
+    while m.is_active():
+        if m._data is None:
+            m._read_data()
+        raw_ids, raw_weights = m._data[0], m._data[1]
+        ids = np.cumsum(np.asarray(raw_ids, dtype=np.int64)) if not m._byteids else np.asarray(raw_ids)
+        id_blocks.append(ids)
+        if raw_weights is None:
+            weight_blocks.append(np.ones(len(ids)))
+        elif isinstance(raw_weights, float):
+            weight_blocks.append(np.full(len(ids), raw_weights))
+        else:
+            weight_blocks.append(np.asarray(raw_weights, dtype=np.float64))
+        m._next_block()
+    if not id_blocks:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return np.concatenate(id_blocks), np.concatenate(weight_blocks)
