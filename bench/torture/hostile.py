@@ -63,7 +63,7 @@ def _stored_sources(ix: Path) -> set[str]:
     if r.returncode != 0:
         return set()
     snap = r.json()
-    return {s for entries in snap["versions"].values() for e in entries for s in e.get("sources", [])}
+    return {f for entries in snap["versions"].values() for e in entries for f in e.get("files", e.get("sources", []))}
 
 
 def _outcome(path: Path, entries: dict[str, str], sources: set[str]) -> str | None:

@@ -145,7 +145,7 @@ def check(req: Req, outcome: Answer | str) -> tuple[str, Any] | None:
         return "over-long line is 414", a.status
     path = urllib.parse.unquote(urllib.parse.urlsplit(req.target).path, errors="replace")
     ctype = a.headers.get("content-type", "")
-    if req.method == "HEAD" or a.status in (301, 302, 304, 308):
+    if req.method in ("HEAD", "OPTIONS") or a.status in (301, 302, 304, 308):  # no body to read
         return None
     if a.status >= 400:
         if path.startswith("/api/"):
@@ -176,6 +176,7 @@ def check(req: Req, outcome: Answer | str) -> tuple[str, Any] | None:
 def facts_of(ix: Path, app_routes: list[str]) -> dict[str, Any]:
     """What the generator draws from: words, facet values, ids; and the route table."""
     from search_web import create_app
+    from search_web.backend import facet_params, state_params
 
     app = create_app({"INDEX_DIR": str(ix), "TESTING": True})
     c = app.test_client()
@@ -184,8 +185,7 @@ def facts_of(ix: Path, app_routes: list[str]) -> dict[str, Any]:
     doc_ids = sorted({h["doc_id"] for h in browse["hits"]})
     version_ids = sorted({v["version_id"] for d in doc_ids for v in c.get(f"/api/documents/{d}/versions").get_json()})
     app.extensions["palimpsest"].close()
-    search = ["q", "section", "year", "month", "lang", "source", "type", "category", "infobox", "from", "to", "sort",
-              "versions", "page", "limit"]  # fmt: skip
+    search = [*state_params(), "page"]  # every parameter the app reads for a result list
     routes = [
         ("search", "/", search), ("search", "/search", search), ("api-search", "/api/search", search),
         ("export", "/api/search.csv", search), ("export", "/api/search.ndjson", search), ("help", "/help", []),
@@ -204,6 +204,7 @@ def facts_of(ix: Path, app_routes: list[str]) -> dict[str, Any]:
     return {
         "words": [*COMMON, "ferry", "velmora", "salt", "steamer"],
         "facets": facets,
+        "facet_of_param": facet_params(),
         "doc_ids": doc_ids,
         "version_ids": version_ids,
         "routes": table,
@@ -226,7 +227,8 @@ CLI_VALUES: dict[str, list[str]] = {
     "--section": ["Works", "", "\x00", "a" * 5000, "../.."],
     "--year": ["2022", "0000", "x", ""],
     "--month": ["2022-09", "0000-00", "2022-13", ""],
-    "--lang": ["en", "zz", ""],
+    "--language": ["en", "zz", ""],
+    "--doc-type": ["html", "nope", ""],
     "--sort": ["relevance", "date", "oldest", "nope"],
 }
 

@@ -9,6 +9,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+DATE_PARAMS = ("date_from", "date_to", "from", "to")  # search_web.backend.DATE_PARAMS
 LINE_LIMIT = 256 * 1024 + 32  # search_web.server.REQUEST_LINE_LIMIT
 
 HOSTILE_TEXT = [
@@ -93,7 +94,7 @@ class Generator:
     def value(self, param: str) -> str:
         if param == "q":
             return self.text()
-        if param in ("from", "to"):
+        if param in DATE_PARAMS:
             return urllib.parse.quote(self.pick(DATES)) if self.rng.random() < 0.8 else self.text()
         if param in ("page", "limit"):
             return urllib.parse.quote(self.pick(NUMBERS)) if self.rng.random() < 0.85 else self.text()
@@ -112,7 +113,7 @@ class Generator:
             return self.pick(["inline", "side", "opensearch", "json", "", "x" * 50])
         if param in ("new", "formatting", "thousands"):
             return self.pick(["1", "0", "true", "", "2"])
-        facet = {"lang": "language"}.get(param, param)
+        facet = self.facts["facet_of_param"].get(param, param)
         if facet in self.facts["facets"]:
             return self.facet_value(facet)
         return self.text()
@@ -149,7 +150,7 @@ class Generator:
         qs, pairs = self.query_string(params) if params else ("", [])
         target = path + ("?" + qs if qs else "")
         method = self.pick(METHODS) if self.rng.random() < 0.1 else "GET"
-        finding = "1" if any(k in ("from", "to") and _year_zero(v) for k, v in pairs) else None
+        finding = "1" if any(k in DATE_PARAMS and _year_zero(v) for k, v in pairs) else None
         headers = ["Host: 127.0.0.1", "User-Agent: torture"]
         if self.rng.random() < 0.05:
             headers.append(self.pick(["Accept: application/json", "Accept: */*", "Accept-Language: fr", "Cookie: a=b"]))
@@ -207,6 +208,7 @@ class Generator:
 
 # The issue's own reproductions come first in every run.
 FIXED = ["/api/search?from=0000", "/api/search?to=0000", "/search?from=0000", "/search?to=0000",
+         "/api/search?date_from=0000", "/search?date_to=0000",
          "/api/search.csv?q=&from=0000", "/api/search?q=" + "x" * (LINE_LIMIT + 10)]  # fmt: skip
 
 

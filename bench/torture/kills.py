@@ -43,7 +43,7 @@ QUERIES = [
     "council -tram",
     "title:quay",
     "lantern\x1f--sort\x1fdate",
-    "estuary\x1f--all-versions",
+    "estuary\x1f--latest-only",
     "kalo OR venra OR solth",
 ]
 KILL_POINTS = [
