@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import dedup, language, metadata, sentences
+from . import dedup, language, metadata, records, sentences
 from .cleaning import WEB_DERIVED, clean, furniture_candidates
 from .engines import Engine, open_engine
 from .errors import IndexLockedError, NotADocument, SourceError
@@ -366,6 +366,8 @@ def _run(
         progress("sentences", 0)
     update_sentences(store, workers)
     lap("sentences")
+    records.save_snapshot(settings.index_dir, store, engine)
+    lap("snapshot")
     counts = store.counts()
     report.update({k: counts[k] for k in ("documents", "versions", "sections")})
     report["seconds"] = round(time.perf_counter() - started, 3)
@@ -510,6 +512,7 @@ def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, A
             with store.transaction():
                 store.clear_pending(touched)
             update_sentences(store)
+            records.save_snapshot(index_dir, store, engine)
             counts = store.counts()
             return {"removed_files": len(targets), "removed_versions": len(removed), **counts}
         finally:

@@ -34,7 +34,7 @@ def test_index_json_report_shape(runner: CliRunner, tmp_path: Path) -> None:
         "added": 7, "changed": 0, "unchanged": 0, "new_versions": 8, "duplicates": 1, "skipped": [], "failed": [],
         "warnings": [], "documents": 5, "versions": 8,
     }  # fmt: skip
-    assert sorted(report["timings"]) == ["files", "index", "sentences", "store"]
+    assert sorted(report["timings"]) == ["files", "index", "sentences", "snapshot", "store"]
     assert sorted(report["worker_seconds"]) == ["enrich", "parse", "read"]
 
 

@@ -366,15 +366,15 @@ def test_completion_follows_the_words_already_typed(seed_searcher: Searcher) -> 
     the words before it, not only by how frequent a word is in the whole index."""
     from indexer.search.suggest import complete
 
-    vocabulary_only = complete("lachin co", seed_searcher.engine, [])
+    vocabulary_only = complete("lachin co", seed_searcher.vocabulary(), [])
     assert vocabulary_only[0] != "lachin corridor"  # `council` is more frequent overall
     assert seed_searcher.complete("lachin co")[:2] == ["lachin corridor", "lachin conflict"]
     assert seed_searcher.complete("Lachin c")[0] == "Lachin corridor"
     assert seed_searcher.complete("nikol pa")[:2] == ["nikol pashinyan", "nikol pashinyan's"]
     assert seed_searcher.complete("ceasefire vi")[0] == "ceasefire violations"
     # Nothing to read context from (a head that does not parse, only stop words): the vocabulary alone.
-    assert seed_searcher.complete("((( vi") == complete("((( vi", seed_searcher.engine, [])
-    assert seed_searcher.complete("the of vi") == complete("the of vi", seed_searcher.engine, [])
+    assert seed_searcher.complete("((( vi") == complete("((( vi", seed_searcher.vocabulary(), [])
+    assert seed_searcher.complete("the of vi") == complete("the of vi", seed_searcher.vocabulary(), [])
     assert seed_searcher.complete("armenia") == seed_searcher.complete("  armenia ")
 
 

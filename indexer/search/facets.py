@@ -1,9 +1,10 @@
 """Facet counts and facet filters over data we own (the store), never over engine internals.
 
-`RecordTable` holds, for every section record of every version, what facets, filters and
-collapsing need, as numpy arrays built once per store generation. The engine returns matching
-record ids; counts are distinct documents per value, computed with every other facet's filter
-applied (multi-select: values of one facet OR-ed, facets AND-ed).
+The record table (indexer/records.py) holds, for every section record of every version, what
+facets, filters and collapsing need, as arrays: loaded from the snapshot the indexer saved,
+or built from the store when there is none for the current generation. The engine returns
+matching record numbers; counts are distinct documents per value, computed with every other
+facet's filter applied (multi-select: values of one facet OR-ed, facets AND-ed).
 """
 
 from __future__ import annotations
@@ -11,16 +12,26 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Protocol
 
 import numpy as np
 
+from ..engines import Engine
 from ..facets import FACETS, FacetSpec, facet, facet_names
-from ..models import DateMention, SectionRow
+from ..records import (
+    NO_DATE,
+    DocumentInfo,
+    RecordInfo,
+    RecordTable,
+    Snapshot,
+    Values,
+    build_snapshot,
+    load_snapshot,
+    snapshot_key,
+)
 from ..store import Store
 
-NO_DATE = -1
+__all__ = ["NO_DATE", "DocumentInfo", "FacetCount", "RecordInfo", "RecordTable", "facet_counts", "record_table"]
 
 
 @dataclass(frozen=True)
@@ -38,31 +49,6 @@ class FacetCount:
         if self.children:
             out["children"] = [c.to_json() for c in self.children]
         return out
-
-
-class _Values:
-    """Value strings <-> small ints, with a display label per value (first spelling seen)."""
-
-    def __init__(self) -> None:
-        self.index: dict[str, int] = {}
-        self.values: list[str] = []
-        self.labels: list[str] = []
-
-    def rank(self) -> np.ndarray:
-        """Each value's position in sorted order (computed once)."""
-        if getattr(self, "_rank", None) is None or len(self._rank) != len(self.values):
-            order = sorted(range(len(self.values)), key=self.values.__getitem__)
-            self._rank = np.empty(len(self.values), dtype=np.int64)
-            self._rank[order] = np.arange(len(self.values))
-        return self._rank
-
-    def id(self, value: str, label: str | None = None) -> int:
-        i = self.index.get(value)
-        if i is None:
-            i = self.index[value] = len(self.values)
-            self.values.append(value)
-            self.labels.append(label if label is not None else value)
-        return i
 
 
 class Facet(Protocol):
@@ -83,20 +69,18 @@ class MultiFacet:
     def __init__(
         self,
         name: str,
-        values: _Values,
-        rec: Sequence[int],
-        val: Sequence[int],
+        values: Values,
+        rec: np.ndarray,
+        val: np.ndarray,
         docs: np.ndarray,
         order: str = "count",
         limit: int | None = None,
     ) -> None:
+        """`rec`, `val`: the (record, value) pairs, sorted by (document, value)."""
         self.name = name
         self.values = values
-        rec_a = np.asarray(rec, dtype=np.int64)
-        val_a = np.asarray(val, dtype=np.int64)
-        code = docs[rec_a] * max(1, len(values.values)) + val_a if len(rec_a) else rec_a
-        by_code = np.argsort(code, kind="stable")
-        self.rec, self.val, self.code = rec_a[by_code], val_a[by_code], code[by_code]
+        self.rec, self.val = rec, val
+        self.code = docs[rec] * max(1, len(values.values)) + val if len(rec) else rec
         self.order = order
         self.limit = limit
 
@@ -142,7 +126,7 @@ class SectionFacet:
 
 
 def _facet_list(
-    values: _Values, counts: np.ndarray, selected: Sequence[str], order: str, limit: int | None
+    values: Values, counts: np.ndarray, selected: Sequence[str], order: str, limit: int | None
 ) -> list[FacetCount]:
     """Values with documents (the `limit` most frequent, when limited) plus every selected value."""
     sel = set(selected)
@@ -161,110 +145,28 @@ def _facet_list(
     return [FacetCount(values.values[i], values.labels[i], int(counts[i]), values.values[i] in sel) for i in chosen]
 
 
-class RecordTable:
-    """Every section record (all versions) with its facet values, as arrays; built from the store."""
-
-    def __init__(self, rows: Sequence[SectionRow]) -> None:
-        n = len(rows)
-        self.size = n
-        self.record_ids: list[str] = []
-        self.index: dict[str, int] = {}
-        docs = _Values()
-        self.doc = np.zeros(n, dtype=np.int64)
-        self.latest = np.zeros(n, dtype=bool)
-        self.auxiliary = np.zeros(n, dtype=bool)
-        self.newest = np.full(n, NO_DATE, dtype=np.int64)  # latest day mentioned (ordinal)
-        self.oldest = np.full(n, NO_DATE, dtype=np.int64)
-        self.version_rank = np.zeros(n, dtype=np.int64)
-        self.entries: dict[str, tuple[int, ...]] = {}  # version_id -> the timeline entries carrying it
-        self.info: list[RecordInfo] = []
-        self.dates: list[tuple[DateMention, ...]] = []
-        self.doc_meta: dict[str, DocumentInfo] = {}
-        values = {spec.name: _Values() for spec in FACETS}
-        pairs: dict[str, tuple[list[int], list[int]]] = {spec.name: ([], []) for spec in FACETS}
-        mention_rec: list[int] = []
-        mention_lo: list[int] = []
-        mention_hi: list[int] = []
-        for i, r in enumerate(rows):
-            rid = r.record_id
-            self.record_ids.append(rid)
-            self.index[rid] = i
-            self.doc[i] = docs.id(r.doc_id)
-            self.latest[i] = r.is_latest
-            self.auxiliary[i] = r.auxiliary
-            self.version_rank[i] = r.rank
-            self.entries.setdefault(r.version_id, r.entries)
-            self.info.append(RecordInfo(r.version_id, r.title, r.breadcrumb, r.anchor, r.heading, r.language))
-            if r.doc_id not in self.doc_meta:
-                self.doc_meta[r.doc_id] = DocumentInfo(r.doc_title, r.version_count, r.latest_version_id)
-            for spec in FACETS:
-                recs, vals = pairs[spec.name]
-                vs = values[spec.name]
-                for key, label in spec.values(r):
-                    recs.append(i)
-                    vals.append(vs.id(key, label))
-            self.dates.append(r.dates)
-            for m in r.dates:
-                lo, hi = m.bounds()
-                lo_o = date.fromisoformat(lo).toordinal()
-                hi_o = date.fromisoformat(hi).toordinal() if hi else lo_o
-                mention_rec.append(i)
-                mention_lo.append(lo_o)
-                mention_hi.append(hi_o)
-                self.newest[i] = max(self.newest[i], hi_o)
-                self.oldest[i] = lo_o if self.oldest[i] == NO_DATE else min(self.oldest[i], lo_o)
-        self.doc_ids = docs.values
-        self.doc_index = docs.index
-        self.mention_rec = np.asarray(mention_rec, dtype=np.int64)
-        self.mention_lo = np.asarray(mention_lo, dtype=np.int64)
-        self.mention_hi = np.asarray(mention_hi, dtype=np.int64)
-        self.infobox_keys = frozenset(values["infobox"].values) if "infobox" in values else frozenset()
-        self.facets: dict[str, Facet] = {spec.name: _facet(spec, values[spec.name], pairs[spec.name], self.doc)
-                                         for spec in FACETS}  # fmt: skip
-
-    def date_mask(self, date_from: str | None, date_to: str | None) -> np.ndarray:
-        """Records mentioning a day in [date_from, date_to] (ISO days; None is open)."""
-        lo = date.fromisoformat(date_from).toordinal() if date_from else -(10**9)
-        hi = date.fromisoformat(date_to).toordinal() if date_to else 10**9
-        hit = (self.mention_hi >= lo) & (self.mention_lo <= hi)
-        out = np.zeros(self.size, dtype=bool)
-        out[self.mention_rec[hit]] = True
-        return out
-
-
-@dataclass(frozen=True)
-class RecordInfo:
-    """What a hit shows of one record."""
-
-    version_id: str
-    title: str
-    breadcrumb: str
-    anchor: str
-    heading: str
-    language: str
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    """What a hit shows of its document."""
-
-    title: str
-    version_count: int
-    latest_version_id: str
-
-
-def _facet(spec: FacetSpec, values: _Values, pairs: tuple[list[int], list[int]], docs: np.ndarray) -> Facet:
+def _facet(spec: FacetSpec, table: RecordTable) -> Facet:
     """The counting structure of one declared facet."""
-    recs, vals = pairs
+    values = table.facet_values[spec.name]
+    recs, vals = table.facet_pairs[spec.name]
     if spec.kind == "section":
-        top = [(r, v) for r, v in zip(recs, vals, strict=True) if " > " not in values.values[v]]
-        sub = [(r, v) for r, v in zip(recs, vals, strict=True) if " > " in values.values[v]]
+        is_sub = np.fromiter((" > " in v for v in values.values), dtype=bool, count=len(values.values))
+        sub = is_sub[vals] if len(vals) else np.zeros(0, dtype=bool)
         return SectionFacet(
-            MultiFacet(spec.name, values, [r for r, _ in top], [v for _, v in top], docs, limit=spec.limit),
-            MultiFacet(spec.name, values, [r for r, _ in sub], [v for _, v in sub], docs,
+            MultiFacet(spec.name, values, recs[~sub], vals[~sub], table.doc, limit=spec.limit),
+            MultiFacet(spec.name, values, recs[sub], vals[sub], table.doc,
                        limit=None if spec.limit is None else spec.limit * 4),
         )  # fmt: skip
-    return MultiFacet(spec.name, values, recs, vals, docs, order=spec.order, limit=spec.limit)
+    return MultiFacet(spec.name, values, recs, vals, table.doc, order=spec.order, limit=spec.limit)
+
+
+def table_facets(table: RecordTable) -> dict[str, Facet]:
+    """The facets of a table, built once per table."""
+    built = getattr(table, "_facets", None)
+    if built is None:
+        built = {spec.name: _facet(spec, table) for spec in FACETS if spec.name in table.facet_pairs}
+        table._facets = built  # type: ignore[attr-defined]
+    return built
 
 
 def facet_counts(
@@ -277,7 +179,8 @@ def facet_counts(
 
     `matched` is the query's records; `other` is a mask of non-facet filters (date range)."""
     selections = {name: [facet(name).key(v) for v in vals] for name, vals in selections.items()}
-    masks = {name: table.facets[name].mask(table, vals) for name, vals in selections.items() if vals}
+    facets = table_facets(table)
+    masks = {name: facets[name].mask(table, vals) for name, vals in selections.items() if vals}
     base = matched & other
     final = base.copy()
     for m in masks.values():
@@ -288,23 +191,30 @@ def facet_counts(
         for other_name, m in masks.items():
             if other_name != name:
                 records &= m
-        counts[name] = table.facets[name].counts(table, records, selections.get(name, ()))
+        counts[name] = facets[name].counts(table, records, selections.get(name, ()))
     return final, counts
 
 
-_CACHE: dict[str, tuple[Any, RecordTable]] = {}
+_CACHE: dict[str, tuple[Any, Snapshot]] = {}
 _LOCK = threading.Lock()
 
 
-def record_table(store: Store, engine_key: Any = None) -> RecordTable:
-    """The record table of an index, rebuilt only when the store or index changed."""
-    key = (store.generation(), engine_key, facet_names())
+def snapshot(store: Store, engine: Engine) -> Snapshot:
+    """The record table of an index with the engine's numbering and vocabulary: the indexer's
+    saved snapshot when it is current, else built from the store and the engine (kept in memory
+    per index until the store or index changes)."""
+    key = snapshot_key(store.generation(), engine.generation())
     path = str(store.path)
     with _LOCK:
         cached = _CACHE.get(path)
         if cached and cached[0] == key:
             return cached[1]
-    table = RecordTable(store.search_rows())
+    snap = load_snapshot(store.index_dir, key) or build_snapshot(store, engine)
     with _LOCK:
-        _CACHE[path] = (key, table)
-    return table
+        _CACHE[path] = (key, snap)
+    return snap
+
+
+def record_table(store: Store, engine: Engine) -> RecordTable:
+    """The record table of an index, rebuilt only when the store or index changed."""
+    return snapshot(store, engine).table

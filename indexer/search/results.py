@@ -20,12 +20,13 @@ from ..errors import QueryError
 from ..facets import facet_names
 from ..models import DateMention, Section
 from ..querytree import Bool, MatchAll, Node, Term, date_bounds, valid_date
+from ..records import engine_rows
 from ..sentences import MODEL_KEY, SentenceModel, section_spans, unpack
 from ..store import Store
-from .facets import NO_DATE, FacetCount, RecordTable, facet_counts, record_table
+from .facets import NO_DATE, FacetCount, RecordTable, facet_counts, record_table, snapshot
 from .query import ParsedQuery, parse
 from .snippets import QueryTerms, mentions, snippet
-from .suggest import complete, corrected, more_like_this, next_words
+from .suggest import Vocabulary, complete, corrected, more_like_this, next_words
 
 AUX_WEIGHT = 0.5  # See also, References...: found, but below real sections
 MORE_SECTIONS = 3
@@ -170,10 +171,8 @@ class Searcher:
         the web app: each has its own store connection, the engine is thread-safe)."""
         self.index_dir = Path(index_dir)
         self._own_engine = engine is None
-        self._map_key: Any = None
         self._titles_key: Any = None
         self._titles: list[str] = []
-        self._map = np.zeros(0, dtype=np.int64)
         self.store = Store(self.index_dir)
         try:
             self.engine: Engine = engine or open_engine(str(self.index_dir))
@@ -199,7 +198,7 @@ class Searcher:
         the words before it in their best sections, then from the vocabulary."""
         head, _, last = " ".join(prefix.split()).rpartition(" ")
         context = next_words(head, last, self._best_texts(head)) if head and last else None
-        return complete(prefix, self.engine, self.titles(), limit, context)
+        return complete(prefix, self.vocabulary(), self.titles(), limit, context)
 
     def _best_texts(self, head: str, limit: int = 20) -> list[str]:
         """The texts of the best sections for a query (none when it does not parse)."""
@@ -235,8 +234,13 @@ class Searcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def vocabulary(self) -> Vocabulary:
+        """The index's words and their record counts (for did-you-mean and completion)."""
+        snap = snapshot(self.store, self.engine)
+        return Vocabulary(snap.words, snap.word_freqs)
+
     def table(self) -> RecordTable:
-        return record_table(self.store, self.engine.generation())
+        return record_table(self.store, self.engine)
 
     def _sentences(self, texts: dict[str, str]) -> dict[str, list[tuple[int, int]]]:
         """The sentences of some records' texts, as the indexer stored them; found with the
@@ -295,7 +299,7 @@ class Searcher:
         """The query with its misspelled words corrected (the others kept), when that finds
         more documents, or more documents that have all its words: `Pashinian ceasefire` finds
         as many documents as `Pashinyan ceasefire` through `ceasefire`, but none with both."""
-        text = corrected(parsed, self.engine, self.languages())
+        text = corrected(parsed, self.vocabulary(), self.languages())
         if text is None:
             return None
         try:
@@ -314,13 +318,11 @@ class Searcher:
         return len(np.unique(table.doc[mask])) if mask.any() else 0
 
     def _maps(self, table: RecordTable) -> np.ndarray:
-        """The table row of each engine record number (-1: not in the table), per generation."""
-        key = (id(table), self.engine.generation())
-        if self._map_key != key:
-            column = self.engine.record_id_column()
-            self._map = np.fromiter((table.index.get(r, -1) for r in column), dtype=np.int64, count=len(column))
-            self._map_key = key
-        return self._map
+        """The table row of each engine record number (-1: not in the table)."""
+        snap = snapshot(self.store, self.engine)
+        if snap.table is table:
+            return snap.engine_rows
+        return engine_rows(table, self.engine.record_id_column())  # the index changed meanwhile
 
     def _mask(self, numbers: np.ndarray, table: RecordTable) -> np.ndarray:
         rows = self._maps(table)[numbers] if len(numbers) else np.zeros(0, dtype=np.int64)

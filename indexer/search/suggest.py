@@ -10,7 +10,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from rapidfuzz import process
@@ -20,6 +20,7 @@ from ..analysis import FUNCTION_WORDS, analyzer_for, fold, is_stop_everywhere, n
 from ..engines import Engine
 from ..models import Section
 from ..querytree import Bool, Term
+from ..records import words_starting
 from .query import ParsedQuery
 
 if TYPE_CHECKING:
@@ -31,37 +32,44 @@ MLT_CANDIDATE_FACTOR = 4  # distinctive terms looked at, per term kept, to find 
 MLT_RECORDS = 500  # best records looked at to find the related documents
 
 
-def _vocabulary_by_letter(engine: Engine) -> dict[str, tuple[list[str], np.ndarray]]:
-    """The engine's vocabulary grouped by first letter, most frequent first (cached per generation)."""
-    key = (id(engine), engine.generation())
-    cached = _VOCAB.get(id(engine))
-    if cached and cached[0] == key:
-        return cached[1]
-    words, freqs = engine.vocabulary()
-    groups: dict[str, list[int]] = {}
-    for i, w in enumerate(words):
-        if len(w) >= 3 and not any(c.isdigit() for c in w):
-            groups.setdefault(w[0], []).append(i)
-    out = {}
-    for letter, idx in groups.items():
-        order = sorted(idx, key=lambda i: (-int(freqs[i]), words[i]))
-        out[letter] = ([words[i] for i in order], freqs[order])
-    _VOCAB[id(engine)] = (key, out)
-    return out
+class Vocabulary(NamedTuple):
+    """The index's unstemmed words, sorted, and how many records contain each."""
+
+    words: Sequence[str]
+    freqs: np.ndarray
+
+    def frequency(self, word: str) -> int:
+        i = bisect.bisect_left(self.words, word)
+        return int(self.freqs[i]) if i < len(self.words) and self.words[i] == word else 0
 
 
-_VOCAB: dict[int, tuple[Any, dict[str, tuple[list[str], np.ndarray]]]] = {}
+_GROUPS: dict[tuple[int, str], tuple[list[str], np.ndarray]] = {}
 
 
-def _correction(word: str, engine: Engine, languages: Sequence[str]) -> str | None:
+def _letter_group(vocabulary: Vocabulary, letter: str) -> tuple[list[str], np.ndarray]:
+    """The words starting with `letter` (3 letters or more, no digits), most frequent first."""
+    key = (id(vocabulary.words), letter)
+    cached = _GROUPS.get(key)
+    if cached is not None:
+        return cached
+    words = vocabulary.words
+    idx = [i for i in words_starting(words, letter) if len(w := words[i]) >= 3 and not any(c.isdigit() for c in w)]
+    order = sorted(idx, key=lambda i: (-int(vocabulary.freqs[i]), words[i]))
+    group = ([words[i] for i in order], vocabulary.freqs[order] if order else np.zeros(0, dtype=np.int64))
+    if len(_GROUPS) > 256:
+        _GROUPS.clear()
+    _GROUPS[key] = group
+    return group
+
+
+def _correction(word: str, vocabulary: Vocabulary, languages: Sequence[str]) -> str | None:
     if any(c.isdigit() for c in word) or len(word) < 4 or is_stop_everywhere(word, languages):
         return None  # numbers, dates, short and stop words are never "corrected"
     low = fold(normalize_word(word))
-    group = _vocabulary_by_letter(engine).get(low[0])
-    if not group:
+    words, freqs = _letter_group(vocabulary, low[0])
+    if not words:
         return None
-    words, freqs = group
-    freq = engine.word_frequency(low)
+    freq = vocabulary.frequency(low)
     # Candidates: words at least RARE_RATIO times as frequent (any word, for an unknown one).
     floor = freq * RARE_RATIO if freq else 1
     n = int(np.searchsorted(-freqs, -floor, side="right"))
@@ -76,7 +84,7 @@ def _correction(word: str, engine: Engine, languages: Sequence[str]) -> str | No
     return cand.capitalize() if word[:1].isupper() else cand
 
 
-def corrected(parsed: ParsedQuery, engine: Engine, languages: Sequence[str]) -> str | None:
+def corrected(parsed: ParsedQuery, vocabulary: Vocabulary, languages: Sequence[str]) -> str | None:
     """The query text with each misspelled word replaced by a much more frequent near word of
     the vocabulary (the other words kept), or None when no word has a correction. The caller
     offers it only when it finds more documents."""
@@ -84,7 +92,7 @@ def corrected(parsed: ParsedQuery, engine: Engine, languages: Sequence[str]) -> 
     text = parsed.text
     replaced = False
     for node in sorted(terms, key=lambda n: -n.position):
-        fix = _correction(node.text, engine, languages)
+        fix = _correction(node.text, vocabulary, languages)
         if not fix:
             continue
         pos = text.find(node.text, node.position)
@@ -203,7 +211,7 @@ def next_words(head: str, last: str, texts: Iterable[str]) -> list[str]:
 
 
 def complete(
-    prefix: str, engine: Engine, titles: list[str], limit: int = COMPLETIONS, context: list[str] | None = None
+    prefix: str, vocabulary: Vocabulary, titles: list[str], limit: int = COMPLETIONS, context: list[str] | None = None
 ) -> list[str]:
     """Completions of what is being typed: document titles starting with it, then the query with
     its last word completed: first by `context` (see `next_words`), then from the vocabulary,
@@ -217,7 +225,7 @@ def complete(
     last = last.lower()
     candidates: list[str] = list(context or [])
     if len(last) >= 2:
-        words, freqs = engine.vocabulary()
+        words, freqs = vocabulary
         start = bisect.bisect_left(words, last)
         end = bisect.bisect_left(words, last + "\uffff")
         ranked = sorted(range(start, end), key=lambda i: (-int(freqs[i]), words[i]))

@@ -1,0 +1,437 @@
+"""The record table: one row per section record of every version, with what search needs of it.
+
+Facets, filters, collapsing to documents and the hits themselves read a record's document,
+version, dates, display fields and facet values; the table holds them as numpy arrays and
+string columns (UTF-8 bytes with offsets, decoded only for the rows a page shows). It is built
+from the store (`RecordTable.build`) and, at the end of every index run, saved beside the index
+with the engine's vocabulary and its record numbering (`write_snapshot`), so that a search in a
+new process loads it in milliseconds (`load_snapshot`) instead of rebuilding it from 100,000
+store rows. A snapshot is used only when it was written for the current store generation,
+engine generation and facet declarations; otherwise search builds the table in memory and
+writes nothing (search only reads).
+
+The snapshot file is a plain `.npz` (no pickled objects) replaced atomically.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import stat
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+
+from .engines import Engine
+from .facets import FACETS, facet_names
+from .models import DateMention, SectionRow
+from .store import Store
+
+NO_DATE = -1
+SNAPSHOT_FILE = "records.npz"
+SNAPSHOT_FORMAT = 1  # bump when the arrays change
+
+
+class StringColumn(Sequence[str]):
+    """Strings stored as one UTF-8 buffer and their offsets; a string is decoded when read."""
+
+    def __init__(self, blob: bytes, offsets: np.ndarray) -> None:
+        self.blob = blob
+        self.offsets = offsets
+
+    @classmethod
+    def of(cls, values: Iterable[str]) -> StringColumn:
+        encoded = [v.encode("utf-8", "surrogatepass") for v in values]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        if encoded:
+            np.cumsum(np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
+        return cls(b"".join(encoded), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(i)
+        return self.blob[int(self.offsets[i]) : int(self.offsets[i + 1])].decode("utf-8", "surrogatepass")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    @cached_property
+    def values(self) -> list[str]:
+        """Every string, decoded once (for the few callers that need them all)."""
+        view = memoryview(self.blob)
+        o = self.offsets.tolist()
+        return [str(view[o[k] : o[k + 1]], "utf-8", "surrogatepass") for k in range(len(o) - 1)]
+
+
+class Values:
+    """A facet's value keys <-> small ints, with a display label per value (first spelling seen)."""
+
+    def __init__(self, values: Sequence[str] = (), labels: Sequence[str] = ()) -> None:
+        self.values: Sequence[str] = list(values)
+        self.labels: Sequence[str] = list(labels)
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        return {v: i for i, v in enumerate(self.values)}
+
+    def id(self, value: str, label: str | None = None) -> int:
+        """The number of a value, given a new one when first seen (while building)."""
+        i = self.index.get(value)
+        if i is None:
+            assert isinstance(self.values, list) and isinstance(self.labels, list)
+            i = self.index[value] = len(self.values)
+            self.values.append(value)
+            self.labels.append(label if label is not None else value)
+        return i
+
+    def rank(self) -> np.ndarray:
+        """Each value's position in sorted order (computed once)."""
+        if getattr(self, "_rank", None) is None or len(self._rank) != len(self.values):
+            order = sorted(range(len(self.values)), key=self.values.__getitem__)
+            self._rank = np.empty(len(self.values), dtype=np.int64)
+            self._rank[order] = np.arange(len(self.values))
+        return self._rank
+
+
+@dataclass(frozen=True)
+class RecordInfo:
+    """What a hit shows of one record."""
+
+    version_id: str
+    title: str
+    breadcrumb: str
+    anchor: str
+    heading: str
+    language: str
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What a hit shows of its document."""
+
+    title: str
+    version_count: int
+    latest_version_id: str
+
+
+_INFO_FIELDS = ("version_id", "title", "breadcrumb", "anchor", "heading", "language")
+
+
+class _Infos(Sequence[RecordInfo]):
+    def __init__(self, columns: Mapping[str, StringColumn]) -> None:
+        self.columns = columns
+
+    def __len__(self) -> int:
+        return len(self.columns["version_id"])
+
+    @overload
+    def __getitem__(self, i: int) -> RecordInfo: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[RecordInfo]: ...
+    def __getitem__(self, i: int | slice) -> RecordInfo | list[RecordInfo]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return RecordInfo(*(self.columns[f][i] for f in _INFO_FIELDS))
+
+
+class _Dates(Sequence[tuple[DateMention, ...]]):
+    """Each record's date mentions, kept as JSON and read for the records a page shows."""
+
+    def __init__(self, column: StringColumn) -> None:
+        self.column = column
+
+    def __len__(self) -> int:
+        return len(self.column)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[DateMention, ...]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[DateMention, ...]]: ...
+    def __getitem__(self, i: int | slice) -> tuple[DateMention, ...] | list[tuple[DateMention, ...]]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        raw = self.column[i]
+        return tuple(DateMention(*m) for m in json.loads(raw)) if raw else ()
+
+
+def _dates_json(dates: Sequence[DateMention]) -> str:
+    if not dates:
+        return ""
+    return json.dumps([[m.text, m.start, m.end, m.value, m.inferred] for m in dates], ensure_ascii=False)
+
+
+class _Documents(Mapping[str, DocumentInfo]):
+    def __init__(self, ids: StringColumn, titles: StringColumn, counts: np.ndarray, latest: StringColumn) -> None:
+        self.ids, self.titles, self.counts, self.latest = ids, titles, counts, latest
+
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        return {d: i for i, d in enumerate(self.ids)}
+
+    def __getitem__(self, doc_id: str) -> DocumentInfo:
+        i = self._index[doc_id]
+        return DocumentInfo(self.titles[i], int(self.counts[i]), self.latest[i])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class RecordTable:
+    """Every section record (all versions) with its facet values, as arrays; built from the store."""
+
+    def __init__(self, arrays: Mapping[str, np.ndarray], strings: Mapping[str, StringColumn], meta: dict[str, Any]):
+        self.arrays = dict(arrays)
+        self.strings = dict(strings)
+        self.size = int(meta["size"])
+        self.record_ids: Sequence[str] = strings["record_id"]
+        self.doc = arrays["doc"]
+        self.latest = arrays["latest"]
+        self.auxiliary = arrays["auxiliary"]
+        self.newest = arrays["newest"]  # latest day mentioned (ordinal), NO_DATE when none
+        self.oldest = arrays["oldest"]
+        self.version_rank = arrays["version_rank"]
+        self.mention_rec = arrays["mention_rec"]
+        self.mention_lo = arrays["mention_lo"]
+        self.mention_hi = arrays["mention_hi"]
+        self.info: Sequence[RecordInfo] = _Infos({f: strings["info." + f] for f in _INFO_FIELDS})
+        self.dates: Sequence[tuple[DateMention, ...]] = _Dates(strings["dates"])
+        self.doc_ids: Sequence[str] = strings["doc_id"]
+        self.doc_meta: Mapping[str, DocumentInfo] = _Documents(
+            strings["doc_id"], strings["doc_title"], arrays["doc_version_count"], strings["doc_latest"]
+        )
+        self._entries_json: str = meta["entries"]
+        self.facet_names: tuple[str, ...] = tuple(meta["facets"])
+        # Per facet: its values (keys and labels) and the (record, value) pairs.
+        self.facet_values = {
+            n: Values(strings[f"facet.{n}.values"], strings[f"facet.{n}.labels"]) for n in self.facet_names
+        }
+        self.facet_pairs = {n: (arrays[f"facet.{n}.rec"], arrays[f"facet.{n}.val"]) for n in self.facet_names}
+        self.infobox_keys = (
+            frozenset(self.facet_values["infobox"].values) if "infobox" in self.facet_values else frozenset()
+        )
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Record id -> row."""
+        return {r: i for i, r in enumerate(self.record_ids)}
+
+    @cached_property
+    def doc_index(self) -> dict[str, int]:
+        """Document id -> its number in `doc`."""
+        return {d: i for i, d in enumerate(self.doc_ids)}
+
+    @cached_property
+    def entries(self) -> dict[str, tuple[int, ...]]:
+        """version_id -> the timeline entries carrying its text."""
+        return {v: tuple(e) for v, e in json.loads(self._entries_json).items()}
+
+    def date_mask(self, date_from: str | None, date_to: str | None) -> np.ndarray:
+        """Records mentioning a day in [date_from, date_to] (ISO days; None is open)."""
+        lo = date.fromisoformat(date_from).toordinal() if date_from else -(10**9)
+        hi = date.fromisoformat(date_to).toordinal() if date_to else 10**9
+        hit = (self.mention_hi >= lo) & (self.mention_lo <= hi)
+        out = np.zeros(self.size, dtype=bool)
+        out[self.mention_rec[hit]] = True
+        return out
+
+    @classmethod
+    def build(cls, rows: Sequence[SectionRow]) -> RecordTable:
+        """The table of these store rows (every declared facet's values read from each row)."""
+        n = len(rows)
+        docs = Values()
+        arrays: dict[str, np.ndarray] = {
+            "doc": np.zeros(n, dtype=np.int64),
+            "latest": np.zeros(n, dtype=bool),
+            "auxiliary": np.zeros(n, dtype=bool),
+            "newest": np.full(n, NO_DATE, dtype=np.int64),
+            "oldest": np.full(n, NO_DATE, dtype=np.int64),
+            "version_rank": np.zeros(n, dtype=np.int64),
+        }
+        info: dict[str, list[str]] = {f: [] for f in _INFO_FIELDS}
+        record_ids: list[str] = []
+        dates: list[str] = []
+        entries: dict[str, list[int]] = {}
+        doc_rows: dict[str, tuple[str, int, str]] = {}
+        values = {spec.name: Values() for spec in FACETS}
+        pairs: dict[str, tuple[list[int], list[int]]] = {spec.name: ([], []) for spec in FACETS}
+        mention_rec: list[int] = []
+        mention_lo: list[int] = []
+        mention_hi: list[int] = []
+        for i, r in enumerate(rows):
+            record_ids.append(r.record_id)
+            arrays["doc"][i] = docs.id(r.doc_id)
+            arrays["latest"][i] = r.is_latest
+            arrays["auxiliary"][i] = r.auxiliary
+            arrays["version_rank"][i] = r.rank
+            entries.setdefault(r.version_id, list(r.entries))
+            for f in _INFO_FIELDS:
+                info[f].append(getattr(r, f))
+            if r.doc_id not in doc_rows:
+                doc_rows[r.doc_id] = (r.doc_title, r.version_count, r.latest_version_id)
+            for spec in FACETS:
+                recs, vals = pairs[spec.name]
+                vs = values[spec.name]
+                for key, label in spec.values(r):
+                    recs.append(i)
+                    vals.append(vs.id(key, label))
+            dates.append(_dates_json(r.dates))
+            for m in r.dates:
+                lo, hi = m.bounds()
+                lo_o = date.fromisoformat(lo).toordinal()
+                hi_o = date.fromisoformat(hi).toordinal() if hi else lo_o
+                mention_rec.append(i)
+                mention_lo.append(lo_o)
+                mention_hi.append(hi_o)
+                arrays["newest"][i] = max(arrays["newest"][i], hi_o)
+                old = arrays["oldest"][i]
+                arrays["oldest"][i] = lo_o if old == NO_DATE else min(old, lo_o)
+        arrays["mention_rec"] = np.asarray(mention_rec, dtype=np.int64)
+        arrays["mention_lo"] = np.asarray(mention_lo, dtype=np.int64)
+        arrays["mention_hi"] = np.asarray(mention_hi, dtype=np.int64)
+        doc_ids = list(docs.values)
+        arrays["doc_version_count"] = np.asarray([doc_rows[d][1] for d in doc_ids], dtype=np.int64)
+        strings = {
+            "record_id": StringColumn.of(record_ids),
+            "dates": StringColumn.of(dates),
+            "doc_id": StringColumn.of(doc_ids),
+            "doc_title": StringColumn.of(doc_rows[d][0] for d in doc_ids),
+            "doc_latest": StringColumn.of(doc_rows[d][2] for d in doc_ids),
+            **{"info." + f: StringColumn.of(v) for f, v in info.items()},
+        }
+        for spec in FACETS:
+            recs, vals = pairs[spec.name]
+            rec_a = np.asarray(recs, dtype=np.int64)
+            val_a = np.asarray(vals, dtype=np.int64)
+            # Sorted by (document, value): distinct documents per value are counted in one pass.
+            code = arrays["doc"][rec_a] * max(1, len(values[spec.name].values)) + val_a
+            order = np.argsort(code, kind="stable")
+            arrays[f"facet.{spec.name}.rec"] = rec_a[order]
+            arrays[f"facet.{spec.name}.val"] = val_a[order]
+            strings[f"facet.{spec.name}.values"] = StringColumn.of(values[spec.name].values)
+            strings[f"facet.{spec.name}.labels"] = StringColumn.of(values[spec.name].labels)
+        meta = {
+            "size": n,
+            "entries": json.dumps(entries, separators=(",", ":")),
+            "facets": [spec.name for spec in FACETS],
+        }
+        return cls(arrays, strings, meta)
+
+    def meta(self) -> dict[str, Any]:
+        return {"size": self.size, "entries": self._entries_json, "facets": list(self.facet_names)}
+
+
+@dataclass
+class Snapshot:
+    """What a search in a new process needs at once, as of one store and engine generation: the
+    record table, the engine's record numbering mapped to table rows, and the vocabulary."""
+
+    table: RecordTable
+    engine_rows: np.ndarray  # table row of each engine record number (-1: none)
+    words: Sequence[str]  # the engine's vocabulary, sorted
+    word_freqs: np.ndarray
+
+
+def snapshot_key(store_generation: int, engine_generation: int) -> str:
+    return json.dumps([SNAPSHOT_FORMAT, store_generation, engine_generation, list(facet_names())])
+
+
+def engine_rows(table: RecordTable, record_id_column: Sequence[str]) -> np.ndarray:
+    """The table row of each engine record number (-1 for a record the table does not have)."""
+    index = table.index
+    return np.fromiter((index.get(r, -1) for r in record_id_column), dtype=np.int64, count=len(record_id_column))
+
+
+def build_snapshot(store: Store, engine: Engine) -> Snapshot:
+    """The snapshot of an index as it is now (the table built from every store row)."""
+    table = RecordTable.build(store.search_rows())
+    words, freqs = engine.vocabulary()
+    return Snapshot(table, engine_rows(table, engine.record_id_column()), words, freqs)
+
+
+def save_snapshot(index_dir: str | Path, store: Store, engine: Engine) -> Path:
+    """Build and save the snapshot for the store's and the engine's current generations (by the
+    indexer, at the end of a run, holding the index lock)."""
+    return write_snapshot(
+        index_dir, snapshot_key(store.generation(), engine.generation()), build_snapshot(store, engine)
+    )
+
+
+def write_snapshot(index_dir: str | Path, key: str, snap: Snapshot) -> Path:
+    """Save a snapshot beside the index (atomically: readers see the old file or the new one)."""
+    path = Path(index_dir) / SNAPSHOT_FILE
+    table = snap.table
+    words = snap.words if isinstance(snap.words, StringColumn) else StringColumn.of(snap.words)
+    payload: dict[str, np.ndarray] = {
+        "key": np.frombuffer(key.encode("utf-8"), dtype=np.uint8),
+        "meta": np.frombuffer(json.dumps(table.meta()).encode("utf-8"), dtype=np.uint8),
+        "engine_rows": snap.engine_rows,
+        "word_freqs": snap.word_freqs,
+    }
+    for name, arr in table.arrays.items():
+        payload["a:" + name] = arr
+    columns = {**{"s:" + n: c for n, c in table.strings.items()}, "s:words": words}
+    for name, col in columns.items():
+        payload[name + ":blob"] = np.frombuffer(col.blob, dtype=np.uint8)
+        payload[name + ":offsets"] = col.offsets
+    fd, tmp = tempfile.mkstemp(prefix=".records-", suffix=".npz", dir=path.parent)
+    try:
+        store_file = path.parent / "store.sqlite3"  # readable by whoever may read the store
+        os.fchmod(fd, stat.S_IMODE(store_file.stat().st_mode) if store_file.exists() else 0o644)
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **payload)  # type: ignore[arg-type]
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_snapshot(index_dir: str | Path, key: str) -> Snapshot | None:
+    """The snapshot saved for `key`, or None (missing, older, damaged or for other generations)."""
+    path = Path(index_dir) / SNAPSHOT_FILE
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if bytes(z["key"]).decode("utf-8") != key:
+                return None
+            files = set(z.files)
+            arrays = {n[2:]: z[n] for n in files if n.startswith("a:")}
+            strings = {
+                n[2 : -len(":blob")]: StringColumn(z[n].tobytes(), z[n[: -len(":blob")] + ":offsets"])
+                for n in files
+                if n.startswith("s:") and n.endswith(":blob")
+            }
+            meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+            words = strings.pop("words")
+            return Snapshot(RecordTable(arrays, strings, meta), z["engine_rows"], words, z["word_freqs"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+
+
+def words_starting(words: Sequence[str], letter: str) -> range:
+    """The positions of the sorted `words` that start with `letter`."""
+    start = bisect.bisect_left(words, letter)
+    end = bisect.bisect_left(words, letter + "\U0010ffff", lo=start)
+    return range(start, end)

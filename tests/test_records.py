@@ -1,0 +1,88 @@
+"""The record table and its snapshot: saved by the indexer, loaded by a search in a new process."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.engines import open_engine
+from indexer.records import (
+    SNAPSHOT_FILE,
+    RecordTable,
+    StringColumn,
+    build_snapshot,
+    load_snapshot,
+    snapshot_key,
+)
+from indexer.search import Searcher, SearchRequest
+from indexer.store import Store
+
+QUERIES = [
+    SearchRequest(q="ceasefire"),
+    SearchRequest(q="Lachin corridor", filters={"section": ["background"]}),
+    SearchRequest(q="S-300 launchers"),
+    SearchRequest(q="Pashinian ceasefire"),
+    SearchRequest(q="", filters={"year": ["2022"]}),
+    SearchRequest(q="Armenia", date_from="2022-09-01", date_to="2022-09-30", sort="date"),
+]
+
+
+def _table_view(t: RecordTable) -> dict:
+    return {
+        "size": t.size,
+        "record_ids": list(t.record_ids),
+        "arrays": {k: v.tolist() for k, v in sorted(t.arrays.items())},
+        "info": list(t.info),
+        "dates": list(t.dates),
+        "doc_meta": {d: t.doc_meta[d] for d in t.doc_meta},
+        "entries": t.entries,
+        "facets": {n: (list(v.values), list(v.labels)) for n, v in t.facet_values.items()},
+    }
+
+
+def test_the_index_run_saves_a_snapshot_equal_to_the_store(seed_index: Path) -> None:
+    store, engine = Store(seed_index), open_engine(str(seed_index))
+    try:
+        key = snapshot_key(store.generation(), engine.generation())
+        saved = load_snapshot(seed_index, key)
+        built = build_snapshot(store, engine)
+    finally:
+        engine.close()
+        store.close()
+    assert saved is not None
+    assert _table_view(saved.table) == _table_view(built.table)
+    assert saved.engine_rows.tolist() == built.engine_rows.tolist()
+    assert list(saved.words) == list(built.words) and saved.word_freqs.tolist() == built.word_freqs.tolist()
+    assert load_snapshot(seed_index, key + " ") is None  # another generation: not used
+
+
+def _pages(index_dir: Path) -> list[dict]:
+    with Searcher(index_dir) as s:
+        return [{**s.search(r).to_json(), "took_ms": 0} for r in QUERIES]
+
+
+def test_search_gives_the_same_answers_without_a_snapshot(seed_index: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "ix"
+    shutil.copytree(seed_index, copy)
+    with_snapshot = _pages(copy)
+    (copy / SNAPSHOT_FILE).unlink()
+    assert _pages(copy) == with_snapshot
+    assert not (copy / SNAPSHOT_FILE).exists()  # search only reads: it builds in memory
+    (copy / SNAPSHOT_FILE).write_bytes(b"PK\x03\x04 not a zip")
+    assert _pages(copy) == with_snapshot
+
+
+def test_string_columns() -> None:
+    values = ["", "Armenia", "Армения", "Հայաստան", "a\udcff"]  # a lone surrogate survives too
+    col = StringColumn.of(values)
+    assert len(col) == 5
+    assert [col[i] for i in range(5)] == values
+    assert list(col) == values and col[-1] == values[-1] and col[1:3] == values[1:3]
+    with pytest.raises(IndexError):
+        col[5]
+    empty = StringColumn.of([])
+    assert len(empty) == 0 and list(empty) == []
+    assert isinstance(col.offsets, np.ndarray)
