@@ -138,6 +138,48 @@ def test_paging_is_stable_and_capped(client: Any) -> None:
         assert client.get(f"/search?q=harbour&{bad}").status_code == 400, bad
 
 
+# Finding 1 of issue 17: year 0000 was a 500 (and a traceback in the CLI).
+BAD_DATES = [
+    ("from=0000", "date-from '0000' is not a date like 2022, 2022-09 or 2022-09-12"),
+    ("to=0000", "date-to '0000' is not a date like 2022, 2022-09 or 2022-09-12"),
+    ("date_from=0000-01-01", "date-from '0000-01-01' is not a date like 2022, 2022-09 or 2022-09-12"),
+    ("date_to=0000-12", "date-to '0000-12' is not a date like 2022, 2022-09 or 2022-09-12"),
+    ("date_from=2022-02-30", "date-from '2022-02-30' is not a date like 2022, 2022-09 or 2022-09-12"),
+    ("date_to=10000", "date-to '10000' is not a date like 2022, 2022-09 or 2022-09-12"),
+    (
+        "date_to=%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%92",
+        "date-to '２０２２' is not a date like 2022, 2022-09 or 2022-09-12",
+    ),
+    ("year=0000", "year '0000' is not a year like 2022"),
+    ("month=0000-09", "month '0000-09' is not a month like 2022-09"),
+    ("q=harbour+date%3A0000", "'0000' is not a date (use 2022, 2022-09 or 2022-09-12)"),
+]
+
+
+@pytest.mark.parametrize(("param", "detail"), BAD_DATES)
+@pytest.mark.parametrize("route", ["/api/search", "/api/search.csv", "/api/search.ndjson"])
+def test_every_date_bound_out_of_range_is_a_400_in_the_api(client: Any, route: str, param: str, detail: str) -> None:
+    resp = client.get(f"{route}?{param}" if param.startswith("q=") else f"{route}?q=harbour&{param}")
+    body = resp.get_json()
+    if body and "position" in body["error"]:
+        del body["error"]["position"]
+    assert (resp.status_code, body) == (400, {"error": {"status": 400, "message": "Bad query", "detail": detail}})
+
+
+@pytest.mark.parametrize(("param", "detail"), BAD_DATES)
+def test_every_date_bound_out_of_range_is_a_400_page(client: Any, param: str, detail: str) -> None:
+    resp = client.get(f"/search?{param}")
+    assert (resp.status_code, soup(resp).find(role="alert").find(string=lambda s: detail in s) is not None) == (
+        400,
+        True,
+    )
+
+
+def test_the_widest_dates_are_accepted(client: Any) -> None:
+    for param in ("from=0001", "to=9999", "date_from=0001-01-01&date_to=9999-12-31", "year=0001", "month=9999-12"):
+        assert client.get(f"/api/search?q=harbour&{param}").status_code == 200, param
+
+
 def test_sort_by_date(client: Any) -> None:
     page = soup(client.get("/search?q=harbour&sort=date"))
     assert page.find("option", selected=True)["value"] == "date"

@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parents[2]
 # known failure: reported on its own line, not counted as a new failure. Remove an entry (and the
 # matching strict xfail in tests/test_torture.py) when the finding is fixed.
 FINDINGS: dict[str, str] = {
-    "1": "year 0000 in a date filter is a server error (HTTP 500, a CLI traceback)",
     "2": "recovery changes ranking: re-added records leave deleted ones counted in the index statistics",
     "4": "unbounded work on files under the size limit (time and memory)",
     "5": "exports are expensive: an export runs one search per 100 documents",

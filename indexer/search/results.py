@@ -34,8 +34,8 @@ MORE_CANDIDATES = 12  # sections looked at to find MORE_SECTIONS that have the w
 MAX_LIMIT = 100
 MAX_PAGE = 500
 SORTS = ("relevance", "date", "oldest")
-_MONTH = re.compile(r"^\d{4}-\d{2}$")
-_YEAR = re.compile(r"^\d{4}$")
+_MONTH = re.compile(r"^\d{4}-\d{2}$", re.ASCII)
+_YEAR = re.compile(r"^\d{4}$", re.ASCII)
 
 
 @dataclass
@@ -63,10 +63,10 @@ class SearchRequest:
         if unknown:
             raise QueryError(f"unknown facet {unknown[0]!r} (facets: {', '.join(facet_names())})", query=self.q)
         for y in self.filters.get("year", []):
-            if not _YEAR.match(y):
+            if not _YEAR.match(y) or not valid_date(y):
                 raise QueryError(f"year {y!r} is not a year like 2022", query=self.q)
         for m in self.filters.get("month", []):
-            if not _MONTH.match(m) or not 1 <= int(m[5:]) <= 12:
+            if not _MONTH.match(m) or not valid_date(m):
                 raise QueryError(f"month {m!r} is not a month like 2022-09", query=self.q)
         for name, v in (("date-from", self.date_from), ("date-to", self.date_to)):
             if v and not valid_date(v):
