@@ -30,8 +30,6 @@ FINDINGS: dict[str, str] = {
     "4": "unbounded work on files under the size limit (time and memory)",
     "5": "exports are expensive: an export runs one search per 100 documents",
     "7": "no safe rebuild: `palimpsest rebuild` does not exist",
-    # Found by this suite, not in the list.
-    "new-1": "a file name that is not UTF-8 stops the whole run with a traceback (store.record_file)",
 }
 
 

@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from indexer.scan import display_path
+
 from .common import Progress, Report, Run, arguments, emit, fresh_dir, palimpsest, run, work_dir
 from .hostile_cases import CASE_FINDINGS, CASES, Case
 
@@ -68,7 +70,7 @@ def _stored_sources(ix: Path) -> set[str]:
 
 def _outcome(path: Path, entries: dict[str, str], sources: set[str]) -> str | None:
     """How the report accounts for `path` (or for what is under it), or None when it does not."""
-    p = os.path.abspath(path)
+    p = display_path(os.path.abspath(path))  # as the report writes a name that is not UTF-8
     if p in entries:
         return entries[p]
     under = [e for k, e in entries.items() if k.startswith(p + os.sep)]
