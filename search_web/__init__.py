@@ -56,7 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
         INDEX_DIR=os.environ.get("PALIMPSEST_INDEX", "index"),
-        EXPORT_LIMIT=1000,  # documents in a CSV / NDJSON export
+        EXPORT_LIMIT=10_000,  # documents in a CSV / NDJSON export (streamed, one evaluation)
         JSON_SORT_KEYS=False,
     )
     app.config.update(config or {})

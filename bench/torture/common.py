@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parents[2]
 FINDINGS: dict[str, str] = {
     "2": "recovery changes ranking: re-added records leave deleted ones counted in the index statistics",
     "4": "unbounded work on files under the size limit (time and memory)",
-    "5": "exports are expensive: an export runs one search per 100 documents",
     "7": "no safe rebuild: `palimpsest rebuild` does not exist",
 }
 
