@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,14 @@ from . import dedup, language, metadata, records, sentences
 from .cleaning import WEB_DERIVED, clean, furniture_candidates
 from .engines import Engine, open_engine
 from .errors import IndexLockedError, NotADocument, SourceError
+from .limits import bounded
 from .models import RawVersion, Section, SourceFile, Version
 from .scan import FileRules, check_paths, scan
 from .sectioning import normalized_text, split_sections
 from .settings import Settings
 from .sources import content_hash, load_bytes, read_bytes
 from .store import Store, signature_from_blob
+from .workers import run_jobs
 from .writer import sync_documents
 
 Progress = Callable[[str, int], None]
@@ -100,11 +102,18 @@ def file_stage(path: str, known_hash: str | None, force: bool, settings: Setting
         return FileResult(path, "skipped", reason=exc.reason, notes=notes, seconds=seconds)
     except SourceError as exc:
         return FileResult(path, "failed", reason=exc.reason, notes=notes, seconds=seconds)
-    except (MemoryError, RecursionError, ValueError, OSError) as exc:
+    except MemoryError:
+        reason = f"over {settings.max_file_memory_mb} MB (setting max_file_memory_mb)"
+        return FileResult(path, "failed", reason=reason, notes=notes, seconds=seconds)
+    except (RecursionError, ValueError, OSError) as exc:
         return FileResult(path, "failed", reason=f"{type(exc).__name__}: {exc}", notes=notes, seconds=seconds)
     result = FileResult(path, "ok", digest, notes=notes, seconds=seconds)
     errors: list[str] = []
     for raw in raws:
+        blocks, cut = bounded(raw.blocks, settings.text_limits)
+        if cut:
+            notes.append(f"revision {raw.revision}: {cut}" if raw.revision else cut)
+            raw = replace(raw, blocks=blocks)
         try:
             with _caught(notes):
                 v = enrich_stage(raw, settings)
@@ -228,6 +237,28 @@ def _map(fn: Callable[[Any], Any], jobs: list[Any], workers: int, progress: Prog
     return out
 
 
+def _file_stage_all(
+    jobs: list[tuple[str, str | None, bool, Settings]], settings: Settings, progress: Progress | None
+) -> list[FileResult]:
+    """The file stage of every file, in worker processes, each file under the time and memory
+    budget of the settings (in this process when both are off)."""
+    if not settings.max_file_seconds and not settings.max_file_memory_mb:
+        return _map(_file_job, jobs, settings.worker_count, progress, "files")
+    if settings.worker_count > 1 and len(jobs) >= 8:
+        language.preload()  # loaded once, shared by the forked workers (a few files load what they need)
+
+    def stopped(job: tuple[str, str | None, bool, Settings], reason: str) -> FileResult:
+        return FileResult(job[0], "failed", reason=reason)
+
+    def tick() -> None:
+        if progress:
+            progress("files", 1)
+
+    return run_jobs(
+        _file_job, jobs, settings.worker_count, settings.max_file_seconds, settings.max_file_memory_mb, stopped, tick
+    )
+
+
 def source_label(path: str, site: str | None) -> str:
     """The `source` facet value of a file: the site it names, else its folder."""
     return site or Path(path).parent.name or "/"
@@ -305,9 +336,7 @@ def _run(
     workers = settings.worker_count
     if on_total:
         on_total(len(scanned.files))
-    results: list[FileResult] = _map(
-        _file_job, [(f, known.get(f), force, settings) for f in scanned.files], workers, progress, "files"
-    )
+    results = _file_stage_all([(f, known.get(f), force, settings) for f in scanned.files], settings, progress)
     lap("files")
     found: list[Found] = []
     for r in results:

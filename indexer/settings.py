@@ -8,12 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from .cleaning import FurnitureRule
+from .limits import TextLimits
 
 # (name, default, help): the README lists every one of these (a test checks it).
 SETTINGS_TABLE: tuple[tuple[str, Any, str], ...] = (
     ("index_dir", "index", "Where the index and the document store live (--index-dir, $PALIMPSEST_INDEX)."),
     ("max_file_bytes", 50 * 1024 * 1024, "Files larger than this are skipped with a reason."),
     ("max_html_depth", 400, "HTML nested deeper than this is flattened before parsing."),
+    ("max_lines", 200_000, "A version (a file, or one revision of an export) is cut after this many lines."),
+    ("max_distinct_words", 50_000, "... and where its words would become more distinct words than this."),
+    ("max_sections", 2_000, "... and before its heading that would start one section more than this."),
+    ("max_file_seconds", 300.0, "A file still being read after this many seconds is stopped and fails (0: no limit)."),
+    ("max_file_memory_mb", 512, "A file whose reading grows a worker by more than this many MB is stopped and fails."),
     ("near_dup_threshold", 0.5, "MinHash/LSH Jaccard threshold on word 5-shingles for near-duplicate candidates."),
     ("near_dup_verify", 0.5, "Exact shingle Jaccard a candidate pair must reach to be grouped as versions."),
     ("minhash_perms", 128, "MinHash permutations per version."),
@@ -33,6 +39,11 @@ class Settings:
     index_dir: Path = Path("index")
     max_file_bytes: int = 50 * 1024 * 1024
     max_html_depth: int = 400
+    max_lines: int = 200_000
+    max_distinct_words: int = 50_000
+    max_sections: int = 2_000
+    max_file_seconds: float = 300.0
+    max_file_memory_mb: int = 512
     near_dup_threshold: float = 0.5
     near_dup_verify: float = 0.5
     minhash_perms: int = 128
@@ -47,6 +58,11 @@ class Settings:
     def furniture(self) -> FurnitureRule:
         """When a repeated short line of web text is page furniture."""
         return FurnitureRule(self.chrome_repeat_min, self.chrome_repeat_share)
+
+    @property
+    def text_limits(self) -> TextLimits:
+        """The most lines, distinct words and sections a version keeps."""
+        return TextLimits(self.max_lines, self.max_distinct_words, self.max_sections)
 
     @property
     def worker_count(self) -> int:

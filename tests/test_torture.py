@@ -103,7 +103,7 @@ def test_hostile_files_end_with_a_report_entry(hostile_report: Report) -> None:
     }
     names = "cases/a-file-name-that-is-not-UTF-8/names/"
     assert {k[len(names) :]: v for k, v in outcomes.items() if k.startswith(names)} == {
-        "caf\udce9-\udcff.txt": "failed: file name is not UTF-8 (rename it to index it)",  # was a traceback
+        "caf\\xe9-\\xff.txt": "failed: file name is not UTF-8 (rename it to index it)",  # was a traceback
         "plain.txt": "indexed",
     }
     perm = "cases/unreadable-folders-and-files/perm/"
@@ -115,6 +115,6 @@ def test_hostile_files_end_with_a_report_entry(hostile_report: Report) -> None:
     }
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="issue 17 finding 4: unbounded work on large files")
-def test_finding_4_large_files_cost_at_most_three_times_their_control(hostile_report: Report) -> None:
+def test_large_files_cost_at_most_three_times_their_control(hostile_report: Report) -> None:
+    # Finding 4: 250,000 distinct words took 20 s and more where their control took 7 s.
     assert _known(hostile_report, "4") == []

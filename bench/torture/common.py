@@ -27,7 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 # matching strict xfail in tests/test_torture.py) when the finding is fixed.
 FINDINGS: dict[str, str] = {
     "2": "recovery changes ranking: re-added records leave deleted ones counted in the index statistics",
-    "4": "unbounded work on files under the size limit (time and memory)",
     "7": "no safe rebuild: `palimpsest rebuild` does not exist",
 }
 
@@ -177,6 +176,7 @@ class Run:
     seconds: float
     peak_mb: float
     stopped: str | None = None  # "kill": SIGKILL on purpose; "timeout", "memory": over a limit
+    cpu_seconds: float = 0.0  # user + system time of the process and the children it waited for
 
     @property
     def timed_out(self) -> bool:
@@ -187,10 +187,12 @@ class Run:
 
 
 def group_memory_mb(pgid: int) -> tuple[float, float]:
-    """(resident memory of the process group now, the largest high-water mark of one of its
-    processes) from /proc. VmHWM starts afresh at exec, unlike ru_maxrss, which a child inherits
+    """(memory of the process group now, the largest high-water mark of one of its processes)
+    from /proc. The group's memory is the sum of its processes' proportional set sizes (PSS):
+    pages a forked worker shares with its parent count once, not once per process as a sum of
+    resident sets would. VmHWM starts afresh at exec, unlike ru_maxrss, which a child inherits
     from the process that forked it (this one, large after a fuzzing run)."""
-    rss = hwm = 0
+    total = hwm = 0
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -200,11 +202,22 @@ def group_memory_mb(pgid: int) -> tuple[float, float]:
                     continue
             with open(f"/proc/{entry.name}/status", "rb") as f:
                 fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
+            total += _pss_kb(entry.name) or int(fields.get(b"VmRSS", b"0 kB").split()[0])
         except (OSError, ValueError, IndexError):
             continue
-        rss += int(fields.get(b"VmRSS", b"0 kB").split()[0])
         hwm = max(hwm, int(fields.get(b"VmHWM", b"0 kB").split()[0]))
-    return rss / 1024, hwm / 1024
+    return total / 1024, hwm / 1024
+
+
+def _pss_kb(pid: str) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 POLL_SECONDS = 0.05
@@ -218,9 +231,10 @@ def run(
     max_mb: float | None = None,
 ) -> Run:
     """Run `cmd` in its own process group; SIGKILL the whole group after `kill_after` seconds (a
-    crash on purpose), after `timeout` (a run that does not end) or when the group's resident
-    memory passes `max_mb`. Peak memory: the largest high-water mark of one of the group's
-    processes, sampled every POLL_SECONDS (growth in the last interval before an exit is missed)."""
+    crash on purpose), after `timeout` (a run that does not end) or when the group's memory
+    (group_memory_mb) passes `max_mb`. Peak memory: the largest of the group's memory and of one
+    of its processes' high-water marks, sampled every POLL_SECONDS (growth in the last interval
+    before an exit is missed)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
         proc = subprocess.Popen(
@@ -244,17 +258,16 @@ def run(
                     break
                 if now >= next_look:
                     next_look = now + POLL_SECONDS
-                    rss, hwm = group_memory_mb(proc.pid)
-                    peak = max(peak, hwm)
-                    if max_mb is not None and rss > max_mb:
-                        peak = max(peak, rss)
+                    now_mb, hwm = group_memory_mb(proc.pid)
+                    peak = max(peak, hwm, now_mb)
+                    if max_mb is not None and now_mb > max_mb:
                         stopped = "memory"
                         break
                 time.sleep(0.005)
         finally:  # also when this process is interrupted: nothing of the run outlives it
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-        _pid, raw, _usage = os.wait4(proc.pid, 0)
+        _pid, raw, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(raw)  # reaped here: Popen must not wait again
         if proc.returncode != -signal.SIGKILL:
             stopped = None  # it ended on its own just before
@@ -268,6 +281,7 @@ def run(
             seconds,
             peak,
             stopped,
+            usage.ru_utime + usage.ru_stime,
         )
 
 

@@ -9,13 +9,16 @@ resident set of the run's processes) and the outcome of each hostile path: index
 failed, with the report's reason.
 
 Checks: the run ends before the time limit and exits 0 with no traceback; every hostile path has
-a report entry (or is indexed); memory stays within MEMORY_LIMIT_MB over a tiny file's run. The
+a report entry (or is indexed); memory stays within MEMORY_LIMIT_MB over a tiny file's run (an
+ordinary note, long enough to load the language model as every corpus does). The
 cases that are large on purpose (millions of lines, a million distinct words, one huge line, tens
 of thousands of headings) are each measured against a control: the same bytes written the
 ordinary way (the same words in paragraphs, or drawn from a 1,000-word vocabulary), indexed in the
-same run. A case may cost at most 3 times its control, in time and in memory over the tiny file's
-(plus 2 s and 32 MB); a run is stopped the moment it passes either. Those that do not are issue
-17's finding 4.
+same run. A case may cost at most 3 times its control over the tiny file's, in CPU time (of the
+run and its workers: wall time on a shared machine varies too much to compare) and in memory
+(plus 2 s and 64 MB); a run is stopped the moment it passes the memory limit or the wall-clock
+timeout (issue 17's finding 4 was that they did not: the limits on lines, distinct words and
+sections of a version bound them now).
 
 Unreadable folders need a user that permissions apply to: run as root, the runs drop the
 capabilities that bypass them (setpriv); without setpriv those cases are skipped.
@@ -38,7 +41,10 @@ TIMEOUT = {"short": 60.0, "long": 300.0}
 MEMORY_LIMIT_MB = 512.0  # over a tiny file's run, for the cases that are not large on purpose
 COST_FACTOR = 3.0
 TIME_ALLOWANCE_S = 2.0
-MEMORY_ALLOWANCE_MB = 32.0
+# A version of 2,000 short sections (the most max_sections keeps) costs ~35 MB more than an
+# ordinary note: its parse and 2,000 records. Flat from there: 500 to 4,000 sections kept, the
+# worker's peak stayed at 160-161 MB (the parent's grew 88 -> 133 MB).
+MEMORY_ALLOWANCE_MB = 64.0
 SETPRIV = shutil.which("setpriv")
 
 
@@ -92,14 +98,17 @@ class Runner:
         self.work, self.form, self.report, self.progress = work, form, report, progress
         self.cases: list[dict[str, Any]] = []
         tiny = work / "tiny.txt"
-        tiny.write_text("A tiny note about the harbour.\n")
+        # An ordinary note: long enough for the language model to be loaded, as every corpus loads it.
+        tiny.write_text("A tiny note about the harbour, where the ferry waits for the morning tide.\n")
         r = _index([tiny], work / "ix-tiny", form)
-        self.floor_s, self.floor_mb = r.seconds, r.peak_mb
-        report.figures = {
-            "tiny_file": {"seconds": round(r.seconds, 2), "peak_mb": round(r.peak_mb, 1)},
-            "cases": self.cases,
+        self.floor_s, self.floor_mb = r.cpu_seconds, r.peak_mb
+        tiny_figures = {
+            "seconds": round(r.seconds, 2),
+            "cpu_seconds": round(r.cpu_seconds, 2),
+            "peak_mb": round(r.peak_mb, 1),
         }
-        progress(f"a tiny file: {r.seconds:.1f} s, {r.peak_mb:.0f} MB")
+        report.figures = {"tiny_file": tiny_figures, "cases": self.cases}
+        progress(f"a tiny file: {r.seconds:.1f} s ({r.cpu_seconds:.1f} s CPU), {r.peak_mb:.0f} MB")
 
     def index(self, cases: list[Case], paths: list[Path], hostile: list[Path], control: Path | None) -> None:
         label = " + ".join(c.name for c in cases)
@@ -110,29 +119,34 @@ class Runner:
             if c.returncode != 0:
                 self.report.fail(f"{label}: its control indexes", c.stderr[-300:])
                 return
-            limit_s = self.floor_s + COST_FACTOR * max(c.seconds - self.floor_s, 0.0) + TIME_ALLOWANCE_S
+            limit_s = self.floor_s + COST_FACTOR * max(c.cpu_seconds - self.floor_s, 0.0) + TIME_ALLOWANCE_S
             limit_mb = self.floor_mb + COST_FACTOR * max(c.peak_mb - self.floor_mb, 0.0) + MEMORY_ALLOWANCE_MB
-            entry["control"] = {"seconds": round(c.seconds, 2), "peak_mb": round(c.peak_mb, 1)}
-            entry["limits"] = {"seconds": round(limit_s, 1), "peak_mb": round(limit_mb, 1)}
+            entry["control"] = {"seconds": round(c.seconds, 2), "cpu_seconds": round(c.cpu_seconds, 2),
+                                "peak_mb": round(c.peak_mb, 1)}  # fmt: skip
+            entry["limits"] = {"cpu_seconds": round(limit_s, 1), "peak_mb": round(limit_mb, 1)}
         else:
             limit_mb = self.floor_mb + MEMORY_LIMIT_MB
             entry["limits"] = {"seconds": TIMEOUT[self.form], "peak_mb": round(limit_mb, 1)}
         ix = self.work / f"ix-{len(self.cases)}"
-        r = _index(paths, ix, self.form, limit_s, limit_mb)
-        entry.update({"seconds": round(r.seconds, 2), "peak_mb": round(r.peak_mb, 1)})
+        # Stopped at the wall-clock timeout or the memory limit; the CPU time (the run's and its
+        # workers', steadier than wall time on a shared machine) is held to its limit after.
+        r = _index(paths, ix, self.form, None, limit_mb)
+        entry.update({"seconds": round(r.seconds, 2), "cpu_seconds": round(r.cpu_seconds, 2),
+                      "peak_mb": round(r.peak_mb, 1)})  # fmt: skip
         self.cases.append(entry)
         self.report.trials += len(hostile)
-        finding = (
-            "4"
-            if control is not None
-            else next((CASE_FINDINGS[c.name] for c in cases if c.name in CASE_FINDINGS), None)
-        )
+        finding = next((CASE_FINDINGS[c.name] for c in cases if c.name in CASE_FINDINGS), None)
         self.progress(
-            f"{label[:70]}: {r.seconds:.1f} s, {r.peak_mb:.0f} MB" + (f" (stopped: {r.stopped})" if r.stopped else "")
+            f"{label[:70]}: {r.seconds:.1f} s ({r.cpu_seconds:.1f} s CPU), {r.peak_mb:.0f} MB"
+            + (f" (stopped: {r.stopped})" if r.stopped else "")
         )
         if r.stopped == "timeout":
             entry["outcome"] = f"stopped at {r.seconds:.0f} s"
-            self.report.fail(f"{label}: time within {entry['limits']['seconds']} s", entry["outcome"], finding)
+            self.report.fail(f"{label}: time within {TIMEOUT[self.form]} s", entry["outcome"], finding)
+            return
+        if limit_s is not None and r.cpu_seconds > limit_s:
+            entry["outcome"] = f"{r.cpu_seconds:.1f} s of CPU"
+            self.report.fail(f"{label}: CPU time within {limit_s:.1f} s", entry["outcome"], finding)
             return
         if r.stopped == "memory":
             entry["outcome"] = f"stopped at {r.peak_mb:.0f} MB"
@@ -146,7 +160,7 @@ class Runner:
         outcomes = {}
         for p in hostile:
             outcome = _outcome(p, entries, sources)
-            outcomes[os.path.relpath(p, self.work)] = outcome or "NO REPORT ENTRY"
+            outcomes[display_path(os.path.relpath(p, self.work))] = outcome or "NO REPORT ENTRY"
             if outcome is None:
                 self.report.fail(f"{label}: {p.name!r} has a report entry", "neither indexed, skipped nor failed")
         entry["outcomes"] = outcomes

@@ -339,6 +339,5 @@ CASES = [
     Case("a device link on the command line", device_given),
     Case("unreadable folders and files", unreadable, needs_permissions=True),
 ]
-# A case that fails the way a known finding says: {case: finding}. The large-on-purpose cases
-# (those with a control) are finding 4 when they cost too much.
+# A case that fails the way a known finding not fixed yet says: {case: finding}.
 CASE_FINDINGS: dict[str, str] = {}
