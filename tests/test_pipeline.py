@@ -20,7 +20,7 @@ from indexer.cli import cli
 from indexer.engines import open_engine
 from indexer.errors import IndexLockedError
 from indexer.pipeline import index_lock, index_paths, remove_paths
-from indexer.search import parse
+from indexer.search import Searcher, SearchRequest, parse
 from indexer.store import Store
 from tests.conftest import CORPUS, doc_by_title, run_cli, settings_for
 
@@ -522,3 +522,33 @@ def test_files_that_are_only_a_title_are_documents_of_their_own(tmp_path: Path, 
     assert [(h["title"], h["snippet"]) for h in found["hits"]] == [
         ("c", "Stability of thin <mark>shells</mark> under pressure")
     ]
+
+
+def test_recovery_after_the_index_commit_scores_as_an_uninterrupted_build(tmp_path: Path) -> None:
+    """Issue 17, finding 2: a run killed after its index commit, before clearing its pending list,
+    is finished by the next run, which deletes and re-adds those documents' records. The deleted
+    records wait in Whoosh's segments; the scores must not count them."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i, text in enumerate(
+        ["The harbour crane lifted the ferry.", "A ferry left the harbour at dawn, then another ferry.",
+         "Tides and the harbour wall.", "The crane and the tide tables of the old harbour."]
+    ):  # fmt: skip
+        (docs / f"note{i}.txt").write_text(f"Note {i}\n\n{text}\n")
+    queries = ["harbour", "ferry crane", '"harbour wall"', "tide~"]
+
+    def results(index_dir: Path) -> list[list[tuple[str, str, float]]]:
+        with Searcher(index_dir) as s:
+            return [[(h.doc_id, h.anchor, h.score) for h in s.search(SearchRequest(q=q)).hits] for q in queries]
+
+    index_paths([docs], settings_for(tmp_path / "reference"))
+    recovered = tmp_path / "recovered"
+    index_paths([docs], settings_for(recovered))
+    store = Store(recovered)
+    with store.transaction():  # as if killed between the index commit and clearing the list
+        store.mark_pending(store.doc_ids())
+    store.close()
+    report = index_paths([docs], settings_for(recovered))
+    with Searcher(recovered) as s:  # the re-added records left deleted ones behind
+        deleted = s.engine._searcher().doc_count_all() - s.engine.doc_count()
+    assert (report["unchanged"], deleted, results(recovered)) == (4, 4, results(tmp_path / "reference"))

@@ -18,10 +18,6 @@ from indexer.cli import cli
 SEED = 17
 
 
-def _known(report: Report, finding: str) -> list[str]:
-    return [k["check"] for k in report.known if k["finding"] == finding]
-
-
 @pytest.fixture(scope="module")
 def kill_report(tmp_path_factory: pytest.TempPathFactory) -> Report:
     return kills.run_family("short", SEED, tmp_path_factory.mktemp("torture"), quiet=True)
@@ -44,14 +40,10 @@ def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> Report:
 
 def test_killed_runs_leave_an_index_equal_to_an_uninterrupted_one(kill_report: Report) -> None:
     # A random kill of an incremental run, a kill right after the index commit: the next run
-    # gives verify ok, the same documents, versions and hits (scores: finding 2, below).
+    # gives verify ok, the same documents, versions and hits, in the same order with the same
+    # scores (finding 2: the recovery's deleted records once counted in the statistics).
     assert (kill_report.trials, kill_report.failures) == (2, [])
     assert kill_report.figures["killed_before_the_end"] >= 1  # the timed kill may land after the end
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="issue 17 finding 2: recovery changes ranking")
-def test_finding_2_recovery_keeps_scores(kill_report: Report) -> None:
-    assert _known(kill_report, "2") == []
 
 
 def test_rebuild_is_killed_too(tmp_path: Path) -> None:
@@ -116,5 +108,16 @@ def test_hostile_files_end_with_a_report_entry(hostile_report: Report) -> None:
 
 
 def test_large_files_cost_at_most_three_times_their_control(hostile_report: Report) -> None:
-    # Finding 4: 250,000 distinct words took 20 s and more where their control took 7 s.
-    assert _known(hostile_report, "4") == []
+    # Finding 4: 250,000 distinct words took 20 s and more where their control took 7 s; the
+    # limits per version cut them now, with a note in the report.
+    large = {c["case"]: c for c in hostile_report.figures["cases"] if "control" in c}
+    assert {
+        name: (c["cpu_seconds"] <= c["limits"]["cpu_seconds"], c["peak_mb"] <= c["limits"]["peak_mb"])
+        for name, c in large.items()
+    } == {"1 million distinct words": (True, True), "200,000 headings": (True, True)}
+    assert [v for c in large.values() for v in c["outcomes"].values()] == [
+        "indexed, with a note: truncated: more than 50,000 distinct words (setting max_distinct_words); "
+        "the text from line 1 on is not indexed",
+        "indexed, with a note: truncated: more than 2,000 sections (setting max_sections); "
+        "the text from line 4,000 on is not indexed",
+    ]

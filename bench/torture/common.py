@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parents[2]
 # known failure: reported on its own line, not counted as a new failure. Remove an entry (and the
 # matching strict xfail in tests/test_torture.py) when the finding is fixed.
 FINDINGS: dict[str, str] = {
-    "2": "recovery changes ranking: re-added records leave deleted ones counted in the index statistics",
     "7": "no safe rebuild: `palimpsest rebuild` does not exist",
 }
 

@@ -140,7 +140,10 @@ class WhooshEngine:
                 terms = list(s.reader().iter_field(field))
             except (KeyError, ValueError):  # nothing indexed yet
                 return {}
-            return {(t.decode("utf-8") if isinstance(t, bytes) else t): info.doc_frequency() for t, info in terms}
+            return {
+                (t.decode("utf-8") if isinstance(t, bytes) else t): self._df(s, field, t, info.doc_frequency())
+                for t, info in terms
+            }
 
         return self._cached("languages", s, build)
 
@@ -157,11 +160,11 @@ class WhooshEngine:
             cached = self._results.get(key)
         if cached is not None:
             return cached
-        q = Translator(s, self.languages(), required_languages(tree)).query(tree)
+        q = Translator(s, self.languages(), required_languages(tree), self._df).query(tree)
         if q is None:
             out = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
         else:
-            ev = Evaluator(s, self._postings, self._lengths(s))
+            ev = Evaluator(s, self._postings, self._lengths(s), self._live(s), self._df)
             mask, all_scores = ev.evaluate(q)
             mask &= self._live(s)
             if latest_only:
@@ -209,14 +212,31 @@ class WhooshEngine:
         return total
 
     def _lengths(self, s: Any) -> Callable[[str], tuple[np.ndarray, float]]:
-        """Per-field (length of every record, average length), read once per generation."""
+        """Per-field (length of every record, average length over the live records), read once
+        per generation. The average is of the lengths as Whoosh codes them per record, never of
+        its running total, which keeps deleted records: an index with deletions and one without
+        (the same records) must score alike (issue 17, finding 2)."""
+
+        def build(field: str) -> tuple[np.ndarray, float]:
+            lengths = field_lengths(s, field)
+            live = lengths[self._live(s)]
+            return lengths, float(live.mean()) if len(live) and live.any() else 1.0
 
         def get(field: str) -> tuple[np.ndarray, float]:
-            return self._cached(
-                "len:" + field, s, lambda: (field_lengths(s, field), float(s.avg_field_length(field) or 1.0))
-            )
+            return self._cached("len:" + field, s, lambda: build(field))
 
         return get
+
+    def _df(self, s: Any, field: str, term: Any, whoosh_df: int | None = None) -> int:
+        """Live records containing `term`: Whoosh's document frequency counts deleted records
+        until their segment is merged, so with deletions the posting list is counted."""
+        if s.doc_count() == s.doc_count_all():
+            if whoosh_df is not None:
+                return whoosh_df
+            return int(s.reader().doc_frequency(field, term))
+        key = term if isinstance(term, bytes) else s.schema[field].to_bytes(term)
+        ids = self._postings(s, field, key)[0]
+        return int(np.count_nonzero(self._live(s)[ids]))
 
     def _postings(self, s: Any, field: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
         """(record numbers, weights) of one term, across segments; cached per generation."""
@@ -269,20 +289,19 @@ class WhooshEngine:
             freqs: list[int] = []
             for term, info in s.reader().iter_field("words"):
                 words.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-                freqs.append(info.doc_frequency())
+                freqs.append(self._df(s, "words", term, info.doc_frequency()))
             return words, np.asarray(freqs, dtype=np.int64)
 
         return self._cached("vocabulary", s, build)
 
     def word_frequency(self, word: str) -> int:
         """Records containing `word` (a word of the unstemmed vocabulary, as `plain_terms` gives it)."""
-        return int(self._searcher().reader().doc_frequency("words", word))
+        return self._df(self._searcher(), "words", word)
 
     def term_stats(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
         """(records in the index, number of records containing each analysed term)."""
         s = self._searcher()
-        r = s.reader()
-        return int(s.doc_count()), {t: int(r.doc_frequency("body", t)) for t in terms}
+        return int(s.doc_count()), {t: self._df(s, "body", t) for t in terms}
 
     def record_ids(self) -> set[str]:
         """Every record id in the index (for `palimpsest verify`)."""

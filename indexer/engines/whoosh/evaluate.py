@@ -34,9 +34,14 @@ class Okapi(scoring.BM25F):  # type: ignore[misc]
 
     def idf(self, searcher: Any, fieldname: str, text: Any) -> float:
         parent = searcher.get_parent()
-        n = parent.doc_frequency(fieldname, text)
-        total = parent.doc_count_all()
-        return math.log(1 + (total - n + 0.5) / (n + 0.5))
+        return okapi_idf(parent.doc_count_all(), parent.doc_frequency(fieldname, text))
+
+
+def okapi_idf(total: int, n: int) -> float:
+    """Robertson-Sparck Jones idf of a term in `n` of `total` records. The evaluator counts live
+    records only (deleted ones wait in their segments for a merge), so an index that replaced
+    records scores as one built without them (issue 17, finding 2)."""
+    return math.log(1 + (total - n + 0.5) / (n + 0.5))
 
 
 WEIGHTING = Okapi(B=BM25_B, K1=BM25_K1)
@@ -51,11 +56,13 @@ class Evaluator:
     Whoosh's positional matcher, only on records containing all their words; proximity bonuses
     only on the best PROXIMITY_CANDIDATES records. Each subquery object is evaluated once."""
 
-    def __init__(self, s: Any, postings: Any, lengths: Any) -> None:
+    def __init__(self, s: Any, postings: Any, lengths: Any, live: np.ndarray, df: Any) -> None:
         self.s = s
         self.size = s.doc_count_all()
         self.postings = postings
         self.lengths = lengths
+        self.live = live
+        self.df = df  # df(searcher, field, term): live records containing the term
         self.memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def evaluate(self, q: Any, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +140,7 @@ class Evaluator:
     def bm25(self, fieldname: str, text: Any, ids: np.ndarray, weights: np.ndarray, boost: float) -> np.ndarray:
         """Okapi BM25 of one term in the records `ids` (its weighted frequencies `weights` there)."""
         lengths, average = self.lengths(fieldname)
-        idf = WEIGHTING.idf(self.s, fieldname, text)
+        idf = okapi_idf(self.s.doc_count(), self.df(self.s, fieldname, text))
         norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[ids] / average)
         return boost * idf * weights * (BM25_K1 + 1) / (weights + norm)
 
@@ -152,9 +159,8 @@ class Evaluator:
         (a pasted passage of hundreds of words costs a few lookups per word), then checked with
         Whoosh's positional matcher. Scored as the sum of its words."""
         mask, scores = self.empty()
-        reader = self.s.reader()
         # Rarest word first, and no more posting lists read once no record is left.
-        order = sorted(set(q.words), key=lambda w: (reader.doc_frequency(q.fieldname, w), w))
+        order = sorted(set(q.words), key=lambda w: (self.df(self.s, q.fieldname, w), w))
         postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         todo = np.zeros(0, dtype=np.int64)
         for i, word in enumerate(order):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ...analysis import analyzer_for, is_query_stop, plain_terms, query_languages, query_terms, tokens
@@ -28,7 +28,7 @@ from ...querytree import (
     Prefix,
     Term,
 )
-from .evaluate import WEIGHTING, Bonus, ZeroScore
+from .evaluate import Bonus, ZeroScore, okapi_idf
 from .schema import FACET_PREFIX, INFOBOX_PREFIX
 
 with warnings.catch_warnings():
@@ -51,11 +51,19 @@ PASSAGE_TERMS = 32
 class Translator:
     """Translates one query tree for one searcher (and the languages to analyse it in)."""
 
-    def __init__(self, searcher: Any, index_languages: Mapping[str, int], only: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        searcher: Any,
+        index_languages: Mapping[str, int],
+        only: Sequence[str] = (),
+        df: Callable[[Any, str, Any], int] | None = None,
+    ) -> None:
         """`index_languages`: sections per language in the index; `only`: the languages a
-        required `lang:` filter names (then words are read in those alone)."""
+        required `lang:` filter names (then words are read in those alone); `df(searcher, field,
+        term)`: live records containing a term (by default Whoosh's count, deleted records too)."""
         self.s = searcher
         self.reader = searcher.reader()
+        self.df = df or (lambda s, field, term: int(s.reader().doc_frequency(field, term)))
         self.index_languages = dict(index_languages)
         self.only = list(only)
 
@@ -104,7 +112,7 @@ class Translator:
         return out
 
     def frequency(self, term: str) -> int:
-        return int(self.reader.doc_frequency("body", term))
+        return self.df(self.s, "body", term)
 
     def term(self, node: Term) -> Any:
         forms = self.forms([node.text])
@@ -140,9 +148,9 @@ class Translator:
                 counts[term] = max(counts[term], n)
         weights = {}
         for term, tf in counts.items():
-            df = self.reader.doc_frequency("body", term)
+            df = self.df(self.s, "body", term)
             if df:
-                weights[term] = tf * WEIGHTING.idf(self.s, "body", term)
+                weights[term] = tf * okapi_idf(self.s.doc_count(), df)
         top = sorted(weights, key=lambda t: (-weights[t], t))[:PASSAGE_TERMS]
         if not top:
             return query.NullQuery
