@@ -152,6 +152,30 @@ def index_cmd(
     )
 
 
+@cli.command("rebuild")
+@click.option("--index-dir", help=INDEX_DIR_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the rebuild report as JSON.")
+@click.option("--workers", type=click.IntRange(0, 64), default=0, help="Writer processes (0 = one per core).")
+@click.option("--wait", type=click.FloatRange(0, 3600), default=0.0, help="Seconds to wait for a busy index.")
+@handled
+def rebuild_cmd(index_dir: str | None, as_json: bool, workers: int, wait: float) -> None:
+    """Build the search index again from the document store, beside the live one, and swap it in
+    atomically: searches (a running server too) use the old index until the swap, the new one
+    after; a rebuild that is stopped leaves the old index in use. Files are not read again
+    (`index --force` re-reads them, and swaps a new index in the same way)."""
+    from . import pipeline
+
+    settings = Settings(index_dir=resolve_index_dir(index_dir), workers=workers, lock_wait_seconds=wait)
+    report = pipeline.rebuild(settings)
+    if as_json:
+        _emit(report)
+        return
+    click.echo(
+        f"rebuilt: {report['documents']} documents, {report['versions']} versions, {report['records']} records "
+        f"in {report['slot']} (was {report['replaced']}; {report['seconds']:.1f}s)"
+    )
+
+
 @cli.command("list")
 @click.option("--index-dir", help=INDEX_DIR_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -22,7 +23,7 @@ from typing import Any
 
 from . import dedup, language, metadata, records, sentences
 from .cleaning import WEB_DERIVED, clean, furniture_candidates
-from .engines import Engine, open_engine
+from .engines import Engine, live_slot, open_engine, slot_number, swap_slot
 from .errors import IndexLockedError, NotADocument, SourceError
 from .limits import bounded
 from .models import RawVersion, Section, SourceFile, Version
@@ -387,9 +388,14 @@ def _run(
     del results, ok, found, new_versions, stored_ids
     if progress:
         progress("index", 0)
-    sync_documents(store, engine, sorted(touched), workers, settings.furniture, unindexed=touched - indexed_before)
-    with store.transaction():
-        store.clear_pending(touched)
+    if force:
+        # --force re-reads everything: the index is built again beside the live one and swapped
+        # in (the engine follows the swap), never rewritten in place.
+        _rebuild_aside(store, settings)
+    else:
+        sync_documents(store, engine, sorted(touched), workers, settings.furniture, unindexed=touched - indexed_before)
+        with store.transaction():
+            store.clear_pending(touched)
     lap("index")
     if progress:
         progress("sentences", 0)
@@ -500,6 +506,58 @@ def update_sentences(store: Store, workers: int = 1) -> dict[str, int]:
             store.set_meta_value(sentences.MODEL_KEY, model_json)
         store.set_sentences(found)
     return {"retrained": int(retrain), "sections": len(found)}
+
+
+def rebuild(settings: Settings) -> dict[str, Any]:
+    """Build the engine index again from the store, beside the live one, and swap it in at once:
+    searches see the old index until the swap and the new one after it; a rebuild that is
+    stopped leaves the old index live (its half-built slot is removed by the next rebuild)."""
+    index_dir = Path(settings.index_dir)
+    if not (index_dir / "store.sqlite3").exists():
+        raise FileNotFoundError(f"no index in {index_dir} (run `palimpsest index PATH` first)")
+    started = time.perf_counter()
+    with index_lock(index_dir, settings.lock_wait_seconds):
+        store = Store(index_dir)
+        try:
+            replaced = live_slot(index_dir)
+            slot, records_written = _rebuild_aside(store, settings)
+            engine = open_engine(str(index_dir))
+            try:
+                records.save_snapshot(index_dir, store, engine)
+            finally:
+                engine.close()
+            counts = store.counts()
+        finally:
+            store.close()
+    return {
+        "documents": counts["documents"], "versions": counts["versions"], "sections": counts["sections"],
+        "records": records_written, "slot": slot, "replaced": replaced, "seconds": round(time.perf_counter() - started, 3),
+    }  # fmt: skip
+
+
+def _rebuild_aside(store: Store, settings: Settings) -> tuple[str, int]:
+    """Write every document of the store into a new engine slot, make it the live one, and clear
+    the pending list (every document is in it). Returns (the new slot, records written). Slots
+    other than the live one are removed first: what killed rebuilds left, and the slot before
+    the last swap (readers follow the pointer before they read again)."""
+    index_dir = Path(settings.index_dir)
+    live = live_slot(index_dir)
+    numbers = [slot_number(live)]
+    for entry in index_dir.iterdir():
+        if entry.is_dir() and entry.name.startswith("whoosh") and entry.name != live:
+            numbers.append(slot_number(entry.name))
+            shutil.rmtree(entry, ignore_errors=True)
+    slot = f"whoosh-{max(numbers) + 1}"
+    docs = store.doc_ids()
+    engine = open_engine(str(index_dir), create=True, slot=slot)
+    try:
+        written = sync_documents(store, engine, docs, settings.worker_count, settings.furniture, unindexed=set(docs))
+    finally:
+        engine.close()
+    swap_slot(index_dir, slot)
+    with store.transaction():
+        store.clear_pending(store.pending())
+    return slot, written
 
 
 def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from indexer.cli import cli
 from tests.conftest import CORPUS, doc_by_title, run_cli
 
-COMMANDS = ["index", "list", "show", "versions", "search", "similar", "stats", "remove", "verify"]
+COMMANDS = ["index", "list", "show", "versions", "search", "similar", "stats", "remove", "verify", "rebuild"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -552,3 +552,98 @@ def test_recovery_after_the_index_commit_scores_as_an_uninterrupted_build(tmp_pa
     with Searcher(recovered) as s:  # the re-added records left deleted ones behind
         deleted = s.engine._searcher().doc_count_all() - s.engine.doc_count()
     assert (report["unchanged"], deleted, results(recovered)) == (4, 4, results(tmp_path / "reference"))
+
+
+# -- rebuild (issue 17, finding 7) -------------------------------------------------------------
+def _search(runner: CliRunner, ix: Path) -> dict[str, Any]:
+    return {k: v for k, v in run_cli(runner, "search", "harbour", "--index-dir", str(ix)).items() if k != "took_ms"}
+
+
+def _answers(client: Any, queries: list[str]) -> list[Any]:
+    out = []
+    for q in queries:
+        resp = client.get("/api/search", query_string={"q": q})
+        body = resp.get_json()
+        out.append((resp.status_code, [(h["doc_id"], h["anchor"], h["score"]) for h in body["hits"]]))
+    return out
+
+
+def test_rebuild_swaps_a_new_index_in_while_a_server_searches(tmp_path: Path, runner: CliRunner) -> None:
+    import threading
+
+    from search_web import create_app
+
+    ix = tmp_path / "ix"
+    index_paths([CORPUS], settings_for(ix))
+    app = create_app({"INDEX_DIR": str(ix), "TESTING": True})
+    queries = ["harbour", "bridge closure", '"old harbour"', "movie"]
+    before = _answers(app.test_client(), queries)
+    seen: list[Any] = []
+    stop = threading.Event()
+
+    def search() -> None:
+        client = app.test_client()
+        while not stop.is_set():
+            try:
+                seen.append(_answers(client, queries))
+            except Exception as exc:  # a failed search is what this test looks for
+                seen.append(repr(exc))
+
+    threads = [threading.Thread(target=search) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        reports = [run_cli(runner, "rebuild", "--index-dir", str(ix)) for _ in range(3)]
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    after = _answers(app.test_client(), queries)
+    app.extensions["palimpsest"].close()
+    assert [(r["slot"], r["replaced"], r["documents"]) for r in reports] == [
+        ("whoosh-1", "whoosh", 5),
+        ("whoosh-2", "whoosh-1", 5),
+        ("whoosh-3", "whoosh-2", 5),
+    ]
+    assert len(seen) > 3 and all(answers == before for answers in seen) and after == before
+    assert sorted(p.name for p in ix.iterdir() if p.name.startswith("whoosh")) == ["whoosh-2", "whoosh-3"]
+    assert run_cli(runner, "verify", "--index-dir", str(ix))["ok"] is True
+
+
+def test_a_stopped_rebuild_leaves_the_old_index_live(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ix = tmp_path / "ix"
+    index_paths([CORPUS], settings_for(ix))
+    before = _search(runner, ix)
+    real = pipeline.sync_documents
+
+    def stopped(store: Any, engine: Any, doc_ids: Any, *args: Any, **kwargs: Any) -> int:
+        real(store, engine, list(doc_ids)[:2], *args, **kwargs)  # part of the index written...
+        raise KeyboardInterrupt  # ...and the rebuild stopped, as by Ctrl-C or a kill
+
+    monkeypatch.setattr(pipeline, "sync_documents", stopped)
+    result = runner.invoke(cli, ["rebuild", "--index-dir", str(ix)])
+    assert (result.exit_code, result.output) == (
+        1,
+        "palimpsest: error: interrupted; the index keeps its previous state\n",
+    )
+    assert (ix / "whoosh-1").is_dir() and not (ix / "engine").exists()  # the half-built slot, never live
+    assert _search(runner, ix) == before
+    monkeypatch.setattr(pipeline, "sync_documents", real)
+    report = run_cli(runner, "rebuild", "--index-dir", str(ix))
+    assert (report["slot"], report["replaced"]) == ("whoosh-2", "whoosh")
+    assert sorted(p.name for p in ix.iterdir() if p.name.startswith("whoosh")) == ["whoosh", "whoosh-2"]
+    after = _search(runner, ix)
+    assert after == before
+
+
+def test_index_force_builds_aside_too(tmp_path: Path, runner: CliRunner) -> None:
+    ix = tmp_path / "ix"
+    index_paths([CORPUS], settings_for(ix))
+    before = _search(runner, ix)
+    run_cli(runner, "index", str(CORPUS), "--force", "--index-dir", str(ix))
+    assert (ix / "engine").read_text() == "whoosh-1\n"
+    after = _search(runner, ix)
+    assert after == before
+    assert run_cli(runner, "verify", "--index-dir", str(ix))["ok"] is True

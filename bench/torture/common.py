@@ -25,9 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Issue 17's findings that are not fixed yet. A check that fails the way one of them says is a
 # known failure: reported on its own line, not counted as a new failure. Remove an entry (and the
 # matching strict xfail in tests/test_torture.py) when the finding is fixed.
-FINDINGS: dict[str, str] = {
-    "7": "no safe rebuild: `palimpsest rebuild` does not exist",
-}
+FINDINGS: dict[str, str] = {}
 
 
 @dataclass

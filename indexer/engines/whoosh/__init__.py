@@ -24,6 +24,7 @@ import numpy as np
 from ...errors import IndexLockedError, SchemaMismatchError
 from ...models import SectionRecord
 from ...querytree import Node
+from .. import live_slot, slot_number
 from ..base import Hit
 from .evaluate import Evaluator
 from .postings import field_lengths, term_postings
@@ -76,25 +77,18 @@ class WhooshBatch:
 
 
 class WhooshEngine:
-    """A Whoosh index in `<index_dir>/whoosh`."""
+    """A Whoosh index in a slot of the index directory (`whoosh`, or `whoosh-<n>` after rebuilds:
+    see engines/__init__.py); it follows the live slot when none is given."""
 
     name = "whoosh"
 
-    def __init__(self, index_dir: str | Path, create: bool = False) -> None:
+    def __init__(self, index_dir: str | Path, create: bool = False, slot: str | None = None) -> None:
         self.index_dir = str(index_dir)
-        self.path = Path(index_dir) / "whoosh"
-        version_file = self.path / _VERSION_FILE
-        if whoosh_index.exists_in(str(self.path), indexname=INDEX_NAME):
-            found = int(version_file.read_text().strip()) if version_file.exists() else 0
-            if found != INDEX_SCHEMA_VERSION:
-                raise SchemaMismatchError(self.index_dir, found, INDEX_SCHEMA_VERSION)
-            self.ix = whoosh_index.open_dir(str(self.path), indexname=INDEX_NAME)
-        elif create:
-            self.path.mkdir(parents=True, exist_ok=True)
-            self.ix = whoosh_index.create_in(str(self.path), build_schema(), indexname=INDEX_NAME)
-            version_file.write_text(f"{INDEX_SCHEMA_VERSION}\n")
-        else:
-            raise FileNotFoundError(f"no index in {self.index_dir}")
+        self.follow = slot is None
+        self.slot = slot or live_slot(index_dir)
+        self.path = Path(index_dir) / self.slot
+        self.ix = self._open_ix(self.path, create)
+        self._retired: list[Any] = []  # indexes of slots swapped out, closed with the engine
         # One open searcher per thread (Whoosh readers keep file positions), refreshed after commits.
         self._local = threading.local()
         self._open: list[Any] = []
@@ -104,25 +98,64 @@ class WhooshEngine:
         self._posting_cache: OrderedDict[Any, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._posting_cache_size = 0
 
+    def _open_ix(self, path: Path, create: bool) -> Any:
+        version_file = path / _VERSION_FILE
+        if whoosh_index.exists_in(str(path), indexname=INDEX_NAME):
+            found = int(version_file.read_text().strip()) if version_file.exists() else 0
+            if found != INDEX_SCHEMA_VERSION:
+                raise SchemaMismatchError(self.index_dir, found, INDEX_SCHEMA_VERSION)
+            return whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+            ix = whoosh_index.create_in(str(path), build_schema(), indexname=INDEX_NAME)
+            version_file.write_text(f"{INDEX_SCHEMA_VERSION}\n")
+            return ix
+        raise FileNotFoundError(f"no index in {self.index_dir}")
+
     def begin(self, workers: int = 1) -> WhooshBatch:
         return WhooshBatch(self.ix, self.index_dir, workers)
 
+    def _follow(self) -> None:
+        """Open the live slot when a rebuild has swapped another one in (one small read)."""
+        if not self.follow:
+            return
+        slot = live_slot(self.index_dir)
+        if slot == self.slot:
+            return
+        with self._lock:
+            if slot != self.slot:
+                ix = self._open_ix(Path(self.index_dir) / slot, False)
+                self._retired.append(self.ix)
+                self.ix, self.slot, self.path = ix, slot, Path(self.index_dir) / slot
+
     def _searcher(self) -> Any:
+        self._follow()
         s = getattr(self._local, "searcher", None)
-        if s is not None and s.up_to_date():
+        if s is not None and s._palimpsest_slot == self.slot and s.up_to_date():
             return s
         from .evaluate import WEIGHTING
 
-        fresh = self.ix.searcher(weighting=WEIGHTING) if s is None else s.refresh()
+        if s is None or s._palimpsest_slot != self.slot:
+            fresh = self.ix.searcher(weighting=WEIGHTING)
+        else:
+            fresh = s.refresh()
+        fresh._palimpsest_slot = self.slot
         with self._lock:
             if s is not None and s in self._open:
                 self._open.remove(s)
+                if s is not fresh and s._palimpsest_slot != self.slot:
+                    s.close()
             self._open.append(fresh)
         self._local.searcher = fresh
         return fresh
 
+    @staticmethod
+    def _generation_of(s: Any) -> tuple[int, int]:
+        """A searcher's (slot number, Whoosh generation): generations restart in a new slot."""
+        return slot_number(s._palimpsest_slot), s.reader().generation()
+
     def _cached(self, name: str, s: Any, build: Callable[[], Any]) -> Any:
-        key = s.reader().generation()
+        key = self._generation_of(s)
         hit = self._cache.get(name)
         if hit is not None and hit[0] == key and key is not None:
             return hit[1]
@@ -155,7 +188,7 @@ class WhooshEngine:
         The last few results are kept, so a search that asks for the ranking, the scores of
         some records and the match set evaluates the query once."""
         s = self._searcher()
-        key = (s.reader().generation(), repr(tree), latest_only)
+        key = (self._generation_of(s), repr(tree), latest_only)
         with self._lock:
             cached = self._results.get(key)
         if cached is not None:
@@ -240,7 +273,7 @@ class WhooshEngine:
 
     def _postings(self, s: Any, field: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
         """(record numbers, weights) of one term, across segments; cached per generation."""
-        key = (s.reader().generation(), field, text)
+        key = (self._generation_of(s), field, text)
         with self._lock:
             hit = self._posting_cache.get(key)
             if hit is not None:
@@ -264,8 +297,9 @@ class WhooshEngine:
         return self._cached("live", s, build)
 
     def generation(self) -> int:
-        """Changes with every commit (readers cache per generation)."""
-        return int(self.ix.latest_generation())
+        """Changes with every commit and every swap of slots (readers cache per generation)."""
+        self._follow()
+        return slot_number(self.slot) * 10**9 + int(self.ix.latest_generation())
 
     def record_id_column(self) -> list[str]:
         """The record id of every record number of the current generation."""
@@ -318,3 +352,5 @@ class WhooshEngine:
             self._open.clear()
         self._local = threading.local()
         self.ix.close()
+        for ix in self._retired:
+            ix.close()
