@@ -130,8 +130,15 @@ def run_jobs(
 
     def feed(slot: _Slot) -> None:
         index = next(todo, None)
-        if index is not None:
+        if index is None:
+            return
+        try:
             slot.give(index, jobs[index])
+        except OSError:  # the worker died between two jobs: replace it and hand the job on
+            slot.kill()
+            replacement = _Slot(ctx, fn, memory_mb)
+            slots[slots.index(slot)] = replacement
+            replacement.give(index, jobs[index])
 
     def finish(index: int, result: Any) -> None:
         nonlocal remaining
