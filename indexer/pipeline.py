@@ -97,7 +97,7 @@ def file_stage(path: str, known_hash: str | None, force: bool, settings: Setting
             lap("read")
             if known_hash == digest and not force:
                 return FileResult(path, "unchanged", digest, seconds=seconds)
-            raws = load_bytes(path, data, st.st_mtime, settings.max_html_depth, digest, notes)
+            raws = load_bytes(path, data, st.st_mtime, settings.max_html_depth, digest, notes, settings.max_lines)
             lap("parse")
     except NotADocument as exc:
         return FileResult(path, "skipped", reason=exc.reason, notes=notes, seconds=seconds)

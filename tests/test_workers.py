@@ -14,6 +14,7 @@ import pytest
 from indexer import pipeline
 from indexer.limits import TextLimits, bounded
 from indexer.models import Block
+from indexer.store import Store
 from indexer.workers import run_jobs
 from tests.conftest import settings_for
 
@@ -124,3 +125,26 @@ def test_a_truncated_file_is_indexed_with_a_warning(tmp_path: Path) -> None:
             }
         ],
     )
+
+
+def test_a_file_over_the_line_limit_is_cut_before_it_is_parsed(tmp_path: Path) -> None:
+    # The plain-text parser keeps a block per unwrapped line: 5 million lines took 1.9 GB.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "lines.txt").write_text("".join(f"w{i}\n" for i in range(500)) + "\n\n\n")
+    (docs / "notes.md").write_text("# Notes\n\n" + "".join(f"- item {i}\n" for i in range(20)))
+    report = pipeline.index_paths([docs], settings_for(tmp_path / "ix", max_lines=10))
+    assert report["warnings"] == [
+        {
+            "path": str(docs / name),
+            "message": "truncated: more than 10 lines (setting max_lines); the text from line 11 on is not indexed",
+        }
+        for name in ("lines.txt", "notes.md")
+    ]
+    store = Store(tmp_path / "ix")
+    try:
+        texts = sorted(row.text for d in store.doc_ids() for row in store.section_rows(d) if row.text)
+    finally:
+        store.close()
+    # (w0, a short first line, is the title of lines.txt)
+    assert texts == ["\n".join(f"- item {i}" for i in range(8)), "\n".join(f"w{i}" for i in range(1, 10))]

@@ -210,6 +210,27 @@ def load_file(path: Path, max_bytes: int, max_html_depth: int = 400) -> list[Raw
     return load_bytes(str(path), data, st.st_mtime, max_html_depth)
 
 
+# Formats whose every line is a line of the one version a file holds (HTML is markup; a
+# MediaWiki export holds many versions, each bounded after parsing: see indexer/limits.py).
+LINE_FORMATS = frozenset({"plain", "markdown", "wikitext"})
+
+
+def _first_lines(text: str, max_lines: int, notes: list[str] | None) -> str:
+    if text.count("\n") < max_lines:
+        return text
+    end = -1
+    for _ in range(max_lines):
+        end = text.find("\n", end + 1)
+    if not text[end + 1 :].strip():  # only blank lines after the last one kept
+        return text
+    if notes is not None:
+        notes.append(
+            f"truncated: more than {max_lines:,} lines (setting max_lines); "
+            f"the text from line {max_lines + 1:,} on is not indexed"
+        )
+    return text[:end]
+
+
 def load_bytes(
     path: str,
     data: bytes,
@@ -217,11 +238,16 @@ def load_bytes(
     max_html_depth: int = 400,
     digest: str | None = None,
     notes: list[str] | None = None,
+    max_lines: int | None = None,
 ) -> list[RawVersion]:
     """Parse bytes already read from `path` (`digest`: their content hash, when already computed;
-    `notes`: where to say what was repaired on the way, such as damaged UTF-8)."""
+    `notes`: where to say what was repaired on the way, such as damaged UTF-8; `max_lines`: the
+    most lines a file of one version is parsed to, its later lines left out with a note)."""
     text, _encoding = decode(data, path, notes)
     fmt = detect_format(text, path)
+    if max_lines is not None and fmt in LINE_FORMATS:
+        # Cut before parsing: the parsers keep an object per line (5 million lines took 1.9 GB).
+        text = _first_lines(text, max_lines, notes)
     if fmt == "xml":
         root = re.search(r"<([A-Za-z_][\w.:-]*)[\s>/]", re.sub(r"<[?!][^>]*>", "", text[:8192]))
         name = f" <{root.group(1)}>" if root else ""
