@@ -554,7 +554,7 @@ def serve_cmd(index_dir: str | None, host: str, port: int, workers: int, threads
 
     store = _open_store(index_dir)  # fails clearly when there is no index
     store.close()
-    click.echo(f"Palimpsest: serving {store.index_dir} on http://{host}:{port}/ (Ctrl-C stops)")
+    click.echo(f"Palimpsest: serving {store.index_dir} on http://{host}:{port}/ (Ctrl-C stops); starting")
     serve(store.index_dir, host=host, port=port, workers=workers or (os.cpu_count() or 1), threads=threads)
 
 

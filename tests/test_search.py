@@ -928,3 +928,14 @@ def test_a_question_in_capitals_is_searched_as_words(seed_searcher: Searcher) ->
     lower = seed_searcher.search(SearchRequest(q="i am interested in the lachin corridor and the blockade or not"))
     assert caps.total == lower.total > 0
     assert [h.doc_id for h in caps.hits] == [h.doc_id for h in lower.hits]
+
+
+def test_a_word_before_a_colon_is_a_word_unless_it_names_a_field() -> None:
+    # People write "Note: …" and "landscapes: how…"; `title:` alone, or `colour:red`, are errors.
+    assert parse("landscapes: how are they drawn").words == parse("landscapes how are they drawn").words
+    assert "landscapes" in parse("landscapes: how are they drawn").words
+    assert parse("Note: bridges").words == ["Note", "bridges"]
+    with pytest.raises(QueryError, match="'title:' has no value after it"):
+        parse("bridges title: x")
+    with pytest.raises(QueryError, match="unknown field 'colour:'"):
+        parse("colour:red")
