@@ -939,3 +939,18 @@ def test_a_word_before_a_colon_is_a_word_unless_it_names_a_field() -> None:
         parse("bridges title: x")
     with pytest.raises(QueryError, match="unknown field 'colour:'"):
         parse("colour:red")
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["harbour bridge", '"tram line"', "ferry AND steamer", "harbour NOT (ferry OR depot)", "corros*", "steamr~",
+     "date:1930..1932 harbour", "+steamer harbour", "lang:fr", "harbour -ferry"],
+)  # fmt: skip
+def test_counting_a_match_needs_no_scores(tiny: Searcher, q: str) -> None:
+    # The engine counts (suggestions, totals) without scoring; the records are the ranked ones.
+    tree = tiny.parse(q).tree
+    for latest_only in (True, False):
+        scored = tiny.engine.evaluate(tree, latest_only)[0]
+        tiny.engine._results.clear()  # else the kept evaluation would answer
+        assert tiny.engine.match(tree, latest_only).tolist() == scored.tolist()
+        assert len(scored)
