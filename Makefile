@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install index clean
+.PHONY: run test lint bench torture install index clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/web_latency.py
 	$(BIN)/python bench/diff_speed.py
 	$(BIN)/python bench/extraction.py
+
+# The torture suite's long form (bench/torture/, issue 17): 40-60 minutes on 2 cores.
+torture: $(STAMP)
+	mkdir -p bench/work
+	$(BIN)/python -m bench.torture --long --out bench/work/torture.json
 
 clean:
 	rm -rf $(VENV) index .pytest_cache .ruff_cache

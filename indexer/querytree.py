@@ -10,11 +10,12 @@ user typed them: engines analyse them (indexer/analysis.py), in the languages of
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
 
 MAX_EXPANSION = 256  # terms a prefix or fuzzy word may expand to (enforced by the engine)
-_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$", re.ASCII)  # not ２０２２: engines match digits as typed
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ Node = Term | Prefix | Fuzzy | Phrase | Filter | DateRange | Bool | Passage | Ma
 
 
 def valid_date(v: str) -> bool:
-    """Whether `v` is 2022, 2022-09 or 2022-09-12 and a real date."""
+    """Whether `v` is 2022, 2022-09 or 2022-09-12 and a real date in years 0001-9999."""
     if not _DATE.match(v):
         return False
     try:
@@ -108,12 +109,11 @@ def date_bounds(v: str) -> tuple[str, str]:
     parts = v.split("-")
     y = int(parts[0])
     if len(parts) == 1:
+        date(y, 1, 1)  # ValueError outside the years a date can have (year 0000)
         return f"{y:04d}-01-01", f"{y:04d}-12-31"
     m = int(parts[1])
     if len(parts) == 2:
-        date(y, m, 1)
-        nxt = date(y + (m == 12), m % 12 + 1, 1)
-        last = date.fromordinal(nxt.toordinal() - 1)
+        last = date(y, m, monthrange(y, m)[1])  # ValueError for month 13, year 0000
         return f"{y:04d}-{m:02d}-01", last.isoformat()
     d = date(y, m, int(parts[2]))
     return d.isoformat(), d.isoformat()

@@ -12,6 +12,7 @@ the defaults and ignore files say (--exclude and --include still apply).
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterable
@@ -97,14 +98,32 @@ def _special_kind(mode: int) -> str | None:
 
 
 def check_paths(paths: Iterable[str | Path]) -> list[str]:
-    """The given paths as absolute paths; raises PathNotFoundError for one that does not exist."""
+    """The given paths as absolute paths; raises PathNotFoundError for one that does not exist
+    (one that cannot be looked at, inside a folder that may not be entered, is the scan's to report)."""
     out = []
     for p in paths:
         path = os.path.abspath(p)
-        if not os.path.lexists(path):
-            raise PathNotFoundError(path)
+        try:
+            os.lstat(path)
+        except FileNotFoundError:
+            raise PathNotFoundError(display_path(path)) from None
+        except OSError:
+            pass
         out.append(path)
     return out
+
+
+def display_path(path: str) -> str:
+    """`path` as text that can be printed and stored: a name that is not UTF-8 (the bytes an old
+    Latin-1 system or a broken archive wrote) shows its odd bytes as \\xe9."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _not_utf8(path: str) -> bool:
+    return display_path(path) != path
+
+
+NOT_UTF8 = "name is not UTF-8 (rename it to index it)"
 
 
 class _Decider:
@@ -149,10 +168,15 @@ def scan(paths: Iterable[str | Path], rules: FileRules = FileRules(), skip: Path
     result = ScanResult()
     skip_real = os.path.realpath(skip) if skip else None
     for root in check_paths(paths):
-        if os.path.islink(root) and not os.path.exists(root):
+        if _not_utf8(root):
+            what = "folder" if os.path.isdir(root) else "file"
+            result.failed.append({"path": display_path(root), "reason": f"{what} {NOT_UTF8}"})
+            continue
+        try:
+            st = os.stat(root)
+        except OSError:
             result.failed.append({"path": root, "reason": _broken_link_reason(Path(root))})
             continue
-        st = os.stat(root)
         if stat.S_ISDIR(st.st_mode):
             _walk(root, _Decider(rules, root), skip_real, result)
             continue
@@ -167,8 +191,9 @@ def scan(paths: Iterable[str | Path], rules: FileRules = FileRules(), skip: Path
         else:
             result.files.append(root)
     result.files = sorted(dict.fromkeys(result.files))
-    result.skipped.sort(key=lambda f: f["path"])
-    result.failed.sort(key=lambda f: f["path"])
+    # A path given and also found under another given folder is reported once.
+    result.skipped = sorted({f["path"]: f for f in reversed(result.skipped)}.values(), key=lambda f: f["path"])
+    result.failed = sorted({f["path"]: f for f in reversed(result.failed)}.values(), key=lambda f: f["path"])
     return result
 
 
@@ -177,7 +202,7 @@ def _walk(root: str, decider: _Decider, skip_real: str | None, result: ScanResul
     ignore_files: dict[str, _Spec] = {}
 
     def onerror(exc: OSError) -> None:
-        reason = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
+        reason = _reason(exc)
         result.failed.append({"path": str(exc.filename), "reason": f"folder not read: {reason}"})
 
     for folder, dirs, names in os.walk(root, followlinks=True, onerror=onerror):
@@ -187,6 +212,7 @@ def _walk(root: str, decider: _Decider, skip_real: str | None, result: ScanResul
             dirs[:] = []
             continue
         if skip_real and real == skip_real:
+            result.skipped.append({"path": folder, "reason": "the index folder itself"})
             dirs[:] = []
             continue
         seen.add(real)
@@ -201,6 +227,9 @@ def _walk(root: str, decider: _Decider, skip_real: str | None, result: ScanResul
         kept = []
         for d in sorted(dirs):
             full = os.path.join(folder, d)
+            if _not_utf8(d):
+                result.failed.append({"path": display_path(full), "reason": f"folder {NOT_UTF8}"})
+                continue
             why = decider.reason(full, specs, is_dir=True)
             if why:
                 result.skipped.append({"path": full, "reason": why})
@@ -211,6 +240,9 @@ def _walk(root: str, decider: _Decider, skip_real: str | None, result: ScanResul
             if name == IGNORE_FILE:
                 continue
             full = os.path.join(folder, name)
+            if _not_utf8(name):
+                result.failed.append({"path": display_path(full), "reason": f"file {NOT_UTF8}"})
+                continue
             try:
                 st = os.stat(full)
             except OSError:
@@ -228,13 +260,18 @@ def _under(folder: str, base: str) -> bool:
     return folder == base or folder.startswith(base.rstrip("/") + "/")
 
 
+def _reason(exc: OSError) -> str:
+    return "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc)).lower()
+
+
 def _broken_link_reason(path: Path) -> str:
+    """Why a path that os.stat refuses cannot be read: a link loop, a broken link, or the error."""
     try:
         os.stat(path)
     except OSError as exc:
-        if exc.errno == 40:
+        if exc.errno == errno.ELOOP:
             return "symlink loop"
-        if os.path.islink(path):
+        if os.path.islink(path) and isinstance(exc, FileNotFoundError):
             return "broken symlink"
-        return exc.strerror or str(exc)
+        return _reason(exc)
     return "broken symlink"

@@ -7,6 +7,11 @@
 
 Every page works without JavaScript; static/app.js only adds the `/` shortcut and submits
 the sort menu on change. Templates autoescape; snippets come escaped from indexer.search.
+
+Limits: a request target (path and query) of at most MAX_TARGET_BYTES, enough for a query of
+MAX_QUERY_CHARS characters however it is percent-encoded; no request body over MAX_BODY_BYTES.
+The app answers 414 and 413 itself; server.py makes gunicorn's own refusals (414, 431, 400)
+answers of this app too, so every error has the same shape whoever found it.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
-from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask import Flask, Response, abort, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from indexer.errors import DocumentNotFound, QueryError, error_object
+from indexer.search.query import MAX_QUERY_CHARS
 
 from .backend import Backend
 
@@ -27,13 +34,29 @@ CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
+# A character takes at most 12 bytes in a URL (4 bytes of UTF-8, each %XX): a query of
+# MAX_QUERY_CHARS characters of any script fits, with 22 KiB left for the other parameters.
+MAX_TARGET_BYTES = 256 * 1024
+MAX_BODY_BYTES = 64 * 1024  # no route reads a body; a large one is refused before anything else
+SERVER_ERROR_KEY = "palimpsest.server_error"  # environ key: (status, detail) found by the server
+LIMIT_DETAILS = {
+    400: "The server could not read this request (a malformed request line or header).",
+    413: f"Requests carry no body here; this one is over {MAX_BODY_BYTES:,} bytes.",
+    414: (
+        f"The address is longer than {MAX_TARGET_BYTES:,} bytes; a query can have up to {MAX_QUERY_CHARS:,} characters."
+    ),
+    417: "The server cannot meet this request's Expect header.",
+    431: "The request's header fields are too large.",
+    501: "The request's body uses a transfer coding this server does not know.",
+}
+
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The app for one index: config INDEX_DIR (default $PALIMPSEST_INDEX or ./index)."""
     app = Flask(__name__)
     app.config.update(
         INDEX_DIR=os.environ.get("PALIMPSEST_INDEX", "index"),
-        EXPORT_LIMIT=1000,  # documents in a CSV / NDJSON export
+        EXPORT_LIMIT=10_000,  # documents in a CSV / NDJSON export (streamed, one evaluation)
         JSON_SORT_KEYS=False,
     )
     app.config.update(config or {})
@@ -45,6 +68,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(api.bp)
+
+    @app.before_request
+    def within_limits() -> Any:
+        """Refuse what the server found wrong before the app saw it, an address longer than
+        MAX_TARGET_BYTES and a body over MAX_BODY_BYTES, as the app's own errors."""
+        found = request.environ.get(SERVER_ERROR_KEY)
+        if found is not None:
+            status, detail = found
+            abort(status, description=detail)
+        if len(request_target(request.environ)) > MAX_TARGET_BYTES:
+            abort(414, description=LIMIT_DETAILS[414])
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            abort(413, description=LIMIT_DETAILS[413])
+        return None
 
     @app.before_request
     def follow_old_document_ids() -> Any:
@@ -86,6 +123,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return error_response(500, "Internal error", "Something went wrong on our side; the error was logged.")
 
     return app
+
+
+def request_target(environ: Mapping[str, Any]) -> str:
+    """The path and query as the client sent them (servers name it differently)."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return str(raw)
+    path = quote(str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", "")), safe="/;:@&=+$,%~")
+    query = str(environ.get("QUERY_STRING", ""))
+    return f"{path}?{query}" if query else path
 
 
 def error_response(status: int, message: str, detail: str, position: int | None = None) -> Any:

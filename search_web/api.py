@@ -36,27 +36,18 @@ def search() -> Any:
 
 
 def _export_rows() -> Iterator[dict[str, Any]]:
-    """The current result set, best first, at most EXPORT_LIMIT documents."""
+    """The current result set, best first, at most EXPORT_LIMIT documents: one evaluation of the
+    search, rows made as they are sent."""
     cap = int(current_app.config["EXPORT_LIMIT"])
-    search_request(request.args)  # validate before the response starts
-    rank = 0
-    page = 1
-    while rank < cap:
-        result = _searcher().search(search_request(request.args, limit=MAX_LIMIT, page=page))
-        for h in result.hits:
-            rank += 1
-            if rank > cap:
-                return
-            yield {
-                "rank": rank, "doc_id": h.doc_id, "version_id": h.version_id, "title": h.title,
-                "breadcrumb": h.breadcrumb, "score": round(h.score, 4),
-                "url": url_for("documents.document", doc_id=h.doc_id, _external=True) + (f"#{h.anchor}" if h.anchor else ""),
-                "snippet": html.unescape(_TAG.sub("", h.snippet)),
-                "dates": "; ".join(d["value"] for d in h.dates), "language": h.language,
-            }  # fmt: skip
-        if page >= result.pages:
-            return
-        page += 1
+    hits = _searcher().export(search_request(request.args, limit=MAX_LIMIT, page=1), cap)
+    for rank, h in enumerate(hits, 1):
+        yield {
+            "rank": rank, "doc_id": h.doc_id, "version_id": h.version_id, "title": h.title,
+            "breadcrumb": h.breadcrumb, "score": round(h.score, 4),
+            "url": url_for("documents.document", doc_id=h.doc_id, _external=True) + (f"#{h.anchor}" if h.anchor else ""),
+            "snippet": html.unescape(_TAG.sub("", h.snippet)),
+            "dates": "; ".join(d["value"] for d in h.dates), "language": h.language,
+        }  # fmt: skip
 
 
 @bp.get("/search.csv")

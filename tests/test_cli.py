@@ -111,6 +111,28 @@ def test_expected_errors_are_one_line(runner: CliRunner, corpus_index: Path, arg
     assert (result.exit_code, result.output.strip()) == (1, message)
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [  # issue 17, finding 1: year 0000 was a traceback
+        (["--date-from", "0000"], "date-from '0000' is not a date like 2022, 2022-09 or 2022-09-12"),
+        (["--date-to", "0000-01-01"], "date-to '0000-01-01' is not a date like 2022, 2022-09 or 2022-09-12"),
+        (["--date-to", "2023-02-29"], "date-to '2023-02-29' is not a date like 2022, 2022-09 or 2022-09-12"),
+        (["--date-from", "12022"], "date-from '12022' is not a date like 2022, 2022-09 or 2022-09-12"),
+        (["--year", "0000"], "year '0000' is not a year like 2022"),
+        (["--month", "0000-12"], "month '0000-12' is not a month like 2022-09"),
+        (["date:0000"], "'0000' is not a date (use 2022, 2022-09 or 2022-09-12)\n  movie date:0000\n             ^"),
+    ],
+)
+def test_dates_out_of_range_are_one_line_errors(
+    runner: CliRunner, corpus_index: Path, args: list[str], message: str
+) -> None:
+    result = runner.invoke(cli, ["search", "movie", *args, "--index-dir", str(corpus_index)])
+    assert (result.exit_code, result.output.strip()) == (1, f"palimpsest: error: {message}")
+    as_json = runner.invoke(cli, ["search", "movie", *args, "--json", "--index-dir", str(corpus_index)])
+    error = json.loads(as_json.stdout)["error"]
+    assert (as_json.exit_code, error["status"], error["detail"]) == (1, 400, message.split("\n")[0])
+
+
 def test_missing_index_is_an_expected_error(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["list", "--index-dir", str(tmp_path / "none")])
     assert (result.exit_code, result.output.strip()) == (

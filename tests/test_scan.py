@@ -125,6 +125,59 @@ def test_special_paths_are_reported_wherever_they_are(tmp_path: Path, monkeypatc
     assert _names(result.failed, tmp_path) == {"docs/locked": "folder not read: permission denied"}
 
 
+def test_every_path_given_or_found_is_accounted_for(tmp_path: Path, runner: CliRunner) -> None:
+    """Issue 17, finding 3: names that are not UTF-8 (once a traceback that stopped the run), the
+    index folder inside a folder indexed, a path given twice, a file inside a folder that cannot
+    be entered (root reads everything: simulated)."""
+    docs = tmp_path / "docs"
+    (docs / "ok").mkdir(parents=True)
+    (docs / "ok" / "a.txt").write_text("A plain note about the harbour.")
+    latin = os.fsencode(docs) + b"/caf\xe9.txt"
+    with open(latin, "wb") as fh:
+        fh.write(b"A note about the harbour caf\xe9.")
+    os.makedirs(os.fsencode(docs) + b"/d\xe9j\xe0")
+    with open(os.fsencode(docs) + b"/d\xe9j\xe0/inside.txt", "wb") as fh:
+        fh.write(b"A note in a folder with a Latin-1 name.")
+    report = run_cli(
+        runner, "index", str(docs), os.fsdecode(latin), str(docs / "ok" / "a.txt"), "--index-dir", str(docs / "ix")
+    )
+    assert (report["added"], report["skipped"], report["failed"]) == (
+        1,
+        [{"path": str(docs / "ix"), "reason": "the index folder itself"}],
+        [
+            {"path": f"{docs}/caf\\xe9.txt", "reason": "file name is not UTF-8 (rename it to index it)"},
+            {"path": f"{docs}/d\\xe9j\\xe0", "reason": "folder name is not UTF-8 (rename it to index it)"},
+        ],
+    )
+    text = runner.invoke(cli, ["index", str(docs), "--index-dir", str(docs / "ix")])
+    assert text.exit_code == 0 and f"  failed {docs}/caf\\xe9.txt: file name is not UTF-8" in text.output
+
+
+def test_a_path_inside_a_folder_that_cannot_be_entered_is_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "shut").mkdir()
+    (tmp_path / "shut" / "note.txt").write_text("A note behind a door.")
+    real_lstat, real_stat = os.lstat, os.stat
+
+    def refuse(real: object) -> object:
+        def stat(path: object, *args: object, **kwargs: object) -> object:
+            if str(path).startswith(str(tmp_path / "shut") + "/"):
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path, *args, **kwargs)  # type: ignore[operator]
+
+        return stat
+
+    monkeypatch.setattr(os, "lstat", refuse(real_lstat))  # root reads anything: simulate chmod 600
+    monkeypatch.setattr(os, "stat", refuse(real_stat))
+    result = scan([tmp_path / "shut" / "note.txt"])
+    assert (result.files, result.skipped, result.failed) == (
+        [],
+        [],
+        [{"path": str(tmp_path / "shut" / "note.txt"), "reason": "permission denied"}],
+    )
+
+
 def test_a_path_that_does_not_exist_is_an_error(tmp_path: Path, runner: CliRunner) -> None:
     with pytest.raises(PathNotFoundError):
         index_paths([tmp_path / "nope"], settings_for(tmp_path / "ix"))

@@ -954,3 +954,35 @@ def test_counting_a_match_needs_no_scores(tiny: Searcher, q: str) -> None:
         tiny.engine._results.clear()  # else the kept evaluation would answer
         assert tiny.engine.match(tree, latest_only).tolist() == scored.tolist()
         assert len(scored)
+
+
+# -- exports (issue 17, finding 5) ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    "request_kw",
+    [
+        {"q": "ceasefire"},
+        {"q": "Armenia", "sort": "date"},
+        {"q": "Armenia", "sort": "oldest", "latest_only": True},
+        {"q": "", "filters": {"language": ["en"]}},
+        {"q": "Azerbaijan", "date_from": "2022-09-13", "date_to": "2022-09-14"},
+    ],
+)
+def test_an_export_is_every_page_from_one_evaluation(
+    seed_searcher: Searcher, request_kw: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pages: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        result = seed_searcher.search(SearchRequest(limit=2, page=page, **request_kw))
+        pages += [h.to_json() for h in result.hits]
+        if page >= result.pages:
+            break
+        page += 1
+    calls = []
+    evaluate = seed_searcher.engine.evaluate
+    monkeypatch.setattr(seed_searcher.engine, "evaluate", lambda *a: calls.append(a) or evaluate(*a))
+    exported = [h.to_json() for h in seed_searcher.export(SearchRequest(**request_kw), cap=1000, batch=2)]
+    assert (exported, len(calls)) == (pages, 0 if not request_kw["q"] else 1)
+    assert len(pages) == result.total > 2  # more than one page
+    capped = [h.to_json() for h in seed_searcher.export(SearchRequest(**request_kw), cap=3, batch=2)]
+    assert capped == pages[:3]

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import csv
+import http.client
 import io
 import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -128,6 +136,48 @@ def test_paging_is_stable_and_capped(client: Any) -> None:
     assert second.find("a", rel="prev")
     for bad in ("page=0", "page=501", "page=x", "limit=101", "limit=0", "sort=random"):
         assert client.get(f"/search?q=harbour&{bad}").status_code == 400, bad
+
+
+# Finding 1 of issue 17: year 0000 was a 500 (and a traceback in the CLI).
+BAD_DATES = [
+    ("from=0000", "date-from '0000' is not a date like 2022, 2022-09 or 2022-09-12"),
+    ("to=0000", "date-to '0000' is not a date like 2022, 2022-09 or 2022-09-12"),
+    ("date_from=0000-01-01", "date-from '0000-01-01' is not a date like 2022, 2022-09 or 2022-09-12"),
+    ("date_to=0000-12", "date-to '0000-12' is not a date like 2022, 2022-09 or 2022-09-12"),
+    ("date_from=2022-02-30", "date-from '2022-02-30' is not a date like 2022, 2022-09 or 2022-09-12"),
+    ("date_to=10000", "date-to '10000' is not a date like 2022, 2022-09 or 2022-09-12"),
+    (
+        "date_to=%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%92",
+        "date-to '２０２２' is not a date like 2022, 2022-09 or 2022-09-12",
+    ),
+    ("year=0000", "year '0000' is not a year like 2022"),
+    ("month=0000-09", "month '0000-09' is not a month like 2022-09"),
+    ("q=harbour+date%3A0000", "'0000' is not a date (use 2022, 2022-09 or 2022-09-12)"),
+]
+
+
+@pytest.mark.parametrize(("param", "detail"), BAD_DATES)
+@pytest.mark.parametrize("route", ["/api/search", "/api/search.csv", "/api/search.ndjson"])
+def test_every_date_bound_out_of_range_is_a_400_in_the_api(client: Any, route: str, param: str, detail: str) -> None:
+    resp = client.get(f"{route}?{param}" if param.startswith("q=") else f"{route}?q=harbour&{param}")
+    body = resp.get_json()
+    if body and "position" in body["error"]:
+        del body["error"]["position"]
+    assert (resp.status_code, body) == (400, {"error": {"status": 400, "message": "Bad query", "detail": detail}})
+
+
+@pytest.mark.parametrize(("param", "detail"), BAD_DATES)
+def test_every_date_bound_out_of_range_is_a_400_page(client: Any, param: str, detail: str) -> None:
+    resp = client.get(f"/search?{param}")
+    assert (resp.status_code, soup(resp).find(role="alert").find(string=lambda s: detail in s) is not None) == (
+        400,
+        True,
+    )
+
+
+def test_the_widest_dates_are_accepted(client: Any) -> None:
+    for param in ("from=0001", "to=9999", "date_from=0001-01-01&date_to=9999-12-31", "year=0001", "month=9999-12"):
+        assert client.get(f"/api/search?q=harbour&{param}").status_code == 200, param
 
 
 def test_sort_by_date(client: Any) -> None:
@@ -349,14 +399,9 @@ def test_script_in_titles_bodies_file_names_and_queries_is_escaped(client: Any, 
     assert "&lt;img src=y onerror=alert(" in doc_page  # the file name, shown as text
 
 
-def test_palimpsest_serve_runs_the_app_under_gunicorn(web_index: Path) -> None:
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.parse
-    import urllib.request
-
+@pytest.fixture(scope="module")
+def served(web_index: Path) -> Iterator[int]:
+    """`palimpsest serve` on a free port (gunicorn, two workers); yields the port."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -369,23 +414,123 @@ def test_palimpsest_serve_runs_the_app_under_gunicorn(web_index: Path) -> None:
         deadline = time.time() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q=harbour", timeout=10) as r:
-                    data = json.loads(r.read())
-                    server = r.headers.get("Server", "")
-                break
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q=harbour", timeout=10):
+                    break
             except OSError:
                 assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
                 assert time.time() < deadline, "palimpsest serve did not answer"
                 time.sleep(0.3)
-        assert data["total"] >= 3 and "gunicorn" in server
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
-            assert r.status == 200 and "Content-Security-Policy" in r.headers
-        pasted = urllib.parse.quote(" ".join(["harbour—bridge"] * 1_333))  # 19,994 characters, 36 kB encoded
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q={pasted}", timeout=30) as r:
-            assert r.status == 200 and json.loads(r.read())["total"] >= 1
+        yield port
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+def raw_request(port: int, data: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are; (status, headers with lower-case names, body) of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(data)
+        resp = http.client.HTTPResponse(sock, method="GET")
+        resp.begin()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+
+
+def test_palimpsest_serve_runs_the_app_under_gunicorn(served: int) -> None:
+    with urllib.request.urlopen(f"http://127.0.0.1:{served}/api/search?q=harbour", timeout=10) as r:
+        data = json.loads(r.read())
+        server = r.headers.get("Server", "")
+    assert data["total"] >= 3 and "gunicorn" in server
+    with urllib.request.urlopen(f"http://127.0.0.1:{served}/", timeout=10) as r:
+        assert r.status == 200 and "Content-Security-Policy" in r.headers
+    pasted = urllib.parse.quote(" ".join(["harbour—bridge"] * 1_333))  # 19,994 characters, 36 kB encoded
+    with urllib.request.urlopen(f"http://127.0.0.1:{served}/api/search?q={pasted}", timeout=30) as r:
+        assert r.status == 200 and json.loads(r.read())["total"] >= 1
+
+
+def test_the_longest_query_in_the_widest_encoding_is_served(served: int) -> None:
+    # 20,000 characters, nearly all 4 bytes of UTF-8, each byte percent-encoded: 239,914 bytes of URL.
+    text = "😀" * 19_992 + " harbour"
+    status, headers, body = raw_request(
+        served, f"GET /api/search?q={urllib.parse.quote(text)} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    )
+    result = json.loads(body)
+    assert (status, headers["content-type"], result["query"] == text, result["total"]) == (
+        200,
+        "application/json",
+        True,
+        4,
+    )
+
+
+def _error_of(status: int, headers: dict[str, str], body: bytes) -> Any:
+    """The JSON error object, or for an HTML page (status, h1 text)."""
+    assert "Content-Security-Policy".lower() in headers and headers["x-content-type-options"] == "nosniff"
+    if headers["content-type"] == "application/json":
+        return json.loads(body)
+    page = BeautifulSoup(body, "html.parser")
+    return status, page.h1.get_text(" ", strip=True)
+
+
+LONG_LINE = 256 * 1024 + 64  # over search_web.MAX_TARGET_BYTES and the server's request-line limit
+DETAIL_414 = "The address is longer than 262,144 bytes; a query can have up to 20,000 characters."
+DETAIL_431 = "The request's header fields are too large."
+DETAIL_400 = "The server could not read this request (a malformed request line or header)."
+DETAIL_413 = "Requests carry no body here; this one is over 65,536 bytes."
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "expected"),
+    [
+        # Refused by gunicorn while reading (finding 6: once its own HTML 414 page, even under /api/).
+        (b"GET /api/search?q=" + b"x" * LONG_LINE + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+         {"error": {"status": 414, "message": "Request URI Too Long", "detail": DETAIL_414}}),
+        (b"GET /api/suggest?q=" + b"x" * 12 * LONG_LINE,  # the line does not end: 3 MB read and dropped
+         {"error": {"status": 414, "message": "Request URI Too Long", "detail": DETAIL_414}}),
+        (b"GET /search?q=" + b"x" * LONG_LINE + b" HTTP/1.1\r\nHost: x\r\n\r\n", (414, "414 · Request URI Too Long")),
+        (b"GET /api/search?q=a HTTP/1.1\r\nHost: x\r\nCookie: " + b"c" * 9000 + b"\r\n\r\n",
+         {"error": {"status": 431, "message": "Request Header Fields Too Large", "detail": DETAIL_431}}),
+        (b"GET /api/search?q=a HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(120)) + b"\r\n",
+         {"error": {"status": 431, "message": "Request Header Fields Too Large", "detail": DETAIL_431}}),
+        (b"GET /doc/x HTTP/1.1\r\nHost: x\r\nCookie: " + b"c" * 9000 + b"\r\n\r\n",
+         (431, "431 · Request Header Fields Too Large")),
+        (b"GET /api/search?q=a b HTTP/1.1\r\nHost: x\r\n\r\n",
+         {"error": {"status": 400, "message": "Bad Request", "detail": DETAIL_400}}),
+        (b"GET /search?q=\x01 HTTP/1.1\r\nHost: x\r\n\r\n", (400, "400 · Bad Request")),
+        (b"get /api/search?q=a HTTP/1.1\r\nHost: x\r\n\r\n",
+         {"error": {"status": 400, "message": "Bad Request", "detail": DETAIL_400}}),
+        (b"GET /api/search?q=a HTTP/1.1\nHost: x\n\n",
+         {"error": {"status": 400, "message": "Bad Request", "detail": DETAIL_400}}),
+        (b"GET /api/search HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+         {"error": {"status": 400, "message": "Bad Request", "detail": DETAIL_400}}),
+        (b"GET /api/search HTTP/1.1\r\nHost: x\r\nExpect: 100-nonsense\r\n\r\n",
+         {"error": {"status": 417, "message": "Expectation Failed",
+                    "detail": "The server cannot meet this request's Expect header."}}),
+        # Refused by the app: a target just over its limit (the server lets a few more bytes in
+        # for the method and version), a body over its limit.
+        (b"GET /api/search?q=" + b"x" * (256 * 1024 - 10) + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+         {"error": {"status": 414, "message": "Request URI Too Long", "detail": DETAIL_414}}),
+        (b"POST /api/search?q=a HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n" + b"z" * 70000,
+         {"error": {"status": 413, "message": "Request Entity Too Large", "detail": DETAIL_413}}),
+        (b"GET /search?q=a HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n" + b"z" * 70000,
+         (413, "413 · Request Entity Too Large")),
+    ],
+)  # fmt: skip
+def test_the_servers_own_errors_have_the_apps_shape(served: int, request_bytes: bytes, expected: Any) -> None:
+    status, headers, body = raw_request(served, request_bytes)
+    error = _error_of(status, headers, body)
+    assert (status, error) == (expected["error"]["status"] if isinstance(expected, dict) else expected[0], expected)
+
+
+def test_limits_hold_without_gunicorn(client: Any) -> None:
+    """The app's own limits, whatever server runs it (here Werkzeug's test client)."""
+    resp = client.get("/api/search?q=" + "x" * (256 * 1024))
+    assert (resp.status_code, resp.get_json()) == (
+        414,
+        {"error": {"status": 414, "message": "Request URI Too Long", "detail": DETAIL_414}},
+    )
+    resp = client.get("/search", data=b"z" * 70_000)
+    assert (resp.status_code, soup(resp).h1.get_text(" ", strip=True)) == (413, "413 · Request Entity Too Large")
+    assert client.get("/api/search?q=" + "x" * (256 * 1024 - 20)).status_code == 400  # the query's own limit
 
 
 def _luminance(hex_colour: str) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,10 @@ MORE_SECTIONS = 3
 MORE_CANDIDATES = 12  # sections looked at to find MORE_SECTIONS that have the words themselves
 MAX_LIMIT = 100
 MAX_PAGE = 500
+EXPORT_BATCH = 100  # hits an export builds at a time (their texts are read together)
 SORTS = ("relevance", "date", "oldest")
-_MONTH = re.compile(r"^\d{4}-\d{2}$")
-_YEAR = re.compile(r"^\d{4}$")
+_MONTH = re.compile(r"^\d{4}-\d{2}$", re.ASCII)
+_YEAR = re.compile(r"^\d{4}$", re.ASCII)
 
 
 @dataclass
@@ -63,10 +65,10 @@ class SearchRequest:
         if unknown:
             raise QueryError(f"unknown facet {unknown[0]!r} (facets: {', '.join(facet_names())})", query=self.q)
         for y in self.filters.get("year", []):
-            if not _YEAR.match(y):
+            if not _YEAR.match(y) or not valid_date(y):
                 raise QueryError(f"year {y!r} is not a year like 2022", query=self.q)
         for m in self.filters.get("month", []):
-            if not _MONTH.match(m) or not 1 <= int(m[5:]) <= 12:
+            if not _MONTH.match(m) or not valid_date(m):
                 raise QueryError(f"month {m!r} is not a month like 2022-09", query=self.q)
         for name, v in (("date-from", self.date_from), ("date-to", self.date_to)):
             if v and not valid_date(v):
@@ -161,6 +163,25 @@ class SearchPage:
             "facets": {k: [c.to_json() for c in v] for k, v in self.facets.items()},
             "suggestion": self.suggestion, "took_ms": self.took_ms,
         }  # fmt: skip
+
+
+@dataclass
+class _Evaluation:
+    """A request evaluated once: what a page, or an export, is cut from."""
+
+    table: RecordTable
+    parsed: ParsedQuery
+    browse: bool
+    scores: np.ndarray
+    final: np.ndarray  # the records that match the query and every filter
+    facets: dict[str, list[FacetCount]]
+    total: int  # documents
+
+    def ranked(self, sort: str, need: int) -> list[tuple[int, int, float]]:
+        """[(doc, best record, key)] in result order; at least the first `need` documents."""
+        if self.browse or sort != "relevance":
+            return _order_documents(self.table, self.final, self.scores, sort, self.browse)
+        return _best_documents(self.table, self.final, self.scores, need)
 
 
 class Searcher:
@@ -258,16 +279,48 @@ class Searcher:
     def search(self, req: SearchRequest) -> SearchPage:
         """Run one search request (raises QueryError for a bad query or request)."""
         t0 = time.perf_counter()
+        ev = self._evaluate(req)
+        start = (req.page - 1) * req.limit
+        ranked = ev.ranked(req.sort, start + req.limit)
+        hits_out = self._hits(
+            ev.table, ranked[start : start + req.limit], ev.final, ev.scores, ev.parsed,
+            req.sort == "relevance", _windows(req),
+        )  # fmt: skip
+        suggestion = self._suggestion(ev.parsed, ev.total, req.latest_only) if req.q.strip() and not ev.browse else None
+        took = round((time.perf_counter() - t0) * 1000, 1)
+        return SearchPage(
+            req.q, ev.total, req.page, req.limit, req.sort, req.latest_only, hits_out, ev.facets, suggestion, took
+        )
+
+    def export(self, req: SearchRequest, cap: int, batch: int = EXPORT_BATCH) -> Iterator[SearchHit]:
+        """The request's result set, best first, at most `cap` documents (its page and limit are
+        ignored): one evaluation, hits built `batch` at a time as they are read, so an export
+        streams in bounded memory and never runs the search again per page."""
+        ev = self._evaluate(req)
+        ranked = ev.ranked(req.sort, cap)[:cap]
+        windows = _windows(req)
+        for start in range(0, len(ranked), batch):
+            yield from self._hits(
+                ev.table,
+                ranked[start : start + batch],
+                ev.final,
+                ev.scores,
+                ev.parsed,
+                req.sort == "relevance",
+                windows,
+            )
+
+    def _evaluate(self, req: SearchRequest) -> _Evaluation:
+        """The matching records of a request, their scores, the facets and the document count."""
         req.validate()
         table = self.table()
         parsed = self.parse(req.q)
         browse = isinstance(parsed.tree, MatchAll)
-        latest_only = req.latest_only
         scores = np.zeros(table.size)
         if browse:
-            matched = table.latest.copy() if latest_only else np.ones(table.size, dtype=bool)
+            matched = table.latest.copy() if req.latest_only else np.ones(table.size, dtype=bool)
         else:
-            numbers, values = self.engine.evaluate(parsed.tree, latest_only)
+            numbers, values = self.engine.evaluate(parsed.tree, req.latest_only)
             rows = self._maps(table)[numbers] if len(numbers) else np.zeros(0, dtype=np.int64)
             known = rows >= 0
             scores[rows[known]] = values[known]
@@ -281,19 +334,7 @@ class Searcher:
         selections = {k: list(dict.fromkeys(v)) for k, v in req.filters.items() if v}
         final, facets = facet_counts(table, matched, selections, other)
         total = _document_count(table, final)
-        start = (req.page - 1) * req.limit
-        if browse or req.sort != "relevance":
-            ranked = _order_documents(table, final, scores, req.sort, browse)
-        else:
-            ranked = _best_documents(table, final, scores, start + req.limit)
-        hits_out = self._hits(
-            table, ranked[start : start + req.limit], final, scores, parsed, req.sort == "relevance", _windows(req)
-        )
-        suggestion = self._suggestion(parsed, total, latest_only) if req.q.strip() and not browse else None
-        took = round((time.perf_counter() - t0) * 1000, 1)
-        return SearchPage(
-            req.q, total, req.page, req.limit, req.sort, req.latest_only, hits_out, facets, suggestion, took
-        )
+        return _Evaluation(table, parsed, browse, scores, final, facets, total)
 
     def _suggestion(self, parsed: ParsedQuery, total: int, latest_only: bool) -> str | None:
         """The query with its misspelled words corrected (the others kept), when that finds
