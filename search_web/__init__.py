@@ -5,8 +5,11 @@
     api.py        /api/search (+ .csv, .ndjson), /api/documents/..., /api/suggest
     backend.py    the open index (a searcher per thread), request parsing, URL helpers
 
-Every page works without JavaScript; static/app.js only adds the `/` shortcut and submits
-the sort menu on change. Templates autoescape; snippets come escaped from indexer.search.
+    labels.py     what things are called on the pages (languages by name, dates in words)
+    charts.py     the date facet's bar charts and a document's version timeline (inline SVG)
+
+Every page works without JavaScript; static/app.js only adds keys (`/`, `j`/`k`, `n`/`p`), folds
+the filters and contents on narrow screens and submits the sort menu on change. Templates autoescape; snippets come escaped from indexer.search.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from flask import Flask, Response, jsonify, redirect, render_template, request, 
 from werkzeug.exceptions import HTTPException
 
 from indexer.errors import DocumentNotFound, QueryError, error_object
+from indexer.wording import plural, span_of
 
 from .backend import Backend
+from .labels import date_label, date_words, doc_type_label, facet_label, language_name, own_words
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -39,6 +44,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["palimpsest"] = Backend(app.config["INDEX_DIR"])
+    app.jinja_env.globals.update(
+        plural=plural, span_of=span_of, language_name=language_name, doc_type_label=doc_type_label,
+        date_label=date_label, facet_label=facet_label, date_words=date_words, own_words=own_words,
+    )  # fmt: skip
 
     from . import api, documents, pages
 
