@@ -24,8 +24,8 @@ run: index
 	$(BIN)/palimpsest serve --index-dir index --host $(HOST) --port $(PORT)
 
 # Pictures of every page at desktop and phone widths, for the README (needs Chromium).
-screenshots: index
-	$(BIN)/python docs/screenshots/take.py index docs/screenshots
+screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots/take.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -176,8 +176,9 @@ def _when(value: str | None) -> date | None:
         return None
 
 
-TIMELINE_WIDTH = 640
-TIMELINE_MARGIN = 40
+TIMELINE_WIDTH = 400  # drawn at this many pixels when there is room, narrower on a phone
+TIMELINE_MARGIN = 48
+TIMELINE_STEP = 26  # at least this many units between two versions' dots
 
 
 def timeline(versions: Sequence[dict[str, Any]], current: int, url: Callable[[dict[str, Any]], str]) -> Timeline:
@@ -187,14 +188,15 @@ def timeline(versions: Sequence[dict[str, Any]], current: int, url: Callable[[di
     whens = [_when(v.get("date")) for v in versions]
     dated = all(w is not None for w in whens) and len({w for w in whens}) > 1
     n = len(versions)
-    inner = TIMELINE_WIDTH - 2 * TIMELINE_MARGIN
+    width = max(TIMELINE_WIDTH, (n - 1) * TIMELINE_STEP + 2 * TIMELINE_MARGIN)
+    inner = width - 2 * TIMELINE_MARGIN
     if dated:
         days = [w.toordinal() for w in whens if w is not None]
         lo, hi = min(days), max(days)
         xs = [TIMELINE_MARGIN + inner * (d - lo) / (hi - lo) for d in days]
     else:
         xs = [TIMELINE_MARGIN + (inner * i / (n - 1) if n > 1 else inner / 2) for i in range(n)]
-    gap = min(28.0, inner / max(n - 1, 1))
+    gap = min(float(TIMELINE_STEP), inner / max(n - 1, 1))
     for i in range(1, n):  # keep every stop apart, then fit the line back into the width
         xs[i] = max(xs[i], xs[i - 1] + gap)
     if n > 1 and xs[-1] > TIMELINE_MARGIN + inner:
@@ -210,7 +212,7 @@ def timeline(versions: Sequence[dict[str, Any]], current: int, url: Callable[[di
         stops.append(Stop(round(x, 1), v["number"], label, shown, url(v), v["number"] == current))
     must = {i for i, s in enumerate(stops) if s.current}
     axis = _ticks([(s.x, _short(s.date)) for s in stops], font, must) if dated else ()
-    return Timeline(TIMELINE_WIDTH, 64.0 if dated else 44.0, font, tuple(stops), dated, axis)
+    return Timeline(width, 64.0 if dated else 44.0, font, tuple(stops), dated, axis)
 
 
 def _short(label: str) -> str:
