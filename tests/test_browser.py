@@ -202,6 +202,7 @@ def phone(browser: Any) -> Iterator[Any]:
     pg = ctx.new_page()
     errors: list[str] = []
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.console_errors = errors
     yield pg
     assert errors == [], f"console errors: {errors}"
     ctx.close()
@@ -210,6 +211,10 @@ def phone(browser: Any) -> Iterator[Any]:
 def _doc_id(server: str, page: Any, title: str) -> str:
     hits = page.request.get(server + "/api/search", params={"q": title, "limit": "50"}).json()["hits"]
     return next(h["doc_id"] for h in hits if h["title"] == title)
+
+
+def _version_id(server: str, page: Any, doc_id: str, number: int) -> str:
+    return page.request.get(server + f"/api/documents/{doc_id}/versions").json()[number - 1]["version_id"]
 
 
 def _sideways(page: Any) -> list[int]:
@@ -239,10 +244,14 @@ def test_phone_layout_results_first_filters_folded_nothing_scrolls_sideways(serv
     # Every other page: no sideways scrolling either.
     ferries = _doc_id(server, phone, "Salt estuary ferries")
     urls = [
+        "/",
         "/help",
+        "/search?q=%28%28%28",  # a query that cannot run
+        "/search?q=nothingmatchesthis",
         f"/doc/{ferries}",
         f"/doc/{ferries}/compare?a=1&b=latest",
         f"/doc/{ferries}/compare?a=1&b=3&view=inline",
+        f"/doc/{ferries}/v/{_version_id(server, phone, ferries, 2)}?new=1",
     ]
     if SEEDS.is_dir():
         clashes = _doc_id(server, phone, "September 2022 Armenia–Azerbaijan clashes")
@@ -251,6 +260,11 @@ def test_phone_layout_results_first_filters_folded_nothing_scrolls_sideways(serv
         phone.goto(server + url)
         width, inner = _sideways(phone)
         assert width <= inner, f"{url} is {width} px wide on a {inner} px screen"
+        if "%28" in url:  # the browser reports the 400 status itself; nothing else may be logged
+            assert phone.console_errors == [
+                "Failed to load resource: the server responded with a status of 400 (BAD REQUEST)"
+            ]
+            phone.console_errors.clear()
         toc = phone.locator("nav.toc details")
         if toc.count():
             assert toc.evaluate("d => d.open") is False, url  # the contents fold on a phone too
