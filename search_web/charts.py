@@ -111,24 +111,44 @@ def bar_chart(
 
 
 CONTINUOUS_YEARS = 40  # up to this span every year has a slot; past it, only years with documents
+MAX_YEAR_BARS = 80  # past this many years with documents, a bar per decade (or per century)
 
 
-def year_chart(years: Sequence[FacetCount], url: Callable[[str], str]) -> BarChart:
+def year_chart(
+    years: Sequence[FacetCount], url: Callable[[str], str], range_url: Callable[[int, int], str] | None = None
+) -> BarChart:
     """The year facet in time order: every year of a short span (years without documents as
-    stubs), or, over a long span, the years with documents with a gap where years are skipped."""
+    stubs); over a long span, the years with documents, with a gap where years are skipped; past
+    MAX_YEAR_BARS years, one bar per decade or century whose link searches that date range
+    (`range_url(first, last)`) and whose height is its busiest year."""
     describe = lambda c: f"{c.label}: {plural(c.count, 'document')}" + (" (selected)" if c.selected else "")  # noqa: E731
-    numeric = [y for y in years if y.value.isdigit()]
-    if len(numeric) == len(years) and years:
-        lo, hi = int(numeric[0].value), int(numeric[-1].value)
-        if hi - lo + 1 <= CONTINUOUS_YEARS:
-            by_year = {int(y.value): y for y in years}
-            span = range(lo, hi + 1)
-            return bar_chart(
-                "year", "Documents by year", [by_year.get(y) for y in span], url, [str(y) for y in span], describe
-            )
+    title = "Documents by year"
+    if not years or not all(y.value.isdigit() for y in years):
+        return bar_chart("year", title, years, url, [y.label for y in years], describe)
+    lo, hi = int(years[0].value), int(years[-1].value)
+    if hi - lo + 1 <= CONTINUOUS_YEARS:
+        by_year = {int(y.value): y for y in years}
+        span = range(lo, hi + 1)
+        return bar_chart("year", title, [by_year.get(y) for y in span], url, [str(y) for y in span], describe)
+    if len(years) <= MAX_YEAR_BARS or range_url is None:
         breaks = [i > 0 and int(y.value) != int(years[i - 1].value) + 1 for i, y in enumerate(years)]
-        return bar_chart("year", "Documents by year", years, url, [y.label for y in years], describe, breaks)
-    return bar_chart("year", "Documents by year", years, url, [y.label for y in years], describe)
+        return bar_chart("year", title, years, url, [y.label for y in years], describe, breaks)
+    size = 10 if (hi // 10 - lo // 10) < MAX_YEAR_BARS else 100
+    groups: dict[int, list[FacetCount]] = {}
+    for y in years:
+        groups.setdefault(int(y.value) // size * size, []).append(y)
+    spans = [
+        FacetCount(f"{start}..{start + size - 1}", f"{start}s", max(y.count for y in ys), any(y.selected for y in ys))
+        for start, ys in sorted(groups.items())
+    ]
+    breaks = [i > 0 and int(c.value[: c.value.index(".")]) != int(spans[i - 1].value.split("..")[1]) + 1
+              for i, c in enumerate(spans)]  # fmt: skip
+    return bar_chart(
+        "year", f"Documents by {'decade' if size == 10 else 'century'}", spans,
+        lambda v: range_url(int(v.split("..")[0]), int(v.split("..")[1])), [c.label for c in spans],
+        lambda c: f"{c.label} ({c.value.replace('..', '–')}): up to {plural(c.count, 'document')} a year",
+        breaks,
+    )  # fmt: skip
 
 
 def month_chart(year: str, months: Sequence[FacetCount], url: Callable[[str], str]) -> BarChart:

@@ -66,8 +66,16 @@ def search() -> Any:
         suggestion_url=(
             url_for("pages.search", **with_params(state(args), q=page.suggestion)) if page and page.suggestion else None
         ),
-        year_chart=lambda items: year_chart(items, lambda v: facet_url("year", v)),
+        year_chart=lambda items: year_chart(
+            items,
+            lambda v: facet_url("year", v),
+            lambda lo, hi: url_for(
+                "pages.search",
+                **with_params(state(args), drop=("date_from", "date_to", "from", "to"), date_from=lo, date_to=hi),
+            ),
+        ),
         month_chart=lambda year, items: month_chart(year, items, lambda v: facet_url("month", v)),
+        month_years={m.value[:4] for m in (page.facets.get("month", []) if page else [])},
         months_of=lambda year: [m for m in (page.facets.get("month", []) if page else []) if m.value[:4] == year],
         hit_url=hit_urls(args.get("q", "")),
     ), status

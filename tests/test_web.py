@@ -530,3 +530,33 @@ def test_compare_page_folds_unchanged_sections_into_one_line(client: Any, web_in
     assert side.select("del.gap")
     for gap in side.select("del.gap"):
         assert gap.get_text().startswith("deleted: ") and gap.span["class"] == ["visually-hidden"]
+
+
+def test_year_chart_keeps_every_bar_clickable_over_any_span() -> None:
+    from indexer.search.facets import FacetCount
+    from search_web.charts import year_chart
+
+    def years(*pairs: tuple[int, int]) -> list[FacetCount]:
+        return [FacetCount(str(y), str(y), n, y == 2022) for y, n in pairs]
+
+    link = lambda v: f"/y/{v}"  # noqa: E731
+    span = lambda lo, hi: f"/r/{lo}-{hi}"  # noqa: E731
+    # A short span: a slot for every year; a year without documents is a stub, not a link.
+    short = year_chart(years((2020, 2), (2022, 4)), link, span)
+    assert [(b.label, b.url, b.selected) for b in short.bars] == [
+        ("2020: 2 documents", "/y/2020", False), ("2021", None, False), ("2022: 4 documents (selected)", "/y/2022", True),
+    ]  # fmt: skip
+    assert [t.text for t in short.ticks] == ["2020", "2022"]  # labels that would overlap are left out
+    # A long span: the years that have documents, with a gap where years are skipped.
+    long = year_chart(years((1862, 1), (1931, 3), (1932, 1)), link, span)
+    assert [b.url for b in long.bars] == ["/y/1862", "/y/1931", "/y/1932"]
+    gaps = [round(b.x - a.x, 1) for a, b in zip(long.bars, long.bars[1:], strict=False)]
+    assert gaps == [18.0, 12.0]  # half a slot more before 1931
+    # Hundreds of years: a bar per decade, each searching its date range, as tall as its busiest year.
+    many = year_chart(years(*[(y, 1 + (y == 1995)) for y in range(1800, 2000)]), link, span)
+    assert (many.title, len(many.bars)) == ("Documents by decade", 20)
+    assert [(b.label, b.url) for b in many.bars[-2:]] == [
+        ("1980s (1980–1989): up to 1 document a year", "/r/1980-1989"),
+        ("1990s (1990–1999): up to 2 documents a year", "/r/1990-1999"),
+    ]
+    assert many.bars[-1].height == 2 * many.bars[-2].height
