@@ -416,6 +416,9 @@ def _titles(s: Searcher, q: str, **kw: Any) -> list[str]:
         ('text:"tram line"', ["Harbour bridge"]),
         ('"see also"', ["Harbour bridge"]),  # a heading
         ('text:"see also"', []),  # ... which is not in any section's text
+        ('heading:"see also"', ["Harbour bridge"]),  # title and heading keep no positions of their own
+        ('title:"harbour bridge"', ["Harbour bridge"]),
+        ('title:"bridge harbour"', []),
         ("ferry AND steamer", ["Ferry routes"]),
         # depots (See also) too; the first two score within 1 % (French sections analysed as French
         # are shorter, which moves the average length).
