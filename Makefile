@@ -1,10 +1,13 @@
 # Palimpsest: `make run` sets up, indexes corpus/ and serves; `make test` installs and tests.
+# `make run PORT=8001 HOST=0.0.0.0` serves elsewhere.
 PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench torture install index clean
+.PHONY: run test lint bench torture install index clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +21,11 @@ index: $(STAMP)
 	$(BIN)/palimpsest index corpus --index-dir index
 
 run: index
-	$(BIN)/palimpsest serve --index-dir index --host 127.0.0.1 --port 8000
+	$(BIN)/palimpsest serve --index-dir index --host $(HOST) --port $(PORT)
+
+# Pictures of every page at desktop and phone widths, for the README (needs Chromium).
+screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots/take.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -119,6 +119,41 @@ def queries(n: int = 500) -> list[str]:
     return out[:n]
 
 
+def query_sets(n: int = 500) -> dict[str, list[str]]:
+    """The queries of `queries` by kind: `short` (Python-docs headings, words and pairs) and
+    `cranfield` (the Cranfield questions, 18 words on average); with `questions`, when CISI's
+    queries are at hand, `questions30`."""
+    everything = queries(n)
+    from quality import cranfield_queries
+
+    n_cranfield = min(len(cranfield_queries()), len(everything))
+    out = {"short": everything[n_cranfield:], "cranfield": everything[:n_cranfield]}
+    out = {k: v for k, v in out.items() if v}
+    long_ones = questions()
+    if long_ones:
+        out["questions30"] = long_ones
+    return out
+
+
+QUESTION_WORDS = 30
+CISI = ROOT.parent / "shared" / "data" / "cisi" / "queries.jsonl"
+
+
+def questions() -> list[str]:
+    """Questions of QUESTION_WORDS words, as people type them: CISI's natural-language queries
+    (public test collection, ../shared/data/cisi) that have at least 25 words, cut at 30
+    (fewer than 64 words: searched as queries, not as pasted text). Empty when CISI is absent."""
+    if not CISI.is_file():
+        return []
+    out = []
+    for line in CISI.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            words = json.loads(line)["text"].split()
+            if len(words) >= 25:
+                out.append(" ".join(words[:QUESTION_WORDS]))
+    return out
+
+
 PASSAGE_WORDS = 300
 
 

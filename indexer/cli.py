@@ -23,6 +23,7 @@ from .facets import FACETS
 from .sectioning import LEAD
 from .settings import Settings, resolve_index_dir
 from .store import Store
+from .wording import plural, span_of
 
 INDEX_DIR_HELP = "Index location (default: $PALIMPSEST_INDEX, else ./index)."
 
@@ -133,8 +134,8 @@ def index_cmd(
     prefix = "would index" if dry_run else "indexed"
     click.echo(
         f"{prefix}: {report['added']} new and {report['changed']} changed files, "
-        f"{report['unchanged']} unchanged; {report['new_versions']} new versions, "
-        f"{report['duplicates']} exact duplicates"
+        f"{report['unchanged']} unchanged; {plural(report['new_versions'], 'new version')}, "
+        f"{plural(report['duplicates'], 'exact duplicate')}"
     )
     for f in report["failed"]:
         click.echo(f"  failed {f['path']}: {f['reason']}")
@@ -145,10 +146,10 @@ def index_cmd(
         for f in report["skipped"]:
             kinds[f["reason"].split(" (")[0]] = kinds.get(f["reason"].split(" (")[0], 0) + 1
         listed = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
-        click.echo(f"  skipped {len(report['skipped'])} paths: {listed} (--json lists them)")
+        click.echo(f"  skipped {plural(len(report['skipped']), 'path')}: {listed} (--json lists them)")
     click.echo(
-        f"index: {report['documents']} documents, {report['versions']} versions, "
-        f"{report['sections']} sections ({report['seconds']:.1f}s)"
+        f"index: {plural(report['documents'], 'document')}, {plural(report['versions'], 'version')}, "
+        f"{plural(report['sections'], 'section')} ({report['seconds']:.1f}s)"
     )
 
 
@@ -347,15 +348,14 @@ def search_cmd(
         _emit(result.to_json())
         return
     first = (result.page - 1) * result.limit + 1
-    shown = f"{first}-{first + len(result.hits) - 1} of " if result.hits else ""
-    click.echo(f"{shown}{result.total} documents ({result.took_ms:.0f} ms)")
+    click.echo(f"{span_of(first, len(result.hits), result.total, 'document')} ({result.took_ms:.0f} ms)")
     if result.suggestion:
         click.echo(f"Did you mean: {result.suggestion}")
     for i, hit in enumerate(result.hits, first):
         click.echo()
         click.echo(click.style(f"{i}. {hit.title}", bold=True) + f"  [{hit.doc_id}]")
         where = hit.breadcrumb or LEAD
-        versions = f", {hit.versions} versions" if hit.versions > 1 else ""
+        versions = f", {plural(hit.versions, 'version')}" if hit.versions > 1 else ""
         click.echo(f"   {where}  · {hit.language}{versions}  · score {hit.score:.2f}")
         if hit.where:
             click.echo("   " + click.style(hit.where, fg="yellow"))
@@ -414,8 +414,8 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
         _emit(data)
         return
     click.echo(
-        f"{data['documents']} documents, {data['versions']} versions, {data['sections']} sections, "
-        f"{data['files']} files"
+        f"{plural(data['documents'], 'document')}, {plural(data['versions'], 'version')}, "
+        f"{plural(data['sections'], 'section')}, {plural(data['files'], 'file')}"
     )
     click.echo("by type: " + ", ".join(f"{k} {v}" for k, v in data["by_type"].items()))
     click.echo("by language: " + ", ".join(f"{k} {v}" for k, v in data["by_language"].items()))
@@ -438,8 +438,8 @@ def remove_cmd(paths: tuple[Path, ...], index_dir: str | None, as_json: bool) ->
         _emit(report)
         return
     click.echo(
-        f"removed {report['removed_files']} files, {report['removed_versions']} versions; "
-        f"index: {report['documents']} documents, {report['versions']} versions"
+        f"removed {plural(report['removed_files'], 'file')}, {plural(report['removed_versions'], 'version')}; "
+        f"index: {plural(report['documents'], 'document')}, {plural(report['versions'], 'version')}"
     )
 
 
@@ -578,7 +578,7 @@ def serve_cmd(index_dir: str | None, host: str, port: int, workers: int, threads
 
     store = _open_store(index_dir)  # fails clearly when there is no index
     store.close()
-    click.echo(f"Palimpsest: serving {store.index_dir} on http://{host}:{port}/ (Ctrl-C stops)")
+    click.echo(f"Palimpsest: serving {store.index_dir} on http://{host}:{port}/ (Ctrl-C stops); starting")
     serve(store.index_dir, host=host, port=port, workers=workers or (os.cpu_count() or 1), threads=threads)
 
 

@@ -4,9 +4,12 @@
     documents.py  /doc/<doc_id>, /doc/<doc_id>/v/<version_id>
     api.py        /api/search (+ .csv, .ndjson), /api/documents/..., /api/suggest
     backend.py    the open index (a searcher per thread), request parsing, URL helpers
+    labels.py     what things are called on the pages (languages by name, dates in words)
+    charts.py     the date facet's bar charts and a document's version timeline (inline SVG)
 
-Every page works without JavaScript; static/app.js only adds the `/` shortcut and submits
-the sort menu on change. Templates autoescape; snippets come escaped from indexer.search.
+Every page works without JavaScript; static/app.js only adds keys (`/`, `j`/`k`, `n`/`p`), folds
+the filters and contents on narrow screens and submits the sort menu on change. Templates
+autoescape; snippets come escaped from indexer.search.
 
 Limits: a request target (path and query) of at most MAX_TARGET_BYTES, enough for a query of
 MAX_QUERY_CHARS characters however it is percent-encoded; no request body over MAX_BODY_BYTES.
@@ -26,8 +29,10 @@ from werkzeug.exceptions import HTTPException
 
 from indexer.errors import DocumentNotFound, QueryError, error_object
 from indexer.search.query import MAX_QUERY_CHARS
+from indexer.wording import plural, span_of
 
 from .backend import Backend
+from .labels import date_label, date_words, doc_type_label, facet_label, language_name, own_words
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -62,6 +67,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["palimpsest"] = Backend(app.config["INDEX_DIR"])
+    app.jinja_env.globals.update(
+        plural=plural, span_of=span_of, language_name=language_name, doc_type_label=doc_type_label,
+        date_label=date_label, facet_label=facet_label, date_words=date_words, own_words=own_words,
+    )  # fmt: skip
 
     from . import api, documents, pages
 

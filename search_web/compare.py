@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app, render_template, request
 from markupsafe import Markup, escape
 
-from indexer.diff import Options, ParagraphDiff, VersionDiff, diff_versions, with_context
+from indexer.diff import Options, ParagraphDiff, SectionDiff, VersionDiff, diff_versions, with_context
 from indexer.documents import versions_json
 from indexer.errors import DocumentNotFound, QueryError
 
@@ -117,9 +117,26 @@ def render_ops(p: ParagraphDiff, side: str, opts: Options, changes: Changes) -> 
         if o.b:
             piece += f"<ins>{escape(o.b.strip())}</ins>"
         elif side == "b":
-            piece += f'<del class="gap" title="deleted: {escape(o.a.strip())}">⌫</del>'
+            gone = escape(o.a.strip())
+            piece += (
+                f'<del class="gap" title="deleted: {gone}"><span class="visually-hidden">deleted: {gone}</span></del>'
+            )
         parts.append(piece)
     return Markup("".join(parts))
+
+
+def section_runs(diff: VersionDiff, opts: Options) -> list[tuple[bool, list[tuple[int, SectionDiff]]]]:
+    """The sections in order, numbered from 1, with runs of unchanged sections put together so the
+    page can fold each run into one line: [(is_unchanged_run, [(number, section)])]. An unchanged
+    section whose formatting differences are shown is not folded."""
+    runs: list[tuple[bool, list[tuple[int, SectionDiff]]]] = []
+    for number, s in enumerate(diff.sections, 1):
+        quiet = s.status == "unchanged" and not (opts.show_formatting and s.formatting)
+        if quiet and runs and runs[-1][0]:
+            runs[-1][1].append((number, s))
+        else:
+            runs.append((quiet, [(number, s)]))
+    return runs
 
 
 def view(doc_id: str) -> Any:
@@ -140,6 +157,7 @@ def view(doc_id: str) -> Any:
         changes=Changes(),
         render_ops=render_ops,
         meta_rows=meta_rows,
+        runs=section_runs(diff, opts),
         items=lambda paragraphs: with_context(paragraphs, opts.show_formatting, CONTEXT),
         args=request.args,
     )

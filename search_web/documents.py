@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
 from markupsafe import Markup
 
 from indexer.diff import Options, diff_versions, normalize_paragraph
@@ -12,6 +12,7 @@ from indexer.documents import document_json, versions_json
 from indexer.errors import QueryError
 from indexer.search.snippets import QueryTerms, highlight
 
+from .charts import timeline
 from .compare import Changes, render_ops, view
 
 bp = Blueprint("documents", __name__)
@@ -76,6 +77,11 @@ def _page(doc_id: str, version_id: str | None) -> Any:
         doc=data,
         sections=sections,
         versions=versions,
+        timeline=timeline(
+            versions,
+            position,
+            lambda v: url_for("documents.version", doc_id=data["doc_id"], version_id=v["version_id"]),
+        ),
         position=position,
         latest=versions[-1]["version_id"] == data["version_id"],
         related=searcher.similar(doc_id),

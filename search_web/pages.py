@@ -13,6 +13,8 @@ from indexer.facets import FACETS, facet
 from indexer.search import SearchPage
 
 from .backend import facet_params, search_request, state, with_params
+from .charts import month_chart, year_chart
+from .labels import date_label, facet_label
 
 bp = Blueprint("pages", __name__)
 
@@ -35,7 +37,7 @@ def search() -> Any:
     status = 400 if error else 200
     facet_url = facet_urls(args)
     chips = [
-        {"label": facet(name).title, "value": _shown(page, name, v), "url": facet_url(name, v)}
+        {"label": facet(name).title, "value": facet_label(name, _shown(page, name, v)), "url": facet_url(name, v)}
         for param, name in facet_params().items()
         for v in args.getlist(param)
         if v.strip()
@@ -45,7 +47,7 @@ def search() -> Any:
             chips.append(
                 {
                     "label": label,
-                    "value": args[key],
+                    "value": date_label(args[key]),
                     "url": url_for("pages.search", **with_params(args, drop=("page", key))),
                 }
             )
@@ -64,7 +66,16 @@ def search() -> Any:
         suggestion_url=(
             url_for("pages.search", **with_params(state(args), q=page.suggestion)) if page and page.suggestion else None
         ),
-        max_count=lambda items: max([c.count for c in items] or [1]),
+        year_chart=lambda items: year_chart(
+            items,
+            lambda v: facet_url("year", v),
+            lambda lo, hi: url_for(
+                "pages.search",
+                **with_params(state(args), drop=("date_from", "date_to", "from", "to"), date_from=lo, date_to=hi),
+            ),
+        ),
+        month_chart=lambda year, items: month_chart(year, items, lambda v: facet_url("month", v)),
+        month_years={m.value[:4] for m in (page.facets.get("month", []) if page else [])},
         months_of=lambda year: [m for m in (page.facets.get("month", []) if page else []) if m.value[:4] == year],
         hit_url=hit_urls(args.get("q", "")),
     ), status

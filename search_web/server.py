@@ -15,6 +15,7 @@ worker with its own request class for the line limit and its own error writer.
 
 from __future__ import annotations
 
+import multiprocessing
 import socket
 import time
 from pathlib import Path
@@ -168,25 +169,32 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return self.application
 
 
-def _warm(worker: Any) -> None:
-    # Before its first visitor, each worker builds its record table (a few seconds on 100k
-    # sections) and reads the posting lists of the most frequent words, which cost the most to
-    # read the first time a query uses them.
+def _warm(worker: Any, ready: Any, url: str) -> None:
+    # Before its first visitor, each worker loads its record table (the indexer's snapshot),
+    # reads the posting lists of the most frequent words, which cost the most to read the first
+    # time a query uses them, and runs one search through every stage (snippets, suggestions).
+    # The first worker to finish says the server is ready: it takes requests from then on.
     searcher = worker.app.application.extensions["palimpsest"].searcher()
     searcher.search(SearchRequest(q=""))
     searcher.engine.warm()
+    searcher.search(SearchRequest(q="warm up serch"))
+    with ready.get_lock():
+        if not ready.value:
+            ready.value = 1
+            print(f"Palimpsest: ready on {url}", flush=True)
 
 
 def serve(index_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, threads: int = 4) -> None:
     """Run until interrupted."""
     app = create_app({"INDEX_DIR": str(index_dir)})
+    ready = multiprocessing.Value("b", 0)  # shared with the forked workers
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
         "worker_class": _Worker,
         "preload_app": True,
-        "post_worker_init": _warm,
+        "post_worker_init": lambda worker: _warm(worker, ready, f"http://{host}:{port}/"),
         "timeout": 120,
         "accesslog": None,
         "errorlog": "-",

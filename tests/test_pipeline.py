@@ -417,7 +417,7 @@ def test_real_export_timeline_keeps_the_final_revert(tmp_path: Path, runner: Cli
     finally:
         app.extensions["palimpsest"].close()
     assert "8 of 8 (latest)" in " ".join(page.split())
-    assert "2010-02-02T03:43:07Z" in page and "same text as #5" in page
+    assert '2010-02-02T03:43:07Z">2 February 2010, 03:43 UTC<' in page and "same text as version 5" in page
     assert 'id="facet-category"' in results and "Political ideologies" in results
 
 

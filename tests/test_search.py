@@ -416,6 +416,9 @@ def _titles(s: Searcher, q: str, **kw: Any) -> list[str]:
         ('text:"tram line"', ["Harbour bridge"]),
         ('"see also"', ["Harbour bridge"]),  # a heading
         ('text:"see also"', []),  # ... which is not in any section's text
+        ('heading:"see also"', ["Harbour bridge"]),  # title and heading keep no positions of their own
+        ('title:"harbour bridge"', ["Harbour bridge"]),
+        ('title:"bridge harbour"', []),
         ("ferry AND steamer", ["Ferry routes"]),
         # depots (See also) too; the first two score within 1 % (French sections analysed as French
         # are shorter, which moves the average length).
@@ -938,6 +941,32 @@ def test_a_question_in_capitals_is_searched_as_words(seed_searcher: Searcher) ->
     lower = seed_searcher.search(SearchRequest(q="i am interested in the lachin corridor and the blockade or not"))
     assert caps.total == lower.total > 0
     assert [h.doc_id for h in caps.hits] == [h.doc_id for h in lower.hits]
+
+
+def test_a_word_before_a_colon_is_a_word_unless_it_names_a_field() -> None:
+    # People write "Note: …" and "landscapes: how…"; `title:` alone, or `colour:red`, are errors.
+    assert parse("landscapes: how are they drawn").words == parse("landscapes how are they drawn").words
+    assert "landscapes" in parse("landscapes: how are they drawn").words
+    assert parse("Note: bridges").words == ["Note", "bridges"]
+    with pytest.raises(QueryError, match="'title:' has no value after it"):
+        parse("bridges title: x")
+    with pytest.raises(QueryError, match="unknown field 'colour:'"):
+        parse("colour:red")
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["harbour bridge", '"tram line"', "ferry AND steamer", "harbour NOT (ferry OR depot)", "corros*", "steamr~",
+     "date:1930..1932 harbour", "+steamer harbour", "lang:fr", "harbour -ferry"],
+)  # fmt: skip
+def test_counting_a_match_needs_no_scores(tiny: Searcher, q: str) -> None:
+    # The engine counts (suggestions, totals) without scoring; the records are the ranked ones.
+    tree = tiny.parse(q).tree
+    for latest_only in (True, False):
+        scored = tiny.engine.evaluate(tree, latest_only)[0]
+        tiny.engine._results.clear()  # else the kept evaluation would answer
+        assert tiny.engine.match(tree, latest_only).tolist() == scored.tolist()
+        assert len(scored)
 
 
 # -- exports (issue 17, finding 5) ---------------------------------------------------------------

@@ -6,6 +6,7 @@ import csv
 import http.client
 import io
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -20,6 +22,8 @@ from xml.etree import ElementTree
 import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from indexer.cli import cli
 from indexer.documents import document_json
@@ -76,7 +80,8 @@ def test_home_page_has_search_box_landmarks_and_facets(client: Any) -> None:
     for landmark in ("header", "main", "aside", "footer"):
         assert page.find(landmark), landmark
     assert page.find("link", rel="search", type="application/opensearchdescription+xml")
-    assert page.find("a", class_="skip")["href"] == "#main"
+    assert page.find("a", class_="skip")["href"] == "#results"  # past the search box, straight to the results
+    assert page.find(id="results").name == "ol"
     # Browsing without a query: every document, and facets to narrow down.
     assert "6 documents" in page.find(class_="meta").get_text()
     facet_titles = [h.get_text() for h in page.select(".facet h3")]
@@ -108,23 +113,42 @@ def test_results_keep_the_query_and_link_to_sections(client: Any) -> None:
 
 def test_facet_filter_chip_and_removal(client: Any) -> None:
     page = soup(client.get("/search?q=harbour"))
-    wikitext = next(a for a in page.select(".facet a") if a.find(class_="label").get_text() == "wikitext")
+    wikitext = next(a for a in page.select(".facet ul a") if a.find(class_="label").get_text() == "Wiki article")
     assert wikitext["href"] == "/search?q=harbour&doc_type=wikitext"
     filtered = soup(client.get(wikitext["href"]))
     assert [h.h2.get_text(strip=True) for h in filtered.select("li.hit")] == ["Old Harbour Bridge of Velmora"]
     chip = filtered.select_one(".chips a")
-    assert chip.get_text(" ", strip=True).startswith("Type: wikitext")
+    assert chip.get_text(" ", strip=True) == "Type: Wiki article ×"
     assert chip["href"] == "/search?q=harbour"
     selected = filtered.select(".facet a.selected")
-    assert [a.find(class_="label").get_text() for a in selected] == ["wikitext"]
+    assert [a.find(class_="label").get_text() for a in selected] == ["Wiki article"]
 
 
-def test_year_month_histogram(client: Any) -> None:
+def test_year_and_month_facets_are_svg_bar_charts_of_links(client: Any) -> None:
     page = soup(client.get("/search?q=bridge"))
-    years = page.select(".histogram > li > a")
-    assert years and all(a.find("meter") for a in years)
-    month_links = page.select(".histogram.months a")
-    assert month_links and all("month=" in a["href"] for a in month_links)
+    chart = page.select_one(".facet svg.chart-year")
+    assert chart["role"] == "group" and chart["aria-label"] == "Documents by year"
+    bars = [(a["aria-label"], a["href"]) for a in chart.find_all("a")]
+    api = client.get("/api/search?q=bridge").get_json()["facets"]["year"]
+    # One bar per year, in time order, each a filter link that says what it counts.
+    assert bars == [
+        (f"{y['value']}: {y['count']} document{'' if y['count'] == 1 else 's'}", f"/search?q=bridge&year={y['value']}")
+        for y in api
+    ]
+    assert all(a.find("title").get_text() == a["aria-label"] for a in chart.find_all("a"))
+    months = page.select(".facet details.months")
+    assert months and all(d.summary.get_text().startswith("Months of ") for d in months)
+    first = months[0].select_one("svg.chart-month")
+    assert [t.get_text() for t in first.select(".ticks text")][:1] == ["Jan"] and len(first.find_all("rect")) >= 12
+    labels = [a["aria-label"] for a in first.find_all("a")]
+    assert labels and all(re.fullmatch(r"[A-Z][a-z]+ \d{4}: \d+ documents?", x) for x in labels), labels
+    # A selected year is marked, and its chip reads as the year; a month chip reads as words.
+    year = api[0]["value"]
+    picked = soup(client.get(f"/search?q=bridge&year={year}"))
+    assert picked.select_one("svg.chart-year a.on")["aria-current"] == "true"
+    month = next(m["value"] for m in client.get("/api/search?q=bridge").get_json()["facets"]["month"])
+    chip = soup(client.get(f"/search?q=bridge&month={month}")).select_one(".chips a").get_text(" ", strip=True)
+    assert re.fullmatch(r"Month: [A-Z][a-z]+ \d{4} ×", chip), chip
 
 
 def test_paging_is_stable_and_capped(client: Any) -> None:
@@ -392,7 +416,9 @@ def test_script_in_titles_bodies_file_names_and_queries_is_escaped(client: Any, 
         page = soup(resp)
         assert [s.get("src") for s in page.find_all("script")] == ["/static/app.js"]
         assert not page.find(attrs={"onerror": True}) and not page.find(attrs={"onload": True})
-        assert not page.find("svg") and not page.find("img")
+        # Our own charts are the only SVG: nothing from a document became markup.
+        assert {" ".join(svg["class"]) for svg in page.find_all("svg")} <= {"chart chart-year", "chart chart-month"}
+        assert not page.select("main svg, article svg, main img")
     text = pages[0].get_data(as_text=True)
     assert "&lt;script&gt;alert(" in text
     doc_page = pages[-1].get_data(as_text=True)
@@ -564,3 +590,129 @@ def test_filters_in_urls_forgive_case_and_chips_show_the_documents_spelling(clie
     # The sidebar's link switches the value off however it was typed.
     selected = page.select_one(".facet a.selected")
     assert selected["href"] == "/search?q=harbour"
+
+
+def test_labels_read_as_words() -> None:
+    from search_web.labels import date_label, doc_type_label, facet_label, language_name, own_words
+
+    assert [language_name(c) for c in ("en", "fr", "hy", "pt-BR", "und", "zz-unknown")] == [
+        "English", "French", "Armenian", "Brazilian Portuguese", "Unknown language", "zz-unknown",
+    ]  # fmt: skip
+    assert [doc_type_label(t) for t in ("wikitext", "html", "plain", "markdown", "mediawiki", "pdf")] == [
+        "Wiki article", "Web page", "Plain text", "Markdown note", "Wiki export", "Pdf",
+    ]  # fmt: skip
+    assert [date_label(v) for v in ("2022-09", "2022", "2022-09-12", "2021-05-12..present", "..2021", "2021-03-02T10:15:00Z")] == [
+        "September 2022", "2022", "12 September 2022", "12 May 2021 – present", "… – 2021", "2 March 2021, 10:15 UTC",
+    ]  # fmt: skip
+    assert [facet_label("month", "2022-09"), facet_label("language", "fr"), facet_label("section", "Lead")] == [
+        "September 2022", "French", "Lead",
+    ]  # fmt: skip
+    assert own_words("12 May 2021 – present , ()") == "12 May 2021 – present"
+    assert own_words(", (1 day)") == "(1 day)"
+
+
+@given(st.dates(min_value=date(1000, 1, 1), max_value=date(9999, 12, 31)))
+def test_every_iso_day_reads_as_day_month_year(day: date) -> None:
+    from search_web.labels import date_label
+
+    assert date_label(day.isoformat()) == f"{day.day} {day.strftime('%B')} {day.year}"
+    assert date_label(day.isoformat()[:7]) == f"{day.strftime('%B')} {day.year}"
+
+
+def test_counts_are_said_in_the_singular_for_one() -> None:
+    from indexer.wording import plural, span_of
+
+    assert [plural(1, "file"), plural(0, "file"), plural(2, "entry", "entries"), plural(1234, "document")] == [
+        "1 file", "0 files", "2 entries", "1,234 documents",
+    ]  # fmt: skip
+    assert [span_of(1, 1, 1, "document"), span_of(1, 10, 42, "document"), span_of(41, 2, 42, "document"),
+            span_of(42, 1, 42, "document"), span_of(1, 0, 0, "document")] == [
+        "1 document", "1–10 of 42 documents", "41–42 of 42 documents", "42 of 42 documents", "0 documents",
+    ]  # fmt: skip
+
+
+def test_document_page_reads_as_words(client: Any, web_index: Path) -> None:
+    ferries = soup(client.get(f"/doc/{doc_id_titled(web_index, 'Salt estuary ferries')}"))
+    facts = dict(zip([d.get_text() for d in ferries.select(".facts dt")], ferries.select(".facts dd"), strict=True))
+    assert [facts["Language"].get_text(), facts["Type"].get_text()] == ["English", "Wiki export"]
+    assert str(facts["Revision"].time) == '<time datetime="2023-05-09">9 May 2023</time>'  # a timestamp, as words
+    # Version links say the number and the date, not the text's hash.
+    rows = [
+        [td.get_text(" ", strip=True) for td in tr.find_all("td")][:2] for tr in ferries.select("#versions tbody tr")
+    ]
+    assert rows == [
+        ["Version 1", "2 March 2021, 10:15 UTC"],
+        ["Version 2", "18 July 2022, 16:40 UTC"],
+        ["Version 3 (latest)", "9 May 2023, 09:05 UTC"],
+    ]
+    timeline = ferries.select_one("#versions svg.timeline")
+    assert [a["aria-label"] for a in timeline.find_all("a")] == [
+        "Version 1, 2 March 2021, 10:15 UTC", "Version 2, 18 July 2022, 16:40 UTC",
+        "Version 3, 9 May 2023, 09:05 UTC (this page)",
+    ]  # fmt: skip
+    # Infobox dates in the document's words, the date as read in the tooltip.
+    bridge = soup(client.get(f"/doc/{doc_id_titled(web_index, 'Old Harbour Bridge of Velmora')}"))
+    opened = next(tr for tr in bridge.select("table.infobox tr") if tr.th.get_text() == "Opened")
+    assert str(opened.td.time) == '<time datetime="1931-06-14">14 June 1931</time>'
+    ended = next(tr for tr in ferries.select("table.infobox tr") if tr.th.get_text() == "Ended")
+    assert str(ended.td.time) == '<time datetime="1934-09-30">30 September 1934</time>'
+
+
+def test_compare_page_folds_unchanged_sections_into_one_line(client: Any, web_index: Path) -> None:
+    doc = doc_id_titled(web_index, "Old Harbour Bridge of Velmora")
+    page = soup(client.get(f"/doc/{doc}/compare?a=1&b=2"))
+    runs = page.select("main details.unchanged-run")
+    assert runs and all(not d.has_attr("open") for d in runs)
+    said = [d.summary.find(string=True, recursive=False).strip() for d in runs]
+    assert all(re.fullmatch(r"1 section unchanged|[2-9]\d* sections unchanged", s) for s in said), said
+    folded = [s for d in runs for s in d.select("section.cmp")]
+    assert folded and all("s-unchanged" in s["class"] for s in folded)
+    assert not page.select("main > section.cmp.s-unchanged")  # every unchanged section is in a fold
+    status = page.select_one("main p[role=status]").get_text(" ", strip=True)
+    assert not re.search(r"\b1 \w+s\b", status) and " 0 " not in status, status
+    # A deletion in the new text is a plain mark with words for screen readers, no symbol.
+    side = soup(client.get(f"/doc/{doc}/compare?a=2&b=1"))
+    assert side.select("del.gap")
+    for gap in side.select("del.gap"):
+        assert gap.get_text().startswith("deleted: ") and gap.span["class"] == ["visually-hidden"]
+
+
+def test_year_chart_keeps_every_bar_clickable_over_any_span() -> None:
+    from indexer.search.facets import FacetCount
+    from search_web.charts import year_chart
+
+    def years(*pairs: tuple[int, int]) -> list[FacetCount]:
+        return [FacetCount(str(y), str(y), n, y == 2022) for y, n in pairs]
+
+    link = lambda v: f"/y/{v}"  # noqa: E731
+    span = lambda lo, hi: f"/r/{lo}-{hi}"  # noqa: E731
+    # A short span: a slot for every year; a year without documents is a stub, not a link.
+    short = year_chart(years((2020, 2), (2022, 4)), link, span)
+    assert [(b.label, b.url, b.selected) for b in short.bars] == [
+        ("2020: 2 documents", "/y/2020", False), ("2021", None, False), ("2022: 4 documents (selected)", "/y/2022", True),
+    ]  # fmt: skip
+    assert [t.text for t in short.ticks] == ["2020", "2022"]  # labels that would overlap are left out
+    # A long span: the years that have documents, with a gap where years are skipped.
+    long = year_chart(years((1862, 1), (1931, 3), (1932, 1)), link, span)
+    assert [b.url for b in long.bars] == ["/y/1862", "/y/1931", "/y/1932"]
+    gaps = [round(b.x - a.x, 1) for a, b in zip(long.bars, long.bars[1:], strict=False)]
+    assert gaps == [18.0, 12.0]  # half a slot more before 1931
+    # Hundreds of years: a bar per decade, each searching its date range, as tall as its busiest year.
+    many = year_chart(years(*[(y, 1 + (y == 1995)) for y in range(1800, 2000)]), link, span)
+    assert (many.title, len(many.bars)) == ("Documents by decade", 20)
+    assert [(b.label, b.url) for b in many.bars[-2:]] == [
+        ("1980s (1980–1989): up to 1 document a year", "/r/1980-1989"),
+        ("1990s (1990–1999): up to 2 documents a year", "/r/1990-1999"),
+    ]
+    assert many.bars[-1].height == 2 * many.bars[-2].height
+
+
+def test_a_selected_year_without_documents_is_drawn(client: Any) -> None:
+    # The filter may name a year nothing matches: its bar is a stub, the page is not an error.
+    from indexer.search.facets import FacetCount
+    from search_web.charts import year_chart
+
+    chart = year_chart([FacetCount("1936", "1936", 0, True)], lambda v: f"/y/{v}")
+    assert [(b.label, b.selected) for b in chart.bars] == [("1936: 0 documents (selected)", True)]
+    assert client.get("/search?q=ceasefire&year=1936").status_code == 200
+    assert client.get("/search?year=1936&versions=latest&section=%E0%B8%93").status_code == 200

@@ -328,6 +328,10 @@ class _Parser:
         name = tok.text.lower()
         nxt = self.peek()
         value_pos = tok.pos + len(tok.text) + 1
+        known = name in ("date", *SCORED_FIELDS, *self.filters, *self.infobox_keys) or name.startswith("infobox.")
+        if not known and (nxt is None or nxt.pos != value_pos):
+            # "Note: the…", "landscapes: how…": a word followed by a colon, as people write.
+            return self.word(tok.text, tok.pos, None)
         if nxt is None or nxt.pos != value_pos or nxt.kind in ("rparen", "or", "and"):
             raise self.error(f"'{tok.text}:' has no value after it", tok.pos)
         if name == "date":

@@ -101,10 +101,17 @@ def _matches(text: str, terms: QueryTerms, language: str) -> list[tuple[int, int
 def _candidates(text: str, heads: set[str], all_tokens: bool) -> list[tuple[int, int, str]]:
     """(start, end, word) of the tokens that may match: all of them when phrases need positions
     (non-matching tokens then stand between matches), else those starting like a query term."""
+    if all_tokens:
+        return [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
     out = []
+    wanted: dict[str, bool] = {}  # two-letter beginnings seen in this text
     for m in _WORD.finditer(text):
         word = m.group(0)
-        if all_tokens or fold(normalize_word(word[:2])) in heads:
+        head = word[:2]
+        keep = wanted.get(head)
+        if keep is None:
+            keep = wanted[head] = fold(normalize_word(head)) in heads
+        if keep:
             out.append((m.start(), m.end(), word))
     return out
 

@@ -226,8 +226,22 @@ class WhooshEngine:
         return heapq.nsmallest(limit, hits, key=lambda h: (-h.score, h.record_id))
 
     def match(self, tree: Node, latest_only: bool = True) -> np.ndarray:
-        """Every record number the query matches (sorted): for totals and facets."""
-        return self.evaluate(tree, latest_only)[0]
+        """Every record number the query matches (sorted): for totals and facets. Reuses a
+        kept evaluation; otherwise computes the match alone, without scores."""
+        s = self._searcher()
+        key = (self._generation_of(s), repr(tree), latest_only)
+        with self._lock:
+            cached = self._results.get(key)
+        if cached is not None:
+            return cached[0]
+        q = Translator(s, self.languages(), required_languages(tree), self._df).query(tree)
+        if q is None:
+            return np.zeros(0, dtype=np.int64)
+        ev = Evaluator(s, self._postings, self._lengths(s), self._live(s), self._df, scoring=False)
+        mask = ev.evaluate(q)[0] & self._live(s)
+        if latest_only:
+            mask &= ev.evaluate(query.Term("is_latest", True))[0]
+        return np.flatnonzero(mask)
 
     def warm(self, postings: int = WARM_POSTINGS) -> int:
         """Read the posting lists of the most frequent body terms (up to `postings` postings) and

@@ -54,15 +54,18 @@ class Evaluator:
     summed through Or/And, with boosts; AndMaybe adds its optional part where the required part
     matches; AndNot and zero-score wrappers restrict without scoring. Phrases are checked with
     Whoosh's positional matcher, only on records containing all their words; proximity bonuses
-    only on the best PROXIMITY_CANDIDATES records. Each subquery object is evaluated once."""
+    only on the best PROXIMITY_CANDIDATES records. Each subquery object is evaluated once.
+    With `scoring=False` only the match mask is computed (scores stay zero, bonuses are skipped):
+    for counts."""
 
-    def __init__(self, s: Any, postings: Any, lengths: Any, live: np.ndarray, df: Any) -> None:
+    def __init__(self, s: Any, postings: Any, lengths: Any, live: np.ndarray, df: Any, scoring: bool = True) -> None:
         self.s = s
         self.size = s.doc_count_all()
         self.postings = postings
         self.lengths = lengths
         self.live = live
         self.df = df  # df(searcher, field, term): live records containing the term
+        self.scoring = scoring
         self.memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def evaluate(self, q: Any, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -105,6 +108,8 @@ class Evaluator:
             return mask, np.where(mask, scores, 0.0)
         if isinstance(q, query.AndMaybe):
             mask, scores = self.evaluate(q.a, among)
+            if not self.scoring:
+                return mask, scores
             if isinstance(q.b, Bonus):
                 among = _best(mask, scores, PROXIMITY_CANDIDATES)
             m, sc = self.evaluate(q.b, among)
@@ -150,7 +155,7 @@ class Evaluator:
         if not len(ids):
             return mask, scores
         mask[ids] = True
-        if self.s.schema[q.fieldname].scorable and q.boost:
+        if self.scoring and self.s.schema[q.fieldname].scorable and q.boost:
             scores[ids] = self.bm25(q.fieldname, q.text, ids, weights, q.boost)
         return mask, scores
 
@@ -182,7 +187,7 @@ class Evaluator:
                 if m.is_active() and m.id() == n:
                     mask[n + offset] = True
         found = np.flatnonzero(mask)
-        if len(found) and self.s.schema[q.fieldname].scorable:
+        if self.scoring and len(found) and self.s.schema[q.fieldname].scorable:
             for word, (ids, weights) in zip(q.words, parts, strict=True):
                 at = np.searchsorted(ids, found)
                 scores[found] += self.bm25(q.fieldname, word, found, weights[at], 1.0)

@@ -131,11 +131,14 @@ class Translator:
         """One analysed token, or the tokens as a phrase, in `body` or the named field."""
         if len(toks) == 1:
             return query.Term(self.field(field), toks[0])
-        if field == "text":
-            # `text` keeps no positions (`body` has them): the phrase in body, every word in text.
-            words = [ZeroScore(query.Term("text", t)) for t in toks]
+        name = self.field(field)
+        if name in self.s.schema and not self.s.schema[name].format.supports("positions"):
+            # `title`, `heading` and `text` keep no positions; `body` holds them all as zones
+            # with positions (no phrase spans two zones): the phrase in body, every word in the
+            # named field.
+            words = [ZeroScore(query.Term(name, t)) for t in toks]
             return query.And([query.Phrase("body", toks, slop=slop), *words])
-        return query.Phrase(self.field(field), toks, slop=slop)
+        return query.Phrase(name, toks, slop=slop)
 
     def passage(self, node: Passage) -> Any:
         """The PASSAGE_TERMS most distinctive terms of pasted text (occurrences times idf), each
