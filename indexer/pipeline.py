@@ -9,7 +9,9 @@ run can be killed at any point).
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
+import json
 import os
 import time
 import warnings
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import dedup, language, metadata, records, sentences
+from . import dedup, language, metadata, records, reuse, sentences
 from .cleaning import WEB_DERIVED, clean, furniture_candidates
 from .engines import Engine, open_engine
 from .errors import IndexLockedError, NotADocument, SourceError
@@ -366,6 +368,10 @@ def _run(
         progress("sentences", 0)
     update_sentences(store, workers)
     lap("sentences")
+    if progress:
+        progress("reuse", 0)
+    report["reuse"] = update_reuse(store, settings)
+    lap("reuse")
     records.save_snapshot(settings.index_dir, store, engine)
     lap("snapshot")
     counts = store.counts()
@@ -473,6 +479,58 @@ def update_sentences(store: Store, workers: int = 1) -> dict[str, int]:
     return {"retrained": int(retrain), "sections": len(found)}
 
 
+REUSE_RULE_KEY = "reuse_rule"  # the rule the stored links were found with (meta table)
+REUSE_CACHE = 256  # versions whose words are kept while comparing
+
+
+def update_reuse(store: Store, settings: Settings) -> dict[str, int]:
+    """The text reuse stage: fingerprint the latest version of every document that has none
+    stored yet, compare it with the stored versions sharing a fingerprint, and store the
+    passages they share; versions that are no longer a document's latest lose theirs. Every
+    link is found when the second of its two versions arrives, aligned in version id order,
+    so the same files give the same links in any order (see reuse.py)."""
+    rule = settings.reuse_rule
+    rule_json = json.dumps(dataclasses.asdict(rule), sort_keys=True) if settings.reuse else ""
+    latest = store.latest_versions()
+    done = store.reuse_versions()
+    redo = store.meta_value(REUSE_RULE_KEY) != rule_json
+    stale = done if redo else done - latest.keys()
+    new = sorted(latest) if redo else sorted(latest.keys() - done)
+    words: dict[str, dict[int, reuse.Words]] = {}
+
+    def words_of(vid: str) -> dict[int, reuse.Words]:
+        if vid not in words:
+            if len(words) >= REUSE_CACHE:
+                del words[next(iter(words))]
+            words[vid] = {o: reuse.section_words(o, t, lang) for o, t, lang in store.reuse_sections(vid)}
+        return words[vid]
+
+    links = 0
+    with store.transaction():
+        store.set_meta_value(REUSE_RULE_KEY, rule_json)
+        if not settings.reuse:
+            store.clear_reuse()
+            return {"versions": 0, "links": 0}
+        store.forget_reuse(stale)
+        for vid in new:
+            mine = words_of(vid)
+            store.add_reuse_prints(vid, [(h, o, p) for o, w in mine.items() for h, p in reuse.fingerprints(w, rule)])
+            seeds: dict[str, list[tuple[int, int, int, int]]] = {}
+            for other, oa, pa, ob, pb in store.shared_prints(vid, rule.max_sources):
+                if latest.get(other) != latest[vid]:  # never two versions of one document
+                    seeds.setdefault(other, []).append((oa, pa, ob, pb))
+            for other, found in sorted(seeds.items()):
+                if vid < other:
+                    passages = reuse.compare(mine, words_of(other), found, rule)
+                    store.add_reuse_links(vid, other, passages)
+                else:
+                    flipped = [(ob, pb, oa, pa) for oa, pa, ob, pb in found]
+                    passages = reuse.compare(words_of(other), mine, flipped, rule)
+                    store.add_reuse_links(other, vid, passages)
+                links += len(passages)
+    return {"versions": len(new), "links": links}
+
+
 def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, Any]:
     """Forget files (or every file under a folder): versions left with no source go, then documents."""
     index_dir = Path(settings.index_dir)
@@ -512,6 +570,7 @@ def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, A
             with store.transaction():
                 store.clear_pending(touched)
             update_sentences(store)
+            update_reuse(store, settings)
             records.save_snapshot(index_dir, store, engine)
             counts = store.counts()
             return {"removed_files": len(targets), "removed_versions": len(removed), **counts}
