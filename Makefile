@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/web_latency.py
 	$(BIN)/python bench/diff_speed.py
 	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/reuse.py --study
 
 clean:
 	rm -rf $(VENV) index .pytest_cache .ruff_cache

@@ -480,7 +480,7 @@ def update_sentences(store: Store, workers: int = 1) -> dict[str, int]:
 
 
 REUSE_RULE_KEY = "reuse_rule"  # the rule the stored links were found with (meta table)
-REUSE_CACHE = 256  # versions whose words are kept while comparing
+REUSE_CACHE = 512  # versions whose section texts are kept while comparing
 
 
 def update_reuse(store: Store, settings: Settings) -> dict[str, int]:
@@ -496,14 +496,14 @@ def update_reuse(store: Store, settings: Settings) -> dict[str, int]:
     redo = store.meta_value(REUSE_RULE_KEY) != rule_json
     stale = done if redo else done - latest.keys()
     new = sorted(latest) if redo else sorted(latest.keys() - done)
-    words: dict[str, dict[int, reuse.Words]] = {}
+    texts: dict[str, dict[int, reuse.Text]] = {}
 
-    def words_of(vid: str) -> dict[int, reuse.Words]:
-        if vid not in words:
-            if len(words) >= REUSE_CACHE:
-                del words[next(iter(words))]
-            words[vid] = {o: reuse.section_words(o, t, lang) for o, t, lang in store.reuse_sections(vid)}
-        return words[vid]
+    def texts_of(vid: str) -> dict[int, reuse.Text]:
+        if vid not in texts:
+            if len(texts) >= REUSE_CACHE:
+                del texts[next(iter(texts))]
+            texts[vid] = {o: (t, lang) for o, t, lang in store.reuse_sections(vid)}
+        return texts[vid]
 
     links = 0
     with store.transaction():
@@ -513,22 +513,59 @@ def update_reuse(store: Store, settings: Settings) -> dict[str, int]:
             return {"versions": 0, "links": 0}
         store.forget_reuse(stale)
         for vid in new:
-            mine = words_of(vid)
-            store.add_reuse_prints(vid, [(h, o, p) for o, w in mine.items() for h, p in reuse.fingerprints(w, rule)])
+            mine = texts_of(vid)
+            prints = [
+                (h, o, c)
+                for o, (t, lang) in mine.items()
+                for h, c in reuse.fingerprints(reuse.section_words(o, t, lang), rule)
+            ]
+            store.add_reuse_prints(vid, prints)
             seeds: dict[str, list[tuple[int, int, int, int]]] = {}
-            for other, oa, pa, ob, pb in store.shared_prints(vid, rule.max_sources):
+            for other, oa, ca, ob, cb in store.shared_prints(vid, rule.max_sources):
                 if latest.get(other) != latest[vid]:  # never two versions of one document
-                    seeds.setdefault(other, []).append((oa, pa, ob, pb))
-            for other, found in sorted(seeds.items()):
+                    seeds.setdefault(other, []).append((oa, ca, ob, cb))
+            # The versions sharing the most fingerprints first, at most max_candidates of them:
+            # a template shared by every file costs a bounded number of comparisons per file.
+            best = sorted(seeds, key=lambda o: (-len(seeds[o]), o))[: rule.max_candidates]
+            for other, found in sorted((o, seeds[o]) for o in best):
                 if vid < other:
-                    passages = reuse.compare(mine, words_of(other), found, rule)
-                    store.add_reuse_links(vid, other, passages)
+                    passages = reuse.compare(mine, texts_of(other), found, rule)
+                    first, second = vid, other
                 else:
-                    flipped = [(ob, pb, oa, pa) for oa, pa, ob, pb in found]
-                    passages = reuse.compare(words_of(other), mine, flipped, rule)
-                    store.add_reuse_links(other, vid, passages)
+                    flipped = [(ob, cb, oa, ca) for oa, ca, ob, cb in found]
+                    passages = reuse.compare(texts_of(other), mine, flipped, rule)
+                    first, second = other, vid
+                if passages:
+                    store.add_reuse_links(first, second, passages)
                 links += len(passages)
+        # A fingerprint this run made common enough to be a stock passage no longer supports the
+        # links found through it while it was rarer: the links left are those the final counts
+        # give, whatever order the files came in.
+        crossed = {h for vid in new for h in store.crossed_prints(vid, rule.max_sources)}
+        if crossed:
+            links -= _prune_stock_links(store, store.versions_with_prints(crossed), rule.max_sources)
     return {"versions": len(new), "links": links}
+
+
+def _prune_stock_links(store: Store, versions: set[str], max_places: int) -> int:
+    """Drop the links of some versions that no fingerprint outside stock passages supports
+    (none inside the passage on side a, also in version b, stored in at most `max_places`
+    places); returns how many went."""
+    stock: dict[int, bool] = {}
+    gone = 0
+    for key in store.links_of(versions):
+        va, oa, sa, ea, vb, _ob, _sb = key
+        supported = False
+        for h in store.prints_in(va, oa, sa, ea):
+            if h not in stock:
+                stock[h] = store.places(h, max_places) > max_places
+            if not stock[h] and store.has_print(vb, h):
+                supported = True
+                break
+        if not supported:
+            store.remove_reuse_link(key)
+            gone += 1
+    return gone
 
 
 def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, Any]:

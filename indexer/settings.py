@@ -26,11 +26,16 @@ SETTINGS_TABLE: tuple[tuple[str, Any, str], ...] = (
     ("workers", 0, "Worker processes for parsing (0 = one per core)."),
     ("reuse", True, "Find passages that different documents share (text reuse) at index time."),
     ("reuse_min_words", 12, "Shared words a passage needs to count as reuse."),
-    ("reuse_min_content_share", 0.5, "... and the share of them that must not be function words (stock phrases)."),
+    ("reuse_min_content_share", 0.5, "... and the share of them that must not be stop words (stock phrases)."),
     ("reuse_shingle", 5, "Words per shingle of the reuse fingerprints."),
     ("reuse_window", 8, "Winnowing window in shingles: every shared run of window + shingle - 1 words is found."),
     ("reuse_max_gap", 3, "Words that may differ between two stretches of one shared passage, on each side."),
     ("reuse_max_sources", 50, "A fingerprint found in more places than this is a stock passage, not a lead."),
+    (
+        "reuse_max_candidates",
+        20,
+        "A new document is compared with at most this many others (those sharing the most fingerprints).",
+    ),
 )
 
 
@@ -57,6 +62,7 @@ class Settings:
     reuse_window: int = 8
     reuse_max_gap: int = 3
     reuse_max_sources: int = 50
+    reuse_max_candidates: int = 20
 
     @property
     def furniture(self) -> FurnitureRule:
@@ -68,7 +74,7 @@ class Settings:
         """What counts as text reuse and how it is found."""
         return ReuseRule(
             self.reuse_min_words, self.reuse_min_content_share, self.reuse_shingle, self.reuse_window,
-            self.reuse_max_gap, self.reuse_max_sources,
+            self.reuse_max_gap, self.reuse_max_sources, self.reuse_max_candidates,
         )  # fmt: skip
 
     @property

@@ -77,7 +77,8 @@ CREATE TABLE IF NOT EXISTS version_groups (
 CREATE INDEX IF NOT EXISTS version_groups_group ON version_groups(source_group);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY);
 -- Text reuse (indexer/reuse.py): the versions fingerprinted (every document's latest), their
--- winnowed fingerprints as an inverted table, and the passages shared by two of them, stored
+-- winnowed fingerprints as an inverted table (`pos`: the character offset of the shingle's
+-- first word in the section), and the passages shared by two of them, stored
 -- once with version_a < version_b (character spans in the sections' text, end exclusive).
 CREATE TABLE IF NOT EXISTS reuse_versions (version_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS reuse_prints (
@@ -643,7 +644,7 @@ class Store:
             self.db.execute("DELETE FROM reuse_versions WHERE version_id=?", (vid,))
 
     def add_reuse_prints(self, version_id: str, prints: Iterable[tuple[int, int, int]]) -> None:
-        """A version's fingerprints as (hash, ordinal, word position) (inside a transaction)."""
+        """A version's fingerprints as (hash, ordinal, character offset) (inside a transaction)."""
         self.db.execute("INSERT OR IGNORE INTO reuse_versions(version_id) VALUES (?)", (version_id,))
         self.db.executemany(
             "INSERT INTO reuse_prints(hash, version_id, ordinal, pos) VALUES (?,?,?,?)",
@@ -651,17 +652,78 @@ class Store:
         )
 
     def shared_prints(self, version_id: str, max_places: int) -> list[tuple[str, int, int, int, int]]:
-        """(other version, ordinal, position, other ordinal, other position) of every fingerprint
+        """(other version, ordinal, offset, other ordinal, other offset) of every fingerprint
         a version shares with another one; fingerprints stored in more than `max_places` places
         are left out (stock passages)."""
         rows = self.db.execute(
             """SELECT b.version_id, a.ordinal, a.pos, b.ordinal, b.pos
                FROM reuse_prints a JOIN reuse_prints b ON b.hash = a.hash AND b.version_id <> a.version_id
-               WHERE a.version_id = ? AND (SELECT COUNT(*) FROM reuse_prints c WHERE c.hash = a.hash) <= ?
-               ORDER BY 1, 2, 3, 4, 5""",
+               WHERE a.version_id = ?1 AND {places} <= ?2
+               ORDER BY 1, 2, 3, 4, 5""".format(places=self._PLACES.format(h="a.hash")),
             (version_id, max_places),
         )
         return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    # How many places hold a fingerprint, counted no further than the cap (?2) plus one: a
+    # fingerprint of a boilerplate line in every file costs no more to count than a rare one.
+    _PLACES = "(SELECT COUNT(*) FROM (SELECT 1 FROM reuse_prints c WHERE c.hash = {h} LIMIT ?2 + 1))"
+
+    def crossed_prints(self, version_id: str, max_places: int) -> set[int]:
+        """The fingerprints of a version stored in more than `max_places` places."""
+        rows = self.db.execute(
+            f"SELECT DISTINCT p.hash FROM reuse_prints p WHERE p.version_id = ?1 AND {self._PLACES.format(h='p.hash')} > ?2",
+            (version_id, max_places),
+        )
+        return {r[0] for r in rows}
+
+    def versions_with_prints(self, hashes: Iterable[int]) -> set[str]:
+        """The versions holding any of these fingerprints."""
+        out: set[str] = set()
+        for h in sorted(set(hashes)):
+            out.update(r[0] for r in self.db.execute("SELECT DISTINCT version_id FROM reuse_prints WHERE hash=?", (h,)))
+        return out
+
+    def links_of(self, version_ids: Iterable[str]) -> list[tuple[Any, ...]]:
+        """The links (version_a, ordinal_a, start_a, end_a, version_b, ordinal_b, start_b) of
+        some versions, each once."""
+        out: set[tuple[Any, ...]] = set()
+        for vid in sorted(set(version_ids)):
+            out.update(
+                tuple(r)
+                for r in self.db.execute(
+                    """SELECT version_a, ordinal_a, start_a, end_a, version_b, ordinal_b, start_b FROM reuse_links
+                       WHERE version_a = ?1 OR version_b = ?1""",
+                    (vid,),
+                )
+            )
+        return sorted(out)
+
+    def prints_in(self, version_id: str, ordinal: int, start: int, end: int) -> list[int]:
+        """The fingerprints of a version's section that start in [start, end)."""
+        rows = self.db.execute(
+            "SELECT hash FROM reuse_prints WHERE version_id=? AND ordinal=? AND pos>=? AND pos<? ORDER BY pos",
+            (version_id, ordinal, start, end),
+        )
+        return [r[0] for r in rows]
+
+    def has_print(self, version_id: str, hash_: int) -> bool:
+        return (
+            self.db.execute(
+                "SELECT 1 FROM reuse_prints WHERE hash=? AND version_id=? LIMIT 1", (hash_, version_id)
+            ).fetchone()
+            is not None
+        )
+
+    def places(self, hash_: int, max_places: int) -> int:
+        """In how many places a fingerprint is stored, counted up to `max_places` + 1."""
+        return int(self.db.execute(f"SELECT {self._PLACES.format(h='?1')}", (hash_, max_places)).fetchone()[0])
+
+    def remove_reuse_link(self, key: tuple[Any, ...]) -> None:
+        self.db.execute(
+            """DELETE FROM reuse_links WHERE version_a=? AND ordinal_a=? AND start_a=? AND version_b=?
+               AND ordinal_b=? AND start_b=?""",
+            (key[0], key[1], key[2], key[4], key[5], key[6]),
+        )
 
     def add_reuse_links(self, version_a: str, version_b: str, passages: Iterable[Any]) -> None:
         """Passages (reuse.Passage) shared by two versions, `version_a` < `version_b`."""

@@ -93,6 +93,8 @@ def _page(doc_id: str, version_id: str | None) -> Any:
         latest=versions[-1]["version_id"] == data["version_id"],
         related=searcher.similar(doc_id),
         doc_reuse_date=reuse["date"] if reuse else None,
+        reuse_passages=len({(p["ordinal"], p["start"], p["end"]) for p in reused}),
+        reuse_docs=len({p["also_appears_in"]["doc_id"] for p in reused}),
         q=q,
         show_new=show_new,
         can_compare="documents.compare" in current_app.view_functions,
