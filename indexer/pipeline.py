@@ -521,12 +521,16 @@ def update_reuse(store: Store, settings: Settings) -> dict[str, int]:
             ]
             store.add_reuse_prints(vid, prints)
             seeds: dict[str, list[tuple[int, int, int, int]]] = {}
-            for other, oa, ca, ob, cb in store.shared_prints(vid, rule.max_sources):
+            weight: dict[str, float] = {}
+            for other, oa, ca, ob, cb, places in store.shared_prints(vid, rule.max_sources):
                 if latest.get(other) != latest[vid]:  # never two versions of one document
                     seeds.setdefault(other, []).append((oa, ca, ob, cb))
-            # The versions sharing the most fingerprints first, at most max_candidates of them:
-            # a template shared by every file costs a bounded number of comparisons per file.
-            best = sorted(seeds, key=lambda o: (-len(seeds[o]), o))[: rule.max_candidates]
+                    weight[other] = weight.get(other, 0.0) + 1.0 / places
+            # At most max_candidates versions, those sharing the most and the rarest
+            # fingerprints (each counts 1 / the places holding it, so a quote found in two
+            # documents outranks a phrase found in forty): a template shared by every file
+            # costs a bounded number of comparisons per file.
+            best = sorted(seeds, key=lambda o: (-weight[o], o))[: rule.max_candidates]
             for other, found in sorted((o, seeds[o]) for o in best):
                 if vid < other:
                     passages = reuse.compare(mine, texts_of(other), found, rule)

@@ -9,9 +9,9 @@ sentences around it.
 
 Candidates: the store keeps an inverted table of fingerprints (hash -> version, section,
 character offset), so a new version is compared with the versions sharing one of its
-fingerprints only (at most `max_candidates` of them, those sharing the most), never with the
-whole corpus. A fingerprint found in more than `max_sources` places is a stock passage
-(licence text, a site's boilerplate) and finds no candidates. MinHash over windows of two
+fingerprints only (at most `max_candidates` of them, those sharing the most and the rarest
+fingerprints), never with the whole corpus. A fingerprint found in more than `max_sources`
+places is a stock passage (licence text, a site's boilerplate) and finds no candidates. MinHash over windows of two
 sentences was measured against winnowing on the benchmark corpus (bench/RESULTS.md, "Text
 reuse") and not used: a short quote inside longer, different sentences changes a window's
 MinHash too much to collide.

@@ -34,7 +34,7 @@ SETTINGS_TABLE: tuple[tuple[str, Any, str], ...] = (
     (
         "reuse_max_candidates",
         20,
-        "A new document is compared with at most this many others (those sharing the most fingerprints).",
+        "A new document is compared with at most this many others (sharing the most and rarest fingerprints).",
     ),
 )
 

@@ -651,18 +651,18 @@ class Store:
             ((h, version_id, o, p) for h, o, p in prints),
         )
 
-    def shared_prints(self, version_id: str, max_places: int) -> list[tuple[str, int, int, int, int]]:
-        """(other version, ordinal, offset, other ordinal, other offset) of every fingerprint
-        a version shares with another one; fingerprints stored in more than `max_places` places
-        are left out (stock passages)."""
+    def shared_prints(self, version_id: str, max_places: int) -> list[tuple[str, int, int, int, int, int]]:
+        """(other version, ordinal, offset, other ordinal, other offset, places) of every
+        fingerprint a version shares with another one, with the number of places that hold it;
+        fingerprints stored in more than `max_places` places are left out (stock passages)."""
         rows = self.db.execute(
-            """SELECT b.version_id, a.ordinal, a.pos, b.ordinal, b.pos
+            """SELECT b.version_id, a.ordinal, a.pos, b.ordinal, b.pos, {places}
                FROM reuse_prints a JOIN reuse_prints b ON b.hash = a.hash AND b.version_id <> a.version_id
                WHERE a.version_id = ?1 AND {places} <= ?2
                ORDER BY 1, 2, 3, 4, 5""".format(places=self._PLACES.format(h="a.hash")),
             (version_id, max_places),
         )
-        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
     # How many places hold a fingerprint, counted no further than the cap (?2) plus one: a
     # fingerprint of a boilerplate line in every file costs no more to count than a rare one.
