@@ -391,7 +391,8 @@ def reuse_cmd(doc_id: str | None, index_dir: str | None, as_json: bool) -> None:
         for p in pairs:
             a, b = p["documents"]
             first = f"  earlier: {p['earlier']}" if p["earlier"] else ""
-            click.echo(f"{a['doc_id']} {b['doc_id']}  {p['passages']} passages, {p['words']} words{first}")
+            n = p["passages"]
+            click.echo(f"{a['doc_id']} {b['doc_id']}  {n} passage{'s' if n != 1 else ''}, {p['words']} words{first}")
             click.echo(f"    {a['title']}\n    {b['title']}")
         return
     data = reuse_json(store, doc_id)
