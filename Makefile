@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/web_latency.py
 	$(BIN)/python bench/diff_speed.py
 	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/reuse.py --study
 
 # The torture suite's long form (bench/torture/, issue 17): 40-60 minutes on 2 cores.
 torture: $(STAMP)

@@ -248,3 +248,11 @@ def is_query_stop(word: str, languages: Sequence[str], frequency: Callable[[str]
     if all(f is not None for f in forms):
         return False
     return all(frequency(f) == 0 for f in forms if f is not None)
+
+
+def function_words_for(language: str | None) -> frozenset[str]:
+    """Words that carry grammar rather than content in a language: its stop words, and for
+    English the longer FUNCTION_WORDS list (a shared run of mostly these is a stock phrase)."""
+    code = (language or UNDETERMINED).lower().split("-")[0]
+    base = UNDETERMINED_AS if code == UNDETERMINED else code
+    return FUNCTION_WORDS if base == "en" else analyzer_for(code).stop_words

@@ -1,4 +1,4 @@
-"""`palimpsest`: index | list | show | versions | search | similar | stats | remove | verify.
+"""`palimpsest`: index | list | show | versions | search | similar | reuse | stats | remove | verify.
 
 The library raises; this module translates: expected errors print one line and exit 1,
 usage errors exit 2 (click), and nothing expected ever prints a traceback.
@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from .documents import document_json, versions_json
+from .documents import document_json, reuse_json, reuse_pairs, versions_json
 from .engines import open_engine
 from .errors import PalimpsestError, QueryError, error_object
 from .facets import FACETS
@@ -387,6 +387,56 @@ def similar_cmd(doc_id: str, index_dir: str | None, limit: int, as_json: bool) -
     for r in related:
         click.echo(f"{r['doc_id']}  {r['title']}  (score {r['score']:.2f})")
         click.echo("    shared terms: " + ", ".join(r["terms"]))
+
+
+@cli.command("reuse")
+@click.argument("doc_id", required=False)
+@click.option("--index-dir", help=INDEX_DIR_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the same as /api/documents/DOC_ID/reuse).")
+@handled
+def reuse_cmd(doc_id: str | None, index_dir: str | None, as_json: bool) -> None:
+    """Passages shared with other documents (text reuse).
+
+    With DOC_ID: every passage of the document's latest version that also appears in another
+    document, where (title, section, character span) and which source is dated earlier.
+    Without: every pair of documents that share passages, most shared words first.
+
+    JSON keys with DOC_ID: doc_id, version_id, title, date, passages (ordinal, breadcrumb,
+    anchor, start, end, text, words, similarity, also_appears_in, earlier); without: a list of
+    documents (two), passages, words, earlier."""
+    store = _open_store(index_dir)
+    if doc_id is None:
+        pairs = reuse_pairs(store)
+        if as_json:
+            _emit(pairs)
+            return
+        if not pairs:
+            click.echo("no passages shared between documents")
+        for p in pairs:
+            a, b = p["documents"]
+            first = f"  earlier: {p['earlier']}" if p["earlier"] else ""
+            n = p["passages"]
+            click.echo(f"{a['doc_id']} {b['doc_id']}  {n} passage{'s' if n != 1 else ''}, {p['words']} words{first}")
+            click.echo(f"    {a['title']}\n    {b['title']}")
+        return
+    data = reuse_json(store, doc_id)
+    if as_json:
+        _emit(data)
+        return
+    click.echo(click.style(data["title"], bold=True) + f"  ({data['doc_id']}, version {data['version_id']})")
+    if not data["passages"]:
+        click.echo("no passages shared with other documents")
+    for p in data["passages"]:
+        other = p["also_appears_in"]
+        click.echo("")
+        click.echo(click.style(f"§ {p['breadcrumb'] or LEAD}", bold=True) + f"  [{p['start']}:{p['end']}]  "
+                   f"{p['words']} words, similarity {p['similarity']:.2f}")  # fmt: skip
+        click.echo(f"  {p['text']}")
+        when = f" ({other['date']})" if other["date"] else ""
+        click.echo(f"  also appears in: {other['title']} › {other['breadcrumb'] or LEAD}{when}  "
+                   f"{other['doc_id']} [{other['start']}:{other['end']}]")  # fmt: skip
+        if p["earlier"]:
+            click.echo(f"  earlier: {'this document' if p['earlier'] == data['doc_id'] else other['title']}")
 
 
 @cli.command("stats")

@@ -96,3 +96,77 @@ def resolve_version(store: Store, ref: str) -> tuple[str, str]:
             return doc_id, entries[int(which) - 1].version_id
         raise DocumentNotFound(doc_id, which)
     return store.doc_of_version(ref), ref
+
+
+def earlier_of(date_a: str | None, date_b: str | None) -> int | None:
+    """0 when the first date is earlier, 1 when the second is, None when either is missing or
+    they cannot be told apart (`2023` and `2023-05`)."""
+    if not date_a or not date_b:
+        return None
+    n = min(len(date_a), len(date_b))
+    if date_a[:n] == date_b[:n]:
+        return None
+    return 0 if date_a[:n] < date_b[:n] else 1
+
+
+def reuse_json(store: Store, doc_id: str) -> dict[str, Any]:
+    """The passages a document's latest version shares with other documents (raises
+    DocumentNotFound): each with its place here (section, character span, text) and the place
+    it `also_appears_in`, and `earlier`: the doc_id of the source dated earlier, when both
+    have dates."""
+    doc_id = store.resolve_doc_id(doc_id)
+    doc = store.document_row(doc_id)
+    vid = doc["latest_version_id"]
+    v = store.version(vid)
+    date = v.own_date()
+    sections = {s.ordinal: s for s in v.sections}
+    passages = []
+    for r in store.reuse_of(vid):
+        s = sections[r["ordinal"]]
+        first = earlier_of(date, r["other_date"])
+        passages.append(
+            {
+                "ordinal": s.ordinal,
+                "breadcrumb": s.breadcrumb,
+                "anchor": s.anchor,
+                "start": r["start"],
+                "end": r["end"],
+                "text": s.text[r["start"] : r["end"]],
+                "words": r["words"],
+                "similarity": r["similarity"],
+                "also_appears_in": {
+                    "doc_id": r["other_doc_id"],
+                    "version_id": r["other_version_id"],
+                    "title": r["other_title"],
+                    "ordinal": r["other_ordinal"],
+                    "breadcrumb": r["other_breadcrumb"],
+                    "anchor": r["other_anchor"],
+                    "start": r["other_start"],
+                    "end": r["other_end"],
+                    "text": r["other_text"],
+                    "date": r["other_date"],
+                },
+                "earlier": None if first is None else (doc_id, r["other_doc_id"])[first],
+            }
+        )
+    return {"doc_id": doc_id, "version_id": vid, "title": doc["title"], "date": date, "passages": passages}
+
+
+def reuse_pairs(store: Store) -> list[dict[str, Any]]:
+    """Every pair of documents that share passages: both documents (doc_id, title, date), how
+    many passages and shared words, and which is dated earlier; most shared words first."""
+    out = []
+    for row in store.reuse_pairs():
+        a = {"doc_id": row["doc_a"], "title": row["title_a"], "date": row["date_a"]}
+        b = {"doc_id": row["doc_b"], "title": row["title_b"], "date": row["date_b"]}
+        a, b = sorted((a, b), key=lambda d: d["doc_id"])
+        first = earlier_of(a["date"], b["date"])
+        out.append(
+            {
+                "documents": [a, b],
+                "passages": row["passages"],
+                "words": row["words"],
+                "earlier": None if first is None else (a, b)[first]["doc_id"],
+            }
+        )
+    return sorted(out, key=lambda p: (-p["words"], p["documents"][0]["doc_id"], p["documents"][1]["doc_id"]))

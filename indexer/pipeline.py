@@ -9,7 +9,9 @@ run can be killed at any point).
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
+import json
 import os
 import shutil
 import time
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import dedup, language, metadata, records, sentences
+from . import dedup, language, metadata, records, reuse, sentences
 from .cleaning import WEB_DERIVED, clean, furniture_candidates
 from .engines import Engine, live_slot, open_engine, slot_number, swap_slot
 from .errors import IndexLockedError, NotADocument, SourceError
@@ -401,6 +403,10 @@ def _run(
         progress("sentences", 0)
     update_sentences(store, workers)
     lap("sentences")
+    if progress:
+        progress("reuse", 0)
+    report["reuse"] = update_reuse(store, settings)
+    lap("reuse")
     records.save_snapshot(settings.index_dir, store, engine)
     lap("snapshot")
     counts = store.counts()
@@ -560,6 +566,99 @@ def _rebuild_aside(store: Store, settings: Settings) -> tuple[str, int]:
     return slot, written
 
 
+REUSE_RULE_KEY = "reuse_rule"  # the rule the stored links were found with (meta table)
+REUSE_CACHE = 512  # versions whose section texts are kept while comparing
+
+
+def update_reuse(store: Store, settings: Settings) -> dict[str, int]:
+    """The text reuse stage: fingerprint the latest version of every document that has none
+    stored yet, compare it with the stored versions sharing a fingerprint, and store the
+    passages they share; versions that are no longer a document's latest lose theirs. Every
+    link is found when the second of its two versions arrives, aligned in version id order,
+    so the same files give the same links in any order (see reuse.py)."""
+    rule = settings.reuse_rule
+    rule_json = json.dumps(dataclasses.asdict(rule), sort_keys=True) if settings.reuse else ""
+    latest = store.latest_versions()
+    done = store.reuse_versions()
+    redo = store.meta_value(REUSE_RULE_KEY) != rule_json
+    stale = done if redo else done - latest.keys()
+    new = sorted(latest) if redo else sorted(latest.keys() - done)
+    texts: dict[str, dict[int, reuse.Text]] = {}
+
+    def texts_of(vid: str) -> dict[int, reuse.Text]:
+        if vid not in texts:
+            if len(texts) >= REUSE_CACHE:
+                del texts[next(iter(texts))]
+            texts[vid] = {o: (t, lang) for o, t, lang in store.reuse_sections(vid)}
+        return texts[vid]
+
+    links = 0
+    with store.transaction():
+        store.set_meta_value(REUSE_RULE_KEY, rule_json)
+        if not settings.reuse:
+            store.clear_reuse()
+            return {"versions": 0, "links": 0}
+        store.forget_reuse(stale)
+        for vid in new:
+            mine = texts_of(vid)
+            prints = [
+                (h, o, c)
+                for o, (t, lang) in mine.items()
+                for h, c in reuse.fingerprints(reuse.section_words(o, t, lang), rule)
+            ]
+            store.add_reuse_prints(vid, prints)
+            seeds: dict[str, list[tuple[int, int, int, int]]] = {}
+            weight: dict[str, float] = {}
+            for other, oa, ca, ob, cb, places in store.shared_prints(vid, rule.max_sources):
+                if latest.get(other) != latest[vid]:  # never two versions of one document
+                    seeds.setdefault(other, []).append((oa, ca, ob, cb))
+                    weight[other] = weight.get(other, 0.0) + 1.0 / places
+            # At most max_candidates versions, those sharing the most and the rarest
+            # fingerprints (each counts 1 / the places holding it, so a quote found in two
+            # documents outranks a phrase found in forty): a template shared by every file
+            # costs a bounded number of comparisons per file.
+            best = sorted(seeds, key=lambda o: (-weight[o], o))[: rule.max_candidates]
+            for other, found in sorted((o, seeds[o]) for o in best):
+                if vid < other:
+                    passages = reuse.compare(mine, texts_of(other), found, rule)
+                    first, second = vid, other
+                else:
+                    flipped = [(ob, cb, oa, ca) for oa, ca, ob, cb in found]
+                    passages = reuse.compare(texts_of(other), mine, flipped, rule)
+                    first, second = other, vid
+                if passages:
+                    store.add_reuse_links(first, second, passages)
+                links += len(passages)
+        # A fingerprint this run made common enough to be a stock passage no longer supports the
+        # links found through it while it was rarer: the links left are those the final counts
+        # give, whatever order the files came in.
+        crossed = {h for vid in new for h in store.crossed_prints(vid, rule.max_sources)}
+        if crossed:
+            links -= _prune_stock_links(store, store.versions_with_prints(crossed), rule.max_sources)
+    return {"versions": len(new), "links": links}
+
+
+def _prune_stock_links(store: Store, versions: set[str], max_places: int) -> int:
+    """Drop the links of some versions that no fingerprint outside stock passages supports
+    (none inside the passage on side a, also in version b, stored in at most `max_places`
+    places); returns how many went."""
+    stock: dict[int, bool] = {}
+    gone = 0
+    for key in store.links_of(versions):
+        va, oa, sa, ea, vb, _ob, _sb = key
+        supported = False
+        for h in store.prints_in(va, oa, sa, ea):
+            if h not in stock:
+                stock[h] = store.places(h, max_places) > max_places
+            if not stock[h] and store.has_print(vb, h):
+                supported = True
+                break
+        if not supported:
+            store.remove_reuse_link(key)
+            gone += 1
+    return gone
+
+
 def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, Any]:
     """Forget files (or every file under a folder): versions left with no source go, then documents."""
     index_dir = Path(settings.index_dir)
@@ -599,6 +698,7 @@ def remove_paths(paths: Iterable[str | Path], settings: Settings) -> dict[str, A
             with store.transaction():
                 store.clear_pending(touched)
             update_sentences(store)
+            update_reuse(store, settings)
             records.save_snapshot(index_dir, store, engine)
             counts = store.counts()
             return {"removed_files": len(targets), "removed_versions": len(removed), **counts}

@@ -9,6 +9,7 @@ from typing import Any
 
 from .cleaning import FurnitureRule
 from .limits import TextLimits
+from .reuse import ReuseRule
 
 # (name, default, help): the README lists every one of these (a test checks it).
 SETTINGS_TABLE: tuple[tuple[str, Any, str], ...] = (
@@ -29,6 +30,18 @@ SETTINGS_TABLE: tuple[tuple[str, Any, str], ...] = (
     ("chrome_max_words", 8, "Lines with more words than this are never treated as page chrome."),
     ("lock_wait_seconds", 0.0, "How long `index` waits for another writer before reporting the index busy."),
     ("workers", 0, "Worker processes for parsing (0 = one per core)."),
+    ("reuse", True, "Find passages that different documents share (text reuse) at index time."),
+    ("reuse_min_words", 12, "Shared words a passage needs to count as reuse."),
+    ("reuse_min_content_share", 0.5, "... and the share of them that must not be stop words (stock phrases)."),
+    ("reuse_shingle", 5, "Words per shingle of the reuse fingerprints."),
+    ("reuse_window", 8, "Winnowing window in shingles: every shared run of window + shingle - 1 words is found."),
+    ("reuse_max_gap", 3, "Words that may differ between two stretches of one shared passage, on each side."),
+    ("reuse_max_sources", 50, "A fingerprint found in more places than this is a stock passage, not a lead."),
+    (
+        "reuse_max_candidates",
+        20,
+        "A new document is compared with at most this many others (sharing the most and rarest fingerprints).",
+    ),
 )
 
 
@@ -53,6 +66,14 @@ class Settings:
     chrome_max_words: int = 8
     lock_wait_seconds: float = 0.0
     workers: int = 0
+    reuse: bool = True
+    reuse_min_words: int = 12
+    reuse_min_content_share: float = 0.5
+    reuse_shingle: int = 5
+    reuse_window: int = 8
+    reuse_max_gap: int = 3
+    reuse_max_sources: int = 50
+    reuse_max_candidates: int = 20
 
     @property
     def furniture(self) -> FurnitureRule:
@@ -63,6 +84,14 @@ class Settings:
     def text_limits(self) -> TextLimits:
         """The most lines, distinct words and sections a version keeps."""
         return TextLimits(self.max_lines, self.max_distinct_words, self.max_sections)
+
+    @property
+    def reuse_rule(self) -> ReuseRule:
+        """What counts as text reuse and how it is found."""
+        return ReuseRule(
+            self.reuse_min_words, self.reuse_min_content_share, self.reuse_shingle, self.reuse_window,
+            self.reuse_max_gap, self.reuse_max_sources, self.reuse_max_candidates,
+        )  # fmt: skip
 
     @property
     def worker_count(self) -> int:

@@ -24,7 +24,7 @@ from .dedup import Occurrence
 from .errors import DocumentNotFound, SchemaMismatchError
 from .models import DateMention, Section, SectionRow, SourceFile, TimelineEntry, Version
 
-STORE_SCHEMA_VERSION = 8  # bump when the tables change: an older store asks for a re-index
+STORE_SCHEMA_VERSION = 9  # bump when the tables change: an older store asks for a re-index
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -76,6 +76,21 @@ CREATE TABLE IF NOT EXISTS version_groups (
     version_id TEXT NOT NULL, source_group TEXT NOT NULL, PRIMARY KEY (version_id, source_group));
 CREATE INDEX IF NOT EXISTS version_groups_group ON version_groups(source_group);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY);
+-- Text reuse (indexer/reuse.py): the versions fingerprinted (every document's latest), their
+-- winnowed fingerprints as an inverted table (`pos`: the character offset of the shingle's
+-- first word in the section), and the passages shared by two of them, stored
+-- once with version_a < version_b (character spans in the sections' text, end exclusive).
+CREATE TABLE IF NOT EXISTS reuse_versions (version_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS reuse_prints (
+    hash INTEGER NOT NULL, version_id TEXT NOT NULL, ordinal INTEGER NOT NULL, pos INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS reuse_prints_hash ON reuse_prints(hash);
+CREATE INDEX IF NOT EXISTS reuse_prints_version ON reuse_prints(version_id);
+CREATE TABLE IF NOT EXISTS reuse_links (
+    version_a TEXT NOT NULL, ordinal_a INTEGER NOT NULL, start_a INTEGER NOT NULL, end_a INTEGER NOT NULL,
+    version_b TEXT NOT NULL, ordinal_b INTEGER NOT NULL, start_b INTEGER NOT NULL, end_b INTEGER NOT NULL,
+    words INTEGER NOT NULL, similarity REAL NOT NULL,
+    PRIMARY KEY (version_a, ordinal_a, start_a, version_b, ordinal_b, start_b));
+CREATE INDEX IF NOT EXISTS reuse_links_b ON reuse_links(version_b);
 """
 
 Pair = tuple[str, str]  # (source group, line)
@@ -602,6 +617,185 @@ class Store:
         )
         # An id in use is nobody's alias.
         self.db.execute("DELETE FROM doc_aliases WHERE alias=?", (doc_id,))
+
+    # -- text reuse (indexer/reuse.py) --------------------------------------------------
+    def latest_versions(self) -> dict[str, str]:
+        """version_id -> doc_id of every document's latest version."""
+        return {r[0]: r[1] for r in self.db.execute("SELECT latest_version_id, doc_id FROM documents")}
+
+    def reuse_versions(self) -> set[str]:
+        """The versions whose fingerprints are stored."""
+        return {r[0] for r in self.db.execute("SELECT version_id FROM reuse_versions")}
+
+    def reuse_sections(self, version_id: str) -> list[tuple[int, str, str]]:
+        """(ordinal, text, language) of a version's sections that reuse is looked for in (not
+        reference lists and other auxiliary sections)."""
+        rows = self.db.execute(
+            "SELECT ordinal, text, language FROM sections WHERE version_id=? AND auxiliary=0 ORDER BY ordinal",
+            (version_id,),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def forget_reuse(self, version_ids: Iterable[str]) -> None:
+        """Drop some versions' fingerprints and every link they have (inside a transaction)."""
+        for vid in sorted(set(version_ids)):
+            self.db.execute("DELETE FROM reuse_prints WHERE version_id=?", (vid,))
+            self.db.execute("DELETE FROM reuse_links WHERE version_a=? OR version_b=?", (vid, vid))
+            self.db.execute("DELETE FROM reuse_versions WHERE version_id=?", (vid,))
+
+    def add_reuse_prints(self, version_id: str, prints: Iterable[tuple[int, int, int]]) -> None:
+        """A version's fingerprints as (hash, ordinal, character offset) (inside a transaction)."""
+        self.db.execute("INSERT OR IGNORE INTO reuse_versions(version_id) VALUES (?)", (version_id,))
+        self.db.executemany(
+            "INSERT INTO reuse_prints(hash, version_id, ordinal, pos) VALUES (?,?,?,?)",
+            ((h, version_id, o, p) for h, o, p in prints),
+        )
+
+    def shared_prints(self, version_id: str, max_places: int) -> list[tuple[str, int, int, int, int, int]]:
+        """(other version, ordinal, offset, other ordinal, other offset, places) of every
+        fingerprint a version shares with another one, with the number of places that hold it;
+        fingerprints stored in more than `max_places` places are left out (stock passages)."""
+        rows = self.db.execute(
+            """SELECT b.version_id, a.ordinal, a.pos, b.ordinal, b.pos, {places}
+               FROM reuse_prints a JOIN reuse_prints b ON b.hash = a.hash AND b.version_id <> a.version_id
+               WHERE a.version_id = ?1 AND {places} <= ?2
+               ORDER BY 1, 2, 3, 4, 5""".format(places=self._PLACES.format(h="a.hash")),
+            (version_id, max_places),
+        )
+        return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    # How many places hold a fingerprint, counted no further than the cap (?2) plus one: a
+    # fingerprint of a boilerplate line in every file costs no more to count than a rare one.
+    _PLACES = "(SELECT COUNT(*) FROM (SELECT 1 FROM reuse_prints c WHERE c.hash = {h} LIMIT ?2 + 1))"
+
+    def crossed_prints(self, version_id: str, max_places: int) -> set[int]:
+        """The fingerprints of a version stored in more than `max_places` places."""
+        rows = self.db.execute(
+            f"SELECT DISTINCT p.hash FROM reuse_prints p WHERE p.version_id = ?1 AND {self._PLACES.format(h='p.hash')} > ?2",
+            (version_id, max_places),
+        )
+        return {r[0] for r in rows}
+
+    def versions_with_prints(self, hashes: Iterable[int]) -> set[str]:
+        """The versions holding any of these fingerprints."""
+        out: set[str] = set()
+        for h in sorted(set(hashes)):
+            out.update(r[0] for r in self.db.execute("SELECT DISTINCT version_id FROM reuse_prints WHERE hash=?", (h,)))
+        return out
+
+    def links_of(self, version_ids: Iterable[str]) -> list[tuple[Any, ...]]:
+        """The links (version_a, ordinal_a, start_a, end_a, version_b, ordinal_b, start_b) of
+        some versions, each once."""
+        out: set[tuple[Any, ...]] = set()
+        for vid in sorted(set(version_ids)):
+            out.update(
+                tuple(r)
+                for r in self.db.execute(
+                    """SELECT version_a, ordinal_a, start_a, end_a, version_b, ordinal_b, start_b FROM reuse_links
+                       WHERE version_a = ?1 OR version_b = ?1""",
+                    (vid,),
+                )
+            )
+        return sorted(out)
+
+    def prints_in(self, version_id: str, ordinal: int, start: int, end: int) -> list[int]:
+        """The fingerprints of a version's section that start in [start, end)."""
+        rows = self.db.execute(
+            "SELECT hash FROM reuse_prints WHERE version_id=? AND ordinal=? AND pos>=? AND pos<? ORDER BY pos",
+            (version_id, ordinal, start, end),
+        )
+        return [r[0] for r in rows]
+
+    def has_print(self, version_id: str, hash_: int) -> bool:
+        return (
+            self.db.execute(
+                "SELECT 1 FROM reuse_prints WHERE hash=? AND version_id=? LIMIT 1", (hash_, version_id)
+            ).fetchone()
+            is not None
+        )
+
+    def places(self, hash_: int, max_places: int) -> int:
+        """In how many places a fingerprint is stored, counted up to `max_places` + 1."""
+        return int(self.db.execute(f"SELECT {self._PLACES.format(h='?1')}", (hash_, max_places)).fetchone()[0])
+
+    def remove_reuse_link(self, key: tuple[Any, ...]) -> None:
+        self.db.execute(
+            """DELETE FROM reuse_links WHERE version_a=? AND ordinal_a=? AND start_a=? AND version_b=?
+               AND ordinal_b=? AND start_b=?""",
+            (key[0], key[1], key[2], key[4], key[5], key[6]),
+        )
+
+    def add_reuse_links(self, version_a: str, version_b: str, passages: Iterable[Any]) -> None:
+        """Passages (reuse.Passage) shared by two versions, `version_a` < `version_b`."""
+        self.db.executemany(
+            """INSERT OR REPLACE INTO reuse_links(version_a, ordinal_a, start_a, end_a, version_b, ordinal_b,
+               start_b, end_b, words, similarity) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+            [(version_a, p.ordinal_a, p.start_a, p.end_a, version_b, p.ordinal_b, p.start_b, p.end_b, p.words,
+              p.similarity) for p in passages],
+        )  # fmt: skip
+
+    def clear_reuse(self) -> None:
+        """Forget every fingerprint and link (inside a transaction)."""
+        for table in ("reuse_prints", "reuse_links", "reuse_versions"):
+            self.db.execute(f"DELETE FROM {table}")
+
+    def reuse_of(self, version_id: str) -> list[dict[str, Any]]:
+        """Every passage a version shares with another document, seen from its side: its own
+        section and span (`ordinal`, `start`, `end`) and the other side's (`other_*`), with the
+        other version's document, title, section heading, breadcrumb, anchor and own date."""
+        out: list[dict[str, Any]] = []
+        for mine, theirs in (("a", "b"), ("b", "a")):
+            rows = self.db.execute(
+                f"""SELECT l.ordinal_{mine} AS ordinal, l.start_{mine} AS start, l.end_{mine} AS "end",
+                       l.version_{theirs} AS other_version_id, l.ordinal_{theirs} AS other_ordinal,
+                       l.start_{theirs} AS other_start, l.end_{theirs} AS other_end, l.words, l.similarity,
+                       v.doc_id AS other_doc_id, d.title AS other_title, s.heading AS other_heading,
+                       s.breadcrumb AS other_breadcrumb, s.anchor AS other_anchor, v.own_date AS other_date,
+                       substr(s.text, l.start_{theirs} + 1, l.end_{theirs} - l.start_{theirs}) AS other_text
+                    FROM reuse_links l JOIN versions v ON v.version_id = l.version_{theirs}
+                    JOIN documents d ON d.doc_id = v.doc_id
+                    JOIN sections s ON s.version_id = l.version_{theirs} AND s.ordinal = l.ordinal_{theirs}
+                    WHERE l.version_{mine} = ?""",
+                (version_id,),
+            )
+            out.extend(dict(r) for r in rows)
+        return sorted(out, key=lambda r: (r["ordinal"], r["start"], r["other_doc_id"], r["other_ordinal"],
+                                          r["other_start"]))  # fmt: skip
+
+    def reuse_pairs(self) -> list[sqlite3.Row]:
+        """Every pair of linked versions with their documents, titles, own dates, the number of
+        passages and of shared words."""
+        return list(
+            self.db.execute(
+                """SELECT va.doc_id AS doc_a, da.title AS title_a, va.own_date AS date_a,
+                          vb.doc_id AS doc_b, db.title AS title_b, vb.own_date AS date_b,
+                          COUNT(*) AS passages, SUM(l.words) AS words
+                   FROM reuse_links l JOIN versions va ON va.version_id = l.version_a
+                   JOIN documents da ON da.doc_id = va.doc_id
+                   JOIN versions vb ON vb.version_id = l.version_b JOIN documents db ON db.doc_id = vb.doc_id
+                   GROUP BY l.version_a, l.version_b ORDER BY l.version_a, l.version_b"""
+            )
+        )
+
+    def reuse_partners(self, doc_id: str) -> set[str]:
+        """The documents whose latest version shares a passage with this document's."""
+        rows = self.db.execute(
+            """SELECT v.doc_id FROM documents d JOIN reuse_links l ON d.latest_version_id IN (l.version_a, l.version_b)
+               JOIN versions v ON v.version_id = CASE WHEN l.version_a = d.latest_version_id
+                                                      THEN l.version_b ELSE l.version_a END
+               WHERE d.doc_id = ?""",
+            (doc_id,),
+        )
+        return {r[0] for r in rows}
+
+    def reuse_counts(self) -> dict[str, int]:
+        """How many versions are fingerprinted, fingerprints and passage links are stored."""
+        q = self.db.execute
+        return {
+            "versions": q("SELECT COUNT(*) FROM reuse_versions").fetchone()[0],
+            "fingerprints": q("SELECT COUNT(*) FROM reuse_prints").fetchone()[0],
+            "links": q("SELECT COUNT(*) FROM reuse_links").fetchone()[0],
+        }
 
 
 def signature_blob(sig: np.ndarray) -> bytes:

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context, url_for
 
-from indexer.documents import document_json, versions_json
+from indexer.documents import document_json, reuse_json, versions_json
 from indexer.errors import QueryError
 from indexer.search.results import MAX_LIMIT
 
@@ -100,6 +100,12 @@ def document(doc_id: str) -> Any:
 def versions(doc_id: str) -> Any:
     """The versions of a document, oldest first."""
     return jsonify(versions_json(_searcher().store, doc_id))
+
+
+@bp.get("/documents/<doc_id>/reuse")
+def reuse(doc_id: str) -> Any:
+    """The passages a document shares with other documents (`palimpsest reuse DOC_ID --json`)."""
+    return jsonify(reuse_json(_searcher().store, doc_id))
 
 
 @bp.get("/suggest")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from indexer.diff import Options, diff_versions, normalize_paragraph
-from indexer.documents import document_json, versions_json
+from indexer.documents import document_json, reuse_json, versions_json
 from indexer.errors import QueryError
 from indexer.search.snippets import QueryTerms, highlight
 
@@ -54,24 +55,36 @@ def _page(doc_id: str, version_id: str | None) -> Any:
     added, new = set(), {}
     if show_new:
         added, new = _new_passages(searcher.store, versions[position - 2]["version_id"], data["version_id"])
+    # Passages shared with other documents are found for the latest version (indexer/reuse.py).
+    reuse = reuse_json(searcher.store, doc_id) if versions[-1]["version_id"] == data["version_id"] else None
+    reused = reuse["passages"] if reuse else []
     sections = []
     for s in data["sections"]:
-        paragraphs = [p for p in s["text"].split("\n") if p.strip()]
+        spans = [(p["start"], p["end"]) for p in reused if p["ordinal"] == s["ordinal"]]
         marks = new.get(s["anchor"], {})
         blocks: list[dict[str, Any]] = []  # {"list": bool, "items": [(html or text, is_new)]}
-        for p in paragraphs:
+        offset = 0
+        for p in s["text"].split("\n"):
+            at, offset = offset, offset + len(p) + 1
+            if not p.strip():
+                continue
             is_item = p.startswith("- ")
             key = normalize_paragraph(p)
             if key in marks:  # normalized text: without the list marker
                 entry: tuple[Any, bool] = (marks[key], True)
             else:
                 text = p[2:] if is_item else p
-                entry = (Markup(highlight(text, terms, s["language"])) if terms else text, False)
+                at += 2 if is_item else 0
+                if any(a < at + len(text) and at < b for a, b in spans):
+                    entry = (_reuse_marked(text, at, spans, s["anchor"], terms, s["language"]), False)
+                else:
+                    entry = (Markup(highlight(text, terms, s["language"])) if terms else text, False)
             if is_item and blocks and blocks[-1]["list"]:
                 blocks[-1]["items"].append(entry)
             else:
                 blocks.append({"list": is_item, "items": [entry]})
-        sections.append({**s, "blocks": blocks, "added": s["anchor"] in added})
+        notes = [p for p in reused if p["ordinal"] == s["ordinal"]]
+        sections.append({**s, "blocks": blocks, "added": s["anchor"] in added, "reuse": notes})
     return render_template(
         "document.html",
         doc=data,
@@ -85,10 +98,31 @@ def _page(doc_id: str, version_id: str | None) -> Any:
         position=position,
         latest=versions[-1]["version_id"] == data["version_id"],
         related=searcher.similar(doc_id),
+        doc_reuse_date=reuse["date"] if reuse else None,
+        reuse_passages=len({(p["ordinal"], p["start"], p["end"]) for p in reused}),
+        reuse_docs=len({p["also_appears_in"]["doc_id"] for p in reused}),
         q=q,
         show_new=show_new,
         can_compare="documents.compare" in current_app.view_functions,
     )
+
+
+def _reuse_marked(
+    text: str, at: int, spans: list[tuple[int, int]], anchor: str, terms: QueryTerms | None, language: str
+) -> Markup:
+    """A paragraph (starting at `at` in its section) with the reused passages in
+    <span class="reuse">; the piece where a passage starts has the id other pages link to."""
+    starts = {a for a, _b in spans}
+    cuts = sorted({0, len(text), *(min(max(x - at, 0), len(text)) for span in spans for x in span)})
+    out = []
+    for lo, hi in itertools.pairwise(cuts):
+        piece = text[lo:hi]
+        html = Markup(highlight(piece, terms, language)) if terms else escape(piece)
+        if any(a <= at + lo and at + hi <= b for a, b in spans):
+            ident = f' id="{escape(anchor)}-reuse-{at + lo}"' if at + lo in starts else ""
+            html = Markup(f'<span class="reuse"{ident}>{html}</span>')
+        out.append(html)
+    return Markup("").join(out)
 
 
 def _new_passages(store: Any, previous: str, current: str) -> tuple[set[str], dict[str, dict[str, Markup]]]:

@@ -28,13 +28,13 @@ def test_index_json_report_shape(runner: CliRunner, tmp_path: Path) -> None:
     report = run_cli(runner, "index", str(CORPUS), "--index-dir", str(tmp_path / "ix"), "--workers", "1")
     assert sorted(report) == sorted(
         ["added", "changed", "unchanged", "new_versions", "duplicates", "skipped", "failed", "warnings",
-         "documents", "versions", "sections", "seconds", "timings", "worker_seconds"]
+         "documents", "versions", "sections", "seconds", "timings", "worker_seconds", "reuse"]
     )  # fmt: skip
     assert {k: v for k, v in report.items() if k not in ("seconds", "sections", "timings", "worker_seconds")} == {
         "added": 7, "changed": 0, "unchanged": 0, "new_versions": 8, "duplicates": 1, "skipped": [], "failed": [],
-        "warnings": [], "documents": 5, "versions": 8,
+        "warnings": [], "documents": 5, "versions": 8, "reuse": {"versions": 5, "links": 0},
     }  # fmt: skip
-    assert sorted(report["timings"]) == ["files", "index", "sentences", "snapshot", "store"]
+    assert sorted(report["timings"]) == ["files", "index", "reuse", "sentences", "snapshot", "store"]
     assert sorted(report["worker_seconds"]) == ["enrich", "parse", "read"]
 
 

@@ -495,7 +495,7 @@ def test_did_you_mean_keeps_right_words_and_never_fixes_numbers(tiny: Searcher) 
         ("h*r", "only a trailing * is supported (word*)", 0),
         (
             "colour:red",
-            "unknown field 'colour:' (fields: category, date, doc_type, heading, lang, language, section, source, text, title, type, or an infobox key)",
+            "unknown field 'colour:' (fields: category, date, doc_type, heading, lang, language, reuse, section, source, text, title, type, or an infobox key)",
             0,
         ),
         ("date:2022-13", "'2022-13' is not a date (use 2022, 2022-09 or 2022-09-12)", 5),

@@ -194,6 +194,7 @@ def facts_of(ix: Path, app_routes: list[str]) -> dict[str, Any]:
         ("compare", "/doc/<doc_id>/compare", ["a", "b", "view", "formatting", "thousands"]),
         ("api-document", "/api/documents/<doc_id>", ["version"]),
         ("api-document", "/api/documents/<doc_id>/versions", []),
+        ("api-document", "/api/documents/<doc_id>/reuse", []),
         ("api-document", "/api/documents/<doc_id>/diff", ["a", "b", "formatting", "thousands"]),
         ("suggest", "/api/suggest", ["q", "format"]), ("static", "/static/<path:filename>", []),
         ("traversal", "/", []),

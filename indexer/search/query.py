@@ -40,6 +40,7 @@ from ..querytree import (
 )
 
 MAX_QUERY_CHARS = 20_000  # pasted text; a quoted passage of any length up to this finds itself
+REUSE_FIELD = "reuse"  # reuse:DOC_ID, documents sharing passages with DOC_ID
 MAX_CLAUSES = 64  # words, phrases and field values of a query with AND, OR or NOT
 MAX_DEPTH = 8
 
@@ -97,6 +98,7 @@ class ParsedQuery:
     words: list[str] = field(default_factory=list)  # positive free-text words, in order
     phrases: list[tuple[str, ...]] = field(default_factory=list)
     prefixes: list[str] = field(default_factory=list)
+    reuse: tuple[str, ...] = ()  # `reuse:DOC_ID`: documents sharing passages with one of these
 
 
 # -- tokens -----------------------------------------------------------------------------------
@@ -164,6 +166,7 @@ class _Parser:
         self.phrases: list[tuple[str, ...]] = []
         self.prefixes: list[str] = []
         self.negated = 0
+        self.reuse: list[str] = []
 
     def error(self, message: str, pos: int) -> QueryError:
         return QueryError(message, query=self.text, position=pos)
@@ -230,7 +233,7 @@ class _Parser:
                 continue
             if kind == "not":
                 must_not.append(node)
-            elif kind == "must" or required_next or isinstance(node, Filter | DateRange):
+            elif kind == "must" or required_next or isinstance(node, Filter | DateRange | MatchAll):
                 must.append(node)
             else:
                 should.append(node)
@@ -328,7 +331,9 @@ class _Parser:
         name = tok.text.lower()
         nxt = self.peek()
         value_pos = tok.pos + len(tok.text) + 1
-        known = name in ("date", *SCORED_FIELDS, *self.filters, *self.infobox_keys) or name.startswith("infobox.")
+        known = name in ("date", REUSE_FIELD, *SCORED_FIELDS, *self.filters, *self.infobox_keys) or name.startswith(
+            "infobox."
+        )
         if not known and (nxt is None or nxt.pos != value_pos):
             # "Note: the…", "landscapes: how…": a word followed by a colon, as people write.
             return self.word(tok.text, tok.pos, None)
@@ -336,6 +341,8 @@ class _Parser:
             raise self.error(f"'{tok.text}:' has no value after it", tok.pos)
         if name == "date":
             return self.date_value(self.take())
+        if name == REUSE_FIELD:
+            return self.reuse_value(self.take())
         if name in SCORED_FIELDS:
             return self.atom(self.take(), depth, SCORED_FIELDS[name])
         if name in self.filters or name in self.infobox_keys or name.startswith("infobox."):
@@ -344,7 +351,7 @@ class _Parser:
             if val.kind == "lparen":
                 return self.atom(val, depth, target)
             return self.filter_value(target, val)
-        known = ", ".join(sorted({*self.filters, *SCORED_FIELDS, "date"}))
+        known = ", ".join(sorted({*self.filters, *SCORED_FIELDS, "date", REUSE_FIELD}))
         raise self.error(f"unknown field '{tok.text}:' (fields: {known}, or an infobox key)", tok.pos)
 
     def field_group(self, target: str, depth: int, pos: int) -> Node:
@@ -380,6 +387,17 @@ class _Parser:
         # A facet value is matched by its key (case, accents and spacing folded).
         return Filter(target, facet(target).key(value), tok.pos)
 
+    def reuse_value(self, tok: _Tok) -> MatchAll:
+        # Which documents share passages is the store's to say, not the index's: the query
+        # matches as if the field were absent and the searcher narrows the whole result to them.
+        if self.negated:
+            raise self.error("'reuse:' cannot be negated", tok.pos)
+        if tok.kind != "word" or not tok.text.strip():
+            raise self.error("'reuse:' takes a document id (reuse:DOC_ID)", tok.pos)
+        self.count(tok.pos)
+        self.reuse.append(tok.text.strip())
+        return MatchAll()
+
     def date_value(self, tok: _Tok) -> DateRange:
         if tok.kind != "word":
             raise self.error("a date looks like 2022, 2022-09, 2022-09-12 or a range a..b", tok.pos)
@@ -412,7 +430,7 @@ def parse(
     if not text.strip():
         return ParsedQuery(text, MatchAll())
     filters = query_fields()
-    keys = frozenset(k.lower() for k in infobox_keys) - {*filters, *SCORED_FIELDS, "date"}
+    keys = frozenset(k.lower() for k in infobox_keys) - {*filters, *SCORED_FIELDS, "date", REUSE_FIELD}
     p = _Parser(text, keys, filters)
 
     def stop(word: str) -> bool:
@@ -440,7 +458,7 @@ def parse(
         if any(not stop(n.text) for n in kept):
             tree = Bool(should=kept) if len(kept) > 1 else kept[0]
             words = [w for w in words if w.lower() not in QUESTION_WORDS]
-    return ParsedQuery(text, tree, words, p.phrases, p.prefixes)
+    return ParsedQuery(text, tree, words, p.phrases, p.prefixes, tuple(dict.fromkeys(p.reuse)))
 
 
 def _in_capitals(text: str) -> bool:

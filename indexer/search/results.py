@@ -17,7 +17,7 @@ import numpy as np
 
 from ..analysis import is_query_stop, query_languages
 from ..engines import Engine, open_engine
-from ..errors import QueryError
+from ..errors import DocumentNotFound, QueryError
 from ..facets import facet_names
 from ..models import DateMention, Section
 from ..querytree import Bool, MatchAll, Node, Term, date_bounds, valid_date
@@ -331,10 +331,25 @@ class Searcher:
             lo = date_bounds(req.date_from)[0] if req.date_from else None
             hi = date_bounds(req.date_to)[1] if req.date_to else None
             other = table.date_mask(lo, hi)
+        if parsed.reuse:
+            other = other & self._reuse_mask(table, parsed)
         selections = {k: list(dict.fromkeys(v)) for k, v in req.filters.items() if v}
         final, facets = facet_counts(table, matched, selections, other)
         total = _document_count(table, final)
         return _Evaluation(table, parsed, browse, scores, final, facets, total)
+
+    def _reuse_mask(self, table: RecordTable, parsed: ParsedQuery) -> np.ndarray:
+        """Records of the documents that share a passage with a `reuse:DOC_ID` of the query."""
+        partners: set[str] = set()
+        for ref in parsed.reuse:
+            try:
+                partners |= self.store.reuse_partners(self.store.resolve_doc_id(ref))
+            except DocumentNotFound:
+                raise QueryError(
+                    f"reuse:{ref}: no such document", query=parsed.text, position=parsed.text.find(ref)
+                ) from None
+        numbers = [table.doc_index[d] for d in sorted(partners) if d in table.doc_index]
+        return np.isin(table.doc, np.asarray(numbers, dtype=table.doc.dtype))
 
     def _suggestion(self, parsed: ParsedQuery, total: int, latest_only: bool) -> str | None:
         """The query with its misspelled words corrected (the others kept), when that finds
