@@ -1,13 +1,14 @@
 """A corpus of more than 100,000 sections for the latency benchmarks (search and web).
 
-Usage: python bench/latency_corpus.py [--index-dir DIR] [--json]
+Usage: python bench/latency_corpus.py [--index-dir DIR] [--engine NAME] [--json]
 
 Real text only, recombined: the Python docs' reST sources (python3.11-doc, `_sources/`) give
 paragraphs and headings, Cranfield gives 1,400 abstracts with titles. Documents are written
 as Markdown under bench/work/latency/ (generated, git-ignored): the real Cranfield abstracts,
 then GENERATED documents whose title, section headings and paragraphs are drawn from those
 pools with a fixed seed (so every run builds the same corpus). The index is built by
-`palimpsest index` itself and cached in bench/work/latency-index until the corpus or schema changes.
+`palimpsest index` itself, with the default engine or `--engine`, and cached in
+bench/work/latency-index (another engine's: latency-index-<engine>) until the corpus or schema changes.
 """
 
 from __future__ import annotations
@@ -191,15 +192,21 @@ def quotes(n: int = 50) -> list[str]:
     return out
 
 
-def build_index(index_dir: Path | None = None) -> tuple[Path, dict]:
-    """The corpus indexed by `palimpsest index` (reused while the corpus and schema are unchanged)."""
-    from indexer.engines.whoosh.schema import INDEX_SCHEMA_VERSION
+def build_index(index_dir: Path | None = None, engine: str | None = None) -> tuple[Path, dict]:
+    """The corpus indexed by `palimpsest index` with `engine` (default: the default engine), reused
+    while the corpus and schemas are unchanged."""
+    from indexer.engines import DEFAULT_ENGINE
+    from indexer.engines.tantivy.schema import INDEX_SCHEMA_VERSION as TANTIVY_SCHEMA
+    from indexer.engines.whoosh.schema import INDEX_SCHEMA_VERSION as WHOOSH_SCHEMA
     from indexer.store import STORE_SCHEMA_VERSION
 
-    schema_version = f"{STORE_SCHEMA_VERSION}.{INDEX_SCHEMA_VERSION}"
+    engine = engine or DEFAULT_ENGINE
+    engine_schema = {"whoosh": WHOOSH_SCHEMA, "tantivy": TANTIVY_SCHEMA}[engine]
+    schema_version = f"{STORE_SCHEMA_VERSION}.{engine}.{engine_schema}"
 
     about = write_corpus(WORK / "latency")
-    index_dir = index_dir or WORK / "latency-index"
+    default_dir = WORK / ("latency-index" if engine == DEFAULT_ENGINE else f"latency-index-{engine}")
+    index_dir = index_dir or default_dir
     key = hashlib.sha256(f"{CORPUS_VERSION}:{schema_version}".encode()).hexdigest()[:12]
     stamp = index_dir / ".bench-key"
     if not (stamp.exists() and stamp.read_text() == key):
@@ -207,20 +214,21 @@ def build_index(index_dir: Path | None = None) -> tuple[Path, dict]:
         t0 = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "indexer.cli", "index", str(WORK / "latency"), "--index-dir", str(index_dir),
-             "--json", "--workers", "0"],
+             "--json", "--workers", "0", "--engine", engine],
             check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         about["index_seconds"] = round(time.perf_counter() - t0, 1)
         stamp.write_text(key)
-    return index_dir, about
+    return index_dir, {**about, "engine": engine}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--index-dir", type=Path, help="where to build the index (default bench/work/latency-index)")
+    ap.add_argument("--engine", help="engine of the index (default: the default engine)")
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args()
-    index_dir, about = build_index(args.index_dir)
+    index_dir, about = build_index(args.index_dir, args.engine)
     print(json.dumps({"index_dir": str(index_dir), **about}, indent=2 if not args.json else None))
 
 

@@ -1,6 +1,6 @@
 """Retrieval quality on every test collection, the product against two baselines, in one run.
 
-Usage: python bench/quality.py [--json] [--only NAME ...] [--index-root DIR]
+Usage: python bench/quality.py [--json] [--only NAME ...] [--engines NAME ...] [--index-root DIR]
 
 Collections: Cranfield 1400 (../shared/data/cranfield, graded judgments: code 1-4 relevant, gain
 5 - code) and every folder of ../shared/data holding `corpus.jsonl`, `queries.jsonl` and
@@ -15,8 +15,11 @@ Baselines, on the same title + text in one field, analysed the same way (words, 
 Whoosh's stop list, English Snowball stems via PyStemmer), the query's distinct words OR-ed:
 Whoosh 2.7.4 with its default BM25F (B 0.75, K1 1.2) and bm25s (Lucene's BM25, k1 0.9, b 0.4).
 
-Reports nDCG@10, Recall@100 and MAP (over the 100 hits) per collection and their mean over the
-collections, and the p50/p95 latency of the product's search call (after one warm-up query).
+The product runs once per engine (indexer/engines: Whoosh, the default, and tantivy; `--engines`
+picks), each on its own index of the same files. Reports nDCG@10, Recall@100 and MAP (over the 100
+hits) per collection and their mean over the collections, the p50/p95 latency of the product's
+search call (after one warm-up query), and each other engine's nDCG@10 difference from the
+default engine's on every collection (issue 14: within 0.01).
 """
 
 from __future__ import annotations
@@ -139,15 +142,16 @@ def write_files(coll: Collection) -> Path:
     return out
 
 
-def product_index(coll: Collection, index_dir: Path) -> dict[str, float]:
-    """Index the collection's files with the product's defaults (what `palimpsest index` does)."""
+def product_index(coll: Collection, index_dir: Path, engine: str | None = None) -> dict[str, float]:
+    """Index the collection's files with the product's defaults (what `palimpsest index` does),
+    with `engine` (default: the product's default engine)."""
     from indexer.pipeline import index_paths
     from indexer.settings import Settings
 
     files = write_files(coll)
     shutil.rmtree(index_dir, ignore_errors=True)
     t0 = time.perf_counter()
-    index_paths([files], Settings(index_dir=index_dir))
+    index_paths([files], Settings(index_dir=index_dir, engine=engine))
     return {"index_seconds": round(time.perf_counter() - t0, 1)}
 
 
@@ -316,61 +320,73 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
 
 
-def evaluate(coll: Collection, index_dir: Path) -> dict:
-    """The product (index built if missing) and both baselines on one collection."""
-    about: dict[str, float] = {}
-    if not (index_dir / "store.sqlite3").exists():
-        about = product_index(coll, index_dir)
-    runs, times = product_run(coll, index_dir)
-    return {
-        "collection": coll.name,
-        "documents": len(coll.docs),
-        "queries": len(coll.queries),
-        **about,
-        "product": {
+def engine_names() -> list[str]:
+    from indexer.engines import engine_names as names
+
+    return names()
+
+
+def evaluate(coll: Collection, root: Path, engines: list[str]) -> dict:
+    """The product on each engine (index built if missing, in `root/<engine>/<collection>`) and
+    both baselines on one collection."""
+    out: dict[str, Any] = {"collection": coll.name, "documents": len(coll.docs), "queries": len(coll.queries)}
+    for engine in engines:
+        index_dir = root / engine / coll.name
+        about: dict[str, float] = {}
+        if not (index_dir / "store.sqlite3").exists():
+            about = product_index(coll, index_dir, engine)
+        runs, times = product_run(coll, index_dir)
+        out[f"product:{engine}"] = {
             **measure(coll, runs),
+            **about,
             "search_p50_ms": round(percentile(times, 50), 1),
             "search_p95_ms": round(percentile(times, 95), 1),
-        },
-        "whoosh": measure(coll, whoosh_run(coll)),
-        "bm25s": measure(coll, bm25s_run(coll)),
-    }
+        }
+    out["whoosh"] = measure(coll, whoosh_run(coll))
+    out["bm25s"] = measure(coll, bm25s_run(coll))
+    return out
 
 
-SYSTEMS = ("product", "whoosh", "bm25s")
+BASELINES = ("whoosh", "bm25s")
 METRICS = ("ndcg@10", "recall@100", "map@100")
 
 
-def summarise(results: list[dict]) -> dict:
-    """Means over the collections, and the product's margin over the better baseline."""
+def summarise(results: list[dict], engines: list[str]) -> dict:
+    """Means over the collections, each engine's margin over the better baseline, and each other
+    engine's largest nDCG@10 difference from the first engine's."""
+    systems = [f"product:{e}" for e in engines] + list(BASELINES)
     mean = {
-        system: {m: round(sum(r[system][m] for r in results) / len(results), 4) for m in METRICS} for system in SYSTEMS
+        system: {m: round(sum(r[system][m] for r in results) / len(results), 4) for m in METRICS} for system in systems
     }
     best_baseline = max(mean["whoosh"]["ndcg@10"], mean["bm25s"]["ndcg@10"])
-    wins = [
-        r["collection"]
-        for r in results
-        if r["product"]["ndcg@10"] >= max(r["whoosh"]["ndcg@10"], r["bm25s"]["ndcg@10"])
-    ]
-    return {
-        "mean": mean,
-        "margin_ndcg@10": round(mean["product"]["ndcg@10"] - best_baseline, 4),
-        "collections_at_or_above_both_baselines": wins,
-    }
+    out: dict[str, Any] = {"mean": mean, "engines": {}}
+    first = f"product:{engines[0]}"
+    for engine in engines:
+        p = f"product:{engine}"
+        wins = [r["collection"] for r in results if r[p]["ndcg@10"] >= max(r[b]["ndcg@10"] for b in BASELINES)]
+        diffs = {r["collection"]: round(r[p]["ndcg@10"] - r[first]["ndcg@10"], 4) for r in results}
+        out["engines"][engine] = {
+            "margin_ndcg@10": round(mean[p]["ndcg@10"] - best_baseline, 4),
+            "collections_at_or_above_both_baselines": wins,
+            f"ndcg@10_minus_{engines[0]}": diffs,
+            "largest_difference": max((abs(d) for d in diffs.values()), default=0.0),
+        }
+    return out
 
 
-def table(results: list[dict], summary: dict) -> str:
+def table(results: list[dict], summary: dict, engines: list[str]) -> str:
+    systems = [f"product:{e}" for e in engines] + list(BASELINES)
     head = "| collection | docs | queries | system | nDCG@10 | R@100 | MAP@100 | search p50 / p95 |"
     lines = [head, "|---|---|---|---|---|---|---|---|"]
     for r in results:
-        for system in SYSTEMS:
+        for i, system in enumerate(systems):
             m = r[system]
-            lat = f"{m['search_p50_ms']} / {m['search_p95_ms']} ms" if system == "product" else ""
-            first = (r["collection"], f"{r['documents']:,}", str(r["queries"])) if system == "product" else ("", "", "")
+            lat = f"{m['search_p50_ms']} / {m['search_p95_ms']} ms" if system.startswith("product:") else ""
+            first = (r["collection"], f"{r['documents']:,}", str(r["queries"])) if i == 0 else ("", "", "")
             lines.append(
                 f"| {' | '.join(first)} | {system} | {m['ndcg@10']:.4f} | {m['recall@100']:.4f} | {m['map@100']:.4f} | {lat} |"
             )
-    for system in SYSTEMS:
+    for system in systems:
         m = summary["mean"][system]
         lines.append(f"| mean | | | {system} | {m['ndcg@10']:.4f} | {m['recall@100']:.4f} | {m['map@100']:.4f} | |")
     return "\n".join(lines)
@@ -380,8 +396,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", action="store_true", help="print JSON")
     ap.add_argument("--only", nargs="*", help="collection names (default: all)")
-    ap.add_argument("--index-root", type=Path, help="reuse product indexes kept here (one folder per collection)")
+    ap.add_argument("--engines", nargs="*", help="engines to run the product on (default: every engine, default first)")
+    ap.add_argument("--index-root", type=Path, help="reuse product indexes kept here (<engine>/<collection>)")
     args = ap.parse_args()
+    engines = args.engines or engine_names()
     found = collections(args.only)
     if not found:
         raise SystemExit(f"skipping: no test collection under {DATA}")
@@ -389,17 +407,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = args.index_root or Path(tmp)
         for coll in found:
-            results.append(evaluate(coll, root / coll.name))
-    summary = summarise(results)
+            results.append(evaluate(coll, root, engines))
+    summary = summarise(results, engines)
     out = {"date": time.strftime("%Y-%m-%d"), "cores": os.cpu_count(), "results": results, **summary}
     if args.json:
         print(json.dumps(out, indent=2))
         return
-    print(table(results, summary))
-    print(
-        f"margin over the better baseline mean (nDCG@10): {summary['margin_ndcg@10']:+.4f} (target >= +0.02); "
-        f"at or above both baselines: {', '.join(summary['collections_at_or_above_both_baselines']) or 'none'}"
-    )
+    print(table(results, summary, engines))
+    for engine, e in summary["engines"].items():
+        print(
+            f"{engine}: margin over the better baseline mean (nDCG@10) {e['margin_ndcg@10']:+.4f} (target >= +0.02); "
+            f"at or above both baselines: {', '.join(e['collections_at_or_above_both_baselines']) or 'none'}"
+        )
+        if engine != engines[0]:
+            diffs = ", ".join(f"{c} {d:+.4f}" for c, d in e[f"ndcg@10_minus_{engines[0]}"].items())
+            print(f"  nDCG@10 minus {engines[0]}'s: {diffs}; largest {e['largest_difference']:.4f} (target <= 0.01)")
 
 
 if __name__ == "__main__":

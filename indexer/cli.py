@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from .documents import document_json, reuse_json, reuse_pairs, versions_json
-from .engines import open_engine
+from .engines import DEFAULT_ENGINE, engine_names, index_engine, open_engine
 from .errors import PalimpsestError, QueryError, error_object
 from .facets import FACETS
 from .sectioning import LEAD
@@ -85,6 +85,13 @@ def cli() -> None:
 @click.option("--workers", type=click.IntRange(0, 64), default=0, help="Worker processes (0 = one per core).")
 @click.option("--wait", type=click.FloatRange(0, 3600), default=0.0, help="Seconds to wait for a busy index.")
 @click.option(
+    "--engine",
+    type=click.Choice(engine_names()),
+    envvar="PALIMPSEST_ENGINE",
+    help=f"Search engine of a new index (default: $PALIMPSEST_ENGINE, else {DEFAULT_ENGINE}); an existing "
+    "index keeps the one it was created with.",
+)
+@click.option(
     "--include",
     multiple=True,
     metavar="GLOB",
@@ -94,7 +101,7 @@ def cli() -> None:
 @handled
 def index_cmd(
     paths: tuple[Path, ...], index_dir: str | None, dry_run: bool, force: bool, as_json: bool, workers: int,
-    wait: float, include: tuple[str, ...], exclude: tuple[str, ...],
+    wait: float, engine: str | None, include: tuple[str, ...], exclude: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Index files and folders incrementally (unchanged files are skipped).
 
@@ -103,7 +110,7 @@ def index_cmd(
     `.palimpsestignore` file (gitignore syntax) in any folder adds rules of its own."""
     from .scan import FileRules
 
-    settings = Settings(index_dir=resolve_index_dir(index_dir), workers=workers, lock_wait_seconds=wait)
+    settings = Settings(index_dir=resolve_index_dir(index_dir), workers=workers, lock_wait_seconds=wait, engine=engine)
     rules = FileRules(include=include, exclude=exclude)
     show_bar = not as_json and sys.stderr.isatty()
     state: dict[str, Any] = {}
@@ -452,6 +459,7 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
     last = runs[-1] if runs else None
     data = {
         **counts,
+        "engine": index_engine(store.index_dir),
         "by_type": by["doc_type"],
         "by_language": by["language"],
         "runs": len(runs),
@@ -467,6 +475,7 @@ def stats_cmd(index_dir: str | None, as_json: bool) -> None:
         f"{plural(data['documents'], 'document')}, {plural(data['versions'], 'version')}, "
         f"{plural(data['sections'], 'section')}, {plural(data['files'], 'file')}"
     )
+    click.echo(f"engine: {data['engine']}")
     click.echo("by type: " + ", ".join(f"{k} {v}" for k, v in data["by_type"].items()))
     click.echo("by language: " + ", ".join(f"{k} {v}" for k, v in data["by_language"].items()))
     if last:

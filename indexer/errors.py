@@ -81,6 +81,19 @@ class SchemaMismatchError(PalimpsestError):
         )
 
 
+class EngineMismatchError(PalimpsestError):
+    """An index is asked to use another engine than the one it was created with."""
+
+    def __init__(self, index_dir: str, found: str, requested: str) -> None:
+        super().__init__(
+            f"index at {index_dir} was created with the {found} engine, not {requested}; "
+            f"leave out --engine (and $PALIMPSEST_ENGINE) to use it, or index into a new --index-dir",
+            index_dir=index_dir,
+            found=found,
+            requested=requested,
+        )
+
+
 def error_object(status: int, message: str, detail: str, position: int | None = None) -> dict[str, Any]:
     """The JSON API's error shape, also printed by `palimpsest search --json`:
     {"error": {"status", "message", "detail"}}, plus "position" for a query that does not parse."""

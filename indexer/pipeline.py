@@ -25,7 +25,7 @@ from typing import Any
 
 from . import dedup, language, metadata, records, reuse, sentences
 from .cleaning import WEB_DERIVED, clean, furniture_candidates
-from .engines import Engine, live_slot, open_engine, slot_number, swap_slot
+from .engines import DEFAULT_ENGINE, Engine, index_engine, live_slot, open_engine, slot_number, swap_slot
 from .errors import IndexLockedError, NotADocument, SourceError
 from .limits import bounded
 from .models import RawVersion, Section, SourceFile, Version
@@ -290,7 +290,7 @@ def index_paths(
                 store.close()
     with index_lock(index_dir, settings.lock_wait_seconds):
         store = Store(index_dir, create=True)
-        engine = open_engine(str(index_dir), create=True)
+        engine = open_engine(str(index_dir), create=True, name=settings.engine)
         try:
             recover(store, engine, settings)
             return _run(paths, rules, settings, store, engine, force, False, progress, on_total)
@@ -548,12 +548,13 @@ def _rebuild_aside(store: Store, settings: Settings) -> tuple[str, int]:
     the last swap (readers follow the pointer before they read again)."""
     index_dir = Path(settings.index_dir)
     live = live_slot(index_dir)
+    name = index_engine(index_dir) or DEFAULT_ENGINE
     numbers = [slot_number(live)]
     for entry in index_dir.iterdir():
-        if entry.is_dir() and entry.name.startswith("whoosh") and entry.name != live:
+        if entry.is_dir() and entry.name.partition("-")[0] == name and entry.name != live:
             numbers.append(slot_number(entry.name))
             shutil.rmtree(entry, ignore_errors=True)
-    slot = f"whoosh-{max(numbers) + 1}"
+    slot = f"{name}-{max(numbers) + 1}"
     docs = store.doc_ids()
     engine = open_engine(str(index_dir), create=True, slot=slot)
     try:

@@ -42,6 +42,11 @@ SETTINGS_TABLE: tuple[tuple[str, Any, str], ...] = (
         20,
         "A new document is compared with at most this many others (sharing the most and rarest fingerprints).",
     ),
+    (
+        "engine",
+        "whoosh",
+        "Search engine of a new index, whoosh or tantivy (--engine, $PALIMPSEST_ENGINE); an index keeps its own.",
+    ),
 )
 
 
@@ -74,6 +79,7 @@ class Settings:
     reuse_max_gap: int = 3
     reuse_max_sources: int = 50
     reuse_max_candidates: int = 20
+    engine: str | None = None  # None: the index's own engine, or the default for a new index
 
     @property
     def furniture(self) -> FurnitureRule:

@@ -1,8 +1,17 @@
-"""Fixtures: the seed and corpus paths, built indexes (session scope), a CLI runner."""
+"""Fixtures: the seed and corpus paths, built indexes (session scope), a CLI runner, the engine.
+
+Every test that builds or reads an index runs once per engine (indexer/engines: ENGINES): it
+uses the `engine` fixture, directly, through `seed_index`/`corpus_index`, or through its
+module's `pytestmark`; new indexes are created with that engine ($PALIMPSEST_ENGINE, which the
+CLI reads too, and `settings_for`). A test about one engine's internals says so with
+`@pytest.mark.engine("whoosh")` and runs on that engine only.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from indexer.cli import cli
+from indexer.engines import engine_names
 from indexer.pipeline import index_paths
 from indexer.settings import Settings
 
@@ -25,6 +35,31 @@ SEED_003 = "003_051351aac0f67f5e.txt"
 SEED_004 = "004_a267bfd401575bfc.txt"
 
 
+@pytest.fixture(scope="session", params=engine_names())
+def engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The engine of the indexes a test creates (each test that uses it runs once per engine)."""
+    before = os.environ.get("PALIMPSEST_ENGINE")
+    os.environ["PALIMPSEST_ENGINE"] = request.param
+    yield request.param
+    if before is None:
+        os.environ.pop("PALIMPSEST_ENGINE", None)
+    else:
+        os.environ["PALIMPSEST_ENGINE"] = before
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the runs of a test marked `engine(name, ...)` on the other engines."""
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("engine")
+        callspec = getattr(item, "callspec", None)
+        name = callspec.params.get("engine") if callspec is not None else None
+        (drop if marker is not None and name is not None and name not in marker.args else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def seeds() -> Path:
     if not SEEDS.is_dir():
@@ -33,21 +68,23 @@ def seeds() -> Path:
 
 
 def settings_for(index_dir: Path, **kw: Any) -> Settings:
-    """Settings for a test index; one worker keeps small runs in-process."""
-    return Settings(index_dir=index_dir, workers=kw.pop("workers", 1), **kw)
+    """Settings for a test index (created with the `engine` fixture's engine); one worker keeps
+    small runs in-process."""
+    engine = kw.pop("engine", os.environ.get("PALIMPSEST_ENGINE"))
+    return Settings(index_dir=index_dir, workers=kw.pop("workers", 1), engine=engine, **kw)
 
 
 @pytest.fixture(scope="session")
-def seed_index(seeds: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    index_dir = tmp_path_factory.mktemp("seed_index")
-    index_paths([seeds], settings_for(index_dir))
+def seed_index(seeds: Path, engine: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    index_dir = tmp_path_factory.mktemp(f"seed_index_{engine}")
+    index_paths([seeds], settings_for(index_dir, engine=engine))
     return index_dir
 
 
 @pytest.fixture(scope="session")
-def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    index_dir = tmp_path_factory.mktemp("corpus_index")
-    index_paths([CORPUS], settings_for(index_dir))
+def corpus_index(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    index_dir = tmp_path_factory.mktemp(f"corpus_index_{engine}")
+    index_paths([CORPUS], settings_for(index_dir, engine=engine))
     return index_dir
 
 

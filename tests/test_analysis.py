@@ -27,7 +27,7 @@ DOCS = {
 
 
 @pytest.fixture(scope="module")
-def languages(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def languages(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     root = tmp_path_factory.mktemp("languages")
     docs = root / "docs"
     docs.mkdir()
@@ -93,6 +93,7 @@ def test_any_text_analyses_in_any_language(text: str, lang: str) -> None:
     assert analyzer_for(lang).terms(text) == terms  # deterministic
 
 
+@pytest.mark.usefixtures("engine")
 def test_word_forms_of_several_languages_score_their_best(tmp_path: Path) -> None:
     # A query word whose English and French forms differ is one word: a document having both
     # forms does not score twice for it.

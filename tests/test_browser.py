@@ -20,13 +20,16 @@ from tests.conftest import CORPUS, SEEDS, settings_for
 from tests.test_web import XSS_TITLE, write_xss_docs
 
 CHROMIUM = os.environ.get("PALIMPSEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)"
+    ),
+    pytest.mark.usefixtures("engine"),
+]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from waitress.server import create_server
 
     root = tmp_path_factory.mktemp("browser")

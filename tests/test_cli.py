@@ -11,6 +11,8 @@ from click.testing import CliRunner
 from indexer.cli import cli
 from tests.conftest import CORPUS, doc_by_title, run_cli
 
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on each engine
+
 COMMANDS = ["index", "list", "show", "versions", "search", "similar", "stats", "remove", "verify", "rebuild"]
 
 

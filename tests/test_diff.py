@@ -224,6 +224,7 @@ def test_compare_page_and_api(seed_index: Path, seed_versions: Any) -> None:
     app.extensions["palimpsest"].close()
 
 
+@pytest.mark.usefixtures("engine")
 def test_compare_escapes_document_text(tmp_path: Path) -> None:
     from indexer.pipeline import index_paths
     from tests.conftest import settings_for

@@ -18,6 +18,8 @@ from indexer.pipeline import index_paths
 from search_web import create_app
 from tests.conftest import CORPUS, settings_for
 
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on each engine
+
 
 def _kind(row: SectionRow) -> Any:
     label = "Reference list" if row.auxiliary else "Main text"

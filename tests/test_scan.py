@@ -16,6 +16,8 @@ from indexer.pipeline import index_paths
 from indexer.scan import FileRules, scan
 from tests.conftest import run_cli, settings_for
 
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on each engine
+
 PAGE = "<html><head><title>{0}</title></head><body><main><h1>{0}</h1><p>{1}</p></main></body></html>"
 
 

@@ -35,6 +35,8 @@ from indexer.search.query import (
 from indexer.search.snippets import QueryTerms, snippet
 from tests.conftest import SEED_000, SEED_002, SEED_003, SEEDS, settings_for
 
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on each engine
+
 SEED_QUERIES = [  # (request, whole expected result: total, suggestion, [title, breadcrumb, versions])
     (
         {"q": "Pashinyan", "latest_only": True},
@@ -392,7 +394,7 @@ TINY = {
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def tiny(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     root = tmp_path_factory.mktemp("tiny")
     docs = root / "docs"
     docs.mkdir()
@@ -557,7 +559,9 @@ def test_long_plain_text_is_a_passage() -> None:
     assert isinstance(parse("x" * MAX_QUERY_CHARS).tree, Term)
 
 
-def test_passage_ranks_by_its_most_distinctive_words(tiny: Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_passage_ranks_by_its_most_distinctive_words(
+    tiny: Searcher, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Pasted text past the clause limit: a bag of its most distinctive words, each weighted by
     how often the text uses it."""
     pasted = (
@@ -568,7 +572,7 @@ def test_passage_ranks_by_its_most_distinctive_words(tiny: Searcher, monkeypatch
     assert _titles(tiny, pasted) == ["Ferry routes", "Harbour bridge", "Tram depot"]
     # One word kept: of the words in one document only and said three times, `estuary` comes first
     # (ties by term). (A new text: the engine keeps the last results of the same query.)
-    monkeypatch.setattr("indexer.engines.whoosh.translate.PASSAGE_TERMS", 1)
+    monkeypatch.setattr(f"indexer.engines.{engine}.translate.PASSAGE_TERMS", 1)
     assert _titles(tiny, pasted + " Notes.") == ["Ferry routes"]
 
 
@@ -759,6 +763,7 @@ def test_cli_search_json_and_errors(tiny: Searcher) -> None:
 
 
 # -- ranking internals ------------------------------------------------------------------------
+@pytest.mark.engine("whoosh")
 def test_numpy_scores_equal_whoosh_bm25(seed_searcher: Searcher) -> None:
     # The engine scores with numpy over posting lists; Whoosh's own matchers with the same
     # weighting model must give the same score to every record.
@@ -792,6 +797,7 @@ def test_numpy_scores_equal_whoosh_bm25(seed_searcher: Searcher) -> None:
     ['"Lachin corridor"', "Lachin -Russia", "section:Prelude OR Jermuk", "title:clashes ceasefire",
      "Azerb* date:2022", "(Goris OR Jermuk) NOT Iran", "lang:en -Azerbaijan"],
 )  # fmt: skip
+@pytest.mark.engine("whoosh")
 def test_match_set_equals_whooshs_own(seed_searcher: Searcher, q: str) -> None:
     from indexer.engines.whoosh.translate import Translator
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from tests.conftest import SEED_000, SEED_001, SEED_002, SEED_003, SEED_004, doc_by_title, run_cli
+
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on each engine
 
 
 def _docs(runner: CliRunner, index: Path) -> list[dict]:

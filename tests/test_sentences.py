@@ -7,6 +7,7 @@ import random
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -82,6 +83,7 @@ def _corpus(folder: Path, names: list[str]) -> None:
         (folder / f"{name}.txt").write_text("\n".join(lines), encoding="utf-8")
 
 
+@pytest.mark.usefixtures("engine")
 def test_an_abbreviation_only_this_corpus_uses_is_learned(tmp_path: Path) -> None:
     # "Insp." is in no prior list: a full stop before a capital would end the sentence.
     src = tmp_path / "src"
@@ -103,6 +105,7 @@ def test_an_abbreviation_only_this_corpus_uses_is_learned(tmp_path: Path) -> Non
     assert re.match(r"Later the council of Aldmoor asked Insp\. \w+ to return\.", text), text
 
 
+@pytest.mark.usefixtures("engine")
 def test_the_model_follows_the_corpus_and_not_the_order(tmp_path: Path) -> None:
     src = tmp_path / "src"
     _corpus(src, ["north", "south"])

@@ -32,6 +32,8 @@ from indexer.store import Store
 from search_web import create_app
 from tests.conftest import CORPUS, settings_for
 
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on each engine
+
 XSS_TITLE = "<script>alert('title')</script> Quay <b>notes</b>"
 XSS_BODY = "The quay lamp <img src=x onerror=alert('body')> was lit \"><svg onload=alert('svg')> nightly."
 XSS_FILE = "<img src=y onerror=alert('file')>.txt"
@@ -44,7 +46,7 @@ def write_xss_docs(folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def web_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def web_index(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("web")
     write_xss_docs(root / "xss")
     index_paths([CORPUS, root / "xss"], settings_for(root / "ix"))

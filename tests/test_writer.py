@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from indexer.engines import open_engine
 from indexer.facets import date_terms, value_key
 from indexer.models import DateMention
 from indexer.search import parse
 from indexer.store import Store
+
+pytestmark = pytest.mark.usefixtures("engine")  # every test here runs on each engine
 
 
 def test_date_terms() -> None:

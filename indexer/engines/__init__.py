@@ -1,34 +1,77 @@
-"""Search engines behind one contract (base.py), each in its own folder (whoosh/).
+"""Search engines behind one contract (base.py), each in its own folder (whoosh/, tantivy/).
 
 Facets, snippets, collapsing and suggestions talk to `Engine`, never to an engine's library: an
 engine stores section records, deletes a document's records, commits, and returns ranked record
 numbers for a query tree (and every match, for facet counts from our own store).
+
+An index is created with one engine (`palimpsest index --engine`, $PALIMPSEST_ENGINE, else
+DEFAULT_ENGINE), whose name is kept in `<index_dir>/engine`; every later open uses it. An engine
+is one entry of ENGINES (its name and the class that opens it, imported only when an index uses
+it) and its folder; it keeps its files in a slot of the index directory: `<name>` until a
+rebuild, then `<name>-<n>`. The file SLOT_FILE names the live slot (no file: `<name>`); a rebuild
+fills a new slot and replaces SLOT_FILE in one rename, so a reader sees the old index or the new.
 """
 
+from __future__ import annotations
+
+import importlib
 import os
 from pathlib import Path
 
+from ..errors import EngineMismatchError
 from .base import Engine, EngineBatch, Hit
 
-__all__ = ["Engine", "EngineBatch", "Hit", "live_slot", "open_engine", "slot_number", "swap_slot"]
+__all__ = [
+    "DEFAULT_ENGINE", "ENGINES", "Engine", "EngineBatch", "Hit", "engine_names", "index_engine", "live_slot",
+    "open_engine", "slot_number", "swap_slot",
+]  # fmt: skip
 
-# The engine's files live in a folder of the index directory, its slot: `whoosh` until a rebuild,
-# then `whoosh-<n>`. The file POINTER names the live slot (no file: `whoosh`); a rebuild fills a
-# new slot and replaces POINTER in one rename, so a reader sees the old index or the new one.
-POINTER = "engine"
-DEFAULT_SLOT = "whoosh"
+# name -> "module:Class" (relative to this package); the class takes (index_dir, create=False).
+ENGINES: dict[str, str] = {
+    "whoosh": ".whoosh:WhooshEngine",
+    "tantivy": ".tantivy:TantivyEngine",
+}
+DEFAULT_ENGINE = "whoosh"
+ENGINE_FILE = "engine"  # in the index directory: the name of the index's engine
+SLOT_FILE = "slot"  # in the index directory: the folder of the live engine index
+
+
+def engine_names() -> list[str]:
+    """The registered engines, the default first."""
+    return [DEFAULT_ENGINE, *sorted(n for n in ENGINES if n != DEFAULT_ENGINE)]
+
+
+def index_engine(index_dir: str | Path) -> str | None:
+    """The engine an index was created with; None when it has none yet. An index written before
+    the name was kept is recognised by its engine's folder."""
+    path = Path(index_dir)
+    stored = path / ENGINE_FILE
+    if stored.is_file():
+        name = stored.read_text(encoding="utf-8").strip()
+        if name:
+            return name
+    found = [name for name in ENGINES if (path / name).is_dir()]
+    return found[0] if len(found) == 1 else None
+
+
+def _engine_class(name: str) -> type:
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r} (engines: {', '.join(engine_names())})")
+    module, _, cls = ENGINES[name].partition(":")
+    return getattr(importlib.import_module(module, __package__), cls)  # type: ignore[no-any-return]
 
 
 def live_slot(index_dir: str | Path) -> str:
     """The folder of the live engine index (relative to the index directory)."""
     try:
-        return (Path(index_dir) / POINTER).read_text(encoding="utf-8").strip() or DEFAULT_SLOT
+        found = (Path(index_dir) / SLOT_FILE).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        return DEFAULT_SLOT
+        found = ""
+    return found or index_engine(index_dir) or DEFAULT_ENGINE
 
 
 def slot_number(slot: str) -> int:
-    """0 for `whoosh`, n for `whoosh-<n>`."""
+    """0 for `<name>`, n for `<name>-<n>`."""
     _name, _, n = slot.partition("-")
     return int(n) if n.isdigit() else 0
 
@@ -36,12 +79,12 @@ def slot_number(slot: str) -> int:
 def swap_slot(index_dir: str | Path, slot: str) -> None:
     """Make `slot` the live engine index, atomically (and durably: the folder is synced)."""
     folder = Path(index_dir)
-    tmp = folder / f"{POINTER}.tmp"
+    tmp = folder / f".{SLOT_FILE}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(slot + "\n")
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, folder / POINTER)
+    os.replace(tmp, folder / SLOT_FILE)
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -49,9 +92,19 @@ def swap_slot(index_dir: str | Path, slot: str) -> None:
         os.close(fd)
 
 
-def open_engine(index_dir: str, create: bool = False, slot: str | None = None) -> Engine:
-    """The engine of an index directory (Whoosh): the live slot, following later swaps, or the
-    given `slot` (a rebuild filling a new one)."""
-    from .whoosh import WhooshEngine
-
-    return WhooshEngine(index_dir, create=create, slot=slot)
+def open_engine(index_dir: str, create: bool = False, name: str | None = None, slot: str | None = None) -> Engine:
+    """The engine of an index directory. `create`: make the index when there is none, with engine
+    `name` (default DEFAULT_ENGINE). A `name` other than the index's own is an EngineMismatchError.
+    The live slot, following later swaps, or the given `slot` (a rebuild filling a new one)."""
+    found = index_engine(index_dir)
+    if found is not None and name is not None and name != found:
+        raise EngineMismatchError(str(index_dir), found, name)
+    chosen = found or name or DEFAULT_ENGINE
+    cls = _engine_class(chosen)
+    if found is None and create:
+        path = Path(index_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        tmp = path / f".{ENGINE_FILE}.tmp"
+        tmp.write_text(chosen + "\n", encoding="utf-8")
+        os.replace(tmp, path / ENGINE_FILE)
+    return cls(index_dir, create=create, slot=slot)  # type: ignore[no-any-return]

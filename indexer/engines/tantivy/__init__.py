@@ -1,0 +1,355 @@
+"""tantivy (tantivy-py 0.27) behind the engine contract (engines/base.py).
+
+    schema.py     the index's fields, and a SectionRecord as a tantivy document (analysed terms)
+    translate.py  query tree -> query plan, words analysed in the index's languages
+    evaluate.py   the plan's BM25F over every record at once with numpy (the product's constants)
+    postings.py   one generation as arrays: record numbers, lengths, weighted posting lists
+
+tantivy stores, matches (terms, phrases over positions, ranges) and keeps the statistics; the
+ranking is the product's own, computed as the Whoosh engine computes it, so both engines rank
+alike. Record numbers are fixed for one generation (the content of tantivy's meta.json: a commit
+or a merge changes it); callers map them to their rows once per generation through
+`record_id_column()`.
+
+Writes: one tantivy writer per batch (tantivy's own lock; the pipeline's index lock comes first),
+its threads merging segments before the batch returns. A commit replaces meta.json atomically, so a
+process killed at any point leaves the previous generation readable, and the store's pending
+documents are written again by the next run.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import heapq
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tantivy
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from ...errors import IndexLockedError, SchemaMismatchError
+from ...models import SectionRecord
+from ...querytree import Node
+from .. import live_slot
+from ..base import Hit
+from .evaluate import Evaluator, PhraseQ, RangeQ
+from .postings import PostingCache, View, term_postings
+from .schema import INDEX_SCHEMA_VERSION, SCORED_FIELDS, WEIGHT_SCALE, build_schema, tantivy_document
+from .translate import Translator, required_languages
+
+_VERSION_FILE = "schema_version"
+RESULT_CACHE = 8  # evaluated queries kept (one search asks for the same query several times)
+POSTING_CACHE = 8_000_000  # postings kept in memory across queries (about 16 bytes each)
+WARM_POSTINGS = 4_000_000  # postings of the most frequent body terms a server reads at start
+WRITER_HEAP = 128_000_000  # bytes of tantivy's indexing buffer, shared by its threads
+WRITER_THREAD_HEAP = 16_000_000  # tantivy's minimum per indexing thread
+
+
+class TantivyBatch:
+    """One tantivy writer; the only code that calls it is indexer/writer.py."""
+
+    def __init__(self, ix: Any, index_dir: str, workers: int = 1) -> None:
+        threads = max(1, min(workers, WRITER_HEAP // WRITER_THREAD_HEAP))
+        try:
+            self._w = ix.writer(heap_size=WRITER_HEAP, num_threads=threads)
+        except ValueError as exc:
+            if "LockBusy" in str(exc):
+                raise IndexLockedError(index_dir) from None
+            raise
+
+    def add(self, record: SectionRecord) -> None:
+        self._w.add_document(tantivy_document(record))
+
+    def delete_document(self, doc_id: str) -> None:
+        self._w.delete_documents_by_term("doc_id", doc_id)
+
+    def replace_document(self, doc_id: str, records: Iterable[SectionRecord]) -> None:
+        # tantivy applies a delete to the documents added before it only.
+        self.delete_document(doc_id)
+        for record in records:
+            self.add(record)
+
+    def commit(self) -> None:
+        self._w.commit()
+        self._w.wait_merging_threads()  # merges finish before the run ends; releases the lock
+
+    def cancel(self) -> None:
+        self._w.rollback()
+        self._w.wait_merging_threads()
+
+
+class TantivyEngine:
+    """A tantivy index in a slot of the index directory (`tantivy`, or `tantivy-<n>` after rebuilds)."""
+
+    name = "tantivy"
+
+    def __init__(self, index_dir: str | Path, create: bool = False, slot: str | None = None) -> None:
+        self.index_dir = str(index_dir)
+        # `tantivy`, or `tantivy-<n>` after rebuilds (engines/__init__.py). Opened without a slot,
+        # the engine follows the live one: a rebuild's swap is seen by the next search.
+        self.follow = slot is None
+        self.slot = slot or live_slot(index_dir)
+        self.path = Path(index_dir) / self.slot
+        self.ix = self._open_ix(self.path, create)
+        self.schema = self.ix.schema
+        self._lock = threading.Lock()
+        self._view_now: View | None = None
+        self._results: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
+        self._postings = PostingCache(POSTING_CACHE)
+
+    def _open_ix(self, path: Path, create: bool) -> Any:
+        version_file = path / _VERSION_FILE
+        if (path / "meta.json").exists():
+            found = int(version_file.read_text().strip()) if version_file.exists() else 0
+            if found != INDEX_SCHEMA_VERSION:
+                raise SchemaMismatchError(self.index_dir, found, INDEX_SCHEMA_VERSION)
+            ix = tantivy.Index.open(str(path))
+        elif create:
+            path.mkdir(parents=True, exist_ok=True)
+            version_file.write_text(f"{INDEX_SCHEMA_VERSION}\n")
+            ix = tantivy.Index(build_schema(), path=str(path))
+        else:
+            raise FileNotFoundError(f"no index in {self.index_dir}")
+        # The reader moves to a new generation only when we ask (see _view), so record numbers
+        # never change under a caller.
+        ix.config_reader(reload_policy="manual")
+        return ix
+
+    def _follow(self) -> None:
+        """Open the live slot when a rebuild has swapped another one in (one small read)."""
+        if not self.follow:
+            return
+        slot = live_slot(self.index_dir)
+        if slot == self.slot:
+            return
+        with self._lock:
+            if slot != self.slot:
+                path = Path(self.index_dir) / slot
+                self.ix, self.slot, self.path = self._open_ix(path, False), slot, path
+                self._view_now = None
+                self._results.clear()
+
+    def begin(self, workers: int = 1) -> TantivyBatch:
+        return TantivyBatch(self.ix, self.index_dir, workers)
+
+    # -- generations -------------------------------------------------------------------------
+    def _meta_key(self) -> int:
+        try:
+            data = (self.path / "meta.json").read_bytes()
+        except FileNotFoundError:
+            return 0
+        digest = hashlib.blake2b(data, digest_size=8, person=self.slot.encode()[:16])
+        return int.from_bytes(digest.digest(), "big") >> 1
+
+    def generation(self) -> int:
+        """Changes with every commit (and merge) and every swap of slots: the live slot's name
+        and the content of its meta.json."""
+        self._follow()
+        return self._meta_key()
+
+    def _view(self) -> View:
+        self._follow()
+        key = self._meta_key()
+        view = self._view_now
+        if view is not None and view.key == key:
+            return view
+        with self._lock:
+            view = self._view_now
+            if view is not None and view.key == key:
+                return view
+            while True:
+                self.ix.reload()
+                searcher = self.ix.searcher()
+                after = self._meta_key()
+                if after == key:
+                    break
+                key = after
+            view = View(key, searcher, self.schema)
+            self._view_now = view
+            self._results.clear()
+        self._postings.forget_before(key)
+        return view
+
+    # -- postings ----------------------------------------------------------------------------
+    def _term(self, view: View, field: str, term: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(record numbers, weighted frequencies) of one term; cached across queries."""
+        key = (view.key, field, term)
+        hit = self._postings.get(key)
+        if hit is not None:
+            return hit
+        numbers, tf = term_postings(view, field, term, field in SCORED_FIELDS)
+        if field == "bodyw":
+            tf = tf / WEIGHT_SCALE
+        self._postings.put(key, (numbers, tf))
+        return numbers, tf
+
+    def _phrase(self, view: View, q: PhraseQ) -> np.ndarray:
+        limit = min((view.doc_freq(q.field, w) for w in q.words), default=0)
+        if limit == 0:
+            return np.zeros(0, dtype=np.int64)
+        query = tantivy.Query.phrase_query(self.schema, q.field, list(q.words), slop=max(0, q.slop - 1))
+        return view.matches(query, limit=limit)[0]
+
+    def _range(self, view: View, q: RangeQ) -> np.ndarray:
+        query = tantivy.Query.range_query(
+            self.schema, q.field, tantivy.FieldType.Integer, lower_bound=q.lo, upper_bound=q.hi
+        )
+        return view.matches(query)[0]
+
+    def _vocabulary(self, view: View) -> tuple[list[str], np.ndarray]:
+        def build() -> tuple[list[str], np.ndarray]:
+            pairs = view.searcher.terms_with_prefix("words", "", limit=None)
+            pairs.sort()
+            return [w for w, _ in pairs], np.asarray([n for _, n in pairs], dtype=np.int64)
+
+        return view.cached("vocabulary", build)  # type: ignore[no-any-return]
+
+    def _prefixed(self, view: View, word: str, limit: int) -> list[str]:
+        words, _ = self._vocabulary(view)
+        start = bisect.bisect_left(words, word)
+        out = []
+        for w in words[start:]:
+            if not w.startswith(word) or len(out) >= limit:
+                break
+            out.append(w)
+        return out
+
+    def _within(self, view: View, word: str, maxdist: int, limit: int) -> list[str]:
+        """Vocabulary words within `maxdist` edits (Levenshtein) that start with the same letter."""
+        words, _ = self._vocabulary(view)
+        start = bisect.bisect_left(words, word[:1])
+        end = bisect.bisect_left(words, word[:1] + "\U0010ffff")
+        found = process.extract(word, words[start:end], scorer=Levenshtein.distance, score_cutoff=maxdist, limit=None)
+        return sorted(w for w, _d, _i in found)[:limit]
+
+    # -- the contract ------------------------------------------------------------------------
+    def languages(self) -> dict[str, int]:
+        """The languages of the index's sections, with how many records each has."""
+        view = self._view()
+
+        def build() -> dict[str, int]:
+            pairs = view.searcher.terms_with_prefix("facet", "language:", limit=None)
+            return {t.removeprefix("language:"): int(n) for t, n in sorted(pairs)}
+
+        return view.cached("languages", build)  # type: ignore[no-any-return]
+
+    def evaluate(self, tree: Node, latest_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """(every matching record number, sorted; their scores): the product's BM25F with numpy
+        over the posting lists; the last few results are kept."""
+        view = self._view()
+        key = (view.key, repr(tree), latest_only)
+        with self._lock:
+            cached = self._results.get(key)
+        if cached is not None:
+            return cached
+        plan = Translator(
+            self.languages(),
+            lambda f, t: view.doc_freq(f, t),
+            view.total,
+            lambda w, n: self._prefixed(view, w, n),
+            lambda w, d, n: self._within(view, w, d, n),
+            required_languages(tree),
+        ).query(tree)
+        if plan is None:
+            out = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+        else:
+            ev = Evaluator(
+                view.size,
+                view.total,
+                lambda f, t: self._term(view, f, t),
+                view.lengths,
+                lambda q: self._phrase(view, q),
+                lambda q: self._range(view, q),
+                lambda f: f in SCORED_FIELDS,
+                lambda f, t: view.doc_freq(f, t),
+            )
+            mask, all_scores = ev.evaluate(plan)
+            mask &= view.live
+            if latest_only:
+                mask[: view.size] &= self._latest(view)
+            numbers = np.flatnonzero(mask)
+            out = (numbers, all_scores[numbers])
+        with self._lock:
+            self._results[key] = out
+            while len(self._results) > RESULT_CACHE:
+                self._results.pop(next(iter(self._results)))
+        return out
+
+    def _latest(self, view: View) -> np.ndarray:
+        def build() -> np.ndarray:
+            out = np.zeros(view.size, dtype=bool)
+            out[self._term(view, "is_latest", True)[0]] = True
+            return out
+
+        return view.cached("latest", build)  # type: ignore[no-any-return]
+
+    def search(self, tree: Node, latest_only: bool = True, limit: int = 10) -> list[Hit]:
+        """The best `limit` matching records, best first; ties by record id."""
+        numbers, scores = self.evaluate(tree, latest_only)
+        if limit <= 0 or not len(numbers):
+            return []
+        if len(numbers) > limit:
+            kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+            keep = scores >= kth
+            numbers, scores = numbers[keep], scores[keep]
+        ids = self.record_id_column()
+        hits = [Hit(ids[n], float(sc)) for n, sc in zip(numbers.tolist(), scores.tolist(), strict=True)]
+        return heapq.nsmallest(limit, hits, key=lambda h: (-h.score, h.record_id))
+
+    def match(self, tree: Node, latest_only: bool = True) -> np.ndarray:
+        """Every record number the query matches (sorted): for totals and facets."""
+        return self.evaluate(tree, latest_only)[0]
+
+    def warm(self, postings: int = WARM_POSTINGS) -> int:
+        """Read the record numbering, the body lengths and the posting lists of the most frequent
+        body terms (up to `postings` postings) into memory, so the first queries are as fast as
+        later ones. Returns the number of postings read. For long-running servers."""
+        view = self._view()
+        view.lengths("bodyw")
+        view.length_factor("bodyw")
+        self.record_id_column()
+        self._latest(view)
+        frequent = sorted(
+            ((n, t) for t, n in view.searcher.terms_with_prefix("bodyw", "", limit=None) if t != "\x01"),
+            reverse=True,
+        )
+        total = 0
+        for df, term in frequent:
+            if total + df > postings:
+                break
+            self._term(view, "bodyw", term)
+            total += df
+        return total
+
+    def record_id_column(self) -> list[str]:
+        """The record id of every record number of the current generation."""
+        return self._view().record_ids()
+
+    def vocabulary(self) -> tuple[list[str], np.ndarray]:
+        """Every unstemmed word of the index (sorted) and the number of records containing it."""
+        return self._vocabulary(self._view())
+
+    def word_frequency(self, word: str) -> int:
+        return self._view().doc_freq("words", word)
+
+    def term_stats(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """(records in the index, number of records containing each analysed term)."""
+        view = self._view()
+        return view.live_count, {t: view.doc_freq("bodyw", t) for t in terms}
+
+    def record_ids(self) -> set[str]:
+        """Every record id in the index (for `palimpsest verify`)."""
+        return {r for r in self.record_id_column() if r}
+
+    def doc_count(self) -> int:
+        return self._view().live_count
+
+    def close(self) -> None:
+        with self._lock:
+            self._view_now = None
+            self._results.clear()

@@ -1,0 +1,186 @@
+"""One generation of a tantivy index as numpy arrays: record numbers, lengths, posting lists.
+
+Record numbers: tantivy addresses a document by (segment, doc); record n of a generation is
+`offsets[segment] + doc`, fixed while the segments are (one `View` per generation).
+
+Weighted frequencies: tantivy-py gives scores, not postings. A term query scores each record
+with tantivy's BM25, s = w x tf / (tf + K), where w = idf x (1 + k1) follows from the term's
+document frequency and K from the record's length; SENTINEL is once in every record's scored
+fields, so its score gives each record's K. The frequency is then tf = s x K / (w - s) (exact
+to the float32 rounding of the scores: rounded to the integer it is), and the engine scores
+BM25F with its own constants over these frequencies (evaluate.py), as the Whoosh engine does
+over Whoosh's postings. tests/test_engines.py checks the recovered frequencies.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import tantivy
+
+from .schema import LENGTH_FIELD, SENTINEL
+
+TANTIVY_K1 = np.float32(1.2)  # tantivy's own BM25 constant (its scorer's K1), used to read frequencies back
+
+
+def tantivy_idf(df: int, total: int) -> np.float32:
+    """tantivy's idf in float32, as its scorer computes it: ln(1 + (N - df + 0.5) / (df + 0.5))."""
+    x = (np.float32(total - df) + np.float32(0.5)) / (np.float32(df) + np.float32(0.5))
+    return np.float32(np.log(np.float32(1.0) + x))
+
+
+class View:
+    """One generation: a searcher, its record numbering and per-generation caches."""
+
+    def __init__(self, key: int, searcher: Any, schema: Any) -> None:
+        self.key = key
+        self.searcher = searcher
+        self.schema = schema
+        self.lock = threading.Lock()
+        self.cache: dict[str, Any] = {}
+        # Every live record holds SENTINEL once in `bodyw`; its document frequency counts deleted
+        # records too, as tantivy's own statistics do (N of its idf).
+        self.total = int(searcher.doc_freq("bodyw", SENTINEL))
+        self.live_count = int(searcher.num_docs)
+        segs, docs, scores = self._hits(tantivy.Query.term_query(schema, "bodyw", SENTINEL), self.live_count)
+        nseg = int(searcher.num_segments)
+        sizes = np.zeros(max(nseg, int(segs.max()) + 1 if len(segs) else 0), dtype=np.int64)
+        if len(segs):
+            np.maximum.at(sizes, segs, docs + 1)
+        self.offsets = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64) if len(sizes) else sizes
+        self.size = int(sizes.sum())
+        numbers = self.offsets[segs] + docs if len(segs) else np.zeros(0, dtype=np.int64)
+        order = np.argsort(numbers, kind="stable")
+        self.numbers = numbers[order]  # every live record, sorted
+        self._sentinel = {"bodyw": (self.numbers, scores[order])}
+        self.live = np.zeros(self.size, dtype=bool)
+        self.live[self.numbers] = True
+
+    # -- reading hits ------------------------------------------------------------------------
+    def _hits(self, query: Any, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(segment, doc, score) of every hit of a query (at most `limit`)."""
+        if limit <= 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0, dtype=np.float32)
+        hits = self.searcher.search(query, limit=limit, count=False).hits
+        n = len(hits)
+        scores = np.fromiter((h[0] for h in hits), dtype=np.float32, count=n)
+        segs = np.fromiter((h[1].segment_ord for h in hits), dtype=np.int64, count=n)
+        docs = np.fromiter((h[1].doc for h in hits), dtype=np.int64, count=n)
+        return segs, docs, scores
+
+    def matches(self, query: Any, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(record numbers, sorted; tantivy's scores) of every match of a query."""
+        segs, docs, scores = self._hits(query, self.live_count if limit is None else min(limit, self.live_count))
+        numbers = self.offsets[segs] + docs if len(segs) else np.zeros(0, dtype=np.int64)
+        order = np.argsort(numbers, kind="stable")
+        return numbers[order], scores[order]
+
+    def doc_freq(self, field: str, term: Any) -> int:
+        return int(self.searcher.doc_freq(field, term))
+
+    # -- per-generation columns --------------------------------------------------------------
+    def cached(self, name: str, build: Callable[[], Any]) -> Any:
+        with self.lock:
+            if name in self.cache:
+                return self.cache[name]
+        value = build()
+        with self.lock:
+            self.cache.setdefault(name, value)
+            return self.cache[name]
+
+    def length_factor(self, field: str) -> np.ndarray:
+        """tantivy's K of every record in a scored field (k1 x (1 - b + b x length / average)),
+        from the score of SENTINEL, which every record has once: s = w / (1 + K)."""
+
+        def build() -> np.ndarray:
+            numbers, scores = self._sentinel.get(field) or self.matches(
+                tantivy.Query.term_query(self.schema, field, SENTINEL)
+            )
+            w = tantivy_idf(self.doc_freq(field, SENTINEL), self.total) * (np.float32(1.0) + TANTIVY_K1)
+            out = np.ones(self.size, dtype=np.float32)
+            out[numbers] = w / scores - np.float32(1.0)
+            return out
+
+        return self.cached("K:" + field, build)  # type: ignore[no-any-return]
+
+    def lengths(self, field: str) -> tuple[np.ndarray, float]:
+        """(the length of a scored field in every record, in words; the average over live records)."""
+
+        def build() -> tuple[np.ndarray, float]:
+            column = LENGTH_FIELD[field]
+            segs, docs, _ = self._hits(tantivy.Query.term_query(self.schema, field, SENTINEL), self.live_count)
+            values = self.searcher.fast_field_values(
+                column, [tantivy.DocAddress(int(s), int(d)) for s, d in zip(segs.tolist(), docs.tolist(), strict=True)]
+            )
+            out = np.zeros(self.size, dtype=np.float64)
+            out[self.offsets[segs] + docs] = np.asarray(values, dtype=np.float64)
+            average = float(out.sum() / max(1, self.live_count)) or 1.0
+            return out, average
+
+        return self.cached("len:" + field, build)  # type: ignore[no-any-return]
+
+    def record_ids(self) -> list[str]:
+        """The record id of every record number ("" for a deleted record)."""
+
+        def build() -> list[str]:
+            out = [""] * self.size
+            segs, docs, _ = self._hits(tantivy.Query.all_query(), self.live_count)
+            doc = self.searcher.doc
+            for s, d in zip(segs.tolist(), docs.tolist(), strict=True):
+                out[int(self.offsets[s]) + d] = doc(tantivy.DocAddress(s, d)).get_first("record_id")
+            return out
+
+        return self.cached("ids", build)  # type: ignore[no-any-return]
+
+
+class PostingCache:
+    """Posting lists (record numbers, weighted frequencies) kept across queries, bounded by the
+    number of postings held; keyed by generation, so a commit never serves stale lists."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.lock = threading.Lock()
+        self.items: OrderedDict[tuple[int, str, Any], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.held = 0
+
+    def get(self, key: tuple[int, str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[int, str, Any], value: tuple[np.ndarray, np.ndarray]) -> None:
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = value
+            self.held += len(value[0])
+            while self.held > self.capacity and len(self.items) > 1:
+                _k, old = self.items.popitem(last=False)
+                self.held -= len(old[0])
+
+    def forget_before(self, key: int) -> None:
+        """Drop the lists of other generations."""
+        with self.lock:
+            for k in [k for k in self.items if k[0] != key]:
+                self.held -= len(self.items.pop(k)[0])
+
+
+def term_postings(view: View, field: str, term: Any, scored: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(record numbers, weighted frequencies) of one term; frequencies are 1 in unscored fields."""
+    df = view.doc_freq(field, term)
+    if df == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    numbers, scores = view.matches(tantivy.Query.term_query(view.schema, field, term), limit=df)
+    if not scored:
+        return numbers, np.ones(len(numbers))
+    w = tantivy_idf(df, view.total) * (np.float32(1.0) + TANTIVY_K1)
+    k = view.length_factor(field)[numbers]
+    tf = np.rint(scores * k / np.maximum(w - scores, np.float32(1e-30))).astype(np.float64)
+    return numbers, np.maximum(tf, 1.0)

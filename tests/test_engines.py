@@ -1,0 +1,178 @@
+"""Choosing an engine, and what the engines must agree on: the same matches and the same ranking."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from indexer.analysis import analyzer_for
+from indexer.cli import cli
+from indexer.engines import ENGINE_FILE, engine_names, index_engine, open_engine
+from indexer.errors import EngineMismatchError
+from indexer.pipeline import index_paths
+from indexer.search import Searcher, SearchRequest
+from indexer.store import Store
+from indexer.writer import records_for_document
+from tests.conftest import CORPUS, settings_for
+
+# Every construct of the query language (indexer/search/query.py) on corpus/.
+QUERIES = [
+    "harbour bridge",
+    '"harbour bridge"',
+    "harbour AND tram",
+    "ferry OR tram",
+    "tram -depot",
+    "NOT bridge",
+    "+steamer harbour",
+    "title:bridge",
+    "heading:history",
+    'text:"tram line"',
+    'title:"harbour bridge"',
+    "status:active",
+    "operator:velmora",
+    "bridg*",
+    "fery~",
+    "brige~2",
+    "date:1931",
+    "date:1930..1935",
+    "date:..1900",
+    "date:2023-05",
+    "lang:fr pont",
+    "pont",
+    "type:html lantern",
+    "section:history tram",
+    "(ferry OR steamer) NOT estuary",
+    " ".join(["the ferry across the estuary carried the passengers and the post over the water"] * 6),
+]
+
+
+@pytest.fixture
+def no_engine_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PALIMPSEST_ENGINE", raising=False)
+
+
+def _index(runner: CliRunner, ix: Path, *extra: str) -> Any:
+    return runner.invoke(cli, ["index", str(CORPUS), "--index-dir", str(ix), "--workers", "1", *extra])
+
+
+@pytest.mark.usefixtures("no_engine_env")
+def test_the_engine_is_chosen_when_the_index_is_created_and_kept(tmp_path: Path, runner: CliRunner) -> None:
+    ix = tmp_path / "ix"
+    assert _index(runner, ix, "--engine", "tantivy").exit_code == 0
+    assert (ix / ENGINE_FILE).read_text() == "tantivy\n"
+    stats = json.loads(runner.invoke(cli, ["stats", "--index-dir", str(ix), "--json"]).output)
+    assert (stats["engine"], stats["documents"], stats["sections"]) == ("tantivy", 5, 33)
+    assert "engine: tantivy" in runner.invoke(cli, ["stats", "--index-dir", str(ix)]).output.splitlines()
+    # Later runs use the index's engine without being told.
+    again = json.loads(_index(runner, ix, "--json").output)
+    assert (again["unchanged"], again["documents"]) == (7, 5)
+    assert index_engine(ix) == "tantivy"
+    # Another engine, asked for by option or by environment, is refused before anything is written.
+    message = (
+        f"palimpsest: error: index at {ix} was created with the tantivy engine, not whoosh; leave out --engine "
+        "(and $PALIMPSEST_ENGINE) to use it, or index into a new --index-dir"
+    )
+    refused = _index(runner, ix, "--engine", "whoosh")
+    assert (refused.exit_code, refused.output.strip()) == (1, message)
+    refused = runner.invoke(cli, ["index", str(CORPUS), "--index-dir", str(ix)], env={"PALIMPSEST_ENGINE": "whoosh"})
+    assert (refused.exit_code, refused.output.strip()) == (1, message)
+    assert not (ix / "whoosh").exists()
+    with pytest.raises(EngineMismatchError):
+        open_engine(str(ix), name="whoosh")
+    # Search, the web app and verify read the engine from the index.
+    with Searcher(ix) as s:
+        assert s.engine.name == "tantivy"
+        assert [h.title for h in s.search(SearchRequest(q="lantern")).hits] == ["Lantern Festival returns to the quays"]
+    assert json.loads(runner.invoke(cli, ["verify", "--index-dir", str(ix), "--json"]).output)["ok"] is True
+
+
+@pytest.mark.usefixtures("no_engine_env")
+def test_whoosh_is_the_default_and_an_older_index_is_whooshs(tmp_path: Path, runner: CliRunner) -> None:
+    ix = tmp_path / "ix"
+    assert _index(runner, ix).exit_code == 0
+    assert (ix / ENGINE_FILE).read_text() == "whoosh\n"
+    (ix / ENGINE_FILE).unlink()  # an index written before the engine's name was kept
+    assert index_engine(ix) == "whoosh"
+    assert _index(runner, ix, "--engine", "whoosh").exit_code == 0
+    refused = _index(runner, ix, "--engine", "tantivy")
+    assert refused.exit_code == 1 and "created with the whoosh engine, not tantivy" in refused.output
+    unknown = _index(runner, tmp_path / "other", "--engine", "lucene")
+    assert unknown.exit_code == 2 and "'lucene' is not one of 'whoosh', 'tantivy'" in unknown.output
+    assert engine_names()[0] == "whoosh"
+
+
+def _ranked(ix: Path, q: str) -> tuple[int, list[tuple[str, str, float]], list[Any]]:
+    with Searcher(ix) as s:
+        page = s.search(SearchRequest(q=q, limit=20))
+        facets = {k: [c.to_json() for c in v] for k, v in page.facets.items()}
+        return page.total, [(h.doc_id, h.breadcrumb, h.score) for h in page.hits], [facets, page.suggestion]
+
+
+def test_every_engine_finds_and_ranks_alike(tmp_path: Path) -> None:
+    """Each query construct matches the same records on every engine, and ranks the documents in
+    the same order with scores within 6 % (Whoosh keeps field lengths as one-byte approximations, up
+    to 5 % off)."""
+    indexes = {}
+    for name in engine_names():
+        indexes[name] = tmp_path / name
+        index_paths([CORPUS], settings_for(indexes[name], engine=name))
+    reference, *others = engine_names()
+    for q in QUERIES:
+        engines = {name: open_engine(str(ix)) for name, ix in indexes.items()}
+        with Searcher(indexes[reference]) as s:
+            tree = s.parse(q).tree
+        matched = {}
+        for name, engine in engines.items():
+            for latest in (True, False):
+                ids = engine.record_id_column()
+                matched[name, latest] = sorted(ids[n] for n in engine.match(tree, latest_only=latest))
+            engine.close()
+        for name in others:
+            assert matched[name, True] == matched[reference, True], (q, name)
+            assert matched[name, False] == matched[reference, False], (q, name)
+        total, hits, rest = _ranked(indexes[reference], q)
+        for name in others:
+            total_o, hits_o, rest_o = _ranked(indexes[name], q)
+            assert (total_o, rest_o) == (total, rest), (q, name)
+            assert [h[:2] for h in hits_o] == [h[:2] for h in hits], (q, name)
+            assert np.allclose([h[2] for h in hits_o], [h[2] for h in hits], rtol=0.06), (q, name)
+
+
+@pytest.mark.engine("tantivy")
+def test_tantivy_frequencies_read_back_from_scores_are_the_weighted_counts(seed_index: Path) -> None:
+    """tantivy-py gives scores, not postings: the engine reads each posting's frequency back from
+    tantivy's BM25 score (engines/tantivy/postings.py). They must be the zones' weighted counts."""
+    store = Store(seed_index)
+    expected: dict[str, Counter[str]] = {}
+    titles: dict[str, Counter[str]] = {}
+    for doc_id in store.doc_ids():
+        for record in records_for_document(store, doc_id):
+            a = analyzer_for(record.language)
+            weighted: Counter[str] = Counter()
+            for zone in record.zones:
+                for term in a.terms(zone.text):
+                    weighted[term] += zone.weight
+            expected[record.record_id] = weighted
+            titles[record.record_id] = Counter(a.terms(record.title))
+    store.close()
+    engine = open_engine(str(seed_index))
+    view = engine._view()  # type: ignore[attr-defined]
+    ids = engine.record_id_column()
+    checked = 0
+    for term in ("armenia", "azerbaijan", "ceasefir", "lachin", "jermuk", "russia", "the", "2022"):
+        numbers, weights = engine._term(view, "bodyw", term)  # type: ignore[attr-defined]
+        have = {ids[n]: w for n, w in zip(numbers.tolist(), weights.tolist(), strict=True)}
+        want = {rid: c[term] for rid, c in expected.items() if c[term]}
+        assert have == want, term
+        numbers, weights = engine._term(view, "title", term)  # type: ignore[attr-defined]
+        have = {ids[n]: w for n, w in zip(numbers.tolist(), weights.tolist(), strict=True)}
+        assert have == {rid: c[term] for rid, c in titles.items() if c[term]}, term
+        checked += len(want)
+    assert checked > 300
+    engine.close()
