@@ -107,20 +107,20 @@ def index_variants() -> dict[str, dict[str, Any]]:
 
 def query_variants() -> dict[str, dict[str, Any]]:
     return {
-        "k1 0.9": {"engines.whoosh.evaluate.BM25_K1": 0.9},
-        "k1 1.6": {"engines.whoosh.evaluate.BM25_K1": 1.6},
-        "k1 2.0": {"engines.whoosh.evaluate.BM25_K1": 2.0},
-        "b 0.4": {"engines.whoosh.evaluate.BM25_B": 0.4},
-        "b 0.75": {"engines.whoosh.evaluate.BM25_B": 0.75},
+        "k1 0.9": {"engines.ranking.BM25_K1": 0.9},
+        "k1 1.6": {"engines.ranking.BM25_K1": 1.6},
+        "k1 2.0": {"engines.ranking.BM25_K1": 2.0},
+        "b 0.4": {"engines.ranking.BM25_B": 0.4},
+        "b 0.75": {"engines.ranking.BM25_B": 0.75},
         "k1 2.0, b 0.75 (the Cranfield-tuned values)": {
-            "engines.whoosh.evaluate.BM25_K1": 2.0,
-            "engines.whoosh.evaluate.BM25_B": 0.75,
+            "engines.ranking.BM25_K1": 2.0,
+            "engines.ranking.BM25_B": 0.75,
         },
-        "no coordination bonus": {"engines.whoosh.translate.COORD_BOOST": 0.0},
-        "no proximity bonus": {"engines.whoosh.translate.PROXIMITY_BOOST": 0.0},
+        "no coordination bonus": {"engines.ranking.COORD_BOOST": 0.0},
+        "no proximity bonus": {"engines.ranking.PROXIMITY_BOOST": 0.0},
         "question words kept": {"search.query.QUESTION_WORDS": frozenset()},
-        "passage bag of 64 words": {"engines.whoosh.translate.PASSAGE_TERMS": 64},
-        "passage bag of 128 words": {"engines.whoosh.translate.PASSAGE_TERMS": 128},
+        "passage bag of 64 words": {"engines.ranking.PASSAGE_TERMS": 64},
+        "passage bag of 128 words": {"engines.ranking.PASSAGE_TERMS": 128},
     }
 
 
@@ -170,7 +170,7 @@ def main() -> None:
         rows[name] = score(colls, index_all(colls, name, changes), changes)
     out: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "rows": rows}
     if not args.no_grid:
-        from indexer.engines.whoosh import evaluate
+        from indexer.engines import ranking
         from indexer.writer import TITLE_WEIGHT
 
         grid: dict[tuple[Any, ...], dict[str, float]] = {}
@@ -178,9 +178,9 @@ def main() -> None:
             changes = {} if title == TITLE_WEIGHT else {"writer.TITLE_WEIGHT": title}
             root = index_all(colls, "defaults" if not changes else f"title weight {title:g}", changes)
             for k1, b in itertools.product((0.9, 1.2, 1.6, 2.0), (0.3, 0.4, 0.6, 0.75)):
-                q = {"engines.whoosh.evaluate.BM25_K1": k1, "engines.whoosh.evaluate.BM25_B": b}
+                q = {"engines.ranking.BM25_K1": k1, "engines.ranking.BM25_B": b}
                 grid[(k1, b, title)] = score(colls, root, {**changes, **q})
-        chosen = (evaluate.BM25_K1, evaluate.BM25_B, TITLE_WEIGHT)
+        chosen = (ranking.BM25_K1, ranking.BM25_B, TITLE_WEIGHT)
         out["grid"] = {repr(k): v for k, v in grid.items()}
         out["leave_one_out"] = leave_one_out(colls, grid)
         out["baseline_floors"] = floors = baseline_floors(colls)

@@ -62,7 +62,7 @@ class _Request(Request):  # type: ignore[misc]
             super().__init__(*args, **kwargs)
         except http_errors.ParseException as exc:
             if not getattr(exc, "palimpsest_target", ""):
-                exc.palimpsest_target = self.uri or _target_in(self.palimpsest_line)
+                exc.palimpsest_target = _target_in(self.palimpsest_line) or self.uri
             raise
 
     def read_line(self, unreader: Any, buf: Any, limit: int = 0) -> Any:
@@ -80,9 +80,14 @@ class _Parser(RequestParser):  # type: ignore[misc]
 
 
 def _target_in(head: bytes) -> str:
-    """The request target at the start of a request line (however much of it was read)."""
-    parts = head.split(b"\n", 1)[0].split(b" ", 2)
-    return parts[1].decode("latin-1") if len(parts) > 1 else ""
+    """The request target of a request line (however much of it was read): the first word after
+    the method that reads as a target (`/path` or `scheme://...`), so a line with extra words
+    (`GET GET /api/x`, `G E T /api/x`) keeps its route; else the second word."""
+    words = head.split(b"\n", 1)[0].rstrip(b"\r").split(b" ")
+    for word in words[1:]:
+        if word.startswith(b"/") or b"://" in word:
+            return word.decode("latin-1")
+    return words[1].decode("latin-1") if len(words) > 1 else ""
 
 
 def _path_of(target: str) -> str:

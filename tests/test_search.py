@@ -572,7 +572,7 @@ def test_passage_ranks_by_its_most_distinctive_words(
     assert _titles(tiny, pasted) == ["Ferry routes", "Harbour bridge", "Tram depot"]
     # One word kept: of the words in one document only and said three times, `estuary` comes first
     # (ties by term). (A new text: the engine keeps the last results of the same query.)
-    monkeypatch.setattr(f"indexer.engines.{engine}.translate.PASSAGE_TERMS", 1)
+    monkeypatch.setattr("indexer.engines.ranking.PASSAGE_TERMS", 1)
     assert _titles(tiny, pasted + " Notes.") == ["Ferry routes"]
 
 

@@ -526,6 +526,13 @@ DETAIL_413 = "Requests carry no body here; this one is over 65,536 bytes."
         (b"GET /search?q=\x01 HTTP/1.1\r\nHost: x\r\n\r\n", (400, "400 · Bad Request")),
         (b"get /api/search?q=a HTTP/1.1\r\nHost: x\r\n\r\n",
          {"error": {"status": 400, "message": "Bad Request", "detail": DETAIL_400}}),
+        # A request line with extra words before the target (the torture suite's fuzzer): the
+        # target is the word that starts with "/", so the refusal keeps its route's shape.
+        (b"GET GET /api/suggest?q=har HTTP/1.1\r\nHost: x\r\n\r\n",
+         {"error": {"status": 400, "message": "Bad Request", "detail": DETAIL_400}}),
+        (b"G E T /api/search?q=harbour HTTP/1.1\r\nHost: x\r\n\r\n",
+         {"error": {"status": 400, "message": "Bad Request", "detail": DETAIL_400}}),
+        (b"G E T /search?q=harbour HTTP/1.1\r\nHost: x\r\n\r\n", (400, "400 · Bad Request")),
         (b"GET /api/search?q=a HTTP/1.1\nHost: x\n\n",
          {"error": {"status": 400, "message": "Bad Request", "detail": DETAIL_400}}),
         (b"GET /api/search HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",

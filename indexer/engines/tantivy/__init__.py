@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import heapq
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -37,10 +36,11 @@ from ...models import SectionRecord
 from ...querytree import Node
 from .. import live_slot
 from ..base import Hit
+from ..ranking import required_languages, top_hits
 from .evaluate import Evaluator, PhraseQ, RangeQ
 from .postings import PostingCache, View, term_postings
 from .schema import INDEX_SCHEMA_VERSION, SCORED_FIELDS, WEIGHT_SCALE, build_schema, tantivy_document
-from .translate import Translator, required_languages
+from .translate import Translator
 
 _VERSION_FILE = "schema_version"
 RESULT_CACHE = 8  # evaluated queries kept (one search asks for the same query several times)
@@ -291,15 +291,7 @@ class TantivyEngine:
     def search(self, tree: Node, latest_only: bool = True, limit: int = 10) -> list[Hit]:
         """The best `limit` matching records, best first; ties by record id."""
         numbers, scores = self.evaluate(tree, latest_only)
-        if limit <= 0 or not len(numbers):
-            return []
-        if len(numbers) > limit:
-            kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
-            keep = scores >= kth
-            numbers, scores = numbers[keep], scores[keep]
-        ids = self.record_id_column()
-        hits = [Hit(ids[n], float(sc)) for n, sc in zip(numbers.tolist(), scores.tolist(), strict=True)]
-        return heapq.nsmallest(limit, hits, key=lambda h: (-h.score, h.record_id))
+        return top_hits(numbers, scores, self.record_id_column(), limit)
 
     def match(self, tree: Node, latest_only: bool = True) -> np.ndarray:
         """Every record number the query matches (sorted): for totals and facets."""

@@ -1,8 +1,8 @@
 """Scoring a query plan over every record at once with numpy: (match mask, scores).
 
 The plan (translate.py builds it) is made of the nodes below. Scoring is the product's BM25F,
-as the Whoosh engine computes it (engines/whoosh/evaluate.py): Okapi BM25 with the
-Robertson-Sparck Jones idf, BM25_K1 and BM25_B, over each term's weighted frequency in the zoned
+as the Whoosh engine computes it (engines/ranking.py: Okapi BM25 with the Robertson-Sparck Jones
+idf, BM25_K1 and BM25_B), over each term's weighted frequency in the zoned
 `body` (or the named field), summed through Or/And, with boosts; AndMaybe adds its optional part
 where the required part matches; AndNot and ZeroScore restrict without scoring. Phrases are
 matched by tantivy over positions and scored as the sum of their words; proximity bonuses only
@@ -11,16 +11,13 @@ on the best PROXIMITY_CANDIDATES records. Each plan node is evaluated once.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-# The product's ranking constants (bench/ranking_study.py): the same as the Whoosh engine's.
-BM25_K1 = 1.2
-BM25_B = 0.6
-PROXIMITY_CANDIDATES = 200  # the proximity bonus is computed for this many best records
+from .. import ranking
+from ..ranking import bm25, okapi_idf
 
 
 @dataclass(eq=False)
@@ -105,11 +102,6 @@ class Nothing(Plan):
     pass
 
 
-def okapi_idf(df: int, total: int) -> float:
-    """Robertson-Sparck Jones idf, log(1 + (N - n + 0.5) / (n + 0.5))."""
-    return math.log(1 + (total - df + 0.5) / (df + 0.5))
-
-
 Postings = Callable[[str, object], tuple[np.ndarray, np.ndarray]]
 
 
@@ -184,7 +176,7 @@ class Evaluator:
         if isinstance(q, AndMaybe):
             mask, scores = self.evaluate(q.required, among)
             if isinstance(q.optional, Bonus):
-                among = _best(mask, scores, PROXIMITY_CANDIDATES)
+                among = _best(mask, scores, ranking.PROXIMITY_CANDIDATES)
             m, sc = self.evaluate(q.optional, among)
             return mask, scores + np.where(mask & m, sc, 0.0)
         if isinstance(q, AndNot):
@@ -207,9 +199,8 @@ class Evaluator:
     def bm25(self, fieldname: str, text: object, ids: np.ndarray, weights: np.ndarray, boost: float) -> np.ndarray:
         """Okapi BM25 of one term in the records `ids` (its weighted frequencies `weights` there)."""
         lengths, average = self.lengths(fieldname)
-        idf = okapi_idf(self.doc_freq(fieldname, text), self.total)
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[ids] / average)
-        return boost * idf * weights * (BM25_K1 + 1) / (weights + norm)
+        idf = okapi_idf(self.total, self.doc_freq(fieldname, text))
+        return bm25(idf, weights, lengths[ids], average, boost)
 
     def term(self, q: TermQ) -> tuple[np.ndarray, np.ndarray]:
         mask, scores = self.empty()

@@ -11,7 +11,6 @@ callers map them to their own rows once per generation through `record_id_column
 
 from __future__ import annotations
 
-import heapq
 import threading
 import warnings
 from collections import OrderedDict
@@ -26,10 +25,11 @@ from ...models import SectionRecord
 from ...querytree import Node
 from .. import live_slot, slot_number
 from ..base import Hit
+from ..ranking import required_languages, top_hits
 from .evaluate import Evaluator
 from .postings import field_lengths, term_postings
 from .schema import FACET_PREFIX, INDEX_SCHEMA_VERSION, build_schema, whoosh_document
-from .translate import Translator, required_languages
+from .translate import Translator
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=SyntaxWarning, message=r"invalid escape sequence")
@@ -211,19 +211,9 @@ class WhooshEngine:
         return out
 
     def search(self, tree: Node, latest_only: bool = True, limit: int = 10) -> list[Hit]:
-        """The best `limit` matching records, best first; ties by record id, so the order never
-        depends on segment layout."""
+        """The best `limit` matching records, best first; ties by record id."""
         numbers, scores = self.evaluate(tree, latest_only)
-        if limit <= 0 or not len(numbers):
-            return []
-        if len(numbers) > limit:
-            # Everything scoring at least the limit-th best score, so ties are all seen.
-            kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
-            keep = scores >= kth
-            numbers, scores = numbers[keep], scores[keep]
-        ids = self.record_id_column()
-        hits = [Hit(ids[n], float(sc)) for n, sc in zip(numbers.tolist(), scores.tolist(), strict=True)]
-        return heapq.nsmallest(limit, hits, key=lambda h: (-h.score, h.record_id))
+        return top_hits(numbers, scores, self.record_id_column(), limit)
 
     def match(self, tree: Node, latest_only: bool = True) -> np.ndarray:
         """Every record number the query matches (sorted): for totals and facets. Reuses a

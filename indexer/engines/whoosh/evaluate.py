@@ -1,28 +1,23 @@
 """Scoring a Whoosh query over every record at once with numpy: (match mask, scores).
 
-BM25 (Robertson-Sparck Jones idf, BM25_K1, BM25_B) of each term's weighted frequency over the
-zoned `body` field is BM25F (see schema.py). Constants chosen across the quality suite
-(bench/ranking_study.py, bench/RESULTS.md).
+BM25 (engines/ranking.py: Robertson-Sparck Jones idf, BM25_K1, BM25_B) of each term's weighted
+frequency over the zoned `body` field is BM25F (see schema.py).
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
 import numpy as np
 
+from .. import ranking
+from ..ranking import okapi_idf
 from .postings import leaves
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=SyntaxWarning, message=r"invalid escape sequence")
     from whoosh import query, scoring
-
-# Robertson's k1 and a length normalisation between Lucene's 0.75 and Anserini's 0.4.
-BM25_K1 = 1.2
-BM25_B = 0.6
-PROXIMITY_CANDIDATES = 200  # the proximity bonus is computed for this many best records
 
 
 class Okapi(scoring.BM25F):  # type: ignore[misc]
@@ -37,20 +32,13 @@ class Okapi(scoring.BM25F):  # type: ignore[misc]
         return okapi_idf(parent.doc_count_all(), parent.doc_frequency(fieldname, text))
 
 
-def okapi_idf(total: int, n: int) -> float:
-    """Robertson-Sparck Jones idf of a term in `n` of `total` records. The evaluator counts live
-    records only (deleted ones wait in their segments for a merge), so an index that replaced
-    records scores as one built without them (issue 17, finding 2)."""
-    return math.log(1 + (total - n + 0.5) / (n + 0.5))
-
-
-WEIGHTING = Okapi(B=BM25_B, K1=BM25_K1)
+WEIGHTING = Okapi(B=ranking.BM25_B, K1=ranking.BM25_K1)  # for Whoosh's own searcher
 
 
 class Evaluator:
     """Evaluates a Whoosh query over every record at once with numpy: (match mask, scores).
 
-    Scoring is Okapi BM25 (`Okapi`'s idf, BM25_K1, BM25_B) of each term's weighted frequency,
+    Scoring is Okapi BM25 (ranking.bm25) of each term's weighted frequency,
     summed through Or/And, with boosts; AndMaybe adds its optional part where the required part
     matches; AndNot and zero-score wrappers restrict without scoring. Phrases are checked with
     Whoosh's positional matcher, only on records containing all their words; proximity bonuses
@@ -111,7 +99,7 @@ class Evaluator:
             if not self.scoring:
                 return mask, scores
             if isinstance(q.b, Bonus):
-                among = _best(mask, scores, PROXIMITY_CANDIDATES)
+                among = _best(mask, scores, ranking.PROXIMITY_CANDIDATES)
             m, sc = self.evaluate(q.b, among)
             return mask, scores + np.where(mask & m, sc, 0.0)
         if isinstance(q, query.AndNot):
@@ -146,8 +134,7 @@ class Evaluator:
         """Okapi BM25 of one term in the records `ids` (its weighted frequencies `weights` there)."""
         lengths, average = self.lengths(fieldname)
         idf = okapi_idf(self.s.doc_count(), self.df(self.s, fieldname, text))
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[ids] / average)
-        return boost * idf * weights * (BM25_K1 + 1) / (weights + norm)
+        return ranking.bm25(idf, weights, lengths[ids], average, boost)
 
     def term(self, q: Any) -> tuple[np.ndarray, np.ndarray]:
         mask, scores = self.empty()
