@@ -417,19 +417,21 @@ class Searcher:
                 if len(more) == MORE_CANDIDATES:
                     break
             chosen.append((best, more, recs))
-        texts = self.store.section_texts(
-            [table.record_ids[r] for best, more, _ in chosen for r in (best, *more)], with_infobox=True
-        )
-        sentences = self._sentences(texts)
+        # The best sections' texts are read together; another section's text only when its
+        # heading does not already say whether it has the words, and only until a hit has its
+        # MORE_SECTIONS (the candidates after those are never shown).
+        texts = self.store.section_texts([table.record_ids[best] for best, _, _ in chosen], with_infobox=True)
         if terms:
             # A section that matched only through the document's title says nothing more: the
             # more sections are those whose own heading or text has the words.
-            chosen = [
-                (best, [r for r in more if self._mentions(table, texts, r, terms)][:MORE_SECTIONS], recs)
-                for best, more, recs in chosen
-            ]
+            chosen = [(best, self._with_words(table, texts, more, terms), recs) for best, more, recs in chosen]
         else:
             chosen = [(best, more[:MORE_SECTIONS], recs) for best, more, recs in chosen]
+        missing = [table.record_ids[r] for _, more, _ in chosen for r in more if table.record_ids[r] not in texts]
+        texts.update(self.store.section_texts(missing, with_infobox=True))
+        # Sentences of the sections shown only.
+        shown = [table.record_ids[r] for best, more, _ in chosen for r in (best, *more)]
+        sentences = self._sentences({rid: texts[rid] for rid in shown if rid in texts})
         out = []
         for best, more, recs in chosen:
             doc_id = table.doc_ids[table.doc[best]]
@@ -486,12 +488,25 @@ class Searcher:
             )
         return out
 
-    @staticmethod
-    def _mentions(table: RecordTable, texts: dict[str, str], r: int, terms: QueryTerms) -> bool:
-        info = table.info[r]
-        return mentions(info.breadcrumb, terms, info.language) or mentions(
-            texts.get(table.record_ids[r], ""), terms, info.language
-        )
+    def _with_words(
+        self, table: RecordTable, texts: dict[str, str], candidates: list[int], terms: QueryTerms
+    ) -> list[int]:
+        """The first MORE_SECTIONS of `candidates` whose heading path or text has something
+        `terms` marks; texts read as needed (into `texts`)."""
+        out: list[int] = []
+        for r in candidates:
+            if len(out) == MORE_SECTIONS:
+                break
+            info = table.info[r]
+            if mentions(info.breadcrumb, terms, info.language):
+                out.append(r)
+                continue
+            rid = table.record_ids[r]
+            if rid not in texts:
+                texts.update(self.store.section_texts([rid], with_infobox=True))
+            if mentions(texts.get(rid, ""), terms, info.language):
+                out.append(r)
+        return out
 
     def similar(self, doc_id: str, limit: int = 5) -> list[dict[str, Any]]:
         """The documents most related to one document, with the terms that link them."""
