@@ -402,17 +402,20 @@ class Searcher:
         chosen: list[tuple[int, list[int], np.ndarray]] = []
         final_recs = np.flatnonzero(final)
         final_docs = table.doc[final_recs]
+        crumbs = table.info_column("breadcrumb")
+        version_ids = table.info_column("version_id")
         for doc, best, _key in page_docs:
             recs = final_recs[final_docs == doc]
             if by_relevance:
                 best = _shown_record(recs, table, scores)
             others = [int(r) for r in _order(recs, table, scores) if r != best]
             # One entry per section: the same breadcrumb in an older version adds nothing.
-            seen = {table.info[best].breadcrumb}
+            seen = {crumbs[best]}
             more = []
             for r in others:
-                if table.info[r].breadcrumb not in seen:
-                    seen.add(table.info[r].breadcrumb)
+                crumb = crumbs[r]
+                if crumb not in seen:
+                    seen.add(crumb)
                     more.append(r)
                 if len(more) == MORE_CANDIDATES:
                     break
@@ -439,9 +442,7 @@ class Searcher:
             info = table.info[best]
             # Timeline entries whose text matches (a version carried by several entries, such as
             # a text reverted to, matches in each of them).
-            versions = sorted(
-                {(n, table.info[r].version_id) for r in recs for n in table.entries[table.info[r].version_id]}
-            )
+            versions = sorted({(n, v) for v in (version_ids[r] for r in recs.tolist()) for n in table.entries[v]})
             in_latest = bool(table.latest[recs].any())
             # With a date filter, the dates in range first, and marked in the snippet.
             in_range = [m for m in table.dates[best] if windows and _in_windows(m, windows)]
@@ -494,17 +495,18 @@ class Searcher:
         """The first MORE_SECTIONS of `candidates` whose heading path or text has something
         `terms` marks; texts read as needed (into `texts`)."""
         out: list[int] = []
+        crumbs, languages = table.info_column("breadcrumb"), table.info_column("language")
         for r in candidates:
             if len(out) == MORE_SECTIONS:
                 break
-            info = table.info[r]
-            if mentions(info.breadcrumb, terms, info.language):
+            language = languages[r]
+            if mentions(crumbs[r], terms, language):
                 out.append(r)
                 continue
             rid = table.record_ids[r]
             if rid not in texts:
                 texts.update(self.store.section_texts([rid], with_infobox=True))
-            if mentions(texts.get(rid, ""), terms, info.language):
+            if mentions(texts.get(rid, ""), terms, language):
                 out.append(r)
         return out
 

@@ -68,8 +68,10 @@ def mentions(text: str, terms: QueryTerms, language: str = "en") -> bool:
     return bool(_matches(text[:SCAN_CHARS], terms, language))
 
 
-def _matches(text: str, terms: QueryTerms, language: str) -> list[tuple[int, int, str]]:
-    """Spans to mark, as (start, end, key); phrases first, then words outside them."""
+@lru_cache(maxsize=256)
+def _matches(text: str, terms: QueryTerms, language: str) -> tuple[tuple[int, int, str], ...]:
+    """Spans to mark, as (start, end, key), in text order. Kept for the last few texts: a page
+    asks whether a section has the words, then for its snippet."""
     forms = _forms(terms, language)
     analyzer = analyzer_for(language)
     # Only words that begin like a query term can match it: the rest are not analysed at all.
@@ -95,7 +97,7 @@ def _matches(text: str, terms: QueryTerms, language: str) -> list[tuple[int, int
         if key in forms.words or any(raw.startswith(p) for p in forms.prefixes):
             spans.append((start, end, key))
     spans.sort()
-    return spans
+    return tuple(spans)
 
 
 def _candidates(text: str, heads: set[str], all_tokens: bool) -> list[tuple[int, int, str]]:
@@ -163,7 +165,7 @@ def snippet(
     choose sentences by (the dates a date filter asks for). `sentence_spans`: the text's sentences as
     the index holds them (see `_sentences`)."""
     head = text[:SCAN_CHARS]
-    spans = _matches(head, terms, language) if terms else []
+    spans: Sequence[tuple[int, int, str]] = _matches(head, terms, language) if terms else ()
     if extra:
         taken = [(a, b) for a, b, _ in spans]
         spans = sorted(
