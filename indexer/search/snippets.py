@@ -75,8 +75,9 @@ def _matches(text: str, terms: QueryTerms, language: str) -> tuple[tuple[int, in
     forms = _forms(terms, language)
     analyzer = analyzer_for(language)
     # Only words that begin like a query term can match it: the rest are not analysed at all.
-    heads = {w[:2] for w in forms.words} | {w[:2] for p in forms.phrases for w in p}
-    heads |= {fold(p[:2]) for p in forms.prefixes}
+    heads = frozenset(
+        {w[:2] for w in forms.words} | {w[:2] for p in forms.phrases for w in p} | {fold(p[:2]) for p in forms.prefixes}
+    )
     toks = [
         (start, end, term)
         for start, end, word in _candidates(text, heads, bool(forms.phrases))
@@ -93,18 +94,26 @@ def _matches(text: str, terms: QueryTerms, language: str) -> tuple[tuple[int, in
     for i, (start, end, key) in enumerate(toks):
         if i in taken:
             continue
-        raw = normalize_word(text[start:end])
-        if key in forms.words or any(raw.startswith(p) for p in forms.prefixes):
+        if key in forms.words or (
+            forms.prefixes and any(normalize_word(text[start:end]).startswith(p) for p in forms.prefixes)
+        ):
             spans.append((start, end, key))
     spans.sort()
     return tuple(spans)
 
 
-def _candidates(text: str, heads: set[str], all_tokens: bool) -> list[tuple[int, int, str]]:
+def _candidates(text: str, heads: frozenset[str], all_tokens: bool) -> list[tuple[int, int, str]]:
     """(start, end, word) of the tokens that may match: all of them when phrases need positions
     (non-matching tokens then stand between matches), else those starting like a query term."""
     if all_tokens:
         return [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
+    if text.isascii():
+        return _ascii_candidates(text, heads)
+    return _scan_candidates(text, heads)
+
+
+def _scan_candidates(text: str, heads: frozenset[str]) -> list[tuple[int, int, str]]:
+    """The tokens starting like a query term, every token visited."""
     out = []
     wanted: dict[str, bool] = {}  # two-letter beginnings seen in this text
     for m in _WORD.finditer(text):
@@ -115,6 +124,42 @@ def _candidates(text: str, heads: set[str], all_tokens: bool) -> list[tuple[int,
             keep = wanted[head] = fold(normalize_word(head)) in heads
         if keep:
             out.append((m.start(), m.end(), word))
+    return out
+
+
+_ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_JOINERS = frozenset(".'")  # the ASCII characters that join two runs of letters into one token
+
+
+@lru_cache(maxsize=256)
+def _head_pattern(heads: frozenset[str]) -> re.Pattern[str] | None:
+    """Where a token may begin with one of the ASCII `heads` (any letter case), in ASCII text."""
+    ascii_heads = [h for h in heads if h.isascii() and h[:1] in _ASCII_WORD]  # tokens begin with a word character
+    if not ascii_heads:
+        return None
+    alternatives = "|".join(re.escape(h) for h in sorted(ascii_heads, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z0-9_])(?:{alternatives})", re.IGNORECASE | re.ASCII)
+
+
+def _ascii_candidates(text: str, heads: frozenset[str]) -> list[tuple[int, int, str]]:
+    """`_candidates` of an ASCII text (no phrases): the tokens are found where a head occurs at
+    the start of a run of letters, instead of visiting every token. In ASCII text a token's head
+    is its first two characters lowercased (no accents to fold, no typographic apostrophes)."""
+    pattern = _head_pattern(heads)
+    if pattern is None:
+        return []
+    out = []
+    for m in pattern.finditer(text):
+        start = m.start()
+        # Inside a token such as `e.g` or `o'clock`: not where a token starts.
+        if start >= 2 and text[start - 1] in _JOINERS and text[start - 2] in _ASCII_WORD:
+            continue
+        token = _WORD.match(text, start)
+        if token is None:
+            continue
+        word = token.group(0)
+        if word[:2].lower() in heads:
+            out.append((start, token.end(), word))
     return out
 
 
