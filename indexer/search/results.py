@@ -472,18 +472,13 @@ class Searcher:
                     removed_in=None if in_latest or last >= meta.version_count else last + 1,
                     more_sections=[
                         MoreSection(
-                            table.info[r].version_id,
-                            table.info[r].breadcrumb,
-                            table.info[r].anchor,
+                            other.version_id,
+                            other.breadcrumb,
+                            other.anchor,
                             _adjusted(table, scores, r),
-                            snippet(
-                                texts.get(table.record_ids[r], ""),
-                                terms,
-                                table.info[r].language,
-                                sentence_spans=sentences.get(table.record_ids[r]),
-                            ),
+                            snippet(texts.get(rid, ""), terms, other.language, sentence_spans=sentences.get(rid)),
                         )
-                        for r in more
+                        for r, other, rid in ((r, table.info[r], table.record_ids[r]) for r in more)
                     ],
                 )
             )
