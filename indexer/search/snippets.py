@@ -70,8 +70,13 @@ def mentions(text: str, terms: QueryTerms, language: str = "en") -> bool:
 
 @lru_cache(maxsize=256)
 def _matches(text: str, terms: QueryTerms, language: str) -> tuple[tuple[int, int, str], ...]:
-    """Spans to mark, as (start, end, key), in text order. Kept for the last few texts: a page
+    """`_find_matches`, kept for the last few texts (at most SCAN_CHARS characters each): a page
     asks whether a section has the words, then for its snippet."""
+    return _find_matches(text, terms, language)
+
+
+def _find_matches(text: str, terms: QueryTerms, language: str) -> tuple[tuple[int, int, str], ...]:
+    """Spans to mark, as (start, end, key), in text order."""
     forms = _forms(terms, language)
     analyzer = analyzer_for(language)
     # Only words that begin like a query term can match it: the rest are not analysed at all.
@@ -274,7 +279,7 @@ def _render(text: str, start: int, end: int, spans: list[tuple[int, int]], prefi
 
 def highlight(text: str, terms: QueryTerms, language: str = "en", limit: int = 1_000_000) -> str:
     """HTML: the whole text (its first `limit` characters marked) with every query match in <mark>."""
-    spans = [(a, b) for a, b, _key in _matches(text[:limit], terms, language)]
+    spans = [(a, b) for a, b, _key in _find_matches(text[:limit], terms, language)]  # whole texts: not kept
     out = []
     pos = 0
     for a, b in spans:
