@@ -2,7 +2,7 @@
 
 (bench/search_latency.py measures the Whoosh engine alone over three query sets, new processes included.)
 
-Usage: python bench/engine_latency.py [--queries N] [--engines NAME ...] [--json]
+Usage: python bench/engine_latency.py [--queries N] [--engines NAME ...] [--no-bare] [--json]
 
 The index is bench/latency_corpus.py's (more than 100,000 sections, built by `palimpsest index`),
 once per engine (`--engines`, default every engine: Whoosh, then tantivy); bare Whoosh runs on the
@@ -56,10 +56,14 @@ def summary(ms: list[float]) -> dict[str, float]:
 
 
 def run(
-    indexes: dict[str, Path], bare_index: Path, queries: list[str], passage_texts: list[str], quoted_texts: list[str]
+    indexes: dict[str, Path],
+    bare_index: Path | None,
+    queries: list[str],
+    passage_texts: list[str],
+    quoted_texts: list[str],
 ) -> dict:
     """Each engine's complete search (`indexes`: engine -> index) and bare Whoosh over `bare_index`
-    (a Whoosh engine's index), query by query in turn."""
+    (a Whoosh engine's index; None: without bare Whoosh), query by query in turn."""
     from indexer.engines import live_slot
     from indexer.search import Searcher, SearchRequest
 
@@ -69,8 +73,10 @@ def run(
 
     from search_latency import bare_query
 
-    ix = whoosh_index.open_dir(str(bare_index / live_slot(bare_index)), indexname="sections")
-    bare_searcher = ix.searcher()  # Whoosh's default weighting: BM25F(B=0.75, K1=1.2)
+    bare_searcher = None
+    if bare_index is not None:
+        ix = whoosh_index.open_dir(str(bare_index / live_slot(bare_index)), indexname="sections")
+        bare_searcher = ix.searcher()  # Whoosh's default weighting: BM25F(B=0.75, K1=1.2)
     searchers = {engine: Searcher(index_dir) for engine, index_dir in indexes.items()}
     in_engine = {engine: _time_engine(searcher.engine) for engine, searcher in searchers.items()}
     first: dict[str, float] = {}
@@ -83,9 +89,10 @@ def run(
         t0 = time.perf_counter()
         searcher.engine.warm()
         warm[engine] = round((time.perf_counter() - t0) * 1000, 1)
-    t0 = time.perf_counter()
-    bare_searcher.search(bare_query("warm up"), limit=10)
-    first["bare_whoosh"] = round((time.perf_counter() - t0) * 1000, 1)
+    if bare_searcher is not None:
+        t0 = time.perf_counter()
+        bare_searcher.search(bare_query("warm up"), limit=10)
+        first["bare_whoosh"] = round((time.perf_counter() - t0) * 1000, 1)
     full: dict[str, list[float]] = {e: [] for e in searchers}
     engine_ms: dict[str, list[float]] = {e: [] for e in searchers}
     totals: dict[str, list[int]] = {e: [] for e in searchers}
@@ -101,10 +108,11 @@ def run(
             engine_ms[engine].append(in_engine[engine][0] * 1000)
             totals[engine].append(page.total)
             slowest[engine].append((elapsed, q))
-        t0 = time.perf_counter()
-        results = bare_searcher.search(bare_query(q), limit=10)
-        len(results.top_n)
-        bare.append((time.perf_counter() - t0) * 1000)
+        if bare_searcher is not None:
+            t0 = time.perf_counter()
+            results = bare_searcher.search(bare_query(q), limit=10)
+            len(results.top_n)
+            bare.append((time.perf_counter() - t0) * 1000)
     pasted: dict[str, dict[str, list[float]]] = {e: {"pasted": [], "quoted": []} for e in searchers}
     found: dict[str, dict[str, list[int]]] = {e: {"pasted": [], "quoted": []} for e in searchers}
     for kind, q in [*(("pasted", t) for t in passage_texts), *(("quoted", t) for t in quoted_texts)]:
@@ -115,8 +123,9 @@ def run(
             found[engine][kind].append(page.total)
     for searcher in searchers.values():
         searcher.close()
-    bare_searcher.close()
-    base = summary(bare)
+    if bare_searcher is not None:
+        bare_searcher.close()
+    base = summary(bare) if bare else None
     engines = {}
     for engine in searchers:
         table = summary(full[engine])
@@ -126,8 +135,8 @@ def run(
             # The part of each call spent in the engine (evaluating the query tree); the rest is
             # the search layer both engines share (parse, facets, collapsing, snippets, suggestion).
             "in_engine": summary(engine_ms[engine]),
-            "ratio_p95": round(table["p95_ms"] / base["p95_ms"], 2),
-            "ratio_p50": round(table["p50_ms"] / base["p50_ms"], 2),
+            "ratio_p95": round(table["p95_ms"] / base["p95_ms"], 2) if base else None,
+            "ratio_p50": round(table["p50_ms"] / base["p50_ms"], 2) if base else None,
             "documents_found": {"median": int(statistics.median(totals[engine])), "max": max(totals[engine])},
             "slowest": [{"ms": round(ms, 1), "q": q[:80]} for ms, q in sorted(slowest[engine], reverse=True)[:5]],
             "passages": {
@@ -183,6 +192,7 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=500, help="number of queries (default 500)")
     ap.add_argument("--passages", type=int, default=50, help="number of pasted passages (default 50)")
     ap.add_argument("--engines", nargs="*", choices=engine_names(), help="engines (default: all, Whoosh first)")
+    ap.add_argument("--no-bare", action="store_true", help="leave out bare Whoosh (and its Whoosh index)")
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args()
     from latency_corpus import build_index, passages, queries, quotes
@@ -190,9 +200,9 @@ def main() -> None:
     engines = args.engines or engine_names()
     indexes: dict[str, Path] = {}
     corpus: dict[str, dict] = {}
-    for engine in dict.fromkeys([DEFAULT_ENGINE, *engines]):
+    for engine in dict.fromkeys([*([] if args.no_bare else [DEFAULT_ENGINE]), *engines]):
         indexes[engine], corpus[engine] = build_index(None, engine)
-    bare_index = indexes[DEFAULT_ENGINE]
+    bare_index = None if args.no_bare else indexes[DEFAULT_ENGINE]
     measured = {e: indexes[e] for e in engines}
     result = {
         "date": time.strftime("%Y-%m-%d"),
@@ -205,9 +215,11 @@ def main() -> None:
         return
     b = result["bare_whoosh"]
     print(f"{result['queries']} queries, {result['cores']} cores")
-    print(
-        f"bare Whoosh top-10: p50 {b['p50_ms']} ms  p95 {b['p95_ms']} ms  p99 {b['p99_ms']} ms  mean {b['mean_ms']} ms"
-    )
+    if b:
+        print(
+            f"bare Whoosh top-10: p50 {b['p50_ms']} ms  p95 {b['p95_ms']} ms  p99 {b['p99_ms']} ms  "
+            f"mean {b['mean_ms']} ms"
+        )
     print(f"first search (record table, readers): {result['first_search_ms']}; warming: {result['warm_ms']}")
     for engine, r in result["engines"].items():
         f = r["full"]
@@ -217,7 +229,8 @@ def main() -> None:
         )
         g = r["in_engine"]
         print(f"  of which in the engine: p50 {g['p50_ms']} ms  p95 {g['p95_ms']} ms  mean {g['mean_ms']} ms")
-        print(f"  ratio to bare Whoosh: p95 {r['ratio_p95']}x, p50 {r['ratio_p50']}x")
+        if b:
+            print(f"  ratio to bare Whoosh: p95 {r['ratio_p95']}x, p50 {r['ratio_p50']}x")
         print("  slowest:", json.dumps(r["slowest"], ensure_ascii=False))
         for kind, p in r["passages"].items():
             what = "300-word pasted passages" if kind == "pasted" else "60-word quoted passages"

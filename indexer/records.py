@@ -233,6 +233,11 @@ class RecordTable:
             frozenset(self.facet_values["infobox"].values) if "infobox" in self.facet_values else frozenset()
         )
 
+    def info_column(self, name: str) -> Sequence[str]:
+        """One field of every record's RecordInfo (`breadcrumb`, `version_id`...), read one
+        string at a time without decoding the others."""
+        return self.strings["info." + name]
+
     @cached_property
     def index(self) -> dict[str, int]:
         """Record id -> row."""

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from indexer.engines import open_engine
 from indexer.records import (
@@ -86,3 +88,34 @@ def test_string_columns() -> None:
     empty = StringColumn.of([])
     assert len(empty) == 0 and list(empty) == []
     assert isinstance(col.offsets, np.ndarray)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.lists(st.integers(0, 4), max_size=3)),  # (document, values) per record
+        max_size=40,
+    ),
+    st.lists(st.booleans(), min_size=40, max_size=40),
+)
+def test_facet_counts_are_distinct_documents_per_value(records: list, matched: list) -> None:
+    """A facet's counts (read through each record's (document, value) units) are the number of
+    distinct documents with a matching record carrying the value, whatever the pairs' layout."""
+    from indexer.records import Values
+    from indexer.search.facets import MultiFacet
+
+    records = sorted(records, key=lambda r: r[0])  # a table's records come by document
+    docs = np.asarray([d for d, _ in records], dtype=np.int64)
+    names = [f"v{i}" for i in range(5)]
+    values = Values(names, names)
+    pairs = sorted({(d, v, i) for i, (d, vs) in enumerate(records) for v in vs})
+    rec = np.asarray([i for _, _, i in pairs], dtype=np.int64)
+    val = np.asarray([v for _, v, _ in pairs], dtype=np.int64)
+    facet = MultiFacet("f", values, rec, val, docs, limit=None, size=len(records))
+    mask = np.asarray(matched[: len(records)], dtype=bool)
+    counts = {c.value: c.count for c in facet.counts(None, mask, ())}  # type: ignore[arg-type]
+    expected: dict[str, set[int]] = {}
+    for i, (d, vs) in enumerate(records):
+        if mask[i]:
+            for v in vs:
+                expected.setdefault(f"v{v}", set()).add(d)
+    assert counts == {v: len(ds) for v, ds in expected.items()}

@@ -1005,3 +1005,15 @@ def test_an_export_is_every_page_from_one_evaluation(
     assert len(pages) == result.total > 2  # more than one page
     capped = [h.to_json() for h in seed_searcher.export(SearchRequest(**request_kw), cap=3, batch=2)]
     assert capped == pages[:3]
+
+
+@given(
+    st.text(alphabet="abAB_1.'’é -\n,", max_size=30),
+    st.frozensets(st.text(alphabet="ab1_.'é", min_size=1, max_size=2), min_size=1, max_size=4),
+)
+def test_snippet_candidates_in_ascii_text_are_the_tokens_starting_like_a_term(text: str, heads: frozenset) -> None:
+    """ASCII text finds its candidate tokens by searching for the heads; the result is the
+    token-by-token scan's (same tokens, same order), joined tokens such as `e.g` included."""
+    from indexer.search.snippets import _candidates, _scan_candidates
+
+    assert _candidates(text, heads, False) == _scan_candidates(text, heads)

@@ -57,14 +57,18 @@ class Facet(Protocol):
     name: str
 
     def mask(self, table: RecordTable, values: Sequence[str]) -> np.ndarray: ...
-    def counts(self, table: RecordTable, records: np.ndarray, selected: Sequence[str]) -> list[FacetCount]: ...
+    def counts(
+        self, table: RecordTable, records: np.ndarray, selected: Sequence[str], rows: np.ndarray | None = None
+    ) -> list[FacetCount]: ...
 
 
 class MultiFacet:
     """A facet where a record may carry several values (years, months, sources, infobox keys).
 
-    The (record, value) pairs are kept sorted by (document, value): the pairs of the matching
-    records stay sorted, so distinct documents per value are counted in one linear pass."""
+    The (record, value) pairs are grouped into units, one per distinct (document, value): a
+    value's count is the number of its units with a matching record. Each record points to its
+    units (at most one for most facets), so a count reads the matching records' units only,
+    not every pair of the table."""
 
     def __init__(
         self,
@@ -75,14 +79,33 @@ class MultiFacet:
         docs: np.ndarray,
         order: str = "count",
         limit: int | None = None,
+        size: int | None = None,
     ) -> None:
-        """`rec`, `val`: the (record, value) pairs, sorted by (document, value)."""
+        """`rec`, `val`: the (record, value) pairs, sorted by (document, value); `size`: the
+        number of records (default: one past the highest record of a pair)."""
         self.name = name
         self.values = values
         self.rec, self.val = rec, val
-        self.code = docs[rec] * max(1, len(values.values)) + val if len(rec) else rec
         self.order = order
         self.limit = limit
+        size = int(size if size is not None else (rec.max() + 1 if len(rec) else 0))
+        code = docs[rec] * max(1, len(values.values)) + val if len(rec) else rec
+        new_unit = np.ones(len(code), dtype=bool)
+        new_unit[1:] = code[1:] != code[:-1]
+        unit = np.cumsum(new_unit) - 1  # the unit of each pair
+        self.unit_val = val[new_unit]  # the value of each unit
+        # Each record's units, as offsets into `by_record` (pairs ordered by record).
+        order_r = np.argsort(rec, kind="stable")
+        self.by_record = unit[order_r]
+        per_record = np.bincount(rec, minlength=size) if len(rec) else np.zeros(size, dtype=np.int64)
+        self.starts = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum(per_record, out=self.starts[1:])
+        self.per_record = per_record
+        # Most facets give a record one value at most: then a record's unit is one lookup.
+        self.single: np.ndarray | None = None
+        if not len(rec) or int(per_record.max()) <= 1:
+            self.single = np.full(size, -1, dtype=np.int64)
+            self.single[rec] = unit
 
     def mask(self, table: RecordTable, values: Sequence[str]) -> np.ndarray:
         ids = [self.values.index[v] for v in values if v in self.values.index]
@@ -90,12 +113,30 @@ class MultiFacet:
         out[self.rec[np.isin(self.val, ids)]] = True
         return out
 
-    def counts(self, table: RecordTable, records: np.ndarray, selected: Sequence[str]) -> list[FacetCount]:
-        keep = records[self.rec]
-        code = self.code[keep]
-        first = np.ones(len(code), dtype=bool)
-        first[1:] = code[1:] != code[:-1]
-        counts = np.bincount(self.val[keep][first], minlength=len(self.values.values))
+    def units(self, rows: np.ndarray) -> np.ndarray:
+        """The units of some records (`rows`: record numbers; a unit may repeat)."""
+        if self.single is not None:
+            found = self.single[rows]
+            return found[found >= 0]
+        counts = self.per_record[rows]
+        rows, counts = rows[counts > 0], counts[counts > 0]
+        if not len(rows):
+            return np.zeros(0, dtype=np.int64)
+        # The positions starts[r] .. starts[r] + counts[r] - 1 of every row, in one array.
+        ends = np.cumsum(counts)
+        steps = np.ones(int(ends[-1]), dtype=np.int64)
+        steps[0] = self.starts[rows[0]]
+        steps[ends[:-1]] = self.starts[rows[1:]] - (self.starts[rows[:-1]] + counts[:-1] - 1)
+        return self.by_record[np.cumsum(steps)]
+
+    def counts(
+        self, table: RecordTable, records: np.ndarray, selected: Sequence[str], rows: np.ndarray | None = None
+    ) -> list[FacetCount]:
+        """Distinct documents per value among `records` (a mask; `rows`: its record numbers,
+        when the caller has them)."""
+        hit = np.zeros(len(self.unit_val), dtype=bool)
+        hit[self.units(np.flatnonzero(records) if rows is None else rows)] = True
+        counts = np.bincount(self.unit_val[hit], minlength=len(self.values.values))
         return _facet_list(self.values, counts, selected, self.order, self.limit)
 
 
@@ -116,9 +157,12 @@ class SectionFacet:
         subs += [v for v in self.sub.values.values if " > " in v and v.split(" > ", 1)[1] in names]
         return self.top.mask(table, sorted(names)) | self.sub.mask(table, subs)
 
-    def counts(self, table: RecordTable, records: np.ndarray, selected: Sequence[str]) -> list[FacetCount]:
-        tops = self.top.counts(table, records, selected)
-        subs = self.sub.counts(table, records, selected)
+    def counts(
+        self, table: RecordTable, records: np.ndarray, selected: Sequence[str], rows: np.ndarray | None = None
+    ) -> list[FacetCount]:
+        rows = np.flatnonzero(records) if rows is None else rows
+        tops = self.top.counts(table, records, selected, rows)
+        subs = self.sub.counts(table, records, selected, rows)
         children: dict[str, list[FacetCount]] = {}
         for c in subs:
             children.setdefault(c.value.split(" > ")[0], []).append(c)
@@ -153,11 +197,11 @@ def _facet(spec: FacetSpec, table: RecordTable) -> Facet:
         is_sub = np.fromiter((" > " in v for v in values.values), dtype=bool, count=len(values.values))
         sub = is_sub[vals] if len(vals) else np.zeros(0, dtype=bool)
         return SectionFacet(
-            MultiFacet(spec.name, values, recs[~sub], vals[~sub], table.doc, limit=spec.limit),
+            MultiFacet(spec.name, values, recs[~sub], vals[~sub], table.doc, limit=spec.limit, size=table.size),
             MultiFacet(spec.name, values, recs[sub], vals[sub], table.doc,
-                       limit=None if spec.limit is None else spec.limit * 4),
+                       limit=None if spec.limit is None else spec.limit * 4, size=table.size),
         )  # fmt: skip
-    return MultiFacet(spec.name, values, recs, vals, table.doc, order=spec.order, limit=spec.limit)
+    return MultiFacet(spec.name, values, recs, vals, table.doc, order=spec.order, limit=spec.limit, size=table.size)
 
 
 def table_facets(table: RecordTable) -> dict[str, Facet]:
@@ -186,12 +230,19 @@ def facet_counts(
     for m in masks.values():
         final &= m
     counts: dict[str, list[FacetCount]] = {}
+    base_rows: np.ndarray | None = None
     for name in facet_names():
-        records = base.copy()
-        for other_name, m in masks.items():
-            if other_name != name:
+        others = [m for other_name, m in masks.items() if other_name != name]
+        if others:
+            records = base.copy()
+            for m in others:
                 records &= m
-        counts[name] = facets[name].counts(table, records, selections.get(name, ()))
+            rows = np.flatnonzero(records)
+        else:  # no other facet's filter: the records are the query's (found once)
+            records = base
+            base_rows = np.flatnonzero(base) if base_rows is None else base_rows
+            rows = base_rows
+        counts[name] = facets[name].counts(table, records, selections.get(name, ()), rows)
     return final, counts
 
 

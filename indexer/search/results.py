@@ -402,34 +402,39 @@ class Searcher:
         chosen: list[tuple[int, list[int], np.ndarray]] = []
         final_recs = np.flatnonzero(final)
         final_docs = table.doc[final_recs]
+        crumbs = table.info_column("breadcrumb")
+        version_ids = table.info_column("version_id")
         for doc, best, _key in page_docs:
             recs = final_recs[final_docs == doc]
             if by_relevance:
                 best = _shown_record(recs, table, scores)
             others = [int(r) for r in _order(recs, table, scores) if r != best]
             # One entry per section: the same breadcrumb in an older version adds nothing.
-            seen = {table.info[best].breadcrumb}
+            seen = {crumbs[best]}
             more = []
             for r in others:
-                if table.info[r].breadcrumb not in seen:
-                    seen.add(table.info[r].breadcrumb)
+                crumb = crumbs[r]
+                if crumb not in seen:
+                    seen.add(crumb)
                     more.append(r)
                 if len(more) == MORE_CANDIDATES:
                     break
             chosen.append((best, more, recs))
-        texts = self.store.section_texts(
-            [table.record_ids[r] for best, more, _ in chosen for r in (best, *more)], with_infobox=True
-        )
-        sentences = self._sentences(texts)
+        # The best sections' texts are read together; another section's text only when its
+        # heading does not already say whether it has the words, and only until a hit has its
+        # MORE_SECTIONS (the candidates after those are never shown).
+        texts = self.store.section_texts([table.record_ids[best] for best, _, _ in chosen], with_infobox=True)
         if terms:
             # A section that matched only through the document's title says nothing more: the
             # more sections are those whose own heading or text has the words.
-            chosen = [
-                (best, [r for r in more if self._mentions(table, texts, r, terms)][:MORE_SECTIONS], recs)
-                for best, more, recs in chosen
-            ]
+            chosen = [(best, self._with_words(table, texts, more, terms), recs) for best, more, recs in chosen]
         else:
             chosen = [(best, more[:MORE_SECTIONS], recs) for best, more, recs in chosen]
+        missing = [table.record_ids[r] for _, more, _ in chosen for r in more if table.record_ids[r] not in texts]
+        texts.update(self.store.section_texts(missing, with_infobox=True))
+        # Sentences of the sections shown only.
+        shown = [table.record_ids[r] for best, more, _ in chosen for r in (best, *more)]
+        sentences = self._sentences({rid: texts[rid] for rid in shown if rid in texts})
         out = []
         for best, more, recs in chosen:
             doc_id = table.doc_ids[table.doc[best]]
@@ -437,9 +442,7 @@ class Searcher:
             info = table.info[best]
             # Timeline entries whose text matches (a version carried by several entries, such as
             # a text reverted to, matches in each of them).
-            versions = sorted(
-                {(n, table.info[r].version_id) for r in recs for n in table.entries[table.info[r].version_id]}
-            )
+            versions = sorted({(n, v) for v in (version_ids[r] for r in recs.tolist()) for n in table.entries[v]})
             in_latest = bool(table.latest[recs].any())
             # With a date filter, the dates in range first, and marked in the snippet.
             in_range = [m for m in table.dates[best] if windows and _in_windows(m, windows)]
@@ -469,29 +472,38 @@ class Searcher:
                     removed_in=None if in_latest or last >= meta.version_count else last + 1,
                     more_sections=[
                         MoreSection(
-                            table.info[r].version_id,
-                            table.info[r].breadcrumb,
-                            table.info[r].anchor,
+                            other.version_id,
+                            other.breadcrumb,
+                            other.anchor,
                             _adjusted(table, scores, r),
-                            snippet(
-                                texts.get(table.record_ids[r], ""),
-                                terms,
-                                table.info[r].language,
-                                sentence_spans=sentences.get(table.record_ids[r]),
-                            ),
+                            snippet(texts.get(rid, ""), terms, other.language, sentence_spans=sentences.get(rid)),
                         )
-                        for r in more
+                        for r, other, rid in ((r, table.info[r], table.record_ids[r]) for r in more)
                     ],
                 )
             )
         return out
 
-    @staticmethod
-    def _mentions(table: RecordTable, texts: dict[str, str], r: int, terms: QueryTerms) -> bool:
-        info = table.info[r]
-        return mentions(info.breadcrumb, terms, info.language) or mentions(
-            texts.get(table.record_ids[r], ""), terms, info.language
-        )
+    def _with_words(
+        self, table: RecordTable, texts: dict[str, str], candidates: list[int], terms: QueryTerms
+    ) -> list[int]:
+        """The first MORE_SECTIONS of `candidates` whose heading path or text has something
+        `terms` marks; texts read as needed (into `texts`)."""
+        out: list[int] = []
+        crumbs, languages = table.info_column("breadcrumb"), table.info_column("language")
+        for r in candidates:
+            if len(out) == MORE_SECTIONS:
+                break
+            language = languages[r]
+            if mentions(crumbs[r], terms, language):
+                out.append(r)
+                continue
+            rid = table.record_ids[r]
+            if rid not in texts:
+                texts.update(self.store.section_texts([rid], with_infobox=True))
+            if mentions(texts.get(rid, ""), terms, language):
+                out.append(r)
+        return out
 
     def similar(self, doc_id: str, limit: int = 5) -> list[dict[str, Any]]:
         """The documents most related to one document, with the terms that link them."""

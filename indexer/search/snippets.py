@@ -68,13 +68,21 @@ def mentions(text: str, terms: QueryTerms, language: str = "en") -> bool:
     return bool(_matches(text[:SCAN_CHARS], terms, language))
 
 
-def _matches(text: str, terms: QueryTerms, language: str) -> list[tuple[int, int, str]]:
-    """Spans to mark, as (start, end, key); phrases first, then words outside them."""
+@lru_cache(maxsize=256)
+def _matches(text: str, terms: QueryTerms, language: str) -> tuple[tuple[int, int, str], ...]:
+    """`_find_matches`, kept for the last few texts (at most SCAN_CHARS characters each): a page
+    asks whether a section has the words, then for its snippet."""
+    return _find_matches(text, terms, language)
+
+
+def _find_matches(text: str, terms: QueryTerms, language: str) -> tuple[tuple[int, int, str], ...]:
+    """Spans to mark, as (start, end, key), in text order."""
     forms = _forms(terms, language)
     analyzer = analyzer_for(language)
     # Only words that begin like a query term can match it: the rest are not analysed at all.
-    heads = {w[:2] for w in forms.words} | {w[:2] for p in forms.phrases for w in p}
-    heads |= {fold(p[:2]) for p in forms.prefixes}
+    heads = frozenset(
+        {w[:2] for w in forms.words} | {w[:2] for p in forms.phrases for w in p} | {fold(p[:2]) for p in forms.prefixes}
+    )
     toks = [
         (start, end, term)
         for start, end, word in _candidates(text, heads, bool(forms.phrases))
@@ -91,18 +99,26 @@ def _matches(text: str, terms: QueryTerms, language: str) -> list[tuple[int, int
     for i, (start, end, key) in enumerate(toks):
         if i in taken:
             continue
-        raw = normalize_word(text[start:end])
-        if key in forms.words or any(raw.startswith(p) for p in forms.prefixes):
+        if key in forms.words or (
+            forms.prefixes and any(normalize_word(text[start:end]).startswith(p) for p in forms.prefixes)
+        ):
             spans.append((start, end, key))
     spans.sort()
-    return spans
+    return tuple(spans)
 
 
-def _candidates(text: str, heads: set[str], all_tokens: bool) -> list[tuple[int, int, str]]:
+def _candidates(text: str, heads: frozenset[str], all_tokens: bool) -> list[tuple[int, int, str]]:
     """(start, end, word) of the tokens that may match: all of them when phrases need positions
     (non-matching tokens then stand between matches), else those starting like a query term."""
     if all_tokens:
         return [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
+    if text.isascii():
+        return _ascii_candidates(text, heads)
+    return _scan_candidates(text, heads)
+
+
+def _scan_candidates(text: str, heads: frozenset[str]) -> list[tuple[int, int, str]]:
+    """The tokens starting like a query term, every token visited."""
     out = []
     wanted: dict[str, bool] = {}  # two-letter beginnings seen in this text
     for m in _WORD.finditer(text):
@@ -113,6 +129,42 @@ def _candidates(text: str, heads: set[str], all_tokens: bool) -> list[tuple[int,
             keep = wanted[head] = fold(normalize_word(head)) in heads
         if keep:
             out.append((m.start(), m.end(), word))
+    return out
+
+
+_ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_JOINERS = frozenset(".'")  # the ASCII characters that join two runs of letters into one token
+
+
+@lru_cache(maxsize=256)
+def _head_pattern(heads: frozenset[str]) -> re.Pattern[str] | None:
+    """Where a token may begin with one of the ASCII `heads` (any letter case), in ASCII text."""
+    ascii_heads = [h for h in heads if h.isascii() and h[:1] in _ASCII_WORD]  # tokens begin with a word character
+    if not ascii_heads:
+        return None
+    alternatives = "|".join(re.escape(h) for h in sorted(ascii_heads, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z0-9_])(?:{alternatives})", re.IGNORECASE | re.ASCII)
+
+
+def _ascii_candidates(text: str, heads: frozenset[str]) -> list[tuple[int, int, str]]:
+    """`_candidates` of an ASCII text (no phrases): the tokens are found where a head occurs at
+    the start of a run of letters, instead of visiting every token. In ASCII text a token's head
+    is its first two characters lowercased (no accents to fold, no typographic apostrophes)."""
+    pattern = _head_pattern(heads)
+    if pattern is None:
+        return []
+    out = []
+    for m in pattern.finditer(text):
+        start = m.start()
+        # Inside a token such as `e.g` or `o'clock`: not where a token starts.
+        if start >= 2 and text[start - 1] in _JOINERS and text[start - 2] in _ASCII_WORD:
+            continue
+        token = _WORD.match(text, start)
+        if token is None:
+            continue
+        word = token.group(0)
+        if word[:2].lower() in heads:
+            out.append((start, token.end(), word))
     return out
 
 
@@ -163,7 +215,7 @@ def snippet(
     choose sentences by (the dates a date filter asks for). `sentence_spans`: the text's sentences as
     the index holds them (see `_sentences`)."""
     head = text[:SCAN_CHARS]
-    spans = _matches(head, terms, language) if terms else []
+    spans: Sequence[tuple[int, int, str]] = _matches(head, terms, language) if terms else ()
     if extra:
         taken = [(a, b) for a, b, _ in spans]
         spans = sorted(
@@ -227,7 +279,7 @@ def _render(text: str, start: int, end: int, spans: list[tuple[int, int]], prefi
 
 def highlight(text: str, terms: QueryTerms, language: str = "en", limit: int = 1_000_000) -> str:
     """HTML: the whole text (its first `limit` characters marked) with every query match in <mark>."""
-    spans = [(a, b) for a, b, _key in _matches(text[:limit], terms, language)]
+    spans = [(a, b) for a, b, _key in _find_matches(text[:limit], terms, language)]  # whole texts: not kept
     out = []
     pos = 0
     for a, b in spans:

@@ -151,27 +151,46 @@ class Evaluator:
     def _evaluate(self, q: Plan, among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(q, TermQ):
             return self.term(q)
+        # A word's postings are added where they are (scores are never negative, so adding or
+        # keeping the larger of a zero elsewhere changes nothing): no record-sized arrays per word.
         if isinstance(q, BestOf):
             mask, scores = self.empty()
             for sub in q.subs:
-                m, sc = self.evaluate(sub, among)
+                if self._sparse(sub):
+                    ids, sc = self.term_scores(sub)  # type: ignore[arg-type]
+                    mask[ids] = True
+                    scores[ids] = np.maximum(scores[ids], sc)
+                    continue
+                m, full = self.evaluate(sub, among)
                 mask |= m
-                np.maximum(scores, sc, out=scores)
+                np.maximum(scores, full, out=scores)
             return mask, scores
         if isinstance(q, AnyQ):
             mask, scores = self.empty()
             for sub in q.subs:
-                m, sc = self.evaluate(sub, among)
+                if self._sparse(sub):
+                    ids, sc = self.term_scores(sub)  # type: ignore[arg-type]
+                    mask[ids] = True
+                    scores[ids] += sc
+                    continue
+                m, full = self.evaluate(sub, among)
                 mask |= m
-                scores += sc
+                scores += full
             return mask, scores
         if isinstance(q, AllQ):
             mask = np.ones(self.size, dtype=bool)
             scores = np.zeros(self.size)
             for sub in q.subs:
-                m, sc = self.evaluate(sub, among)
+                if self._sparse(sub):
+                    ids, sc = self.term_scores(sub)  # type: ignore[arg-type]
+                    present = np.zeros(self.size, dtype=bool)
+                    present[ids] = True
+                    mask &= present
+                    scores[ids] += sc
+                    continue
+                m, full = self.evaluate(sub, among)
                 mask &= m
-                scores += sc
+                scores += full
             return mask, np.where(mask, scores, 0.0)
         if isinstance(q, AndMaybe):
             mask, scores = self.evaluate(q.required, among)
@@ -201,6 +220,17 @@ class Evaluator:
         lengths, average = self.lengths(fieldname)
         idf = okapi_idf(self.total, self.doc_freq(fieldname, text))
         return bm25(idf, weights, lengths[ids], average, boost)
+
+    def _sparse(self, q: Plan) -> bool:
+        """Whether `q` is a word that can be added from its postings (not evaluated already)."""
+        return isinstance(q, TermQ) and id(q) not in self.memo
+
+    def term_scores(self, q: TermQ) -> tuple[np.ndarray, np.ndarray]:
+        """(records with the word, its scores there; zeros when it is not scored)."""
+        ids, weights = self.postings(q.field, q.text)
+        if len(ids) and self.scorable(q.field) and q.boost:
+            return ids, self.bm25(q.field, q.text, ids, weights, q.boost)
+        return ids, np.zeros(len(ids))
 
     def term(self, q: TermQ) -> tuple[np.ndarray, np.ndarray]:
         mask, scores = self.empty()
