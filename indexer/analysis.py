@@ -112,6 +112,8 @@ def fold(word: str) -> str:
         return word
     out = []
     for ch in unicodedata.normalize("NFKD", word.translate(_LATIN_EXTRA)):
+        if ch.isspace():  # a compatibility form may decompose to a space and marks (U+FC5E)
+            continue
         if unicodedata.combining(ch) and out and "LATIN" in unicodedata.name(out[-1], ""):
             continue
         out.append(ch)
@@ -149,7 +151,7 @@ class Analyzer:
             out = None
         else:
             stemmed = _stemmer(self.stemmer_name).stemWord(low) if self.stemmer_name else low
-            out = fold(stemmed)
+            out = fold(stemmed) or None  # nothing left of it: no term
         if len(self._cache) < 200_000:
             self._cache[word] = out
         return out

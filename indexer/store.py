@@ -9,6 +9,7 @@ the two leaves both usable, and the next run finishes the pending documents firs
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -106,6 +107,8 @@ class Store:
             raise FileNotFoundError(f"no index in {index_dir} (run `palimpsest index` first)")
         if create:
             self.index_dir.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                self._create()
         # Used by one thread at a time; the web app may close it from another thread at shutdown.
         self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
@@ -116,10 +119,33 @@ class Store:
             self.db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(STORE_SCHEMA_VERSION),)
             )
-        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.OperationalError:  # a file with no tables: a store that was never made
+            self.db.close()
+            raise FileNotFoundError(f"no index in {index_dir} (run `palimpsest index` first)") from None
         found = int(row[0]) if row else 0
         if found != STORE_SCHEMA_VERSION:
             raise SchemaMismatchError(str(index_dir), found, STORE_SCHEMA_VERSION)
+
+    def _create(self) -> None:
+        """Make a new store with its tables under another name, then rename it into place: a run
+        killed while making it leaves no store, never a file without tables."""
+        tmp = self.path.with_name(self.path.name + ".new")
+        for leftover in (tmp, *(tmp.with_name(tmp.name + end) for end in ("-journal", "-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
+        db = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            db.executescript("BEGIN;" + _DDL + "COMMIT;")
+            db.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(STORE_SCHEMA_VERSION),))
+        finally:
+            db.close()
+        os.replace(tmp, self.path)
+        fd = os.open(self.index_dir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def close(self) -> None:
         self.db.close()

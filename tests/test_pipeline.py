@@ -267,6 +267,39 @@ def test_kill_9_at_any_point_leaves_a_usable_index(tmp_path: Path, engine: str) 
     engine.close()
 
 
+def test_a_store_killed_while_it_was_made_is_no_index(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The torture suite's kill trials: a fresh run killed right after SQLite created the store's
+    file, before its tables, left a file without tables, and `palimpsest search` answered with a
+    traceback (no such table: meta). A store is now made under another name and renamed into
+    place; a file without tables (left by an older version) reads as no index."""
+    ix = tmp_path / "ix"
+    ix.mkdir()
+    (ix / "store.sqlite3").write_bytes(b"")  # what sqlite3.connect leaves before any table
+    result = runner.invoke(cli, ["search", "harbour", "--index-dir", str(ix)])
+    assert (result.exit_code, result.exception is None or isinstance(result.exception, SystemExit)) == (1, True)
+    assert "no index in" in result.output and "Traceback" not in result.output
+    (ix / "store.sqlite3").unlink()
+
+    real_connect = __import__("sqlite3").connect
+
+    def killed_while_making(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(path).endswith(".new"):
+            real_connect(path, *args, **kwargs).close()  # the new file exists, without tables...
+            raise KeyboardInterrupt  # ...and the run stops there
+        return real_connect(path, *args, **kwargs)
+
+    monkeypatch.setattr("indexer.store.sqlite3.connect", killed_while_making)
+    with pytest.raises(KeyboardInterrupt):
+        Store(ix, create=True)
+    assert not (ix / "store.sqlite3").exists()
+    monkeypatch.undo()
+    report = index_paths([CORPUS], settings_for(ix))
+    assert report["failed"] == [] and not (ix / "store.sqlite3.new").exists()
+    assert run_cli(runner, "verify", "--index-dir", str(ix))["ok"] is True
+
+
 def test_remove(tmp_path: Path, runner: CliRunner) -> None:
     docs = _copy_corpus(tmp_path)
     ix = tmp_path / "ix"
