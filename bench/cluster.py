@@ -1,7 +1,7 @@
 """Xapian, local and over shard servers on 127.0.0.1, next to Whoosh in one run: ingest, search
 latency, how latency grows with shards, and what a search sees when a shard is killed mid-run.
 
-Usage: python bench/cluster.py [--folders K] [--queries N] [--json]
+Usage: python bench/cluster.py [--folders K] [--queries N] [--timeout S] [--no-kill] [--json]
 
 The corpus is bench/latency_corpus.py's (the 1,400 Cranfield abstracts and 20 folders of 1,000
 generated documents, about 111,000 sections in all); `--folders K` takes the first K generated
@@ -73,6 +73,9 @@ def build_store(folders: int) -> tuple[Path, dict[str, Any]]:
             elif entry.is_dir() and entry.name.startswith("g") and int(entry.name[1:]) < folders:
                 shutil.copytree(entry, chosen / entry.name, copy_function=os.link)
     index_dir = WORK / f"whoosh-{folders}"
+    done = index_dir / ".bench-complete"
+    if done.exists():  # built by an earlier run: its time is kept there
+        return index_dir, json.loads(done.read_text())
     shutil.rmtree(index_dir, ignore_errors=True)
     t0 = time.perf_counter()
     subprocess.run(
@@ -218,6 +221,7 @@ def main() -> None:
     ap.add_argument("--folders", type=int, default=20, help="generated folders of the corpus, 0-20 (default 20)")
     ap.add_argument("--queries", type=int, default=200, help="queries timed per index (default 200)")
     ap.add_argument("--timeout", type=float, default=2.0, help="shard servers' timeout in seconds (default 2)")
+    ap.add_argument("--no-kill", action="store_true", help="leave out the killed-shard runs")
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args()
     from latency_corpus import queries as latency_queries

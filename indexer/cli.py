@@ -173,8 +173,10 @@ def _attach_cluster(index_dir: Path, cluster: Path, engine: str | None, new: boo
     from .engines.xapian.cluster import attach_cluster
 
     found = index_engine(index_dir)
-    if (engine or found or "xapian") != "xapian" or (found is not None and found != "xapian"):
-        raise click.UsageError(f"--cluster needs the xapian engine (this index uses {found or engine})")
+    if found is not None and found != "xapian":
+        raise click.UsageError(f"--cluster needs the xapian engine (this index uses {found})")
+    if found is None and engine not in (None, "xapian"):
+        raise click.UsageError(f"--cluster needs the xapian engine, not {engine}")
     if new and found is not None and (index_dir / "store.sqlite3").exists():
         raise click.UsageError(
             "--cluster names the shards of a new index; move an existing one with `palimpsest rebuild --cluster`"

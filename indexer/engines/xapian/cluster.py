@@ -3,8 +3,9 @@
 The cluster file (TOML) names the shards in order; each has a writable primary `host:port` and
 optional read-only replicas, tried in order when the primary does not answer:
 
-    timeout = 10.0           # seconds a server may take to answer a request
+    timeout = 10.0           # seconds a server may take to answer a search's request
     connect_timeout = 2.0    # seconds to connect
+    write_timeout = 600.0    # seconds a write may take (committing a whole rebuild takes long)
     [[shard]]
     primary = "10.0.0.11:7001"
     replicas = ["10.0.0.21:7001"]
@@ -44,6 +45,7 @@ from ...errors import EngineUnavailableError
 CLUSTER_FILE = "cluster.toml"
 SERVERS_FILE = "servers.json"
 TIMEOUT = 10.0
+WRITE_TIMEOUT = 600.0
 CONNECT_TIMEOUT = 2.0
 START_WAIT = 10.0  # seconds a started server may take to answer
 _STARTED: dict[int, subprocess.Popen[bytes]] = {}  # servers this process started, reaped when stopped
@@ -66,6 +68,7 @@ class Cluster:
     shards: tuple[Shard, ...]
     timeout: float = TIMEOUT
     connect_timeout: float = CONNECT_TIMEOUT
+    write_timeout: float = WRITE_TIMEOUT
     source: str = field(default="", compare=False)
 
 
@@ -103,9 +106,10 @@ def parse_cluster(text: str, where: str = "cluster file") -> Cluster:
         shards.append(Shard(_endpoint(str(entry["primary"]), where), tuple(_endpoint(str(r), where) for r in replicas)))
     timeout = float(data.get("timeout", TIMEOUT))
     connect = float(data.get("connect_timeout", CONNECT_TIMEOUT))
-    if timeout <= 0 or connect <= 0:
+    write = float(data.get("write_timeout", max(WRITE_TIMEOUT, timeout)))
+    if timeout <= 0 or connect <= 0 or write <= 0:
         raise ValueError(f"{where}: timeouts must be positive")
-    return Cluster(tuple(shards), timeout, connect, source=text)
+    return Cluster(tuple(shards), timeout, connect, write, source=text)
 
 
 def read_cluster(path: str | Path) -> Cluster:
@@ -114,6 +118,7 @@ def read_cluster(path: str | Path) -> Cluster:
 
 def cluster_text(cluster: Cluster) -> str:
     out = [f"timeout = {cluster.timeout}", f"connect_timeout = {cluster.connect_timeout}"]
+    out.append(f"write_timeout = {cluster.write_timeout}")
     for shard in cluster.shards:
         out += ["", "[[shard]]", f'primary = "{shard.primary}"']
         if shard.replicas:
@@ -163,7 +168,9 @@ def open_writable(cluster: Cluster, i: int) -> xapian.WritableDatabase:
     """A write connection to shard `i`'s primary (replicas are read-only)."""
     host, port = _split(cluster.shards[i].primary)
     try:
-        return xapian.remote_open_writable(host, port, int(cluster.timeout * 1000), int(cluster.connect_timeout * 1000))
+        return xapian.remote_open_writable(
+            host, port, int(cluster.write_timeout * 1000), int(cluster.connect_timeout * 1000)
+        )
     except xapian.NetworkError as exc:
         raise EngineUnavailableError(
             f"the primary of shard {i + 1} of {len(cluster.shards)} ({cluster.shards[i].primary}) does not "
