@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ranking_study.py
 	$(BIN)/python bench/search_latency.py
 	$(BIN)/python bench/engine_latency.py
+	$(BIN)/python bench/cluster.py
 	$(BIN)/python bench/web_latency.py
 	$(BIN)/python bench/diff_speed.py
 	$(BIN)/python bench/extraction.py

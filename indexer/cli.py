@@ -98,10 +98,16 @@ def cli() -> None:
     help="Read only files matching this gitignore-style pattern (repeatable); overrides the default skips.",
 )
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files matching this pattern (repeatable).")
+@click.option(
+    "--cluster",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A new xapian index on these shard servers (a cluster file or a Xapian stub file; see "
+    "`palimpsest cluster up`).",
+)
 @handled
 def index_cmd(
     paths: tuple[Path, ...], index_dir: str | None, dry_run: bool, force: bool, as_json: bool, workers: int,
-    wait: float, engine: str | None, include: tuple[str, ...], exclude: tuple[str, ...],
+    wait: float, engine: str | None, include: tuple[str, ...], exclude: tuple[str, ...], cluster: Path | None,
 ) -> None:  # fmt: skip
     """Index files and folders incrementally (unchanged files are skipped).
 
@@ -110,6 +116,8 @@ def index_cmd(
     `.palimpsestignore` file (gitignore syntax) in any folder adds rules of its own."""
     from .scan import FileRules
 
+    if cluster is not None:
+        engine = _attach_cluster(resolve_index_dir(index_dir), cluster, engine, new=not dry_run)
     settings = Settings(index_dir=resolve_index_dir(index_dir), workers=workers, lock_wait_seconds=wait, engine=engine)
     rules = FileRules(include=include, exclude=exclude)
     show_bar = not as_json and sys.stderr.isatty()
@@ -160,19 +168,50 @@ def index_cmd(
     )
 
 
+def _attach_cluster(index_dir: Path, cluster: Path, engine: str | None, new: bool) -> str:
+    """Check that a cluster goes with a xapian index and make it the index's next slot's."""
+    from .engines.xapian.cluster import attach_cluster
+
+    found = index_engine(index_dir)
+    if found is not None and found != "xapian":
+        raise click.UsageError(f"--cluster needs the xapian engine (this index uses {found})")
+    if found is None and engine not in (None, "xapian"):
+        raise click.UsageError(f"--cluster needs the xapian engine, not {engine}")
+    if new and found is not None and (index_dir / "store.sqlite3").exists():
+        raise click.UsageError(
+            "--cluster names the shards of a new index; move an existing one with `palimpsest rebuild --cluster`"
+        )
+    try:
+        attach_cluster(index_dir, cluster)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    return "xapian"
+
+
 @cli.command("rebuild")
 @click.option("--index-dir", help=INDEX_DIR_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the rebuild report as JSON.")
 @click.option("--workers", type=click.IntRange(0, 64), default=0, help="Writer processes (0 = one per core).")
 @click.option("--wait", type=click.FloatRange(0, 3600), default=0.0, help="Seconds to wait for a busy index.")
+@click.option(
+    "--cluster",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="xapian: rebuild onto these shard servers (a shard added or moved; the store is the source).",
+)
 @handled
-def rebuild_cmd(index_dir: str | None, as_json: bool, workers: int, wait: float) -> None:
+def rebuild_cmd(index_dir: str | None, as_json: bool, workers: int, wait: float, cluster: Path | None) -> None:
     """Build the search index again from the document store, beside the live one, and swap it in
     atomically: searches (a running server too) use the old index until the swap, the new one
     after; a rebuild that is stopped leaves the old index in use. Files are not read again
-    (`index --force` re-reads them, and swaps a new index in the same way)."""
+    (`index --force` re-reads them, and swaps a new index in the same way). A xapian index over a
+    cluster is rebuilt onto its cluster file (`--cluster` gives a new one: after adding a shard)."""
     from . import pipeline
 
+    if cluster is not None:
+        path = resolve_index_dir(index_dir)
+        if not (path / "store.sqlite3").exists():
+            raise FileNotFoundError(f"no index in {path} (run `palimpsest index PATH` first)")
+        _attach_cluster(path, cluster, None, new=False)
     settings = Settings(index_dir=resolve_index_dir(index_dir), workers=workers, lock_wait_seconds=wait)
     report = pipeline.rebuild(settings)
     if as_json:
@@ -444,6 +483,80 @@ def reuse_cmd(doc_id: str | None, index_dir: str | None, as_json: bool) -> None:
                    f"{other['doc_id']} [{other['start']}:{other['end']}]")  # fmt: skip
         if p["earlier"]:
             click.echo(f"  earlier: {'this document' if p['earlier'] == data['doc_id'] else other['title']}")
+
+
+@cli.group("cluster")
+def cluster_group() -> None:
+    """Xapian shard servers on this machine (127.0.0.1), for trying a cluster: `up` starts them
+    and writes a cluster file for `palimpsest index --engine xapian --cluster`; see the README
+    for shard servers on several hosts."""
+
+
+CLUSTER_DIR_HELP = "Folder of the servers' databases, logs, pids and cluster.toml."
+
+
+@cluster_group.command("up")
+@click.option(
+    "--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path), help=CLUSTER_DIR_HELP
+)
+@click.option("--shards", type=click.IntRange(1, 64), default=2, show_default=True, help="Shard servers.")
+@click.option(
+    "--replicas", type=click.IntRange(0, 4), default=0, show_default=True, help="Read-only servers per shard."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 600),
+    default=10.0,
+    show_default=True,
+    help="Seconds a server may take to answer.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def cluster_up(directory: Path, shards: int, replicas: int, timeout: float, as_json: bool) -> None:
+    """Start shard servers (xapian-tcpsrv) on free ports of 127.0.0.1; servers of an earlier `up` in
+    the folder are stopped first (their databases are kept)."""
+    from .engines.xapian.cluster import status, up
+
+    path = up(directory, shards, replicas, timeout)
+    if as_json:
+        _emit({"cluster_file": str(path), "servers": status(directory)})
+        return
+    click.echo(f"started {plural(shards, 'shard')} ({replicas} replicas each); cluster file: {path}")
+    click.echo(f"index with: palimpsest index PATH --engine xapian --cluster {path}")
+
+
+@cluster_group.command("down")
+@click.option(
+    "--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path), help=CLUSTER_DIR_HELP
+)
+@handled
+def cluster_down(directory: Path) -> None:
+    """Stop the servers `cluster up` started in the folder (their databases are kept)."""
+    from .engines.xapian.cluster import down
+
+    click.echo(f"stopped {plural(down(directory), 'server')}")
+
+
+@cluster_group.command("status")
+@click.option(
+    "--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path), help=CLUSTER_DIR_HELP
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handled
+def cluster_status(directory: Path, as_json: bool) -> None:
+    """Each server of the folder: shard, role, port, whether it runs and answers, its records."""
+    from .engines.xapian.cluster import status
+
+    found = status(directory)
+    if as_json:
+        _emit(found)
+        return
+    if not found:
+        click.echo(f"no servers started in {directory}")
+    for s in found:
+        state = "answering" if s["answering"] else "running, not answering" if s["running"] else "stopped"
+        records = f", {s['records']} records" if s["records"] is not None else ""
+        click.echo(f"shard {s['shard']} {s['role']}: 127.0.0.1:{s['port']} pid {s['pid']}: {state}{records}")
 
 
 @cli.command("stats")

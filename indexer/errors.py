@@ -94,6 +94,11 @@ class EngineMismatchError(PalimpsestError):
         )
 
 
+class EngineUnavailableError(PalimpsestError):
+    """The search engine cannot answer: a shard server of a cluster is down (with no replica that
+    answers) or did not answer in time."""
+
+
 def error_object(status: int, message: str, detail: str, position: int | None = None) -> dict[str, Any]:
     """The JSON API's error shape, also printed by `palimpsest search --json`:
     {"error": {"status", "message", "detail"}}, plus "position" for a query that does not parse."""

@@ -45,7 +45,7 @@ SETTINGS_TABLE: tuple[tuple[str, Any, str], ...] = (
     (
         "engine",
         "whoosh",
-        "Search engine of a new index, whoosh or tantivy (--engine, $PALIMPSEST_ENGINE); an index keeps its own.",
+        "Search engine of a new index, whoosh, tantivy or xapian (--engine, $PALIMPSEST_ENGINE); an index keeps its own.",
     ),
 )
 

@@ -27,7 +27,7 @@ from urllib.parse import quote
 from flask import Flask, Response, abort, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from indexer.errors import DocumentNotFound, QueryError, error_object
+from indexer.errors import DocumentNotFound, EngineUnavailableError, QueryError, error_object
 from indexer.search.query import MAX_QUERY_CHARS
 from indexer.wording import plural, span_of
 
@@ -121,6 +121,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     @app.errorhandler(DocumentNotFound)
     def unknown_document(exc: DocumentNotFound) -> Any:
         return error_response(404, "Not found", str(exc))
+
+    @app.errorhandler(EngineUnavailableError)
+    def engine_unavailable(exc: EngineUnavailableError) -> Any:
+        app.logger.warning("engine unavailable: %s", exc)
+        return error_response(503, "Search unavailable", str(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

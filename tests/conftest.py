@@ -1,6 +1,6 @@
 """Fixtures: the seed and corpus paths, built indexes (session scope), a CLI runner, the engine.
 
-Every test that builds or reads an index runs once per engine (indexer/engines: ENGINES): it
+Every test that builds or reads an index runs once per engine (`suite_engines()`): it
 uses the `engine` fixture, directly, through `seed_index`/`corpus_index`, or through its
 module's `pytestmark`; new indexes are created with that engine ($PALIMPSEST_ENGINE, which the
 CLI reads too, and `settings_for`). A test about one engine's internals says so with
@@ -35,7 +35,21 @@ SEED_003 = "003_051351aac0f67f5e.txt"
 SEED_004 = "004_a267bfd401575bfc.txt"
 
 
-@pytest.fixture(scope="session", params=engine_names())
+# Engines the whole suite runs on: every registered engine but xapian, whose own tests
+# (tests/test_xapian.py) cover it locally and over a cluster; $PALIMPSEST_TEST_ENGINES
+# (comma-separated, e.g. `xapian` or `whoosh,tantivy,xapian`) chooses others.
+SUITE_ENGINES = [name for name in engine_names() if name != "xapian"]
+
+
+def suite_engines() -> list[str]:
+    wanted = [n.strip() for n in os.environ.get("PALIMPSEST_TEST_ENGINES", "").split(",") if n.strip()]
+    unknown = sorted(set(wanted) - set(engine_names()))
+    if unknown:
+        raise pytest.UsageError(f"PALIMPSEST_TEST_ENGINES names unknown engines: {', '.join(unknown)}")
+    return wanted or SUITE_ENGINES
+
+
+@pytest.fixture(scope="session", params=suite_engines())
 def engine(request: pytest.FixtureRequest) -> Iterator[str]:
     """The engine of the indexes a test creates (each test that uses it runs once per engine)."""
     before = os.environ.get("PALIMPSEST_ENGINE")

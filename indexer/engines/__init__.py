@@ -1,4 +1,4 @@
-"""Search engines behind one contract (base.py), each in its own folder (whoosh/, tantivy/).
+"""Search engines behind one contract (base.py), each in its own folder (whoosh/, tantivy/, xapian/).
 
 Facets, snippets, collapsing and suggestions talk to `Engine`, never to an engine's library: an
 engine stores section records, deletes a document's records, commits, and returns ranked record
@@ -30,6 +30,7 @@ __all__ = [
 ENGINES: dict[str, str] = {
     "whoosh": ".whoosh:WhooshEngine",
     "tantivy": ".tantivy:TantivyEngine",
+    "xapian": ".xapian:XapianEngine",
 }
 DEFAULT_ENGINE = "whoosh"
 ENGINE_FILE = "engine"  # in the index directory: the name of the index's engine
