@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -40,22 +39,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from search_latency import summary  # noqa: E402  (one definition for the latency benches)
+
 WORK = ROOT / "bench" / "work" / "cluster"
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
-def summary(ms: list[float]) -> dict[str, float]:
-    return {
-        "p50_ms": round(percentile(ms, 50), 1),
-        "p95_ms": round(percentile(ms, 95), 1),
-        "mean_ms": round(statistics.fmean(ms), 1),
-        "max_ms": round(max(ms), 1),
-    }
 
 
 def build_store(folders: int) -> tuple[Path, dict[str, Any]]:

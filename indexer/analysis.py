@@ -112,8 +112,6 @@ def fold(word: str) -> str:
         return word
     out = []
     for ch in unicodedata.normalize("NFKD", word.translate(_LATIN_EXTRA)):
-        if ch.isspace():  # a compatibility form may decompose to a space and marks (U+FC5E)
-            continue
         if unicodedata.combining(ch) and out and "LATIN" in unicodedata.name(out[-1], ""):
             continue
         out.append(ch)
@@ -126,10 +124,20 @@ def tokens(text: str) -> Iterator[tuple[int, int, str]]:
         yield m.start(), m.end(), m.group(0)
 
 
+_SPACE = re.compile(r"\s")
+
+
+def fold_word(word: str) -> str:
+    """One word folded (`fold`), without the spaces a compatibility form can decompose to (the
+    Arabic ligature U+FC5E is a space and two marks): a term never holds a space."""
+    folded = fold(word)
+    return "".join(folded.split()) if _SPACE.search(folded) else folded
+
+
 def plain_terms(text: str) -> list[str]:
     """Every word of `text` lowercased and folded, unstemmed: the vocabulary that spelling
     suggestions, completion and prefix or fuzzy words are read from."""
-    return [fold(normalize_word(m.group(0))) for m in _TOKEN.finditer(text)]
+    return [t for m in _TOKEN.finditer(text) if (t := fold_word(normalize_word(m.group(0))))]
 
 
 @dataclass(frozen=True)
@@ -151,7 +159,7 @@ class Analyzer:
             out = None
         else:
             stemmed = _stemmer(self.stemmer_name).stemWord(low) if self.stemmer_name else low
-            out = fold(stemmed) or None  # nothing left of it: no term
+            out = fold_word(stemmed) or None  # nothing left of it: no term
         if len(self._cache) < 200_000:
             self._cache[word] = out
         return out
