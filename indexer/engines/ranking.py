@@ -16,6 +16,7 @@ that bench/ranking_study.py can vary them.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
@@ -78,6 +79,29 @@ def top_hits(numbers: np.ndarray, scores: np.ndarray, ids: Sequence[str], limit:
         numbers, scores = numbers[keep], scores[keep]
     hits = [Hit(ids[n], float(sc)) for n, sc in zip(numbers.tolist(), scores.tolist(), strict=True)]
     return heapq.nsmallest(limit, hits, key=lambda h: (-h.score, h.record_id))
+
+
+def words_with_prefix(words: Sequence[str], word: str, limit: int) -> list[str]:
+    """Up to `limit` words of a sorted vocabulary that begin with `word` (for `prefix*`)."""
+    start = bisect.bisect_left(words, word)
+    out: list[str] = []
+    for w in words[start:]:
+        if not w.startswith(word) or len(out) >= limit:
+            break
+        out.append(w)
+    return out
+
+
+def words_within(words: Sequence[str], word: str, maxdist: int, limit: int) -> list[str]:
+    """Up to `limit` words of a sorted vocabulary within `maxdist` edits (Levenshtein) of `word`
+    that start with its first letter (for `word~`), in order."""
+    from rapidfuzz import process  # only a fuzzy query needs it
+    from rapidfuzz.distance import Levenshtein
+
+    start = bisect.bisect_left(words, word[:1])
+    end = bisect.bisect_left(words, word[:1] + "\U0010ffff")
+    found = process.extract(word, words[start:end], scorer=Levenshtein.distance, score_cutoff=maxdist, limit=None)
+    return sorted(w for w, _d, _i in found)[:limit]
 
 
 class QueryReader(Generic[P]):

@@ -19,7 +19,6 @@ documents are written again by the next run.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import threading
 from collections.abc import Iterable, Sequence
@@ -28,15 +27,13 @@ from typing import Any
 
 import numpy as np
 import tantivy
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
 
 from ...errors import IndexLockedError, SchemaMismatchError
 from ...models import SectionRecord
 from ...querytree import Node
 from .. import live_slot
 from ..base import Hit
-from ..ranking import required_languages, top_hits
+from ..ranking import required_languages, top_hits, words_with_prefix, words_within
 from .evaluate import Evaluator, PhraseQ, RangeQ
 from .postings import PostingCache, View, term_postings
 from .schema import INDEX_SCHEMA_VERSION, SCORED_FIELDS, WEIGHT_SCALE, build_schema, tantivy_document
@@ -210,22 +207,10 @@ class TantivyEngine:
         return view.cached("vocabulary", build)  # type: ignore[no-any-return]
 
     def _prefixed(self, view: View, word: str, limit: int) -> list[str]:
-        words, _ = self._vocabulary(view)
-        start = bisect.bisect_left(words, word)
-        out = []
-        for w in words[start:]:
-            if not w.startswith(word) or len(out) >= limit:
-                break
-            out.append(w)
-        return out
+        return words_with_prefix(self._vocabulary(view)[0], word, limit)
 
     def _within(self, view: View, word: str, maxdist: int, limit: int) -> list[str]:
-        """Vocabulary words within `maxdist` edits (Levenshtein) that start with the same letter."""
-        words, _ = self._vocabulary(view)
-        start = bisect.bisect_left(words, word[:1])
-        end = bisect.bisect_left(words, word[:1] + "\U0010ffff")
-        found = process.extract(word, words[start:end], scorer=Levenshtein.distance, score_cutoff=maxdist, limit=None)
-        return sorted(w for w, _d, _i in found)[:limit]
+        return words_within(self._vocabulary(view)[0], word, maxdist, limit)
 
     # -- the contract ------------------------------------------------------------------------
     def languages(self) -> dict[str, int]:

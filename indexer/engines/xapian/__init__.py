@@ -43,15 +43,13 @@ from typing import Any, TypeVar
 
 import numpy as np
 import xapian
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
 
 from ...errors import EngineUnavailableError, IndexLockedError, SchemaMismatchError
 from ...models import SectionRecord
 from ...querytree import Node
 from .. import live_slot
 from ..base import Hit
-from ..ranking import required_languages, top_hits
+from ..ranking import required_languages, top_hits, words_with_prefix, words_within
 from .cluster import CLUSTER_FILE, Cluster, open_shard, open_writable, read_cluster, shard_of
 from .schema import ALL, DOC, FACET, INDEX_SCHEMA_VERSION, LATEST, RECORD_ID_SLOT, WORD, xapian_document
 from .translate import Translator
@@ -304,22 +302,10 @@ class XapianEngine:
         return self._cached(view, "terms:" + prefix, build)
 
     def _prefixed(self, view: View, word: str, limit: int) -> list[str]:
-        words, _ = self._terms(view, WORD)
-        start = bisect.bisect_left(words, word)
-        out = []
-        for w in words[start:]:
-            if not w.startswith(word) or len(out) >= limit:
-                break
-            out.append(w)
-        return out
+        return words_with_prefix(self._terms(view, WORD)[0], word, limit)
 
     def _within(self, view: View, word: str, maxdist: int, limit: int) -> list[str]:
-        """Vocabulary words within `maxdist` edits (Levenshtein) that start with the same letter."""
-        words, _ = self._terms(view, WORD)
-        start = bisect.bisect_left(words, word[:1])
-        end = bisect.bisect_left(words, word[:1] + "\U0010ffff")
-        found = process.extract(word, words[start:end], scorer=Levenshtein.distance, score_cutoff=maxdist, limit=None)
-        return sorted(w for w, _d, _i in found)[:limit]
+        return words_within(self._terms(view, WORD)[0], word, maxdist, limit)
 
     def _between(self, view: View, prefix: str, lo: str, hi: str) -> list[str]:
         values, _ = self._terms(view, prefix)
