@@ -792,6 +792,37 @@ def test_numpy_scores_equal_whoosh_bm25(seed_searcher: Searcher) -> None:
         assert all(abs(ours[n] - sc) < 1e-4 for n, sc in theirs.items())
 
 
+@pytest.mark.engine("whoosh")
+def test_phrase_positions_agree_with_whooshs_span_matcher(seed_searcher: Searcher) -> None:
+    # Phrases are checked on positions read block by block (postings.term_positions); Whoosh's
+    # own span matcher must find the same records for pairs and triples of common words at every
+    # slop, including words whose postings span several blocks.
+    from whoosh import query as wq
+
+    from indexer.engines.whoosh.evaluate import Evaluator
+
+    engine = seed_searcher.engine
+    s = engine._searcher()
+    reader = s.reader()
+    common = sorted(reader.most_frequent_terms("body", number=14), reverse=True)
+    words = [t.decode() if isinstance(t, bytes) else t for _n, t in common]
+    assert common[0][0] > 128  # more than one posting block
+    checked = found = 0
+    for i, a in enumerate(words):
+        for b in words[i + 1 : i + 6]:
+            for seq in ([a, b], [b, a], [a, b, words[(i + 7) % len(words)]]):
+                for slop in (1, 2, 4):
+                    q = wq.Phrase("body", seq, slop=slop)
+                    mask, _ = Evaluator(s, engine._postings, engine._lengths(s), engine._live(s), engine._df).evaluate(
+                        q
+                    )
+                    theirs = sorted(int(n) for n in s.docs_for_query(q))
+                    assert sorted(int(n) for n in mask.nonzero()[0]) == theirs, (seq, slop)
+                    checked += 1
+                    found += bool(theirs)
+    assert checked > 100 and found > 20
+
+
 @pytest.mark.parametrize(
     "q",
     ['"Lachin corridor"', "Lachin -Russia", "section:Prelude OR Jermuk", "title:clashes ceasefire",

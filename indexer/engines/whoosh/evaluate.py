@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import ranking
 from ..ranking import okapi_idf
-from .postings import leaves
+from .postings import term_positions
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=SyntaxWarning, message=r"invalid escape sequence")
@@ -40,8 +40,8 @@ class Evaluator:
 
     Scoring is Okapi BM25 (ranking.bm25) of each term's weighted frequency,
     summed through Or/And, with boosts; AndMaybe adds its optional part where the required part
-    matches; AndNot and zero-score wrappers restrict without scoring. Phrases are checked with
-    Whoosh's positional matcher, only on records containing all their words; proximity bonuses
+    matches; AndNot and zero-score wrappers restrict without scoring. Phrases are checked on the
+    positions of their words, only in records containing all of them; proximity bonuses
     only on the best PROXIMITY_CANDIDATES records. Each subquery object is evaluated once.
     With `scoring=False` only the match mask is computed (scores stay zero, bonuses are skipped):
     for counts."""
@@ -148,8 +148,8 @@ class Evaluator:
 
     def phrase(self, q: Any, among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Records with the words in order: candidates from the posting lists, rarest word first
-        (a pasted passage of hundreds of words costs a few lookups per word), then checked with
-        Whoosh's positional matcher. Scored as the sum of its words."""
+        (a pasted passage of hundreds of words costs a few lookups per word), then checked on the
+        words' positions in those records only. Scored as the sum of its words."""
         mask, scores = self.empty()
         # Rarest word first, and no more posting lists read once no record is left.
         order = sorted(set(q.words), key=lambda w: (self.df(self.s, q.fieldname, w), w))
@@ -161,24 +161,36 @@ class Evaluator:
             if not len(todo):
                 return mask, scores
         parts = [postings[w] for w in q.words]
-        plain = query.Phrase(q.fieldname, q.words, slop=q.slop)
-        for sub, offset in leaves(self.s):
-            local = todo[(todo >= offset) & (todo < offset + sub.doc_count_all())] - offset
-            if not len(local):
-                continue
-            m = plain.matcher(sub)
-            for n in local.tolist():
-                if not m.is_active():
-                    break
-                m.skip_to(n)
-                if m.is_active() and m.id() == n:
-                    mask[n + offset] = True
+        key = {w: self.s.schema[q.fieldname].to_bytes(w) for w in set(q.words)}
+        positions = {w: term_positions(self.s, q.fieldname, key[w], todo) for w in order}
+        for n in todo.tolist():
+            found_at = [positions[w].get(n) for w in q.words]
+            if all(found_at) and in_order(found_at, q.slop):  # type: ignore[arg-type]
+                mask[n] = True
         found = np.flatnonzero(mask)
         if self.scoring and len(found) and self.s.schema[q.fieldname].scorable:
             for word, (ids, weights) in zip(q.words, parts, strict=True):
                 at = np.searchsorted(ids, found)
                 scores[found] += self.bm25(q.fieldname, word, found, weights[at], 1.0)
         return mask, scores
+
+
+def in_order(positions: list[list[int]], slop: int) -> bool:
+    """Whether the words occur in order, each 1 to `slop` positions after the one before (the
+    positions of each word, sorted; Whoosh's ordered SpanNear with a minimum distance of 1)."""
+    ends = positions[0]
+    for nxt in positions[1:]:
+        reached = []
+        i = 0
+        for p in nxt:
+            while i < len(ends) and ends[i] < p - slop:
+                i += 1
+            if i < len(ends) and ends[i] <= p - 1:
+                reached.append(p)
+        if not reached:
+            return False
+        ends = reached
+    return True
 
 
 def _contains(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:

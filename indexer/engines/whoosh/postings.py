@@ -32,12 +32,22 @@ def field_lengths(s: Any, field: str) -> np.ndarray:
         perdoc = sub.reader()._perdoc
         name = "_" + field + "_len"
         if perdoc.has_column(name):
-            col = perdoc.column_reader(name, LENGTHS_COLUMN)
-            codes = np.fromiter(iter(col), dtype=np.int64, count=sub.doc_count_all())
+            codes = _length_codes(perdoc.column_reader(name, LENGTHS_COLUMN), sub.doc_count_all())
         else:
             codes = np.zeros(sub.doc_count_all(), dtype=np.int64)
         parts.append(_BYTE_TO_LENGTH[codes])
     return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _length_codes(col: Any, count: int) -> np.ndarray:
+    """A one-byte length column in one read (Whoosh's reader takes a Python call per record):
+    the column's bytes, then the default (0) for records past its end."""
+    if getattr(col, "_fixedlen", None) == 1 and hasattr(col, "_dbfile"):
+        stored = min(col._count, count)
+        codes = np.zeros(count, dtype=np.int64)
+        codes[:stored] = np.frombuffer(col._dbfile.get(col._basepos, stored), dtype=np.uint8)
+        return codes
+    return np.fromiter(iter(col), dtype=np.int64, count=count)
 
 
 def term_postings(s: Any, field: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -54,6 +64,57 @@ def term_postings(s: Any, field: str, text: bytes) -> tuple[np.ndarray, np.ndarr
     if ids_parts:
         return np.concatenate(ids_parts), np.concatenate(weight_parts)
     return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+
+
+def term_positions(s: Any, field: str, text: bytes, wanted: np.ndarray) -> dict[int, list[int]]:
+    """The positions of one term in each of the records `wanted` (sorted record numbers) that
+    contain it. Only the posting blocks holding a wanted record are decoded, and only the wanted
+    postings' positions: a phrase check costs a few blocks per word, not a walk over every record
+    containing both words."""
+    out: dict[int, list[int]] = {}
+    for sub, offset in leaves(s):
+        local = wanted[(wanted >= offset) & (wanted < offset + sub.doc_count_all())] - offset
+        if not len(local):
+            continue
+        try:
+            m = sub.reader().postings(field, text)
+        except TermNotFound:
+            continue
+        for n, positions in _positions_of(m, local).items():
+            out[n + offset] = positions
+    return out
+
+
+def _positions_of(m: Any, wanted: np.ndarray) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    if not isinstance(m, W3LeafMatcher):
+        for n in wanted.tolist():
+            if not m.is_active():
+                break
+            m.skip_to(n)
+            if m.is_active() and m.id() == n:
+                found[n] = list(m.value_as("positions"))
+        return found
+    j = 0
+    while m.is_active() and j < len(wanted):
+        if wanted[j] > m._maxid:  # no wanted record in this block: its data stays unread
+            m._next_block()
+            continue
+        if m._data is None:
+            m._read_data()
+        ids = np.asarray(m._data[0], dtype=np.int64)
+        ids = ids if m._byteids else np.cumsum(ids)
+        end = int(np.searchsorted(wanted, m._maxid, side="right"))
+        block_wanted = wanted[j:end]
+        at = np.minimum(np.searchsorted(ids, block_wanted), len(ids) - 1)
+        hits = np.flatnonzero(ids[at] == block_wanted)
+        if len(hits):
+            m._read_values()
+            for k in hits.tolist():
+                found[int(block_wanted[k])] = list(m.format.decode_as("positions", m._values[int(at[k])]))
+        j = end
+        m._next_block()
+    return found
 
 
 def _read_postings(m: Any) -> tuple[np.ndarray, np.ndarray]:
