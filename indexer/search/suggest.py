@@ -43,40 +43,28 @@ class Vocabulary(NamedTuple):
         return int(self.freqs[i]) if i < len(self.words) and self.words[i] == word else 0
 
 
-_GROUPS: dict[tuple[int, str], tuple[list[str], np.ndarray]] = {}
-
-
-def _letter_group(vocabulary: Vocabulary, letter: str) -> tuple[list[str], np.ndarray]:
-    """The words starting with `letter` (3 letters or more, no digits), most frequent first."""
-    key = (id(vocabulary.words), letter)
-    cached = _GROUPS.get(key)
-    if cached is not None:
-        return cached
+def _candidates(vocabulary: Vocabulary, letter: str, floor: int) -> tuple[list[str], np.ndarray]:
+    """The words starting with `letter` (3 letters or more, no digits) that are in at least
+    `floor` records, with their frequencies: a numpy selection over the letter's slice of the
+    vocabulary, then a look at the selected words only (a frequent word has few candidates)."""
+    span = words_starting(vocabulary.words, letter)
+    at = np.flatnonzero(vocabulary.freqs[span.start : span.stop] >= floor) + span.start
     words = vocabulary.words
-    idx = [i for i in words_starting(words, letter) if len(w := words[i]) >= 3 and not any(c.isdigit() for c in w)]
-    order = sorted(idx, key=lambda i: (-int(vocabulary.freqs[i]), words[i]))
-    group = ([words[i] for i in order], vocabulary.freqs[order] if order else np.zeros(0, dtype=np.int64))
-    if len(_GROUPS) > 256:
-        _GROUPS.clear()
-    _GROUPS[key] = group
-    return group
+    keep = [i for i in at.tolist() if len(w := words[i]) >= 3 and not any(c.isdigit() for c in w)]
+    return [words[i] for i in keep], vocabulary.freqs[keep] if keep else np.zeros(0, dtype=np.int64)
 
 
 def _correction(word: str, vocabulary: Vocabulary, languages: Sequence[str]) -> str | None:
     if any(c.isdigit() for c in word) or len(word) < 4 or is_stop_everywhere(word, languages):
         return None  # numbers, dates, short and stop words are never "corrected"
     low = fold(normalize_word(word))
-    words, freqs = _letter_group(vocabulary, low[0])
-    if not words:
-        return None
     freq = vocabulary.frequency(low)
     # Candidates: words at least RARE_RATIO times as frequent (any word, for an unknown one).
-    floor = freq * RARE_RATIO if freq else 1
-    n = int(np.searchsorted(-freqs, -floor, side="right"))
-    if n == 0:
+    words, freqs = _candidates(vocabulary, low[0], freq * RARE_RATIO if freq else 1)
+    if not words:
         return None
     maxdist = 1 if len(low) <= 5 else 2
-    found = process.extract(low, words[:n], scorer=OSA.distance, score_cutoff=maxdist, limit=None)
+    found = process.extract(low, words, scorer=OSA.distance, score_cutoff=maxdist, limit=None)
     best = min(((dist, -int(freqs[i]), cand) for cand, dist, i in found if cand != low), default=None)
     if best is None:
         return None
