@@ -12,9 +12,10 @@ every engine's index is built from that store with `palimpsest rebuild` (the ind
 rest of a run is the same for every engine) and timed: Whoosh, local Xapian, and Xapian over 2
 and 4 shard servers started with `palimpsest cluster up` (engines/xapian/cluster.py).
 The store is kept in bench/work/cluster/whoosh-K for later runs while the corpus and schemas are
-unchanged; `--reuse-store DIR` (with `--folders 20`) copies the store of bench/latency_corpus.py's
-index of the same corpus (e.g. bench/work/latency-index) instead of building it, when DIR's
-.bench-key says it was built by `palimpsest index` with Whoosh and this code's schemas; that
+unchanged; `--reuse-store DIR` (with `--folders 20`) copies the store of an index of the same
+corpus built by `palimpsest index` (e.g. bench/work/latency-index, bench/latency_corpus.py's)
+instead of building it: the copy must have this code's store schema version and the corpus's
+files with the same contents (the pipeline code that built it is trusted to be this one's); that
 run reports no `palimpsest index` time.
 
 Search: N queries of latency_corpus.queries (Cranfield questions, Python-docs headings, words and
@@ -53,8 +54,8 @@ WORK = ROOT / "bench" / "work" / "cluster"
 def build_store(folders: int, reuse: Path | None = None) -> tuple[Path, dict[str, Any]]:
     """The corpus's first `folders` generated folders and the Cranfield files, indexed with Whoosh
     by `palimpsest index`; kept in WORK/whoosh-K for later runs while the corpus and schemas are
-    unchanged. `reuse`: an index of the whole corpus built by `palimpsest index` with Whoosh
-    (bench/latency_corpus.py's, e.g. bench/work/latency-index) whose store is copied instead."""
+    unchanged. `reuse`: an index of the whole corpus built by `palimpsest index` (e.g.
+    bench/work/latency-index) whose store is copied and checked instead (_copy_store)."""
     from latency_corpus import index_key, write_corpus
 
     key = index_key("whoosh")
@@ -89,30 +90,53 @@ def build_store(folders: int, reuse: Path | None = None) -> tuple[Path, dict[str
 
 
 def _copy_store(reuse: Path, index_dir: Path, folders: int, key: str, about: dict[str, Any]) -> dict[str, Any]:
-    """Copies the store of `reuse` (never writes there) after checking that it is the same
-    corpus built by this code's schemas; the copy is checked by SQLite's quick_check."""
+    """Copies the store of `reuse` (never writes there), then checks the copy: SQLite's
+    quick_check, this code's store schema version, and the same files with the same contents as
+    the corpus (path under the corpus folder and SHA-256 of each)."""
+    import hashlib
     import sqlite3
 
-    source = reuse / "store.sqlite3"
-    stamp = reuse / ".bench-key"
+    from indexer.store import STORE_SCHEMA_VERSION
+
     if folders != 20:
         raise SystemExit("--reuse-store holds the whole corpus: use it with --folders 20")
-    if not (stamp.exists() and stamp.read_text() == key and (reuse / "engine").read_text().strip() == "whoosh"):
-        raise SystemExit(f"{reuse}: not this corpus indexed with Whoosh by this code's schemas (.bench-key {key})")
-    if (reuse / "store.sqlite3-wal").exists() and (reuse / "store.sqlite3-wal").stat().st_size:
-        raise SystemExit(f"{reuse}: the store has uncheckpointed writes (in use?)")
+    source = reuse / "store.sqlite3"
+    wal = reuse / "store.sqlite3-wal"
+    if wal.exists() and wal.stat().st_size:
+        raise SystemExit(f"{reuse}: the store has writes not yet in its file (in use?)")
     before = source.stat()
     index_dir.mkdir(parents=True)
-    shutil.copy(source, index_dir / "store.sqlite3")
+    copy = index_dir / "store.sqlite3"
+    shutil.copy(source, copy)
     after = source.stat()
     if (before.st_mtime_ns, before.st_size) != (after.st_mtime_ns, after.st_size):
         raise SystemExit(f"{source} changed while it was copied")
-    db = sqlite3.connect(index_dir / "store.sqlite3")
+    db = sqlite3.connect(copy)
     try:
-        if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-            raise SystemExit(f"{source}: the copy fails quick_check")
+        check = db.execute("PRAGMA quick_check").fetchone()[0]
+        version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        stored = dict(db.execute("SELECT path, content_hash FROM files").fetchall())
     finally:
         db.close()
+    problem = None
+    if check != "ok":
+        problem = f"the copy fails quick_check ({check})"
+    elif version is None or int(version[0]) != STORE_SCHEMA_VERSION:
+        problem = f"store schema {version and version[0]}, this code's is {STORE_SCHEMA_VERSION}"
+    else:
+        root = ROOT / "bench" / "work" / "latency"
+        mine = {
+            str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest()
+            for f in sorted(root.rglob("*"))
+            if f.is_file()
+        }
+        base = os.path.commonpath(list(stored)) if stored else ""
+        theirs = {os.path.relpath(path, base): digest for path, digest in stored.items()}
+        if theirs != mine:
+            problem = f"its files are not this corpus's ({len(set(theirs.items()) ^ set(mine.items()))} differ)"
+    if problem is not None:
+        shutil.rmtree(index_dir)
+        raise SystemExit(f"--reuse-store {reuse}: {problem}")
     kept = {"corpus_documents": about["documents"], "index_seconds_whoosh": None, "store_copied_from": str(reuse)}
     (index_dir / ".bench-complete").write_text(json.dumps({**kept, "key": key}))
     return kept
@@ -265,8 +289,8 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print JSON")
     ap.add_argument(
         "--reuse-store", type=Path, metavar="DIR",
-        help="copy the store of DIR, bench/latency_corpus.py's index of the whole corpus built with Whoosh by "
-        "this code's schemas (checked by its .bench-key), instead of building it (--folders 20 only)",
+        help="copy the store of DIR, an index of the whole corpus built by `palimpsest index` (e.g. "
+        "bench/work/latency-index), instead of building it (--folders 20 only)",
     )  # fmt: skip
     args = ap.parse_args()
     from latency_corpus import queries as latency_queries
