@@ -92,10 +92,13 @@ def build_store(folders: int, reuse: Path | None = None) -> tuple[Path, dict[str
 def _copy_store(reuse: Path, index_dir: Path, folders: int, key: str, about: dict[str, Any]) -> dict[str, Any]:
     """Copies the store of `reuse` (never writes there), then checks the copy: SQLite's
     quick_check, this code's store schema version, and the same files with the same contents as
-    the corpus (path under the corpus folder and SHA-256 of each)."""
+    the corpus (path under the corpus folder and SHA-256 of each; the files it has no row for must
+    be ones this code's pipeline refuses)."""
     import hashlib
     import sqlite3
 
+    from indexer.pipeline import file_stage
+    from indexer.settings import Settings
     from indexer.store import STORE_SCHEMA_VERSION
 
     if folders != 20:
@@ -128,12 +131,18 @@ def _copy_store(reuse: Path, index_dir: Path, folders: int, key: str, about: dic
         mine = {
             str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest()
             for f in sorted(root.rglob("*"))
-            if f.is_file()
+            if f.is_file() and not f.name.startswith(".")  # .about, .corpus: the generator's notes
         }
         base = os.path.commonpath(list(stored)) if stored else ""
         theirs = {os.path.relpath(path, base): digest for path, digest in stored.items()}
-        if theirs != mine:
-            problem = f"its files are not this corpus's ({len(set(theirs.items()) ^ set(mine.items()))} differ)"
+        # A file the pipeline does not take (no text: two empty abstracts) has no row; such a file
+        # of the corpus must be refused by this code's pipeline too.
+        missing = sorted(set(mine) - set(theirs))
+        refused = ("skipped", "failed")
+        kept = [p for p in missing if file_stage(str(root / p), None, False, Settings()).status not in refused]
+        differ = sorted({p for p, _ in set(theirs.items()) ^ set(mine.items())} - set(missing) | set(kept))
+        if differ:
+            problem = f"its files are not this corpus's ({len(differ)} differ: {', '.join(differ[:5])})"
     if problem is not None:
         shutil.rmtree(index_dir)
         raise SystemExit(f"--reuse-store {reuse}: {problem}")
