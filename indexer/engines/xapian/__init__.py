@@ -64,7 +64,20 @@ RESULT_CACHE = 8  # evaluated queries kept (one search asks for the same query s
 # query-length correction; k3 = 1: a repeated query word counts once more; min_normlen 0.5).
 BM25_K1 = 1.2
 BM25_B = 0.6
+# Significant bits a score keeps. Xapian adds a record's weights in an order that depends on the
+# database (over a cluster, on each shard's own term statistics), so a sum can differ in its last
+# bit or two (relative 1e-16) between a cluster and one index; records whose scores are equal
+# must stay equal for ties to go by record id, not by that noise. 32 bits (relative 2e-10) are
+# far above the noise and far below any difference that ranks.
+SCORE_BITS = 32
 T = TypeVar("T")
+
+
+def steady(scores: np.ndarray) -> np.ndarray:
+    """Scores rounded to SCORE_BITS significant bits (exactly: the mantissa is scaled by a
+    power of two, rounded to an integer and scaled back)."""
+    mantissa, exponent = np.frexp(scores)
+    return np.ldexp(np.round(mantissa * 2.0**SCORE_BITS) / 2.0**SCORE_BITS, exponent)
 
 
 def _unavailable(exc: xapian.Error, what: str) -> EngineUnavailableError:
@@ -345,7 +358,7 @@ class XapianEngine:
                 mset = self._enquire(db, query).get_mset(0, count, count)
                 n = mset.size()
                 numbers = np.fromiter((m.docid for m in mset), dtype=np.int64, count=n)
-                scores = np.fromiter((m.weight for m in mset), dtype=np.float64, count=n)
+                scores = steady(np.fromiter((m.weight for m in mset), dtype=np.float64, count=n))
                 order = np.argsort(numbers, kind="stable")
                 return numbers[order], scores[order]
 
