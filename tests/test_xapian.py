@@ -182,6 +182,31 @@ def test_a_records_score_does_not_depend_on_its_record_number(tmp_path: Path) ->
             engine.close()
 
 
+def test_matches_are_read_as_the_bindings_items_give_them(tmp_path: Path) -> None:
+    """read_matches (the bindings' MSet iterator read directly) gives every match's record number
+    and weight in the MSet's order, as iterating the MSet's items does."""
+    import xapian
+
+    from indexer.engines.xapian import read_matches
+
+    engine = open_engine(str(tmp_path / "ix"), create=True, name="xapian")
+    try:
+        _write(engine, _records(300))
+        words, counts = engine.vocabulary()
+        common = [w for _c, w in sorted(zip(counts.tolist(), words, strict=True), reverse=True)][:3]
+        db = xapian.Database(str(engine.path / "db"))
+        enquire = xapian.Enquire(db)
+        enquire.set_query(xapian.Query(xapian.Query.OP_OR, common))
+        mset = enquire.get_mset(0, db.get_doccount())
+        numbers, weights = read_matches(mset)
+        assert mset.size() > 100
+        assert numbers.tolist() == [m.docid for m in mset]
+        assert weights.tolist() == [m.weight for m in mset]
+        db.close()
+    finally:
+        engine.close()
+
+
 # -- a cluster on 127.0.0.1 ----------------------------------------------------------------------
 def _cluster_api() -> Any:
     if shutil.which("xapian-tcpsrv") is None:

@@ -80,6 +80,22 @@ def steady(scores: np.ndarray) -> np.ndarray:
     return np.ldexp(np.round(mantissa * 2.0**SCORE_BITS) / 2.0**SCORE_BITS, exponent)
 
 
+def read_matches(mset: xapian.MSet) -> tuple[np.ndarray, np.ndarray]:
+    """Every match of an MSet: (record numbers, weights), in the MSet's order. Read through the
+    bindings' own iterator (`MSet._begin`): iterating the MSet gives an MSetItem, which reads six
+    fields of each match (docid, weight, rank, percent, collapse key and count), and that took
+    0.17 s of a 32,000-match query against 0.02 s this way."""
+    n = mset.size()
+    numbers = np.empty(n, dtype=np.int64)
+    weights = np.empty(n, dtype=np.float64)
+    item = mset._begin()
+    for i in range(n):
+        numbers[i] = item.get_docid()
+        weights[i] = item.get_weight()
+        next(item)
+    return numbers, weights
+
+
 def _unavailable(exc: xapian.Error, what: str) -> EngineUnavailableError:
     return EngineUnavailableError(f"{what}: {exc.get_msg()} ({exc.get_context() or type(exc).__name__})")
 
@@ -355,10 +371,8 @@ class XapianEngine:
 
             def run(db: xapian.Database) -> tuple[np.ndarray, np.ndarray]:
                 count = db.get_doccount()
-                mset = self._enquire(db, query).get_mset(0, count, count)
-                n = mset.size()
-                numbers = np.fromiter((m.docid for m in mset), dtype=np.int64, count=n)
-                scores = steady(np.fromiter((m.weight for m in mset), dtype=np.float64, count=n))
+                numbers, scores = read_matches(self._enquire(db, query).get_mset(0, count, count))
+                scores = steady(scores)
                 order = np.argsort(numbers, kind="stable")
                 return numbers[order], scores[order]
 
@@ -384,9 +398,8 @@ class XapianEngine:
             enquire.set_query(xapian.Query(LATEST))
             enquire.set_weighting_scheme(xapian.BoolWeight())
             count = db.get_doccount()
-            mset = enquire.get_mset(0, count, count)
             out = np.zeros(view.size, dtype=bool)
-            numbers = np.fromiter((m.docid for m in mset), dtype=np.int64, count=mset.size())
+            numbers, _scores = read_matches(enquire.get_mset(0, count, count))
             out[numbers[numbers < view.size]] = True
             return out
 
@@ -412,9 +425,13 @@ class XapianEngine:
             enquire.set_collapse_key(RECORD_ID_SLOT)
             count = db.get_doccount()
             out = [""] * view.size
-            for m in enquire.get_mset(0, count, count):
-                if m.docid < view.size:
-                    out[m.docid] = m.collapse_key.decode("utf-8")
+            mset = enquire.get_mset(0, count, count)
+            item = mset._begin()  # see read_matches
+            for _ in range(mset.size()):
+                number = item.get_docid()
+                if number < view.size:
+                    out[number] = item.get_collapse_key().decode("utf-8")
+                next(item)
             return out
 
         return self._cached(view, "ids", build)
