@@ -197,12 +197,16 @@ def build_index(index_dir: Path | None = None, engine: str | None = None) -> tup
     while the corpus and schemas are unchanged."""
     from indexer.engines import DEFAULT_ENGINE
     from indexer.engines.tantivy.schema import INDEX_SCHEMA_VERSION as TANTIVY_SCHEMA
+    from indexer.engines.whoosh.flatpostings import FORMAT as FLAT_FORMAT
     from indexer.engines.whoosh.schema import INDEX_SCHEMA_VERSION as WHOOSH_SCHEMA
     from indexer.engines.xapian.schema import INDEX_SCHEMA_VERSION as XAPIAN_SCHEMA
     from indexer.store import STORE_SCHEMA_VERSION
 
     engine = engine or DEFAULT_ENGINE
-    engine_schema = {"whoosh": WHOOSH_SCHEMA, "tantivy": TANTIVY_SCHEMA, "xapian": XAPIAN_SCHEMA}[engine]
+    # Whoosh's: its schema and the format of the flat postings files its commits write.
+    engine_schema = {"whoosh": f"{WHOOSH_SCHEMA}+{FLAT_FORMAT}", "tantivy": TANTIVY_SCHEMA, "xapian": XAPIAN_SCHEMA}[
+        engine
+    ]
     schema_version = f"{STORE_SCHEMA_VERSION}.{engine}.{engine_schema}"
 
     about = write_corpus(WORK / "latency")

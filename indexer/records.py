@@ -75,6 +75,12 @@ class StringColumn(Sequence[str]):
     def __iter__(self) -> Iterator[str]:
         return iter(self.values)
 
+    def take(self, positions: Iterable[int]) -> list[str]:
+        """The strings at `positions` (valid indexes), decoded without per-item checks."""
+        view = memoryview(self.blob)
+        o = self.offsets
+        return [str(view[o[k] : o[k + 1]], "utf-8", "surrogatepass") for k in positions]
+
     @cached_property
     def values(self) -> list[str]:
         """Every string, decoded once (for the few callers that need them all)."""

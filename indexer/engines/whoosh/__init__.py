@@ -4,6 +4,7 @@
     translate.py  query tree -> Whoosh query, words analysed in the index's languages
     evaluate.py   BM25F over every record at once with numpy (and its constants)
     postings.py   posting lists and field lengths read from Whoosh's segments as arrays
+    flatpostings.py  each segment's `body` postings as flat arrays in a file beside it
 
 Record numbers are Whoosh document numbers: stable for one generation (`generation()`), so
 callers map them to their own rows once per generation through `record_id_column()`.
@@ -11,6 +12,7 @@ callers map them to their own rows once per generation through `record_id_column
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import warnings
 from collections import OrderedDict
@@ -26,7 +28,9 @@ from ...querytree import Node
 from .. import live_slot, slot_number
 from ..base import Hit
 from ..ranking import required_languages, top_hits
+from . import flatpostings
 from .evaluate import Evaluator
+from .flatpostings import SegmentPostings
 from .postings import field_lengths, term_postings
 from .schema import FACET_PREFIX, INDEX_SCHEMA_VERSION, build_schema, whoosh_document
 from .translate import Translator
@@ -48,6 +52,8 @@ class WhooshBatch:
     """One Whoosh writer; the only code that calls it is indexer/writer.py."""
 
     def __init__(self, ix: Any, index_dir: str, workers: int = 1) -> None:
+        self._ix = ix
+        self._folder = ix.storage.folder
         try:
             if workers > 1:
                 # Sub-processes write batches of records into their own segments while this
@@ -71,6 +77,10 @@ class WhooshBatch:
 
     def commit(self) -> None:
         self._w.commit()
+        # The new segments' flat postings files; a failure here (a full disk) leaves segments
+        # read through Whoosh, slower but the same, and the next commit tries again.
+        with contextlib.suppress(OSError):
+            flatpostings.complete(self._folder, self._ix)
 
     def cancel(self) -> None:
         self._w.cancel()
@@ -97,6 +107,8 @@ class WhooshEngine:
         self._results: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
         self._posting_cache: OrderedDict[Any, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._posting_cache_size = 0
+        self._flat_files: dict[tuple[str, str], SegmentPostings] = {}
+        self._flat_missing: set[tuple[Any, str]] = set()
 
     def _open_ix(self, path: Path, create: bool) -> Any:
         version_file = path / _VERSION_FILE
@@ -283,7 +295,7 @@ class WhooshEngine:
             if hit is not None:
                 self._posting_cache.move_to_end(key)
                 return hit
-        out = term_postings(s, field, text)
+        out = term_postings(s, field, text, lambda sub: self._flat(s, sub))
         with self._lock:
             self._posting_cache[key] = out
             self._posting_cache_size += len(out[0])
@@ -291,6 +303,37 @@ class WhooshEngine:
                 _k, old = self._posting_cache.popitem(last=False)
                 self._posting_cache_size -= len(old[0])
         return out
+
+    def _flat(self, s: Any, sub: Any) -> SegmentPostings | None:
+        """The flat postings file of a segment of searcher `s`, None when there is none (yet) or
+        it does not match its segment (flatpostings.py)."""
+        reader = sub.reader()
+        segment = reader.segment() if hasattr(reader, "segment") else None
+        if segment is None:  # an empty index
+            return None
+        segment_id = segment.segment_id()
+        key = (s._palimpsest_slot, segment_id)
+        found = self._flat_files.get(key)
+        if found is not None:
+            return found
+        missing = (self._generation_of(s), segment_id)
+        if missing in self._flat_missing:
+            return None
+        path = flatpostings.path_for(Path(self.index_dir) / s._palimpsest_slot, segment_id)
+        try:
+            found = SegmentPostings(path, segment_id, reader.doc_count_all())
+        except (OSError, ValueError):
+            with self._lock:
+                if len(self._flat_missing) > 10_000:
+                    self._flat_missing.clear()
+                self._flat_missing.add(missing)
+            return None
+        with self._lock:
+            if key in self._flat_files:
+                found.close()
+                return self._flat_files[key]
+            self._flat_files[key] = found
+        return found
 
     def _live(self, s: Any) -> np.ndarray:
         def build() -> np.ndarray:
@@ -357,6 +400,9 @@ class WhooshEngine:
             for s in self._open:
                 s.close()
             self._open.clear()
+            for flat in self._flat_files.values():
+                flat.close()
+            self._flat_files.clear()
         self._local = threading.local()
         self.ix.close()
         for ix in self._retired:
