@@ -4,7 +4,6 @@ return values; the Searcher decides what to do with them."""
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import math
 import re
@@ -20,7 +19,7 @@ from ..analysis import FUNCTION_WORDS, analyzer_for, fold, is_stop_everywhere, n
 from ..engines import Engine
 from ..models import Section
 from ..querytree import Bool, Term
-from ..records import words_starting
+from ..records import sorted_position, words_starting
 from .query import ParsedQuery
 
 if TYPE_CHECKING:
@@ -39,7 +38,7 @@ class Vocabulary(NamedTuple):
     freqs: np.ndarray
 
     def frequency(self, word: str) -> int:
-        i = bisect.bisect_left(self.words, word)
+        i = sorted_position(self.words, word)
         return int(self.freqs[i]) if i < len(self.words) and self.words[i] == word else 0
 
 
@@ -244,8 +243,8 @@ def complete(
     candidates: list[str] = list(context or [])
     if len(last) >= 2:
         words, freqs = vocabulary
-        start = bisect.bisect_left(words, last)
-        end = bisect.bisect_left(words, last + "\uffff")
+        start = sorted_position(words, last)
+        end = sorted_position(words, last + "\uffff", start)
         ranked = sorted(range(start, end), key=lambda i: (-int(freqs[i]), words[i]))
         candidates += [words[i] for i in ranked if words[i] != last and not any(c.isdigit() for c in words[i])]
     seen = {o.lower() for o in out}
