@@ -209,13 +209,16 @@ def _evaluations(index_dir: Path, queries: list[str]) -> list[tuple[list[int], l
 
 
 @pytest.mark.engine("whoosh")
-def test_whoosh_flat_postings_files_give_the_same_results(engine: str, tmp_path: Path) -> None:
+def test_whoosh_flat_postings_files_give_the_same_results(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Each segment's body postings are written beside it after a commit (flatpostings.py) and
     # read from there; without the files (deleted, truncated, never written) the segment is read
     # through Whoosh, with the same results. Deletions (a changed document) and merges (later runs)
     # leave one file per live segment.
     from indexer.engines.whoosh import flatpostings
 
+    monkeypatch.setattr(flatpostings, "MIN_RECORDS", 0)  # every segment of this small index has one
     docs, index_dir = tmp_path / "docs", tmp_path / "index"
     _write_generated(docs, range(300))
     index_paths([docs], settings_for(index_dir, engine=engine))
@@ -257,3 +260,12 @@ def test_whoosh_flat_postings_files_give_the_same_results(engine: str, tmp_path:
             assert flatpostings.path_for(slot, sub.segment().segment_id()).exists()
     finally:
         ix.close()
+
+
+@pytest.mark.engine("whoosh")
+def test_whoosh_small_segments_have_no_flat_postings_file(seed_index: Path) -> None:
+    # Below MIN_RECORDS records a segment is read through Whoosh (writing the file would cost more
+    # than it saves); the seeds' index is one small segment.
+    from indexer.engines.whoosh import flatpostings
+
+    assert not list(seed_index.glob("whoosh*/*" + flatpostings.SUFFIX))

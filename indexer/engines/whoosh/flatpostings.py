@@ -7,7 +7,7 @@ unpickling positions a ranking never looks at. A 30-word question over 100,000 s
 new segment's `body` postings (record numbers as uint32, weights as float32, which is how Whoosh
 keeps them) in `<segment id>.postings`; searches slice those arrays through a memory map.
 
-The file is an accelerator, never the truth: it is written after Whoosh's commit, under a
+Only segments of MIN_RECORDS records or more get a file. The file is an accelerator, never the truth: it is written after Whoosh's commit, under a
 temporary name and renamed into place, and checked against its segment when opened (segment
 id, record count, number of terms and postings). A missing or mismatched file means the segment
 is read through Whoosh as before, so a run killed between the two writes loses nothing, and
@@ -34,6 +34,10 @@ from .postings import raw_matcher, read_matcher
 
 FIELD = "body"
 SUFFIX = ".postings"
+# Segments smaller than this are read through Whoosh: writing a file costs about 1.7 us per
+# posting plus 50 us per term (a fifth of the index stage for the 1,400 Cranfield abstracts), and
+# a small segment's posting lists are short enough to unpickle (bench/search_latency.py).
+MIN_RECORDS = 10_000
 MAGIC = "palimpsest-postings"
 FORMAT = 1
 HEADER = 512
@@ -161,9 +165,11 @@ def write(folder: str | Path, segment_reader: Any) -> Path:
     return final
 
 
-def complete(folder: str | Path, ix: Any) -> list[str]:
-    """Write the postings files the index's current segments lack and delete those of segments
-    it no longer has. Returns the segment ids written."""
+def complete(folder: str | Path, ix: Any, min_records: int | None = None) -> list[str]:
+    """Write the postings files the index's current segments of at least `min_records` records
+    (default MIN_RECORDS) lack, and delete those of segments it no longer has. Returns the
+    segment ids written."""
+    floor = MIN_RECORDS if min_records is None else min_records
     written: list[str] = []
     for stale in Path(folder).glob(f"*{SUFFIX}.*.tmp"):  # a write killed midway (the writer holds the index lock)
         stale.unlink(missing_ok=True)
@@ -177,7 +183,7 @@ def complete(folder: str | Path, ix: Any) -> list[str]:
                 continue
             segment_id = segment.segment_id()
             keep.add(f"{segment_id}{SUFFIX}")
-            if not path_for(folder, segment_id).exists():
+            if sub.doc_count_all() >= floor and not path_for(folder, segment_id).exists():
                 write(folder, sub)
                 written.append(segment_id)
     finally:
