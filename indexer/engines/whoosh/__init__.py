@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -45,6 +46,7 @@ INDEX_NAME = "sections"
 _VERSION_FILE = "schema_version"
 RESULT_CACHE = 8  # evaluated queries kept (one search asks for the same query several times)
 POSTING_CACHE = 8_000_000  # postings kept in memory across queries (about 16 bytes each)
+FLAT_RECHECK = 5.0  # seconds before a segment without a flat postings file is looked at again
 WARM_POSTINGS = 4_000_000  # postings of the most frequent terms a server reads at start
 
 
@@ -108,7 +110,7 @@ class WhooshEngine:
         self._posting_cache: OrderedDict[Any, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._posting_cache_size = 0
         self._flat_files: dict[tuple[str, str], SegmentPostings] = {}
-        self._flat_missing: set[tuple[Any, str]] = set()
+        self._flat_missing: dict[str, float] = {}  # segment id -> when its file was last looked for
 
     def _open_ix(self, path: Path, create: bool) -> Any:
         version_file = path / _VERSION_FILE
@@ -316,8 +318,10 @@ class WhooshEngine:
         found = self._flat_files.get(key)
         if found is not None:
             return found
-        missing = (self._generation_of(s), segment_id)
-        if missing in self._flat_missing:
+        # A segment without a file is looked at again after FLAT_RECHECK seconds: the writer
+        # adds the file just after its commit, which a server may already have opened.
+        checked = self._flat_missing.get(segment_id)
+        if checked is not None and time.monotonic() - checked < FLAT_RECHECK:
             return None
         path = flatpostings.path_for(Path(self.index_dir) / s._palimpsest_slot, segment_id)
         try:
@@ -326,7 +330,7 @@ class WhooshEngine:
             with self._lock:
                 if len(self._flat_missing) > 10_000:
                     self._flat_missing.clear()
-                self._flat_missing.add(missing)
+                self._flat_missing[segment_id] = time.monotonic()
             return None
         with self._lock:
             if key in self._flat_files:
