@@ -2,6 +2,7 @@
 latency, how latency grows with shards, and what a search sees when a shard is killed mid-run.
 
 Usage: python bench/cluster.py [--folders K] [--queries N] [--timeout S] [--no-kill] [--json]
+                              [--reuse-store DIR]
 
 The corpus is bench/latency_corpus.py's (the 1,400 Cranfield abstracts and 20 folders of 1,000
 generated documents, about 111,000 sections in all); `--folders K` takes the first K generated
@@ -10,6 +11,12 @@ the whole corpus take too long. `palimpsest index` builds the store once (with W
 every engine's index is built from that store with `palimpsest rebuild` (the index stage: the
 rest of a run is the same for every engine) and timed: Whoosh, local Xapian, and Xapian over 2
 and 4 shard servers started with `palimpsest cluster up` (engines/xapian/cluster.py).
+The store is kept in bench/work/cluster/whoosh-K for later runs while the corpus and schemas are
+unchanged; `--reuse-store DIR` (with `--folders 20`) copies the store of an index of the same
+corpus built by `palimpsest index` (e.g. bench/work/latency-index, bench/latency_corpus.py's)
+instead of building it: the copy must have this code's store schema version and the corpus's
+files with the same contents (the pipeline code that built it is trusted to be this one's); that
+run reports no `palimpsest index` time.
 
 Search: N queries of latency_corpus.queries (Cranfield questions, Python-docs headings, words and
 pairs) through `Searcher.search` (parse, rank, collapse, facets, snippets, did-you-mean; 10 hits)
@@ -44,11 +51,24 @@ from search_latency import summary  # noqa: E402  (one definition for the latenc
 WORK = ROOT / "bench" / "work" / "cluster"
 
 
-def build_store(folders: int) -> tuple[Path, dict[str, Any]]:
-    """The corpus's first `folders` generated folders and the Cranfield files, indexed with Whoosh."""
-    from latency_corpus import write_corpus
+def build_store(folders: int, reuse: Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """The corpus's first `folders` generated folders and the Cranfield files, indexed with Whoosh
+    by `palimpsest index`; kept in WORK/whoosh-K for later runs while the corpus and schemas are
+    unchanged. `reuse`: an index of the whole corpus built by `palimpsest index` (e.g.
+    bench/work/latency-index) whose store is copied and checked instead (_copy_store)."""
+    from latency_corpus import index_key, write_corpus
 
+    key = index_key("whoosh")
     about = write_corpus(ROOT / "bench" / "work" / "latency")
+    index_dir = WORK / f"whoosh-{folders}"
+    done = index_dir / ".bench-complete"
+    if done.exists():  # built by an earlier run: its time is kept there
+        kept = json.loads(done.read_text())
+        if kept.get("key") == key:
+            return index_dir, {k: v for k, v in kept.items() if k != "key"}
+    shutil.rmtree(index_dir, ignore_errors=True)
+    if reuse is not None:
+        return index_dir, _copy_store(reuse, index_dir, folders, key, about)
     source = ROOT / "bench" / "work" / "latency"
     chosen = WORK / f"corpus-{folders}"
     if not chosen.exists():
@@ -58,21 +78,77 @@ def build_store(folders: int) -> tuple[Path, dict[str, Any]]:
                 os.link(entry, chosen / entry.name)
             elif entry.is_dir() and entry.name.startswith("g") and int(entry.name[1:]) < folders:
                 shutil.copytree(entry, chosen / entry.name, copy_function=os.link)
-    index_dir = WORK / f"whoosh-{folders}"
-    done = index_dir / ".bench-complete"
-    if done.exists():  # built by an earlier run: its time is kept there
-        return index_dir, json.loads(done.read_text())
-    shutil.rmtree(index_dir, ignore_errors=True)
     t0 = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "indexer.cli", "index", str(chosen), "--index-dir", str(index_dir), "--json",
          "--workers", "0", "--engine", "whoosh"],
         check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
     )  # fmt: skip
-    return index_dir, {
-        "corpus_documents": about["documents"],
-        "index_seconds_whoosh": round(time.perf_counter() - t0, 1),
-    }
+    about = {"corpus_documents": about["documents"], "index_seconds_whoosh": round(time.perf_counter() - t0, 1)}
+    done.write_text(json.dumps({**about, "key": key}))
+    return index_dir, about
+
+
+def _copy_store(reuse: Path, index_dir: Path, folders: int, key: str, about: dict[str, Any]) -> dict[str, Any]:
+    """Copies the store of `reuse` (never writes there), then checks the copy: SQLite's
+    quick_check, this code's store schema version, and the same files with the same contents as
+    the corpus (path under the corpus folder and SHA-256 of each; the files it has no row for must
+    be ones this code's pipeline refuses)."""
+    import hashlib
+    import sqlite3
+
+    from indexer.pipeline import file_stage
+    from indexer.settings import Settings
+    from indexer.store import STORE_SCHEMA_VERSION
+
+    if folders != 20:
+        raise SystemExit("--reuse-store holds the whole corpus: use it with --folders 20")
+    source = reuse / "store.sqlite3"
+    wal = reuse / "store.sqlite3-wal"
+    if wal.exists() and wal.stat().st_size:
+        raise SystemExit(f"{reuse}: the store has writes not yet in its file (in use?)")
+    before = source.stat()
+    index_dir.mkdir(parents=True)
+    copy = index_dir / "store.sqlite3"
+    shutil.copy(source, copy)
+    after = source.stat()
+    if (before.st_mtime_ns, before.st_size) != (after.st_mtime_ns, after.st_size):
+        raise SystemExit(f"{source} changed while it was copied")
+    db = sqlite3.connect(copy)
+    try:
+        check = db.execute("PRAGMA quick_check").fetchone()[0]
+        version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        stored = dict(db.execute("SELECT path, content_hash FROM files").fetchall())
+    finally:
+        db.close()
+    problem = None
+    if check != "ok":
+        problem = f"the copy fails quick_check ({check})"
+    elif version is None or int(version[0]) != STORE_SCHEMA_VERSION:
+        problem = f"store schema {version and version[0]}, this code's is {STORE_SCHEMA_VERSION}"
+    else:
+        root = ROOT / "bench" / "work" / "latency"
+        mine = {
+            str(f.relative_to(root)): hashlib.sha256(f.read_bytes()).hexdigest()
+            for f in sorted(root.rglob("*"))
+            if f.is_file() and not f.name.startswith(".")  # .about, .corpus: the generator's notes
+        }
+        base = os.path.commonpath(list(stored)) if stored else ""
+        theirs = {os.path.relpath(path, base): digest for path, digest in stored.items()}
+        # A file the pipeline does not take (no text: two empty abstracts) has no row; such a file
+        # of the corpus must be refused by this code's pipeline too.
+        missing = sorted(set(mine) - set(theirs))
+        refused = ("skipped", "failed")
+        kept = [p for p in missing if file_stage(str(root / p), None, False, Settings()).status not in refused]
+        differ = sorted({p for p, _ in set(theirs.items()) ^ set(mine.items())} - set(missing) | set(kept))
+        if differ:
+            problem = f"its files are not this corpus's ({len(differ)} differ: {', '.join(differ[:5])})"
+    if problem is not None:
+        shutil.rmtree(index_dir)
+        raise SystemExit(f"--reuse-store {reuse}: {problem}")
+    kept = {"corpus_documents": about["documents"], "index_seconds_whoosh": None, "store_copied_from": str(reuse)}
+    (index_dir / ".bench-complete").write_text(json.dumps({**kept, "key": key}))
+    return kept
 
 
 def sections(index_dir: Path) -> int:
@@ -116,7 +192,7 @@ def search_latency(indexes: dict[str, Path], queries: list[str]) -> dict[str, An
         first[name] = round((time.perf_counter() - t0) * 1000, 1)
     full: dict[str, list[float]] = {n: [] for n in searchers}
     engine_ms: dict[str, list[float]] = {n: [] for n in searchers}
-    tops: dict[str, list[list[str]]] = {n: [] for n in searchers}
+    tops: dict[str, list[list[tuple[str, float]]]] = {n: [] for n in searchers}
     for q in queries:
         for name, s in searchers.items():
             spent[name][0] = 0.0
@@ -124,18 +200,29 @@ def search_latency(indexes: dict[str, Path], queries: list[str]) -> dict[str, An
             page = s.search(SearchRequest(q=q, limit=10))
             full[name].append((time.perf_counter() - t0) * 1000)
             engine_ms[name].append(spent[name][0] * 1000)
-            tops[name].append([h.doc_id for h in page.hits])
+            tops[name].append([(h.doc_id, h.score) for h in page.hits])
     for s in searchers.values():
         s.close()
     out: dict[str, Any] = {"first_search_and_warm_ms": first}
+    local = tops.get("xapian-local")
     for name in searchers:
-        same = sum(t == tops["xapian-local"][i] for i, t in enumerate(tops[name])) if "xapian-local" in tops else None
+        ids = [[d for d, _ in t] for t in tops[name]]
+        differ = [] if local is None else [i for i, t in enumerate(ids) if t != [d for d, _ in local[i]]]
         out[name] = {
             "complete": summary(full[name]),
             "in_engine": summary(engine_ms[name]),
-            "same_top10_as_local": same,
+            "same_top10_as_local": None if local is None else len(ids) - len(differ),
         }
+        if name.startswith("xapian-") and name != "xapian-local" and local is not None:
+            out[name]["top10_differences"] = [
+                {"query": queries[i], "local": _ranked(local[i]), name: _ranked(tops[name][i])} for i in differ
+            ]
     return out
+
+
+def _ranked(hits: list[tuple[str, float]]) -> list[str]:
+    """`doc_id score` per hit, scores to 9 digits (equal scores show as equal)."""
+    return [f"{d} {s:.9g}" for d, s in hits]
 
 
 def _time_engine(engine: Any) -> list[float]:
@@ -209,13 +296,18 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=2.0, help="shard servers' timeout in seconds (default 2)")
     ap.add_argument("--no-kill", action="store_true", help="leave out the killed-shard runs")
     ap.add_argument("--json", action="store_true", help="print JSON")
+    ap.add_argument(
+        "--reuse-store", type=Path, metavar="DIR",
+        help="copy the store of DIR, an index of the whole corpus built by `palimpsest index` (e.g. "
+        "bench/work/latency-index), instead of building it (--folders 20 only)",
+    )  # fmt: skip
     args = ap.parse_args()
     from latency_corpus import queries as latency_queries
 
     from indexer.engines.xapian import cluster
 
     WORK.mkdir(parents=True, exist_ok=True)
-    store_index, about = build_store(args.folders)
+    store_index, about = build_store(args.folders, args.reuse_store)
     result: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d %H:%M"), "cores": os.cpu_count(), "load_average": os.getloadavg(),
         "folders": args.folders, "sections": sections(store_index), **about,

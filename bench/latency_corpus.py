@@ -192,27 +192,33 @@ def quotes(n: int = 50) -> list[str]:
     return out
 
 
-def build_index(index_dir: Path | None = None, engine: str | None = None) -> tuple[Path, dict]:
-    """The corpus indexed by `palimpsest index` with `engine` (default: the default engine), reused
-    while the corpus and schemas are unchanged."""
-    from indexer.engines import DEFAULT_ENGINE
+def index_key(engine: str) -> str:
+    """The key of an index of this corpus built with `engine` by this code's schemas (stored in
+    the index folder's .bench-key): equal keys, same corpus, same store and engine schemas."""
     from indexer.engines.tantivy.schema import INDEX_SCHEMA_VERSION as TANTIVY_SCHEMA
     from indexer.engines.whoosh.flatpostings import FORMAT as FLAT_FORMAT
     from indexer.engines.whoosh.schema import INDEX_SCHEMA_VERSION as WHOOSH_SCHEMA
     from indexer.engines.xapian.schema import INDEX_SCHEMA_VERSION as XAPIAN_SCHEMA
     from indexer.store import STORE_SCHEMA_VERSION
 
-    engine = engine or DEFAULT_ENGINE
     # Whoosh's: its schema and the format of the flat postings files its commits write.
     engine_schema = {"whoosh": f"{WHOOSH_SCHEMA}+{FLAT_FORMAT}", "tantivy": TANTIVY_SCHEMA, "xapian": XAPIAN_SCHEMA}[
         engine
     ]
     schema_version = f"{STORE_SCHEMA_VERSION}.{engine}.{engine_schema}"
+    return hashlib.sha256(f"{CORPUS_VERSION}:{schema_version}".encode()).hexdigest()[:12]
 
+
+def build_index(index_dir: Path | None = None, engine: str | None = None) -> tuple[Path, dict]:
+    """The corpus indexed by `palimpsest index` with `engine` (default: the default engine), reused
+    while the corpus and schemas are unchanged."""
+    from indexer.engines import DEFAULT_ENGINE
+
+    engine = engine or DEFAULT_ENGINE
     about = write_corpus(WORK / "latency")
     default_dir = WORK / ("latency-index" if engine == DEFAULT_ENGINE else f"latency-index-{engine}")
     index_dir = index_dir or default_dir
-    key = hashlib.sha256(f"{CORPUS_VERSION}:{schema_version}".encode()).hexdigest()[:12]
+    key = index_key(engine)
     stamp = index_dir / ".bench-key"
     if not (stamp.exists() and stamp.read_text() == key):
         shutil.rmtree(index_dir, ignore_errors=True)

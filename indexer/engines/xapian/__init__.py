@@ -64,7 +64,36 @@ RESULT_CACHE = 8  # evaluated queries kept (one search asks for the same query s
 # query-length correction; k3 = 1: a repeated query word counts once more; min_normlen 0.5).
 BM25_K1 = 1.2
 BM25_B = 0.6
+# Significant bits a score keeps. Xapian adds a record's weights in an order that depends on the
+# database (over a cluster, on each shard's own term statistics), so a sum can differ in its last
+# bit or two (relative 1e-16) between a cluster and one index; records whose scores are equal
+# must stay equal for ties to go by record id, not by that noise. 32 bits (relative 2e-10) are
+# far above the noise and far below any difference that ranks.
+SCORE_BITS = 32
 T = TypeVar("T")
+
+
+def steady(scores: np.ndarray) -> np.ndarray:
+    """Scores rounded to SCORE_BITS significant bits (exactly: the mantissa is scaled by a
+    power of two, rounded to an integer and scaled back)."""
+    mantissa, exponent = np.frexp(scores)
+    return np.ldexp(np.round(mantissa * 2.0**SCORE_BITS) / 2.0**SCORE_BITS, exponent)
+
+
+def read_matches(mset: xapian.MSet) -> tuple[np.ndarray, np.ndarray]:
+    """Every match of an MSet: (record numbers, weights), in the MSet's order. Read through the
+    bindings' own iterator (`MSet._begin`): iterating the MSet gives an MSetItem, which reads six
+    fields of each match (docid, weight, rank, percent, collapse key and count), and that took
+    0.17 s of a 32,000-match query against 0.02 s this way."""
+    n = mset.size()
+    numbers = np.empty(n, dtype=np.int64)
+    weights = np.empty(n, dtype=np.float64)
+    item = mset._begin()
+    for i in range(n):
+        numbers[i] = item.get_docid()
+        weights[i] = item.get_weight()
+        next(item)
+    return numbers, weights
 
 
 def _unavailable(exc: xapian.Error, what: str) -> EngineUnavailableError:
@@ -342,10 +371,8 @@ class XapianEngine:
 
             def run(db: xapian.Database) -> tuple[np.ndarray, np.ndarray]:
                 count = db.get_doccount()
-                mset = self._enquire(db, query).get_mset(0, count, count)
-                n = mset.size()
-                numbers = np.fromiter((m.docid for m in mset), dtype=np.int64, count=n)
-                scores = np.fromiter((m.weight for m in mset), dtype=np.float64, count=n)
+                numbers, scores = read_matches(self._enquire(db, query).get_mset(0, count, count))
+                scores = steady(scores)
                 order = np.argsort(numbers, kind="stable")
                 return numbers[order], scores[order]
 
@@ -371,9 +398,8 @@ class XapianEngine:
             enquire.set_query(xapian.Query(LATEST))
             enquire.set_weighting_scheme(xapian.BoolWeight())
             count = db.get_doccount()
-            mset = enquire.get_mset(0, count, count)
             out = np.zeros(view.size, dtype=bool)
-            numbers = np.fromiter((m.docid for m in mset), dtype=np.int64, count=mset.size())
+            numbers, _scores = read_matches(enquire.get_mset(0, count, count))
             out[numbers[numbers < view.size]] = True
             return out
 
@@ -399,9 +425,13 @@ class XapianEngine:
             enquire.set_collapse_key(RECORD_ID_SLOT)
             count = db.get_doccount()
             out = [""] * view.size
-            for m in enquire.get_mset(0, count, count):
-                if m.docid < view.size:
-                    out[m.docid] = m.collapse_key.decode("utf-8")
+            mset = enquire.get_mset(0, count, count)
+            item = mset._begin()  # see read_matches
+            for _ in range(mset.size()):
+                number = item.get_docid()
+                if number < view.size:
+                    out[number] = item.get_collapse_key().decode("utf-8")
+                next(item)
             return out
 
         return self._cached(view, "ids", build)

@@ -18,7 +18,24 @@ Q = xapian.Query
 
 
 def scaled(query: Q, factor: float) -> Q:
-    return query if factor == 1.0 else Q(Q.OP_SCALE_WEIGHT, query, factor)
+    """`query` with its weights times `factor`. An OR is scaled part by part (the same weights):
+    it stays an OR, which `Translator.and_maybe` takes apart."""
+    if factor == 1.0:
+        return query
+    if query.get_type() == Q.OP_OR:
+        return Q(Q.OP_OR, [scaled(part, factor) for part in subqueries(query)])
+    return Q(Q.OP_SCALE_WEIGHT, query, factor)
+
+
+def subqueries(query: Q) -> list[Q]:
+    return [query.get_subquery(i) for i in range(query.get_num_subqueries())]
+
+
+def positional(query: Q) -> bool:
+    """Whether a phrase (or a NEAR) is in the query."""
+    if query.get_type() in (Q.OP_PHRASE, Q.OP_NEAR):
+        return True
+    return any(positional(part) for part in subqueries(query))
 
 
 def phrase(terms: Sequence[str], slop: int = 1) -> Q:
@@ -87,6 +104,16 @@ class Translator(QueryReader[Q]):
         return Q(Q.OP_MAX, plans)
 
     def and_maybe(self, required: Q, optional: Q) -> Q:
+        """`required`'s matches, with `optional`'s weight added where it matches too. An
+        optional OR with a phrase in it is one AND_MAYBE per part (the same weights): Xapian
+        1.4's OR, asked by AND_MAYBE whether it matches a record, can add the weight of a part
+        that is on another record when one of its phrases did not match, so the score of a
+        record depended on the record numbers around it (and a cluster, whose numbers
+        interleave the shards', ranked apart from one index: tests/test_xapian.py)."""
+        if optional.get_type() == Q.OP_OR and positional(optional):
+            for part in subqueries(optional):
+                required = self.and_maybe(required, part)
+            return required
         return Q(Q.OP_AND_MAYBE, required, optional)
 
     def and_not(self, plan: Q, excluded: Q) -> Q:
