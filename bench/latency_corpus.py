@@ -196,11 +196,15 @@ def index_key(engine: str) -> str:
     """The key of an index of this corpus built with `engine` by this code's schemas (stored in
     the index folder's .bench-key): equal keys, same corpus, same store and engine schemas."""
     from indexer.engines.tantivy.schema import INDEX_SCHEMA_VERSION as TANTIVY_SCHEMA
+    from indexer.engines.whoosh.flatpostings import FORMAT as FLAT_FORMAT
     from indexer.engines.whoosh.schema import INDEX_SCHEMA_VERSION as WHOOSH_SCHEMA
     from indexer.engines.xapian.schema import INDEX_SCHEMA_VERSION as XAPIAN_SCHEMA
     from indexer.store import STORE_SCHEMA_VERSION
 
-    engine_schema = {"whoosh": WHOOSH_SCHEMA, "tantivy": TANTIVY_SCHEMA, "xapian": XAPIAN_SCHEMA}[engine]
+    # Whoosh's: its schema and the format of the flat postings files its commits write.
+    engine_schema = {"whoosh": f"{WHOOSH_SCHEMA}+{FLAT_FORMAT}", "tantivy": TANTIVY_SCHEMA, "xapian": XAPIAN_SCHEMA}[
+        engine
+    ]
     schema_version = f"{STORE_SCHEMA_VERSION}.{engine}.{engine_schema}"
     return hashlib.sha256(f"{CORPUS_VERSION}:{schema_version}".encode()).hexdigest()[:12]
 

@@ -622,14 +622,21 @@ def remove_cmd(paths: tuple[Path, ...], index_dir: str | None, as_json: bool) ->
 def verify_cmd(index_dir: str | None, as_json: bool) -> None:
     """Check that the store and the search index agree (exit 1 when they do not)."""
     store = _open_store(index_dir)
-    engine = open_engine(str(store.index_dir))
-    stored, indexed = store.record_ids(), engine.record_ids()
+    try:
+        engine = open_engine(str(store.index_dir))
+        try:
+            stored, indexed = store.record_ids(), engine.record_ids()
+        finally:
+            engine.close()
+        pending = store.pending()
+    finally:
+        store.close()
     data = {
-        "ok": stored == indexed and not store.pending(),
+        "ok": stored == indexed and not pending,
         "records": len(indexed),
         "missing_from_index": sorted(stored - indexed)[:50],
         "extra_in_index": sorted(indexed - stored)[:50],
-        "pending": store.pending(),
+        "pending": pending,
     }
     if as_json:
         _emit(data)

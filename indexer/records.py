@@ -75,6 +75,26 @@ class StringColumn(Sequence[str]):
     def __iter__(self) -> Iterator[str]:
         return iter(self.values)
 
+    def bisect_left(self, value: str, lo: int = 0) -> int:
+        """Where `value` would go in these strings, sorted (UTF-8 bytes sort as the strings
+        do): compared as bytes, nothing decoded."""
+        key = value.encode("utf-8", "surrogatepass")
+        blob, o = self.blob, self.offsets
+        hi = len(self)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if blob[int(o[mid]) : int(o[mid + 1])] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def take(self, positions: Iterable[int]) -> list[str]:
+        """The strings at `positions` (valid indexes), decoded without per-item checks."""
+        view = memoryview(self.blob)
+        o = self.offsets
+        return [str(view[o[k] : o[k + 1]], "utf-8", "surrogatepass") for k in positions]
+
     @cached_property
     def values(self) -> list[str]:
         """Every string, decoded once (for the few callers that need them all)."""
@@ -435,8 +455,14 @@ def load_snapshot(index_dir: str | Path, key: str) -> Snapshot | None:
         return None
 
 
+def sorted_position(words: Sequence[str], value: str, lo: int = 0) -> int:
+    """bisect_left over sorted strings (a StringColumn compares bytes, decoding nothing)."""
+    if isinstance(words, StringColumn):
+        return words.bisect_left(value, lo)
+    return bisect.bisect_left(words, value, lo)
+
+
 def words_starting(words: Sequence[str], letter: str) -> range:
     """The positions of the sorted `words` that start with `letter`."""
-    start = bisect.bisect_left(words, letter)
-    end = bisect.bisect_left(words, letter + "\U0010ffff", lo=start)
-    return range(start, end)
+    start = sorted_position(words, letter)
+    return range(start, sorted_position(words, letter + "\U0010ffff", lo=start))

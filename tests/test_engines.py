@@ -181,3 +181,91 @@ def test_tantivy_frequencies_read_back_from_scores_are_the_weighted_counts(seed_
         checked += len(want)
     assert checked > 300
     engine.close()
+
+
+def _write_generated(folder: Path, names: range, salt: int = 0) -> None:
+    """Plain-text documents over a small vocabulary: common words span several posting blocks."""
+    import random
+
+    words = ["harbour", "crane", "ferry", "estuary", "salt", "bridge", "tide", "pier", "cargo", "lantern",
+             "river", "mooring", "dock", "keeper", "ledger", "signal", "storm", "quay", "rope", "winch"]  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in names:
+        rng = random.Random(n * 1000 + salt)
+        paras = [" ".join(rng.choice(words) for _ in range(rng.randint(20, 60))) + "." for _ in range(3)]
+        (folder / f"doc{n:04d}.txt").write_text(f"Record {n}\n\n" + "\n\n".join(paras) + "\n", encoding="utf-8")
+
+
+def _evaluations(index_dir: Path, queries: list[str]) -> list[tuple[list[int], list[float]]]:
+    searcher = Searcher(index_dir)
+    try:
+        out = []
+        for q in queries:
+            numbers, scores = searcher.engine.evaluate(searcher.parse(q).tree, latest_only=False)
+            out.append((numbers.tolist(), scores.tolist()))
+        return out
+    finally:
+        searcher.close()
+
+
+@pytest.mark.engine("whoosh")
+def test_whoosh_flat_postings_files_give_the_same_results(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each segment's body postings are written beside it after a commit (flatpostings.py) and
+    # read from there; without the files (deleted, truncated, never written) the segment is read
+    # through Whoosh, with the same results. Deletions (a changed document) and merges (later runs)
+    # leave one file per live segment.
+    from indexer.engines.whoosh import flatpostings
+
+    monkeypatch.setattr(flatpostings, "MIN_RECORDS", 0)  # every segment of this small index has one
+    docs, index_dir = tmp_path / "docs", tmp_path / "index"
+    _write_generated(docs, range(300))
+    index_paths([docs], settings_for(index_dir, engine=engine))
+    for n in range(40):  # a new version of each: the document's records are replaced
+        path = docs / f"doc{n:04d}.txt"
+        path.write_text(path.read_text(encoding="utf-8") + "\nThe keeper rang the storm signal.\n", encoding="utf-8")
+    _write_generated(docs, range(300, 360))
+    index_paths([docs], settings_for(index_dir, engine=engine))
+    slot = next(p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("whoosh"))
+    ix = open_engine(index_dir)
+    try:
+        reader = ix._searcher().reader()
+        assert reader.has_deletions()
+        segments = (
+            {sub.segment().segment_id() for sub, _ in reader.leaf_readers()}
+            if not reader.is_atomic()
+            else {reader.segment().segment_id()}
+        )
+    finally:
+        ix.close()
+    files = sorted(slot.glob("*" + flatpostings.SUFFIX))
+    assert {f.name.removesuffix(flatpostings.SUFFIX) for f in files} == segments
+    queries = ["harbour", "crane ferry", "lantern OR keeper", '"salt estuary"', "tide -storm", "quay rope winch dock"]
+    with_files = _evaluations(index_dir, queries)
+    assert all(numbers for numbers, _ in with_files)
+    files[0].write_bytes(files[0].read_bytes()[: len(files[0].read_bytes()) // 2])  # truncated: ignored
+    assert _evaluations(index_dir, queries) == with_files
+    for f in files:
+        f.unlink()
+    assert _evaluations(index_dir, queries) == with_files
+    _write_generated(docs, range(360, 370))
+    index_paths([docs], settings_for(index_dir, engine=engine))  # the next commit writes them all
+    assert len(list(slot.glob("*" + flatpostings.SUFFIX))) >= 1
+    ix = open_engine(index_dir)
+    try:
+        reader = ix._searcher().reader()
+        subs = [sub for sub, _ in reader.leaf_readers()] if not reader.is_atomic() else [reader]
+        for sub in subs:
+            assert flatpostings.path_for(slot, sub.segment().segment_id()).exists()
+    finally:
+        ix.close()
+
+
+@pytest.mark.engine("whoosh")
+def test_whoosh_small_segments_have_no_flat_postings_file(seed_index: Path) -> None:
+    # Below MIN_RECORDS records a segment is read through Whoosh (writing the file would cost more
+    # than it saves); the seeds' index is one small segment.
+    from indexer.engines.whoosh import flatpostings
+
+    assert not list(seed_index.glob("whoosh*/*" + flatpostings.SUFFIX))

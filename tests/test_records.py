@@ -18,6 +18,8 @@ from indexer.records import (
     build_snapshot,
     load_snapshot,
     snapshot_key,
+    sorted_position,
+    words_starting,
 )
 from indexer.search import Searcher, SearchRequest
 from indexer.store import Store
@@ -88,6 +90,26 @@ def test_string_columns() -> None:
     empty = StringColumn.of([])
     assert len(empty) == 0 and list(empty) == []
     assert isinstance(col.offsets, np.ndarray)
+
+
+_ANY_CHARACTER = st.characters(exclude_categories=())  # lone surrogates included
+
+
+@given(
+    st.lists(st.text(_ANY_CHARACTER, max_size=6), max_size=40), st.text(_ANY_CHARACTER, max_size=4), st.integers(0, 50)
+)
+def test_string_column_search_equals_bisect_on_strings(values: list[str], probe: str, lo: int) -> None:
+    # Sorted strings searched as UTF-8 bytes land where bisect on the strings does (any script,
+    # lone surrogates, the end-of-letter sentinel U+10FFFF), as do the letter ranges.
+    import bisect
+
+    words = sorted(set(values))
+    col = StringColumn.of(words)
+    lo = min(lo, len(words))
+    assert sorted_position(col, probe, lo) == bisect.bisect_left(words, probe, lo)
+    for letter in {w[:1] for w in words if w} | {probe[:1] or "a"}:
+        assert words_starting(col, letter) == words_starting(words, letter)
+        assert [col[i] for i in words_starting(col, letter)] == [w for w in words if w.startswith(letter)]
 
 
 @given(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 from pathlib import Path
 
 from ..errors import EngineMismatchError
@@ -23,7 +24,7 @@ from .base import Engine, EngineBatch, Hit
 
 __all__ = [
     "DEFAULT_ENGINE", "ENGINES", "Engine", "EngineBatch", "Hit", "engine_names", "index_engine", "live_slot",
-    "open_engine", "slot_number", "swap_slot",
+    "open_engine", "read_small", "slot_number", "swap_slot",
 ]  # fmt: skip
 
 # name -> "module:Class" (relative to this package); the class takes (index_dir, create=False).
@@ -42,13 +43,43 @@ def engine_names() -> list[str]:
     return [DEFAULT_ENGINE, *sorted(n for n in ENGINES if n != DEFAULT_ENGINE)]
 
 
+_SMALL: dict[str, tuple[tuple[int, int, int, int], bytes]] = {}
+_SMALL_LOCK = threading.Lock()
+
+
+def read_small(path: str | Path) -> bytes | None:
+    """The bytes of a small file that is replaced by renames or rewritten (a pointer file, an
+    engine's metadata), None when it does not exist; read again only when its inode, size or
+    times change. Searches ask for the live slot and the index's generation several times per
+    call: one stat instead of an open and a read each time."""
+    key = os.fspath(path)
+    try:
+        st = os.stat(key)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    sig = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    hit = _SMALL.get(key)
+    if hit is not None and hit[0] == sig:
+        return hit[1]
+    try:
+        with open(key, "rb") as fh:
+            data = fh.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    with _SMALL_LOCK:
+        if len(_SMALL) > 1024:
+            _SMALL.clear()
+        _SMALL[key] = (sig, data)
+    return data
+
+
 def index_engine(index_dir: str | Path) -> str | None:
     """The engine an index was created with; None when it has none yet. An index written before
     the name was kept is recognised by its engine's folder."""
     path = Path(index_dir)
-    stored = path / ENGINE_FILE
-    if stored.is_file():
-        name = stored.read_text(encoding="utf-8").strip()
+    stored = read_small(path / ENGINE_FILE)
+    if stored is not None:
+        name = stored.decode("utf-8").strip()
         if name:
             return name
     found = [name for name in ENGINES if (path / name).is_dir()]
@@ -64,10 +95,8 @@ def _engine_class(name: str) -> type:
 
 def live_slot(index_dir: str | Path) -> str:
     """The folder of the live engine index (relative to the index directory)."""
-    try:
-        found = (Path(index_dir) / SLOT_FILE).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        found = ""
+    stored = read_small(Path(index_dir) / SLOT_FILE)
+    found = stored.decode("utf-8").strip() if stored is not None else ""
     return found or index_engine(index_dir) or DEFAULT_ENGINE
 
 

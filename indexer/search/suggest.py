@@ -4,7 +4,6 @@ return values; the Searcher decides what to do with them."""
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import math
 import re
@@ -20,7 +19,7 @@ from ..analysis import FUNCTION_WORDS, analyzer_for, fold, is_stop_everywhere, n
 from ..engines import Engine
 from ..models import Section
 from ..querytree import Bool, Term
-from ..records import words_starting
+from ..records import sorted_position, words_starting
 from .query import ParsedQuery
 
 if TYPE_CHECKING:
@@ -39,19 +38,49 @@ class Vocabulary(NamedTuple):
     freqs: np.ndarray
 
     def frequency(self, word: str) -> int:
-        i = bisect.bisect_left(self.words, word)
+        i = sorted_position(self.words, word)
         return int(self.freqs[i]) if i < len(self.words) and self.words[i] == word else 0
+
+
+_DIGIT = re.compile(r"\d")
+LETTER_CACHE = 64  # letters of the vocabulary kept decoded (per vocabulary)
+_LETTERS: dict[tuple[int, str], tuple[int, list[str], np.ndarray]] = {}
+
+
+def _take(words: Sequence[str], positions: Sequence[int]) -> list[str]:
+    take = getattr(words, "take", None)
+    return take(positions) if take is not None else [words[i] for i in positions]
+
+
+def _letter(vocabulary: Vocabulary, letter: str) -> tuple[int, list[str], np.ndarray]:
+    """(position of the first, every word, which are candidates: 3 letters or more and no
+    digits) of the vocabulary's words starting with `letter`, decoded once per process."""
+    key = (id(vocabulary.words), letter)
+    hit = _LETTERS.get(key)
+    if hit is None:
+        span = words_starting(vocabulary.words, letter)
+        words = _take(vocabulary.words, span)
+        ok = np.fromiter((len(w) >= 3 and not _DIGIT.search(w) for w in words), dtype=bool, count=len(words))
+        if len(_LETTERS) >= LETTER_CACHE:
+            _LETTERS.pop(next(iter(_LETTERS)))
+        hit = _LETTERS[key] = (span.start, words, ok)
+    return hit
 
 
 def _candidates(vocabulary: Vocabulary, letter: str, floor: int) -> tuple[list[str], np.ndarray]:
     """The words starting with `letter` (3 letters or more, no digits) that are in at least
-    `floor` records, with their frequencies: a numpy selection over the letter's slice of the
-    vocabulary, then a look at the selected words only (a frequent word has few candidates)."""
+    `floor` records, with their frequencies. A frequent word has few such words: they are
+    selected with numpy and only they are decoded; a rare or unknown word has the whole letter
+    as candidates, decoded once per process."""
     span = words_starting(vocabulary.words, letter)
-    at = np.flatnonzero(vocabulary.freqs[span.start : span.stop] >= floor) + span.start
-    words = vocabulary.words
-    keep = [i for i in at.tolist() if len(w := words[i]) >= 3 and not any(c.isdigit() for c in w)]
-    return [words[i] for i in keep], vocabulary.freqs[keep] if keep else np.zeros(0, dtype=np.int64)
+    at = np.flatnonzero(vocabulary.freqs[span.start : span.stop] >= floor)
+    if len(at) > 500:
+        start, words, ok = _letter(vocabulary, letter)
+        at = at[ok[at]]
+        return [words[i] for i in at.tolist()], vocabulary.freqs[at + start]
+    found = _take(vocabulary.words, (at + span.start).tolist())
+    keep = [i for i, w in enumerate(found) if len(w) >= 3 and not _DIGIT.search(w)]
+    return [found[i] for i in keep], vocabulary.freqs[at[keep] + span.start]
 
 
 def _correction(word: str, vocabulary: Vocabulary, languages: Sequence[str]) -> str | None:
@@ -214,8 +243,8 @@ def complete(
     candidates: list[str] = list(context or [])
     if len(last) >= 2:
         words, freqs = vocabulary
-        start = bisect.bisect_left(words, last)
-        end = bisect.bisect_left(words, last + "\uffff")
+        start = sorted_position(words, last)
+        end = sorted_position(words, last + "\uffff", start)
         ranked = sorted(range(start, end), key=lambda i: (-int(freqs[i]), words[i]))
         candidates += [words[i] for i in ranked if words[i] != last and not any(c.isdigit() for c in words[i])]
     seen = {o.lower() for o in out}

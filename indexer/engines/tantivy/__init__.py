@@ -31,7 +31,7 @@ import tantivy
 from ...errors import IndexLockedError, SchemaMismatchError
 from ...models import SectionRecord
 from ...querytree import Node
-from .. import live_slot
+from .. import live_slot, read_small
 from ..base import Hit
 from ..ranking import required_languages, top_hits, words_with_prefix, words_within
 from .evaluate import Evaluator, PhraseQ, RangeQ
@@ -136,9 +136,8 @@ class TantivyEngine:
 
     # -- generations -------------------------------------------------------------------------
     def _meta_key(self) -> int:
-        try:
-            data = (self.path / "meta.json").read_bytes()
-        except FileNotFoundError:
+        data = read_small(self.path / "meta.json")
+        if data is None:
             return 0
         digest = hashlib.blake2b(data, digest_size=8, person=self.slot.encode()[:16])
         return int.from_bytes(digest.digest(), "big") >> 1

@@ -4,6 +4,7 @@
     translate.py  query tree -> Whoosh query, words analysed in the index's languages
     evaluate.py   BM25F over every record at once with numpy (and its constants)
     postings.py   posting lists and field lengths read from Whoosh's segments as arrays
+    flatpostings.py  each segment's `body` postings as flat arrays in a file beside it
 
 Record numbers are Whoosh document numbers: stable for one generation (`generation()`), so
 callers map them to their own rows once per generation through `record_id_column()`.
@@ -11,7 +12,9 @@ callers map them to their own rows once per generation through `record_id_column
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -26,7 +29,9 @@ from ...querytree import Node
 from .. import live_slot, slot_number
 from ..base import Hit
 from ..ranking import required_languages, top_hits
+from . import flatpostings
 from .evaluate import Evaluator
+from .flatpostings import SegmentPostings
 from .postings import field_lengths, term_postings
 from .schema import FACET_PREFIX, INDEX_SCHEMA_VERSION, build_schema, whoosh_document
 from .translate import Translator
@@ -35,19 +40,31 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=SyntaxWarning, message=r"invalid escape sequence")
     from whoosh import index as whoosh_index
     from whoosh import query
+    from whoosh.filedb.filestore import FileStorage
     from whoosh.index import LockError
 
 INDEX_NAME = "sections"
 _VERSION_FILE = "schema_version"
 RESULT_CACHE = 8  # evaluated queries kept (one search asks for the same query several times)
 POSTING_CACHE = 8_000_000  # postings kept in memory across queries (about 16 bytes each)
+FLAT_RECHECK = 5.0  # seconds before a segment without a flat postings file is looked at again
 WARM_POSTINGS = 4_000_000  # postings of the most frequent terms a server reads at start
+
+
+def _storage(path: Path) -> Any:
+    """The folder of a Whoosh index, its segment files read through file handles: with mmap,
+    Whoosh 2.7 copies each segment's term and posting files into memory whenever a reader opens
+    (0.15 s and 350 MB at 111,000 sections, bench/search_latency.py); the body postings come
+    from the flat postings files anyway."""
+    return FileStorage(str(path), supports_mmap=False)
 
 
 class WhooshBatch:
     """One Whoosh writer; the only code that calls it is indexer/writer.py."""
 
     def __init__(self, ix: Any, index_dir: str, workers: int = 1) -> None:
+        self._ix = ix
+        self._folder = ix.storage.folder
         try:
             if workers > 1:
                 # Sub-processes write batches of records into their own segments while this
@@ -71,6 +88,10 @@ class WhooshBatch:
 
     def commit(self) -> None:
         self._w.commit()
+        # The new segments' flat postings files; a failure here (a full disk) leaves segments
+        # read through Whoosh, slower but the same, and the next commit tries again.
+        with contextlib.suppress(OSError):
+            flatpostings.complete(self._folder, self._ix)
 
     def cancel(self) -> None:
         self._w.cancel()
@@ -97,6 +118,8 @@ class WhooshEngine:
         self._results: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
         self._posting_cache: OrderedDict[Any, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._posting_cache_size = 0
+        self._flat_files: dict[tuple[str, str], SegmentPostings] = {}
+        self._flat_missing: dict[str, float] = {}  # segment id -> when its file was last looked for
 
     def _open_ix(self, path: Path, create: bool) -> Any:
         version_file = path / _VERSION_FILE
@@ -104,10 +127,10 @@ class WhooshEngine:
             found = int(version_file.read_text().strip()) if version_file.exists() else 0
             if found != INDEX_SCHEMA_VERSION:
                 raise SchemaMismatchError(self.index_dir, found, INDEX_SCHEMA_VERSION)
-            return whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
+            return _storage(path).open_index(INDEX_NAME)
         if create:
             path.mkdir(parents=True, exist_ok=True)
-            ix = whoosh_index.create_in(str(path), build_schema(), indexname=INDEX_NAME)
+            ix = _storage(path).create_index(build_schema(), indexname=INDEX_NAME)
             version_file.write_text(f"{INDEX_SCHEMA_VERSION}\n")
             return ix
         raise FileNotFoundError(f"no index in {self.index_dir}")
@@ -283,7 +306,7 @@ class WhooshEngine:
             if hit is not None:
                 self._posting_cache.move_to_end(key)
                 return hit
-        out = term_postings(s, field, text)
+        out = term_postings(s, field, text, lambda sub: self._flat(s, sub))
         with self._lock:
             self._posting_cache[key] = out
             self._posting_cache_size += len(out[0])
@@ -291,6 +314,39 @@ class WhooshEngine:
                 _k, old = self._posting_cache.popitem(last=False)
                 self._posting_cache_size -= len(old[0])
         return out
+
+    def _flat(self, s: Any, sub: Any) -> SegmentPostings | None:
+        """The flat postings file of a segment of searcher `s`, None when there is none (yet) or
+        it does not match its segment (flatpostings.py)."""
+        reader = sub.reader()
+        segment = reader.segment() if hasattr(reader, "segment") else None
+        if segment is None:  # an empty index
+            return None
+        segment_id = segment.segment_id()
+        key = (s._palimpsest_slot, segment_id)
+        found = self._flat_files.get(key)
+        if found is not None:
+            return found
+        # A segment without a file is looked at again after FLAT_RECHECK seconds: the writer
+        # adds the file just after its commit, which a server may already have opened.
+        checked = self._flat_missing.get(segment_id)
+        if checked is not None and time.monotonic() - checked < FLAT_RECHECK:
+            return None
+        path = flatpostings.path_for(Path(self.index_dir) / s._palimpsest_slot, segment_id)
+        try:
+            found = SegmentPostings(path, segment_id, reader.doc_count_all())
+        except (OSError, ValueError):
+            with self._lock:
+                if len(self._flat_missing) > 10_000:
+                    self._flat_missing.clear()
+                self._flat_missing[segment_id] = time.monotonic()
+            return None
+        with self._lock:
+            if key in self._flat_files:
+                found.close()
+                return self._flat_files[key]
+            self._flat_files[key] = found
+        return found
 
     def _live(self, s: Any) -> np.ndarray:
         def build() -> np.ndarray:
@@ -357,6 +413,9 @@ class WhooshEngine:
             for s in self._open:
                 s.close()
             self._open.clear()
+            for flat in self._flat_files.values():
+                flat.close()
+            self._flat_files.clear()
         self._local = threading.local()
         self.ix.close()
         for ix in self._retired:

@@ -1,7 +1,8 @@
 """Reading Whoosh 2.7's on-disk postings and length columns as numpy arrays.
 
-This is the one place that reads Whoosh's private structures (`_perdoc`, a leaf matcher's
-`_data`, `_read_data`, `_next_block`, `_byteids`): reading a posting list a block at a time is
+This is the one place that reads Whoosh's private structures (`_perdoc`, `_terms`, a leaf
+matcher's `_data`, `_read_data`, `_read_values`, `_next_block`, `_maxid`, `_byteids`, a length
+column's `_dbfile`): reading a posting list a block at a time is
 what makes scoring every match with numpy fast (bench/search_latency.py)."""
 
 from __future__ import annotations
@@ -50,15 +51,33 @@ def _length_codes(col: Any, count: int) -> np.ndarray:
     return np.fromiter(iter(col), dtype=np.int64, count=count)
 
 
-def term_postings(s: Any, field: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """(record numbers, weights) of one term across segments."""
+def raw_matcher(reader: Any, field: str, text: bytes) -> Any:
+    """A segment's posting list of a term, deleted records included (Whoosh's `postings`
+    filters them one posting at a time in Python; callers mask them with the live records).
+    Raises TermNotFound."""
+    terms = getattr(reader, "_terms", None)
+    if terms is None:  # not a segment (an empty index): Whoosh's own
+        return reader.postings(field, text)
+    return terms.matcher(field, text, reader.schema[field].format)
+
+
+def term_postings(s: Any, field: str, text: bytes, flat: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """(record numbers, weights) of one term across segments, deleted records included. `flat`
+    gives a segment's flat postings file (flatpostings.py) for `body`, or None."""
     ids_parts, weight_parts = [], []
     for sub, offset in leaves(s):
-        try:
-            m = sub.reader().postings(field, text)
-        except TermNotFound:
-            continue
-        ids, weights = _read_postings(m)
+        found = flat(sub) if flat is not None and field == "body" else None
+        if found is not None:
+            got = found.get(text)
+            if got is None:
+                continue
+            ids, weights = got
+        else:
+            try:
+                m = raw_matcher(sub.reader(), field, text)
+            except TermNotFound:
+                continue
+            ids, weights = read_matcher(m)
         ids_parts.append(ids + offset)
         weight_parts.append(weights)
     if ids_parts:
@@ -77,7 +96,7 @@ def term_positions(s: Any, field: str, text: bytes, wanted: np.ndarray) -> dict[
         if not len(local):
             continue
         try:
-            m = sub.reader().postings(field, text)
+            m = raw_matcher(sub.reader(), field, text)
         except TermNotFound:
             continue
         for n, positions in _positions_of(m, local).items():
@@ -117,7 +136,7 @@ def _positions_of(m: Any, wanted: np.ndarray) -> dict[int, list[int]]:
     return found
 
 
-def _read_postings(m: Any) -> tuple[np.ndarray, np.ndarray]:
+def read_matcher(m: Any) -> tuple[np.ndarray, np.ndarray]:
     """(document numbers, weights) of a posting list, a block at a time for Whoosh 2.7's
     on-disk postings (no per-posting Python loop), else through the matcher."""
     if not isinstance(m, W3LeafMatcher):
