@@ -462,6 +462,13 @@ def sorted_position(words: Sequence[str], value: str, lo: int = 0) -> int:
     return bisect.bisect_left(words, value, lo)
 
 
+def take_words(words: Sequence[str], positions: Iterable[int]) -> list[str]:
+    """The strings at `positions` (a StringColumn decodes them without per-item checks)."""
+    if isinstance(words, StringColumn):
+        return words.take(positions)
+    return [words[i] for i in positions]
+
+
 def words_starting(words: Sequence[str], letter: str) -> range:
     """The positions of the sorted `words` that start with `letter`."""
     start = sorted_position(words, letter)

@@ -19,7 +19,7 @@ from ..analysis import FUNCTION_WORDS, analyzer_for, fold, is_stop_everywhere, n
 from ..engines import Engine
 from ..models import Section
 from ..querytree import Bool, Term
-from ..records import sorted_position, words_starting
+from ..records import sorted_position, take_words, words_starting
 from .query import ParsedQuery
 
 if TYPE_CHECKING:
@@ -43,43 +43,47 @@ class Vocabulary(NamedTuple):
 
 
 _DIGIT = re.compile(r"\d")
-LETTER_CACHE = 64  # letters of the vocabulary kept decoded (per vocabulary)
-_LETTERS: dict[tuple[int, str], tuple[int, list[str], np.ndarray]] = {}
+WHOLE_LETTER = 500  # more candidates than this: the letter's words are decoded once and kept
+LETTER_CACHE = 64  # letters kept decoded, of the current vocabulary only
+_LETTERS: dict[str, tuple[int, list[str], np.ndarray]] = {}
+_LETTERS_OF: list[Sequence[str]] = []  # the vocabulary those letters come from
 
 
-def _take(words: Sequence[str], positions: Sequence[int]) -> list[str]:
-    take = getattr(words, "take", None)
-    return take(positions) if take is not None else [words[i] for i in positions]
+def _is_candidate(word: str) -> bool:
+    """A word a correction may propose: 3 letters or more, no digits."""
+    return len(word) >= 3 and not _DIGIT.search(word)
 
 
 def _letter(vocabulary: Vocabulary, letter: str) -> tuple[int, list[str], np.ndarray]:
-    """(position of the first, every word, which are candidates: 3 letters or more and no
-    digits) of the vocabulary's words starting with `letter`, decoded once per process."""
-    key = (id(vocabulary.words), letter)
-    hit = _LETTERS.get(key)
+    """(position of the first, every word, which are candidates) of the vocabulary's words
+    starting with `letter`, decoded once per vocabulary (a new index generation brings a new
+    vocabulary object, and the letters of the old one are dropped)."""
+    if not _LETTERS_OF or _LETTERS_OF[0] is not vocabulary.words:
+        _LETTERS.clear()
+        _LETTERS_OF[:] = [vocabulary.words]
+    hit = _LETTERS.get(letter)
     if hit is None:
         span = words_starting(vocabulary.words, letter)
-        words = _take(vocabulary.words, span)
-        ok = np.fromiter((len(w) >= 3 and not _DIGIT.search(w) for w in words), dtype=bool, count=len(words))
+        words = take_words(vocabulary.words, span)
+        ok = np.fromiter((_is_candidate(w) for w in words), dtype=bool, count=len(words))
         if len(_LETTERS) >= LETTER_CACHE:
             _LETTERS.pop(next(iter(_LETTERS)))
-        hit = _LETTERS[key] = (span.start, words, ok)
+        hit = _LETTERS[letter] = (span.start, words, ok)
     return hit
 
 
 def _candidates(vocabulary: Vocabulary, letter: str, floor: int) -> tuple[list[str], np.ndarray]:
-    """The words starting with `letter` (3 letters or more, no digits) that are in at least
-    `floor` records, with their frequencies. A frequent word has few such words: they are
-    selected with numpy and only they are decoded; a rare or unknown word has the whole letter
-    as candidates, decoded once per process."""
+    """The candidate words starting with `letter` that are in at least `floor` records, with
+    their frequencies. A frequent word has few such words: they are selected with numpy and
+    only they are decoded; a rare or unknown word has the whole letter as candidates."""
     span = words_starting(vocabulary.words, letter)
     at = np.flatnonzero(vocabulary.freqs[span.start : span.stop] >= floor)
-    if len(at) > 500:
+    if len(at) > WHOLE_LETTER:
         start, words, ok = _letter(vocabulary, letter)
         at = at[ok[at]]
         return [words[i] for i in at.tolist()], vocabulary.freqs[at + start]
-    found = _take(vocabulary.words, (at + span.start).tolist())
-    keep = [i for i, w in enumerate(found) if len(w) >= 3 and not _DIGIT.search(w)]
+    found = take_words(vocabulary.words, (at + span.start).tolist())
+    keep = [i for i, w in enumerate(found) if _is_candidate(w)]
     return [found[i] for i in keep], vocabulary.freqs[at[keep] + span.start]
 
 

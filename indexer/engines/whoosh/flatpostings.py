@@ -7,9 +7,10 @@ unpickling positions a ranking never looks at. A 30-word question over 100,000 s
 new segment's `body` postings (record numbers as uint32, weights as float32, which is how Whoosh
 keeps them) in `<segment id>.postings`; searches slice those arrays through a memory map.
 
-Only segments of MIN_RECORDS records or more get a file. The file is an accelerator, never the truth: it is written after Whoosh's commit, under a
-temporary name and renamed into place, and checked against its segment when opened (segment
-id, record count, number of terms and postings). A missing or mismatched file means the segment
+Only segments of MIN_RECORDS records or more get a file. The file is an accelerator, never
+the truth: it is written after Whoosh's commit, under a temporary name and renamed into place,
+and checked against its segment when opened (segment id, record count, number of terms and
+postings). A missing or mismatched file means the segment
 is read through Whoosh as before, so a run killed between the two writes loses nothing, and
 the next commit writes what is missing. Files of segments that merges removed are deleted.
 
