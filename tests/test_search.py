@@ -954,6 +954,21 @@ def test_did_you_mean_corrects_each_misspelled_word_of_a_longer_query(
     assert seed_searcher.search(SearchRequest(q=q)).suggestion == suggestion
 
 
+def test_a_word_whose_frequent_neighbour_is_its_own_form_is_not_corrected() -> None:
+    import numpy as np
+
+    from indexer.search.suggest import Vocabulary, corrected
+
+    words = ["paper", "papers", "pepper", "steamer", "steamr"]
+    vocabulary = Vocabulary(words, np.asarray([400, 3, 2, 300, 1]))
+    # `papers` is rare beside `paper`, but both are the term `paper`: the same records.
+    assert corrected(parse("papers"), vocabulary, ("en",)) is None
+    # A real misspelling next to it is still corrected, and `papers` kept as typed.
+    assert corrected(parse("papers steamr"), vocabulary, ("en",)) == "papers steamer"
+    # In an index of English and French, a word is kept only when it is the same term in both.
+    assert corrected(parse("steamr"), vocabulary, ("en", "fr")) == "steamer"
+
+
 def test_a_hit_under_a_date_filter_shows_the_dates_in_range(seed_searcher: Searcher) -> None:
     page = seed_searcher.search(SearchRequest(q="ceasefire", filters={"year": ["2022"], "month": ["2022-09"]}))
     assert page.hits

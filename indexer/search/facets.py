@@ -136,7 +136,8 @@ class MultiFacet:
         when the caller has them)."""
         hit = np.zeros(len(self.unit_val), dtype=bool)
         hit[self.units(np.flatnonzero(records) if rows is None else rows)] = True
-        counts = np.bincount(self.unit_val[hit], minlength=len(self.values.values))
+        # (Positions, then a take: indexing with the boolean mask itself is twice as slow.)
+        counts = np.bincount(self.unit_val[np.flatnonzero(hit)], minlength=len(self.values.values))
         return _facet_list(self.values, counts, selected, self.order, self.limit)
 
 
@@ -178,6 +179,9 @@ def _facet_list(
     if limit is not None and len(idx) > limit:
         # Most documents first, ties by value: the value order is fixed per table, so rank it once.
         rank = values.rank()
+        # Only values counted at least as often as the limit-th most frequent can be shown.
+        kth = np.partition(counts[idx], len(idx) - limit)[len(idx) - limit]
+        idx = idx[counts[idx] >= kth]
         idx = idx[np.lexsort((rank[idx], -counts[idx]))][:limit]
     chosen = [int(i) for i in idx]
     shown = set(chosen)

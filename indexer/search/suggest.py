@@ -99,10 +99,17 @@ def _correction(word: str, vocabulary: Vocabulary, languages: Sequence[str]) -> 
     maxdist = 1 if len(low) <= 5 else 2
     found = process.extract(low, words, scorer=OSA.distance, score_cutoff=maxdist, limit=None)
     best = min(((dist, -int(freqs[i]), cand) for cand, dist, i in found if cand != low), default=None)
-    if best is None:
+    if best is None or _same_terms(low, best[2], languages):
+        # The nearest frequent word is a form of this one ("papers", "paper"): a real word, and
+        # the "correction" would find the same records.
         return None
     cand = best[2]
     return cand.capitalize() if word[:1].isupper() else cand
+
+
+def _same_terms(word: str, other: str, languages: Sequence[str]) -> bool:
+    """Whether two words are the same index term in each of `languages`."""
+    return all(analyzer_for(lang).term(word) == analyzer_for(lang).term(other) for lang in languages)
 
 
 def corrected(parsed: ParsedQuery, vocabulary: Vocabulary, languages: Sequence[str]) -> str | None:
