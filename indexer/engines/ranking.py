@@ -116,6 +116,7 @@ class QueryReader(Generic[P]):
         required `lang:` filter names (then words are read in those alone)."""
         self.index_languages = dict(index_languages)
         self.only = list(only)
+        self._word_languages: dict[str, list[str]] = {}  # query_languages of each word, once per reading
 
     # -- what an engine supplies ------------------------------------------------------------
     def every(self) -> P:
@@ -189,7 +190,13 @@ class QueryReader(Generic[P]):
         """The languages to read some query words in (analysis.query_languages of each)."""
         if self.only:
             return self.only
-        return sorted({lang for w in words for lang in query_languages(w, self.index_languages)} or {"en"})
+        found: set[str] = set()
+        for w in words:
+            langs = self._word_languages.get(w)
+            if langs is None:
+                langs = self._word_languages[w] = query_languages(w, self.index_languages)
+            found.update(langs)
+        return sorted(found or {"en"})
 
     def query(self, node: Node) -> P | None:
         """The plan of a tree, None when it reads as nothing (only stop words)."""

@@ -322,10 +322,12 @@ class Searcher:
         else:
             numbers, values = self.engine.evaluate(parsed.tree, req.latest_only)
             rows = self._maps(table)[numbers] if len(numbers) else np.zeros(0, dtype=np.int64)
-            known = rows >= 0
-            scores[rows[known]] = values[known]
+            if len(rows) and rows.min() < 0:  # records the table does not have yet
+                known = np.flatnonzero(rows >= 0)
+                rows, values = rows[known], values[known]
+            scores[rows] = values
             matched = np.zeros(table.size, dtype=bool)
-            matched[rows[known]] = True
+            matched[rows] = True
         other = np.ones(table.size, dtype=bool)
         if req.date_from or req.date_to:
             lo = date_bounds(req.date_from)[0] if req.date_from else None
@@ -625,7 +627,7 @@ def _order_documents(
 def _document_count(table: RecordTable, mask: np.ndarray) -> int:
     """Distinct documents of the records in `mask` (linear: no sort)."""
     present = np.zeros(len(table.doc_ids), dtype=bool)
-    present[table.doc[mask]] = True
+    present[table.doc[np.flatnonzero(mask)]] = True  # (positions: faster than the mask itself)
     return int(np.count_nonzero(present))
 
 
