@@ -222,16 +222,17 @@ def facet_counts(
     table: RecordTable,
     matched: np.ndarray,
     selections: Mapping[str, Sequence[str]],
-    other: np.ndarray,
+    other: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, list[FacetCount]]]:
     """(records passing every filter, counts per facet with the other facets' filters applied).
 
-    `matched` is the query's records; `other` is a mask of non-facet filters (date range)."""
+    `matched` is the query's records; `other` is a mask of non-facet filters (date range), None
+    when there are none."""
     selections = {name: [facet(name).key(v) for v in vals] for name, vals in selections.items()}
     facets = table_facets(table)
     masks = {name: facets[name].mask(table, vals) for name, vals in selections.items() if vals}
-    base = matched & other
-    final = base.copy()
+    base = matched if other is None else matched & other
+    final = base.copy() if masks else base  # (nothing changes the arrays given or returned)
     for m in masks.values():
         final &= m
     counts: dict[str, list[FacetCount]] = {}

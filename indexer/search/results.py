@@ -328,13 +328,14 @@ class Searcher:
             scores[rows] = values
             matched = np.zeros(table.size, dtype=bool)
             matched[rows] = True
-        other = np.ones(table.size, dtype=bool)
+        other: np.ndarray | None = None  # the filters that are not facets: none, or a mask
         if req.date_from or req.date_to:
             lo = date_bounds(req.date_from)[0] if req.date_from else None
             hi = date_bounds(req.date_to)[1] if req.date_to else None
             other = table.date_mask(lo, hi)
         if parsed.reuse:
-            other = other & self._reuse_mask(table, parsed)
+            reuse = self._reuse_mask(table, parsed)
+            other = reuse if other is None else other & reuse
         selections = {k: list(dict.fromkeys(v)) for k, v in req.filters.items() if v}
         final, facets = facet_counts(table, matched, selections, other)
         total = _document_count(table, final)
