@@ -967,6 +967,10 @@ def test_a_word_whose_frequent_neighbour_is_its_own_form_is_not_corrected() -> N
     assert corrected(parse("papers steamr"), vocabulary, ("en",)) == "papers steamer"
     # In an index of English and French, a word is kept only when it is the same term in both.
     assert corrected(parse("steamr"), vocabulary, ("en", "fr")) == "steamer"
+    # Corrections are kept per vocabulary: a new index generation's vocabulary decides anew.
+    grown = Vocabulary(list(words), np.asarray([400, 3, 2, 300, 100]))
+    assert corrected(parse("steamr"), grown, ("en",)) is None
+    assert corrected(parse("steamr"), vocabulary, ("en",)) == "steamer"
 
 
 def test_a_hit_under_a_date_filter_shows_the_dates_in_range(seed_searcher: Searcher) -> None:

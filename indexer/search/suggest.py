@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -47,6 +48,7 @@ WHOLE_LETTER = 500  # more candidates than this: the letter's words are decoded 
 LETTER_CACHE = 64  # letters kept decoded, of the current vocabulary only
 _LETTERS: dict[str, tuple[int, list[str], np.ndarray]] = {}
 _LETTERS_OF: list[Sequence[str]] = []  # the vocabulary those letters come from
+_CACHE_LOCK = threading.Lock()  # the server searches in several threads
 
 
 def _is_candidate(word: str) -> bool:
@@ -58,17 +60,21 @@ def _letter(vocabulary: Vocabulary, letter: str) -> tuple[int, list[str], np.nda
     """(position of the first, every word, which are candidates) of the vocabulary's words
     starting with `letter`, decoded once per vocabulary (a new index generation brings a new
     vocabulary object, and the letters of the old one are dropped)."""
-    if not _LETTERS_OF or _LETTERS_OF[0] is not vocabulary.words:
-        _LETTERS.clear()
-        _LETTERS_OF[:] = [vocabulary.words]
-    hit = _LETTERS.get(letter)
+    with _CACHE_LOCK:
+        if not _LETTERS_OF or _LETTERS_OF[0] is not vocabulary.words:
+            _LETTERS.clear()
+            _LETTERS_OF[:] = [vocabulary.words]
+        hit = _LETTERS.get(letter)
     if hit is None:
         span = words_starting(vocabulary.words, letter)
         words = take_words(vocabulary.words, span)
         ok = np.fromiter((_is_candidate(w) for w in words), dtype=bool, count=len(words))
-        if len(_LETTERS) >= LETTER_CACHE:
-            _LETTERS.pop(next(iter(_LETTERS)))
-        hit = _LETTERS[letter] = (span.start, words, ok)
+        hit = (span.start, words, ok)
+        with _CACHE_LOCK:
+            if _LETTERS_OF[0] is vocabulary.words:
+                if len(_LETTERS) >= LETTER_CACHE:
+                    _LETTERS.pop(next(iter(_LETTERS)))
+                _LETTERS[letter] = hit
     return hit
 
 
@@ -87,7 +93,30 @@ def _candidates(vocabulary: Vocabulary, letter: str, floor: int) -> tuple[list[s
     return [found[i] for i in keep], vocabulary.freqs[at[keep] + span.start]
 
 
+CORRECTIONS_KEPT = 4096  # words whose correction (or its absence) is kept, for the current vocabulary
+_CORRECTIONS: dict[tuple[str, tuple[str, ...]], str | None] = {}
+_CORRECTIONS_OF: list[Sequence[str]] = []  # the vocabulary those corrections come from
+
+
 def _correction(word: str, vocabulary: Vocabulary, languages: Sequence[str]) -> str | None:
+    """A word's correction, kept per vocabulary: questions repeat their words."""
+    key = (word, tuple(languages))
+    with _CACHE_LOCK:
+        if not _CORRECTIONS_OF or _CORRECTIONS_OF[0] is not vocabulary.words:
+            _CORRECTIONS.clear()
+            _CORRECTIONS_OF[:] = [vocabulary.words]
+        if key in _CORRECTIONS:
+            return _CORRECTIONS[key]
+    found = _find_correction(word, vocabulary, languages)
+    with _CACHE_LOCK:
+        if _CORRECTIONS_OF[0] is vocabulary.words:
+            if len(_CORRECTIONS) >= CORRECTIONS_KEPT:
+                _CORRECTIONS.pop(next(iter(_CORRECTIONS)))
+            _CORRECTIONS[key] = found
+    return found
+
+
+def _find_correction(word: str, vocabulary: Vocabulary, languages: Sequence[str]) -> str | None:
     if any(c.isdigit() for c in word) or len(word) < 4 or is_stop_everywhere(word, languages):
         return None  # numbers, dates, short and stop words are never "corrected"
     low = fold(normalize_word(word))
