@@ -359,13 +359,22 @@ class Store:
 
     def search_rows(self) -> list[SectionRow]:
         """One row per section of every version, with what facets and results need (no text)."""
-        return self._section_rows("", ())
+        return list(self._section_rows("", ()))
+
+    def stream_search_rows(self) -> tuple[Iterator[SectionRow], int]:
+        """The rows of `search_rows`, read from a cursor one at a time (nothing kept of the rows
+        already read), with their number."""
+        (count,) = self.db.execute(
+            "SELECT COUNT(*) FROM sections s JOIN versions v USING (version_id) JOIN documents d USING (doc_id)"
+        ).fetchone()
+        return self._section_rows("", ()), int(count)
 
     def section_rows(self, doc_id: str) -> list[SectionRow]:
         """The sections of every version of one document, with their text (for the index)."""
-        return self._section_rows("WHERE v.doc_id=?", (doc_id,), with_text=True)
+        return list(self._section_rows("WHERE v.doc_id=?", (doc_id,), with_text=True))
 
-    def _section_rows(self, where: str, args: tuple[Any, ...], with_text: bool = False) -> list[SectionRow]:
+    def _section_rows(self, where: str, args: tuple[Any, ...], with_text: bool = False) -> Iterator[SectionRow]:
+        """The rows, ordered by document, version rank and section, read lazily from a cursor."""
         text = ", s.text" if with_text else ""
         rows = self.db.execute(
             f"""SELECT s.version_id, s.ordinal, s.heading, s.breadcrumb, s.anchor, s.language, s.auxiliary,
@@ -375,18 +384,20 @@ class Store:
                 {where} ORDER BY v.doc_id, v.rank, s.ordinal""",
             args,
         )
-        # Versions repeat their fields on each of their sections: parse each version's once.
-        parsed: dict[str, tuple[Any, ...]] = {}
-        out = []
+        # Versions repeat their fields on each of their sections, which come together: parse
+        # the current version's once.
+        current: str | None = None
+        parsed: tuple[Any, ...] = ()
         for r in rows:
             vid = r["version_id"]
-            if vid not in parsed:
-                parsed[vid] = (
+            if vid != current:
+                current = vid
+                parsed = (
                     tuple(json.loads(r["sources"])), json.loads(r["infobox"]),
                     tuple(json.loads(r["categories"])), tuple(json.loads(r["entries"])) or (r["rank"] + 1,),
                 )  # fmt: skip
-            sources, infobox, categories, entries = parsed[vid]
-            row = SectionRow(
+            sources, infobox, categories, entries = parsed
+            yield SectionRow(
                 version_id=vid, ordinal=r["ordinal"], doc_id=r["doc_id"], heading=r["heading"],
                 breadcrumb=r["breadcrumb"], anchor=r["anchor"], language=r["language"],
                 auxiliary=bool(r["auxiliary"]), dates=tuple(DateMention(**d) for d in json.loads(r["dates"])),
@@ -395,8 +406,6 @@ class Store:
                 latest_version_id=r["latest_version_id"], version_count=r["version_count"],
                 text=r["text"] if with_text else "",
             )  # fmt: skip
-            out.append(row)
-        return out
 
     def section_texts(self, record_ids: Iterable[str], with_infobox: bool = False) -> dict[str, str]:
         """Texts of some section records (`version_id:ordinal`). With `with_infobox`, a version's
