@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ _MASK32 = np.uint64((1 << 32) - 1)
 _SEED = 1
 _PERMUTATIONS: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 _BANDS: dict[tuple[float, int], tuple[int, int]] = {}
+SHINGLE_CACHE = 400_000  # shingles kept for the comparisons of assign_documents (about 40 MB)
 
 
 def _permutations(perms: int) -> tuple[np.ndarray, np.ndarray]:
@@ -155,17 +157,33 @@ def assign_documents(
     all_c = {c.version_id: c for c in existing}
     all_c.update({c.version_id: c for c in new})
     bands, rows = lsh_bands(lsh_threshold, perms)
+    # Only the buckets of the new versions' band keys are ever looked into.
+    wanted = {key for c in new for key in _band_keys(c.signature, bands, rows)}
     buckets: dict[tuple[int, bytes], list[str]] = {}
     for vid in sorted(all_c):
         for key in _band_keys(all_c[vid].signature, bands, rows):
-            buckets.setdefault(key, []).append(vid)
+            if key in wanted:
+                buckets.setdefault(key, []).append(vid)
     uf = _UnionFind(all_c)
-    cache: dict[str, set[bytes]] = {}
+    # The shingles of the versions compared last, up to SHINGLE_CACHE shingles in all (the
+    # least recently used are dropped, and made again if needed): the candidates of a large
+    # batch against a large store would otherwise keep every text they touched as shingles.
+    cache: OrderedDict[str, set[bytes]] = OrderedDict()
+    held = 0
 
     def sh(vid: str) -> set[bytes]:
-        if vid not in cache:
-            cache[vid] = shingles_of(vid) if shingles_of else set()
-        return cache[vid]
+        nonlocal held
+        found = cache.get(vid)
+        if found is not None:
+            cache.move_to_end(vid)
+            return found
+        made = shingles_of(vid) if shingles_of else set()
+        cache[vid] = made
+        held += len(made)
+        while held > SHINGLE_CACHE and len(cache) > 2:  # the two being compared stay
+            _old, dropped = cache.popitem(last=False)
+            held -= len(dropped)
+        return made
 
     for c in sorted(new, key=lambda c: c.version_id):
         near = {v for key in _band_keys(c.signature, bands, rows) for v in buckets.get(key, ())}

@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pytest
 
+from indexer import dedup
 from indexer.dedup import (
     Candidate,
     Occurrence,
@@ -196,3 +197,26 @@ def test_a_stored_version_joins_through_the_lineage_of_a_stored_one_near_a_new_o
     got = assign_documents(new, related, shingles_of=sh)
     assert got == assign_documents(new, old, shingles_of=sh)
     assert got[0]["n"] == got[0]["y"] == family_doc_id([("x", "wiki/c"), ("y", "wiki/c"), ("n", None)])
+
+
+def test_families_do_not_depend_on_how_many_shingles_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(7)
+    bases = [[f"w{b}x{i}" for i in range(80)] for b in range(5)]
+    texts = {f"v{n:02d}": _variant(rng, rng.choice(bases)) for n in range(40)}
+    made: list[str] = []
+
+    def sh(v: str) -> set[bytes]:
+        made.append(v)
+        return shingles(texts[v])
+
+    old_ids = sorted(texts)[:25]
+    old_docs, _ = assign_documents([Candidate(v, signature(sh(v)), None, None) for v in old_ids], [], shingles_of=sh)
+    old = [Candidate(v, signature(sh(v)), None, old_docs[v]) for v in old_ids]
+    new = [Candidate(v, signature(sh(v)), None, None) for v in sorted(texts)[25:]]
+    made.clear()
+    everything = assign_documents(new, old, shingles_of=sh)
+    made_with_all = len(made)
+    monkeypatch.setattr(dedup, "SHINGLE_CACHE", 1)
+    made.clear()
+    assert assign_documents(new, old, shingles_of=sh) == everything
+    assert len(made) > made_with_all  # texts were shingled again: the small cache was in use
