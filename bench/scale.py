@@ -15,8 +15,8 @@ mode) in a subprocess into bench/work/scale/index. The text-reuse stage is off
 pool of paragraphs makes every document share passages with thousands of others.
 
 While a batch runs, the PSS of the whole process tree (the run and its workers) is sampled
-every 0.2 s. Each batch's sections added, total sections, wall seconds, peak PSS and the run
-report's stage timings are printed on stderr as it ends and kept in
+every 0.2 s. Each batch's sections added, total sections, wall seconds, peak PSS (in all and
+per stage of the run: `open` is opening the index and finishing a killed run) and the run report's stage timings are printed on stderr as it ends and kept in
 bench/work/scale/batches.json. Resumable: a batch whose files are all in the store, with no
 document pending, is not indexed again (its figures are those recorded when it ran, if any).
 
@@ -124,27 +124,57 @@ def indexed(index_dir: Path, folder: Path) -> bool:
 
 def run_batch(folder: Path, index_dir: Path, engine: str, workers: int) -> None:
     """One incremental index run over a batch's folder (in the subprocess); prints its report."""
+    from indexer import pipeline, records
     from indexer.pipeline import index_paths
     from indexer.settings import Settings
 
+    starts: dict[str, float] = {"open": time.time()}
+
+    def progress(stage: str, _count: int) -> None:
+        starts.setdefault(stage, time.time())
+
+    # When the stages without a progress call begin (bench instrumentation, results unchanged).
+    def timed(stage: str, fn: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            starts.setdefault(stage, time.time())
+            return fn(*args, **kwargs)
+
+        return call
+
+    pipeline._store_run = timed("store", pipeline._store_run)  # type: ignore[method-assign]
+    records.save_snapshot = timed("snapshot", records.save_snapshot)  # type: ignore[method-assign]
     settings = Settings(index_dir=str(index_dir), engine=engine, reuse=False, workers=workers)
-    report = index_paths([folder], settings)
-    print(json.dumps(report))
+    report = index_paths([folder], settings, progress=progress)
+    starts["exit"] = time.time()
+    print(json.dumps({**report, "stage_starts": starts}))
+
+
+def stage_peaks(samples: list[tuple[float, int]], starts: dict[str, float]) -> dict[str, float]:
+    """Peak PSS (MB) per stage of a run: each sample (wall time, KB) belongs to the last stage
+    started before it (`startup` before the run opens the index)."""
+    order = sorted((at, stage) for stage, at in starts.items())
+    peaks: dict[str, float] = {}
+    for at, kb in samples:
+        stage = "startup"
+        for begin, name in order:
+            if begin <= at:
+                stage = name
+        peaks[stage] = max(peaks.get(stage, 0.0), round(kb / 1024, 1))
+    return peaks
 
 
 def index_batch(folder: Path, index_dir: Path, engine: str, workers: int) -> dict:
     """Index a batch in a subprocess, its process tree's PSS sampled meanwhile."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--run-batch", str(folder), "--index-dir", str(index_dir)]
     cmd += ["--engine", engine, "--workers", str(workers)]
-    peak = 0
+    samples: list[tuple[float, int]] = []
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_memory_kb(proc.pid)[0])
+            samples.append((time.time(), _tree_memory_kb(proc.pid)[0]))
             done.wait(SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -156,10 +186,12 @@ def index_batch(folder: Path, index_dir: Path, engine: str, workers: int) -> dic
     if proc.returncode != 0:
         raise SystemExit(f"indexing {folder} failed ({proc.returncode}):\n{err[-4000:]}")
     report = json.loads(out.strip().splitlines()[-1])
+    timings = report.get("timings", {})
     return {
         "seconds": round(seconds, 1),
-        "peak_pss_mb": round(peak / 1024, 1),
-        "timings": report.get("timings", {}),
+        "peak_pss_mb": round(max((kb for _, kb in samples), default=0) / 1024, 1),
+        "stage_peak_pss_mb": stage_peaks(samples, report["stage_starts"]),
+        "timings": timings,
         "new_versions": report.get("new_versions"),
         "failed": len(report.get("failed", [])),
         "total_sections": report.get("sections"),
@@ -213,7 +245,8 @@ def build(sections: int, batch_sections: int, engine: str, workers: int) -> list
         record_file.write_text(json.dumps(recorded, indent=1))
         log(
             f"batch {batch + 1}/{len(plan)}: +{entry['sections_added']} -> {entry['total_sections']} sections, "
-            f"{entry['seconds']} s, peak PSS {entry['peak_pss_mb']} MB, stages {entry['timings']}"
+            f"{entry['seconds']} s, peak PSS {entry['peak_pss_mb']} MB (by stage {entry['stage_peak_pss_mb']}), "
+            f"stage seconds {entry['timings']}"
         )
         out.append(entry)
     return out
