@@ -328,7 +328,8 @@ class RecordTable:
         record_ids = _StringBuilder()
         dates = _StringBuilder()
         entries: dict[str, list[int]] = {}
-        doc_rows: dict[str, tuple[str, int, str]] = {}
+        # Each document's title, latest version and version count, in document-number order.
+        doc_titles, doc_latest, doc_counts = _StringBuilder(), _StringBuilder(), array("q")
         values = {spec.name: Values() for spec in FACETS}
         pairs = {spec.name: (array("q"), array("q")) for spec in FACETS}
         mention_rec, mention_lo, mention_hi = array("q"), array("q"), array("q")
@@ -338,15 +339,17 @@ class RecordTable:
                 raise ValueError(f"more than the {n} rows announced")
             count = i + 1
             record_ids.append(r.record_id)
-            arrays["doc"][i] = docs.id(r.doc_id)
+            arrays["doc"][i] = doc = docs.id(r.doc_id)
             arrays["latest"][i] = r.is_latest
             arrays["auxiliary"][i] = r.auxiliary
             arrays["version_rank"][i] = r.rank
             entries.setdefault(r.version_id, list(r.entries))
             for f in _INFO_FIELDS:
                 info[f].append(getattr(r, f))
-            if r.doc_id not in doc_rows:
-                doc_rows[r.doc_id] = (r.doc_title, r.version_count, r.latest_version_id)
+            if doc == len(doc_counts):  # the document's first row
+                doc_titles.append(r.doc_title)
+                doc_latest.append(r.latest_version_id)
+                doc_counts.append(r.version_count)
             for spec in FACETS:
                 recs, vals = pairs[spec.name]
                 vs = values[spec.name]
@@ -371,14 +374,13 @@ class RecordTable:
         arrays["mention_rec"] = _int_array(mention_rec)
         arrays["mention_lo"] = _int_array(mention_lo)
         arrays["mention_hi"] = _int_array(mention_hi)
-        doc_ids = list(docs.values)
-        arrays["doc_version_count"] = np.asarray([doc_rows[d][1] for d in doc_ids], dtype=np.int64)
+        arrays["doc_version_count"] = _int_array(doc_counts)
         strings = {
             "record_id": record_ids.column(),
             "dates": dates.column(),
-            "doc_id": StringColumn.of(doc_ids),
-            "doc_title": StringColumn.of(doc_rows[d][0] for d in doc_ids),
-            "doc_latest": StringColumn.of(doc_rows[d][2] for d in doc_ids),
+            "doc_id": StringColumn.of(docs.values),
+            "doc_title": doc_titles.column(),
+            "doc_latest": doc_latest.column(),
             **{"info." + f: b.column() for f, b in info.items()},
         }
         del record_ids, dates, info
