@@ -1,24 +1,27 @@
 """Indexing and searching at a million sections (issue 14): batch by batch, memory watched.
 
 Usage: python bench/scale.py [--sections N] [--batch-sections N] [--engine NAME] [--workers N]
-                             [--queries N] [--search-only] [--json]
+                             [--work DIR] [--queries N] [--search-only] [--json]
 
 The corpus is generated from the real-text pools of bench/latency_corpus.py (the Python docs'
 reST headings and paragraphs, the Cranfield abstracts and titles), recombined with a fixed
 seed: each document has a title, a lead paragraph and 2 to 7 more sections of 1 to 3
 paragraphs, like the latency corpus's generated documents. It is written in batches of about
-`--batch-sections` sections under bench/work/scale/corpus/bNNNN/ (git-ignored; a batch is the
-same whatever ran before it, so a rerun writes it again identically), and each batch is
-indexed by an incremental run (`indexer.pipeline.index_paths`, this script's `--run-batch`
-mode) in a subprocess into bench/work/scale/index. The text-reuse stage is off
-(`reuse=False`): search latency does not depend on it, and a corpus that recombines a small
-pool of paragraphs makes every document share passages with thousands of others.
+`--batch-sections` sections under bench/work/scale/corpus/bNNNN/ (git-ignored; `--work`:
+another folder than bench/work/scale; a batch is the same whatever ran before it, so a rerun
+writes it again identically), and each batch is indexed by an incremental run
+(`indexer.pipeline.index_paths`, this script's `--run-batch` mode) in a subprocess into
+bench/work/scale/index. A folder keeps the batch size and engine it was built with. The
+text-reuse stage is off (`reuse=False`): search latency does not depend on it, and a corpus
+that recombines a small pool of paragraphs makes every document share passages with
+thousands of others.
 
 While a batch runs, the PSS of the whole process tree (the run and its workers) is sampled
-every 0.2 s. Each batch's sections added, total sections, wall seconds, peak PSS (in all and
-per stage of the run: `open` is opening the index and finishing a killed run) and the run report's stage timings are printed on stderr as it ends and kept in
-bench/work/scale/batches.json. Resumable: a batch whose files are all in the store, with no
-document pending, is not indexed again (its figures are those recorded when it ran, if any).
+every 0.2 s. Each batch's sections added, total sections, wall seconds, peak PSS (in all, and
+per stage of the run: `open` is opening the index and finishing a killed run) and the run
+report's stage timings are printed on stderr as it ends and kept in batches.json beside the
+index. Resumable: a batch whose files are all in the store, with no document pending, is not
+indexed again (its figures are those recorded when it ran, if any).
 
 At the end (or with `--search-only`), the complete search is measured as
 bench/engine_latency.py does it, on this engine alone (no bare Whoosh): `--queries` queries
@@ -213,16 +216,16 @@ def disk_mb(folder: Path) -> float:
     return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6, 1)
 
 
-def build(sections: int, batch_sections: int, engine: str, workers: int) -> list[dict]:
-    """Write and index every batch not indexed yet; the figures of every batch."""
-    index_dir = SCALE / "index"
-    record_file = SCALE / "batches.json"
+def build(work: Path, sections: int, batch_sections: int, engine: str, workers: int) -> list[dict]:
+    """Write and index every batch not indexed yet (under `work`); the figures of every batch."""
+    index_dir = work / "index"
+    record_file = work / "batches.json"
     recorded: dict[str, dict] = json.loads(record_file.read_text()) if record_file.exists() else {}
     plan = batch_plan(sections, batch_sections)
     text_pools = pools()
     out = []
     for batch, size in enumerate(plan):
-        folder = SCALE / "corpus" / f"b{batch:04d}"
+        folder = work / "corpus" / f"b{batch:04d}"
         about = write_batch(folder, batch, size, text_pools)
         key = f"b{batch:04d}"
         if indexed(index_dir, folder):
@@ -252,12 +255,12 @@ def build(sections: int, batch_sections: int, engine: str, workers: int) -> list
     return out
 
 
-def search(engine: str, n_queries: int) -> dict:
+def search(index_dir: Path, engine: str, n_queries: int) -> dict:
     from engine_latency import run
     from latency_corpus import passages, queries, quotes
 
     log("measuring search")
-    return run({engine: SCALE / "index"}, None, queries(n_queries), passages(), quotes())
+    return run({engine: index_dir}, None, queries(n_queries), passages(), quotes())
 
 
 def main() -> None:
@@ -267,6 +270,9 @@ def main() -> None:
     ap.add_argument("--engine", default="tantivy", help="engine of the index (default tantivy)")
     ap.add_argument("--workers", type=int, default=0, help="worker processes of each run (0: one per core)")
     ap.add_argument("--queries", type=int, default=500, help="queries timed (default 500)")
+    ap.add_argument(
+        "--work", type=Path, default=SCALE, help="folder of the corpus and index (default bench/work/scale)"
+    )
     ap.add_argument("--search-only", action="store_true", help="measure search on the index as it is")
     ap.add_argument("--json", action="store_true", help="print JSON")
     ap.add_argument("--run-batch", type=Path, help=argparse.SUPPRESS)
@@ -277,16 +283,17 @@ def main() -> None:
         return
     if args.sections <= 0 or args.batch_sections <= 0:
         ap.error("--sections and --batch-sections must be positive")
-    index_dir = SCALE / "index"
-    stamp = SCALE / "plan.json"
+    work = args.work.resolve()
+    index_dir = work / "index"
+    stamp = work / "plan.json"
     plan = {"batch_sections": args.batch_sections, "engine": args.engine, "format": CORPUS_FORMAT}
     if stamp.exists() and json.loads(stamp.read_text()) != plan and not args.search_only:
-        raise SystemExit(f"{SCALE} was built with {stamp.read_text()}: remove it to build with {json.dumps(plan)}")
+        raise SystemExit(f"{work} was built with {stamp.read_text()}: remove it to build with {json.dumps(plan)}")
     batches: list[dict] = []
     if not args.search_only:
-        SCALE.mkdir(parents=True, exist_ok=True)
+        work.mkdir(parents=True, exist_ok=True)
         stamp.write_text(json.dumps(plan))
-        batches = build(args.sections, args.batch_sections, args.engine, args.workers)
+        batches = build(work, args.sections, args.batch_sections, args.engine, args.workers)
     if not (index_dir / "store.sqlite3").exists():
         raise SystemExit(f"no index in {index_dir}: build it first")
     measured = [b for b in batches if b.get("measured")]
@@ -297,7 +304,7 @@ def main() -> None:
         "counts": store_counts(index_dir),
         "index_mb": disk_mb(index_dir),
         "peak_pss_mb": max((b["peak_pss_mb"] for b in measured), default=None),
-        "search": search(args.engine, args.queries),
+        "search": search(index_dir, args.engine, args.queries),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     full = result["search"]["engines"][args.engine]["full"]
