@@ -7,14 +7,14 @@ The corpus is generated from the real-text pools of bench/latency_corpus.py (the
 reST headings and paragraphs, the Cranfield abstracts and titles), recombined with a fixed
 seed: each document has a title, a lead paragraph and 2 to 7 more sections of 1 to 3
 paragraphs, like the latency corpus's generated documents. It is written in batches of about
-`--batch-sections` sections under bench/work/scale/corpus/bNNNN/ (git-ignored; `--work`:
-another folder than bench/work/scale; a batch is the same whatever ran before it, so a rerun
-writes it again identically), and each batch is indexed by an incremental run
-(`indexer.pipeline.index_paths`, this script's `--run-batch` mode) in a subprocess into
-bench/work/scale/index. A folder keeps the batch size and engine it was built with. The
-text-reuse stage is off (`reuse=False`): search latency does not depend on it, and a corpus
-that recombines a small pool of paragraphs makes every document share passages with
-thousands of others.
+`--batch-sections` sections (default 20,000: see BATCH_SECTIONS) under
+bench/work/scale/corpus/bNNNN/ (git-ignored; `--work`: another folder than bench/work/scale;
+a batch is the same whatever ran before it, so a rerun writes it again identically), and each
+batch is indexed by an incremental run (`indexer.pipeline.index_paths`, this script's
+`--run-batch` mode) in a subprocess into bench/work/scale/index. A folder keeps the batch
+size and engine it was built with. The text-reuse stage is off (`reuse=False`): search
+latency does not depend on it, and a corpus that recombines a small pool of paragraphs makes
+every document share passages with thousands of others.
 
 While a batch runs, the PSS of the whole process tree (the run and its workers) is sampled
 every 0.2 s. Each batch's sections added, total sections, wall seconds, peak PSS (in all, and
@@ -55,6 +55,12 @@ from latency_corpus import SECTIONS_PER_DOC, SEED, WORK, rst_pools  # noqa: E402
 SCALE = WORK / "scale"
 CORPUS_FORMAT = "1"  # bump when the generated documents change
 SAMPLE_SECONDS = 0.2
+# Sections per index run. A run's peak PSS is a part that follows the batch (its parsed files,
+# held until the store transaction) and a part that follows the index (the snapshot, about
+# 0.6 MB per 1,000 sections): measured, 388 MB with 20,000-section batches at 200,000
+# sections and 541 MB with 50,000-section batches at 300,000, which reach about 870 MB and
+# 1,010 MB at a million. Smaller batches keep a million within 1 GB.
+BATCH_SECTIONS = 20_000
 
 
 def log(message: str) -> None:
@@ -266,7 +272,9 @@ def search(index_dir: Path, engine: str, n_queries: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sections", type=int, default=1_000_000, help="sections in all (default 1,000,000)")
-    ap.add_argument("--batch-sections", type=int, default=50_000, help="sections per index run (default 50,000)")
+    ap.add_argument(
+        "--batch-sections", type=int, default=BATCH_SECTIONS, help="sections per index run (default 20,000)"
+    )
     ap.add_argument("--engine", default="tantivy", help="engine of the index (default tantivy)")
     ap.add_argument("--workers", type=int, default=0, help="worker processes of each run (0: one per core)")
     ap.add_argument("--queries", type=int, default=500, help="queries timed (default 500)")
