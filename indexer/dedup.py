@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ _MASK32 = np.uint64((1 << 32) - 1)
 _SEED = 1
 _PERMUTATIONS: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 _BANDS: dict[tuple[float, int], tuple[int, int]] = {}
+SHINGLE_CACHE = 400_000  # shingles kept for the comparisons of assign_documents (about 40 MB)
 
 
 def _permutations(perms: int) -> tuple[np.ndarray, np.ndarray]:
@@ -155,17 +157,33 @@ def assign_documents(
     all_c = {c.version_id: c for c in existing}
     all_c.update({c.version_id: c for c in new})
     bands, rows = lsh_bands(lsh_threshold, perms)
+    # Only the buckets of the new versions' band keys are ever looked into.
+    wanted = {key for c in new for key in _band_keys(c.signature, bands, rows)}
     buckets: dict[tuple[int, bytes], list[str]] = {}
     for vid in sorted(all_c):
         for key in _band_keys(all_c[vid].signature, bands, rows):
-            buckets.setdefault(key, []).append(vid)
+            if key in wanted:
+                buckets.setdefault(key, []).append(vid)
     uf = _UnionFind(all_c)
-    cache: dict[str, set[bytes]] = {}
+    # The shingles of the versions compared last, up to SHINGLE_CACHE shingles in all (the
+    # least recently used are dropped, and made again if needed): the candidates of a large
+    # batch against a large store would otherwise keep every text they touched as shingles.
+    cache: OrderedDict[str, set[bytes]] = OrderedDict()
+    held = 0
 
     def sh(vid: str) -> set[bytes]:
-        if vid not in cache:
-            cache[vid] = shingles_of(vid) if shingles_of else set()
-        return cache[vid]
+        nonlocal held
+        found = cache.get(vid)
+        if found is not None:
+            cache.move_to_end(vid)
+            return found
+        made = shingles_of(vid) if shingles_of else set()
+        cache[vid] = made
+        held += len(made)
+        while held > SHINGLE_CACHE and len(cache) > 2:  # the two being compared stay
+            _old, dropped = cache.popitem(last=False)
+            held -= len(dropped)
+        return made
 
     for c in sorted(new, key=lambda c: c.version_id):
         near = {v for key in _band_keys(c.signature, bands, rows) for v in buckets.get(key, ())}
@@ -205,9 +223,59 @@ def assign_documents(
 
 
 def _band_keys(sig: np.ndarray, bands: int, rows: int) -> list[tuple[int, bytes]]:
-    raw = np.ascontiguousarray(sig[: bands * rows], dtype="<u8").tobytes()
+    return _raw_band_keys(np.ascontiguousarray(sig[: bands * rows], dtype="<u8").tobytes(), bands, rows)
+
+
+def _raw_band_keys(raw: bytes, bands: int, rows: int) -> list[tuple[int, bytes]]:
+    """The LSH band keys of a signature given as its little-endian uint64 bytes (as stored)."""
     width = rows * 8
     return [(i, raw[i * width : (i + 1) * width]) for i in range(bands)]
+
+
+class BandFilter:
+    """The LSH band keys of some new candidates, to pick out, from all the stored versions
+    streaming by, the few that share a band with one of them: the only stored versions
+    `assign_documents` can find near a new one (nothing is kept of the others)."""
+
+    def __init__(self, new: Iterable[Candidate], lsh_threshold: float = 0.4, perms: int = 128) -> None:
+        self.bands, self.rows = lsh_bands(lsh_threshold, perms)
+        self.keys = {k for c in new for k in _band_keys(c.signature, self.bands, self.rows)}
+
+    def shares_band(self, signature_bytes: bytes) -> bool:
+        """Whether a stored signature (little-endian uint64 bytes) shares a band key with a new one."""
+        keys = self.keys
+        return any(k in keys for k in _raw_band_keys(signature_bytes, self.bands, self.rows))
+
+
+StoredRow = tuple[str, str, str | None, bytes]  # version_id, doc_id, lineage_key, signature bytes
+
+
+def related_stored(
+    new: Sequence[Candidate],
+    stored: Iterable[StoredRow],
+    by_lineage: Callable[[set[str]], Iterable[StoredRow]],
+    lsh_threshold: float = 0.4,
+    perms: int = 128,
+) -> list[Candidate]:
+    """The stored versions that can join a family with a new one, from a stream of every stored
+    version (`stored`, read once, nothing kept of the others) and a look-up of the versions of
+    some lineage keys: those sharing an LSH band with a new version, and those with the lineage
+    key of a new version or of one of these. `assign_documents` gives the same result with them
+    as with every stored version: a family it reports has a new member, and its stored members
+    are near a new one or of a lineage in the family (unions are made from new versions only,
+    and by lineage key)."""
+    if not new:
+        return []
+    bands = BandFilter(new, lsh_threshold, perms)
+    rows = {r[0]: r for r in stored if bands.shares_band(r[3])}
+    lineages = {c.lineage_key for c in new if c.lineage_key} | {r[2] for r in rows.values() if r[2]}
+    if lineages:
+        for r in by_lineage(lineages):
+            rows.setdefault(r[0], r)
+    return [
+        Candidate(vid, np.frombuffer(sig, dtype="<u8").astype(np.uint64), lineage, doc)
+        for vid, doc, lineage, sig in rows.values()
+    ]
 
 
 def family_doc_id(members: Iterable[tuple[str, str | None]]) -> str:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import itertools
 import json
 import os
 import shutil
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,7 +35,7 @@ from .scan import FileRules, check_paths, scan
 from .sectioning import normalized_text, split_sections
 from .settings import Settings
 from .sources import content_hash, load_bytes, read_bytes
-from .store import Store, signature_from_blob
+from .store import Store
 from .workers import run_jobs
 from .writer import sync_documents
 
@@ -335,7 +337,8 @@ def _run(
     failed = list(scanned.failed)
     skipped = list(scanned.skipped)
     notes: list[dict[str, str]] = []
-    known = store.file_hashes() if store else {}
+    # Only the files this run reads: an index of a million sections has 200,000 of them.
+    known = store.file_hashes(scanned.files) if store else {}
     workers = settings.worker_count
     if on_total:
         on_total(len(scanned.files))
@@ -354,7 +357,8 @@ def _run(
     for stage in ("read", "parse", "enrich"):
         cpu[stage] = round(sum(r.seconds.get(stage, 0.0) for r in results), 3)
 
-    stored_ids = {row["version_id"]: row for row in store.dedup_rows()} if store else {}
+    # The stored versions among those found (version_id -> doc_id), not every stored version.
+    stored_ids = store.version_docs(f.version.version_id for f in found) if store else {}
     new_versions: dict[str, Found] = {}
     duplicates = 0
     for f in found:
@@ -423,18 +427,19 @@ def _store_run(
     run_id: int,
     found: list[Found],
     new_versions: dict[str, Found],
-    stored: dict[str, Any],
+    stored: dict[str, str],
     settings: Settings,
 ) -> set[str]:
-    """Dedup against the store and write everything in one transaction; returns touched doc ids."""
+    """Dedup against the store and write everything in one transaction; returns touched doc ids.
+    `stored`: version_id -> doc_id of the versions found that the store has."""
     sigs = {vid: dedup.signature(dedup.shingles(f.version.normalized_text, settings.shingle_size),
                                  settings.minhash_perms)
             for vid, f in new_versions.items()}  # fmt: skip
     new_c = [dedup.Candidate(vid, sigs[vid], f.version.lineage_key, None) for vid, f in new_versions.items()]
-    old_c = [
-        dedup.Candidate(r["version_id"], signature_from_blob(r["signature"]), r["lineage_key"], r["doc_id"])
-        for r in stored.values()
-    ]
+    # Not every stored version: those a new one can join (dedup.related_stored).
+    old_c = dedup.related_stored(
+        new_c, store.dedup_signatures(), store.dedup_lineage, settings.near_dup_threshold - 0.1, settings.minhash_perms
+    )
 
     def shingles_of(vid: str) -> set[bytes]:
         text = new_versions[vid].version.normalized_text if vid in new_versions else store.normalized_text(vid)
@@ -444,7 +449,7 @@ def _store_run(
         new_c, old_c, settings.near_dup_threshold - 0.1, settings.near_dup_verify, settings.minhash_perms, shingles_of
     )
     touched = set(assigned.values()) | set(renamed)
-    touched |= {stored[f.version.version_id]["doc_id"] for f in found if f.version.version_id in stored}
+    touched |= {stored[f.version.version_id] for f in found if f.version.version_id in stored}
 
     # Page furniture: the short lines of web-derived versions, per source group.
     new_lines: dict[tuple[str, str], set[str]] = {}
@@ -486,32 +491,65 @@ def _store_run(
 SENTENCE_JOB_CHARS = 500_000  # text per worker job when finding sentences
 
 
+SENTENCE_PAGE = 2_000  # sections read from the store at a time when finding sentences
+
+
 def update_sentences(store: Store, workers: int = 1) -> dict[str, int]:
     """The last stage: retrain the sentence model when the corpus's sample changed, then find
     the sentences of every section (after a retraining) or of the new ones, in worker
-    processes, and store model and sentences in one transaction."""
+    processes, and store model and sentences in one transaction. The sections are read a
+    page at a time and their sentences written as the jobs finish: a retraining over a million
+    sections holds a few jobs' texts, not every text."""
     sample = sentences.sample(store.texts_in_version_order())
     stored = sentences.SentenceModel.from_json(store.meta_value(sentences.MODEL_KEY))
     retrain = not stored.sample_key or stored.sample_key != sentences.sample_key(sample)
     model = sentences.train(sample) if retrain else stored
     model_json = model.to_json()
-    jobs: list[tuple[str, list[tuple[str, int, str]]]] = []
-    chunk: list[tuple[str, int, str]] = []
-    size = 0
-    for version_id, ordinal, text in store.sentence_work(missing_only=not retrain):
-        chunk.append((version_id, ordinal, text[: sentences.SENTENCE_CHARS]))
-        size += min(len(text), sentences.SENTENCE_CHARS)
-        if size >= SENTENCE_JOB_CHARS:
-            jobs.append((model_json, chunk))
-            chunk, size = [], 0
-    if chunk:
-        jobs.append((model_json, chunk))
-    found = [row for rows in _map(sentences.spans_job, jobs, workers if len(jobs) > 1 else 1, None, "") for row in rows]
+    found = 0
     with store.transaction():
         if retrain:
             store.set_meta_value(sentences.MODEL_KEY, model_json)
-        store.set_sentences(found)
-    return {"retrained": int(retrain), "sections": len(found)}
+        for rows in _map_lazy(sentences.spans_job, _sentence_jobs(store, model_json, not retrain), workers):
+            store.set_sentences(rows)
+            found += len(rows)
+    return {"retrained": int(retrain), "sections": found}
+
+
+def _sentence_jobs(store: Store, model_json: str, missing_only: bool) -> Iterator[tuple[str, list[Any]]]:
+    """Jobs of about SENTENCE_JOB_CHARS of text: (model JSON, [(version_id, ordinal, text)])."""
+    chunk: list[tuple[str, int, str]] = []
+    size = 0
+    after: tuple[str, int] | None = None
+    while page := store.sentence_page(missing_only, after, SENTENCE_PAGE):
+        after = page[-1][:2]
+        for version_id, ordinal, text in page:
+            chunk.append((version_id, ordinal, text[: sentences.SENTENCE_CHARS]))
+            size += min(len(text), sentences.SENTENCE_CHARS)
+            if size >= SENTENCE_JOB_CHARS:
+                yield model_json, chunk
+                chunk, size = [], 0
+    if chunk:
+        yield model_json, chunk
+
+
+def _map_lazy(fn: Callable[[Any], Any], jobs: Iterable[Any], workers: int) -> Iterator[Any]:
+    """The results of jobs in order, in worker processes when there are enough jobs; the jobs
+    are read as results are taken, a few per worker in flight."""
+    jobs = iter(jobs)
+    head = list(itertools.islice(jobs, 8))
+    if workers <= 1 or len(head) < 8:
+        for job in itertools.chain(head, jobs):
+            yield fn(job)
+        return
+    language.preload()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        running: deque[Future[Any]] = deque()
+        for job in itertools.chain(head, jobs):
+            running.append(pool.submit(fn, job))
+            if len(running) >= 4 * workers:
+                yield running.popleft().result()
+        while running:
+            yield running.popleft().result()
 
 
 def rebuild(settings: Settings) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import os
 import stat
 import tempfile
 import zipfile
+from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -104,6 +105,29 @@ class StringColumn(Sequence[str]):
         view = memoryview(self.blob)
         o = self.offsets.tolist()
         return [str(view[o[k] : o[k + 1]], "utf-8", "surrogatepass") for k in range(len(o) - 1)]
+
+
+class _StringBuilder:
+    """A StringColumn being built one string at a time: the UTF-8 bytes appended to one buffer,
+    the offsets to an array of machine integers (no object kept per string)."""
+
+    def __init__(self) -> None:
+        self.blob = bytearray()
+        self.offsets = array("q", [0])
+
+    def append(self, value: str) -> None:
+        self.blob += value.encode("utf-8", "surrogatepass")
+        self.offsets.append(len(self.blob))
+
+    def column(self) -> StringColumn:
+        column = StringColumn(bytes(self.blob), _int_array(self.offsets))
+        self.blob, self.offsets = bytearray(), array("q", [0])
+        return column
+
+
+def _int_array(values: array) -> np.ndarray:
+    """An int64 array of an array('q') (copied: the builder may be reused or freed)."""
+    return np.frombuffer(values, dtype=np.int64).copy() if len(values) else np.zeros(0, dtype=np.int64)
 
 
 class Values:
@@ -286,9 +310,14 @@ class RecordTable:
         return out
 
     @classmethod
-    def build(cls, rows: Sequence[SectionRow]) -> RecordTable:
-        """The table of these store rows (every declared facet's values read from each row)."""
-        n = len(rows)
+    def build(cls, rows: Iterable[SectionRow], size: int | None = None) -> RecordTable:
+        """The table of these store rows (every declared facet's values read from each row). The
+        rows may be a stream of `size` rows: each is read once and nothing of it is kept but
+        its bytes in the columns being built."""
+        if size is None:
+            rows = rows if isinstance(rows, Sequence) else list(rows)
+            size = len(rows)
+        n = size
         docs = Values()
         arrays: dict[str, np.ndarray] = {
             "doc": np.zeros(n, dtype=np.int64),
@@ -298,27 +327,32 @@ class RecordTable:
             "oldest": np.full(n, NO_DATE, dtype=np.int64),
             "version_rank": np.zeros(n, dtype=np.int64),
         }
-        info: dict[str, list[str]] = {f: [] for f in _INFO_FIELDS}
-        record_ids: list[str] = []
-        dates: list[str] = []
+        info = {f: _StringBuilder() for f in _INFO_FIELDS}
+        record_ids = _StringBuilder()
+        dates = _StringBuilder()
         entries: dict[str, list[int]] = {}
-        doc_rows: dict[str, tuple[str, int, str]] = {}
+        # Each document's title, latest version and version count, in document-number order.
+        doc_titles, doc_latest, doc_counts = _StringBuilder(), _StringBuilder(), array("q")
         values = {spec.name: Values() for spec in FACETS}
-        pairs: dict[str, tuple[list[int], list[int]]] = {spec.name: ([], []) for spec in FACETS}
-        mention_rec: list[int] = []
-        mention_lo: list[int] = []
-        mention_hi: list[int] = []
+        pairs = {spec.name: (array("q"), array("q")) for spec in FACETS}
+        mention_rec, mention_lo, mention_hi = array("q"), array("q"), array("q")
+        count = 0
         for i, r in enumerate(rows):
+            if i >= n:
+                raise ValueError(f"more than the {n} rows announced")
+            count = i + 1
             record_ids.append(r.record_id)
-            arrays["doc"][i] = docs.id(r.doc_id)
+            arrays["doc"][i] = doc = docs.id(r.doc_id)
             arrays["latest"][i] = r.is_latest
             arrays["auxiliary"][i] = r.auxiliary
             arrays["version_rank"][i] = r.rank
             entries.setdefault(r.version_id, list(r.entries))
             for f in _INFO_FIELDS:
                 info[f].append(getattr(r, f))
-            if r.doc_id not in doc_rows:
-                doc_rows[r.doc_id] = (r.doc_title, r.version_count, r.latest_version_id)
+            if doc == len(doc_counts):  # the document's first row
+                doc_titles.append(r.doc_title)
+                doc_latest.append(r.latest_version_id)
+                doc_counts.append(r.version_count)
             for spec in FACETS:
                 recs, vals = pairs[spec.name]
                 vs = values[spec.name]
@@ -326,6 +360,7 @@ class RecordTable:
                     recs.append(i)
                     vals.append(vs.id(key, label))
             dates.append(_dates_json(r.dates))
+            newest = oldest = NO_DATE
             for m in r.dates:
                 lo, hi = m.bounds()
                 lo_o = date.fromisoformat(lo).toordinal()
@@ -333,26 +368,30 @@ class RecordTable:
                 mention_rec.append(i)
                 mention_lo.append(lo_o)
                 mention_hi.append(hi_o)
-                arrays["newest"][i] = max(arrays["newest"][i], hi_o)
-                old = arrays["oldest"][i]
-                arrays["oldest"][i] = lo_o if old == NO_DATE else min(old, lo_o)
-        arrays["mention_rec"] = np.asarray(mention_rec, dtype=np.int64)
-        arrays["mention_lo"] = np.asarray(mention_lo, dtype=np.int64)
-        arrays["mention_hi"] = np.asarray(mention_hi, dtype=np.int64)
-        doc_ids = list(docs.values)
-        arrays["doc_version_count"] = np.asarray([doc_rows[d][1] for d in doc_ids], dtype=np.int64)
+                newest = max(newest, hi_o)
+                oldest = lo_o if oldest == NO_DATE else min(oldest, lo_o)
+            arrays["newest"][i] = newest
+            arrays["oldest"][i] = oldest
+        if count != n:
+            raise ValueError(f"{count} rows where {n} were announced")
+        arrays["mention_rec"] = _int_array(mention_rec)
+        arrays["mention_lo"] = _int_array(mention_lo)
+        arrays["mention_hi"] = _int_array(mention_hi)
+        arrays["doc_version_count"] = _int_array(doc_counts)
         strings = {
-            "record_id": StringColumn.of(record_ids),
-            "dates": StringColumn.of(dates),
-            "doc_id": StringColumn.of(doc_ids),
-            "doc_title": StringColumn.of(doc_rows[d][0] for d in doc_ids),
-            "doc_latest": StringColumn.of(doc_rows[d][2] for d in doc_ids),
-            **{"info." + f: StringColumn.of(v) for f, v in info.items()},
+            "record_id": record_ids.column(),
+            "dates": dates.column(),
+            "doc_id": StringColumn.of(docs.values),
+            "doc_title": doc_titles.column(),
+            "doc_latest": doc_latest.column(),
+            **{"info." + f: b.column() for f, b in info.items()},
         }
+        del record_ids, dates, info
         for spec in FACETS:
-            recs, vals = pairs[spec.name]
-            rec_a = np.asarray(recs, dtype=np.int64)
-            val_a = np.asarray(vals, dtype=np.int64)
+            recs, vals = pairs.pop(spec.name)
+            rec_a = _int_array(recs)
+            val_a = _int_array(vals)
+            del recs, vals
             # Sorted by (document, value): distinct documents per value are counted in one pass.
             code = arrays["doc"][rec_a] * max(1, len(values[spec.name].values)) + val_a
             order = np.argsort(code, kind="stable")
@@ -387,14 +426,35 @@ def snapshot_key(store_generation: int, engine_generation: int) -> str:
 
 
 def engine_rows(table: RecordTable, record_id_column: Sequence[str]) -> np.ndarray:
-    """The table row of each engine record number (-1 for a record the table does not have)."""
-    index = table.index
-    return np.fromiter((index.get(r, -1) for r in record_id_column), dtype=np.int64, count=len(record_id_column))
+    """The table row of each engine record number (-1 for a record the table does not have).
+    Record ids are matched as fixed-width byte strings, sorted and searched (record ids are
+    unique and hold no NUL), so no dictionary of a million ids is made."""
+    ids = table.record_ids
+    if isinstance(ids, StringColumn):
+        blob, o = ids.blob, ids.offsets.tolist()
+        mine = (blob[o[k] : o[k + 1]] for k in range(len(o) - 1))
+        width = int(np.diff(ids.offsets).max(initial=0))
+    else:
+        mine = (r.encode("utf-8", "surrogatepass") for r in ids)
+        width = max((len(r.encode("utf-8", "surrogatepass")) for r in ids), default=0)
+    keys = np.fromiter(mine, dtype=f"S{max(1, width)}", count=len(ids))
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    theirs = np.fromiter(
+        (r.encode("utf-8", "surrogatepass") for r in record_id_column),
+        dtype=f"S{max(1, width) + 1}",  # one byte more: an engine id longer than every row's matches none
+        count=len(record_id_column),
+    )
+    if not len(keys):
+        return np.full(len(theirs), -1, dtype=np.int64)
+    at = np.minimum(np.searchsorted(keys, theirs), len(keys) - 1)
+    return np.where(keys[at] == theirs, order[at], -1).astype(np.int64)
 
 
 def build_snapshot(store: Store, engine: Engine) -> Snapshot:
     """The snapshot of an index as it is now (the table built from every store row)."""
-    table = RecordTable.build(store.search_rows())
+    rows, size = store.stream_search_rows()
+    table = RecordTable.build(rows, size)
     words, freqs = engine.vocabulary()
     return Snapshot(table, engine_rows(table, engine.record_id_column()), words, freqs)
 

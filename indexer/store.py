@@ -184,8 +184,17 @@ class Store:
         return [dict(r) for r in self.db.execute("SELECT * FROM runs ORDER BY run_id")]
 
     # -- files --------------------------------------------------------------------------
-    def file_hashes(self) -> dict[str, str]:
-        return {r["path"]: r["content_hash"] for r in self.db.execute("SELECT path, content_hash FROM files")}
+    def file_hashes(self, paths: Iterable[str] | None = None) -> dict[str, str]:
+        """path -> content hash of every stored file, or of those of `paths` that are stored."""
+        if paths is None:
+            return {r["path"]: r["content_hash"] for r in self.db.execute("SELECT path, content_hash FROM files")}
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(paths))):
+            rows = self.db.execute(
+                f"SELECT path, content_hash FROM files WHERE path IN ({','.join('?' * len(chunk))})", chunk
+            )
+            out.update((r[0], r[1]) for r in rows)
+        return out
 
     # -- reads --------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -204,9 +213,33 @@ class Store:
         rows = self.db.execute(f"SELECT {column}, COUNT(*) FROM documents GROUP BY {column} ORDER BY 2 DESC, 1")
         return {r[0]: r[1] for r in rows}
 
-    def dedup_rows(self) -> list[sqlite3.Row]:
-        """Ids and MinHash signatures of every stored version (texts are fetched only for candidates)."""
-        return list(self.db.execute("SELECT version_id, doc_id, lineage_key, signature FROM versions"))
+    def dedup_signatures(self) -> Iterator[tuple[str, str, str | None, bytes]]:
+        """(version_id, doc_id, lineage_key, MinHash signature bytes) of every stored version,
+        read lazily from a cursor (texts are fetched only for candidates)."""
+        for r in self.db.execute("SELECT version_id, doc_id, lineage_key, signature FROM versions"):
+            yield r[0], r[1], r[2], bytes(r[3])
+
+    def dedup_lineage(self, keys: Iterable[str]) -> list[tuple[str, str, str | None, bytes]]:
+        """The rows of `dedup_signatures` of the versions with one of these lineage keys."""
+        out: list[tuple[str, str, str | None, bytes]] = []
+        for chunk in _chunks(sorted(set(keys))):
+            rows = self.db.execute(
+                f"""SELECT version_id, doc_id, lineage_key, signature FROM versions
+                    WHERE lineage_key IN ({",".join("?" * len(chunk))})""",
+                chunk,
+            )
+            out.extend((r[0], r[1], r[2], bytes(r[3])) for r in rows)
+        return out
+
+    def version_docs(self, version_ids: Iterable[str]) -> dict[str, str]:
+        """version_id -> doc_id of those of these versions that are stored."""
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(version_ids))):
+            rows = self.db.execute(
+                f"SELECT version_id, doc_id FROM versions WHERE version_id IN ({','.join('?' * len(chunk))})", chunk
+            )
+            out.update((r[0], r[1]) for r in rows)
+        return out
 
     def normalized_text(self, version_id: str) -> str:
         row = self.db.execute("SELECT normalized_text FROM versions WHERE version_id=?", (version_id,)).fetchone()
@@ -338,6 +371,23 @@ class Store:
             f"SELECT version_id, ordinal, text FROM sections {where} ORDER BY version_id, ordinal"
         )
 
+    def sentence_page(
+        self, missing_only: bool, after: tuple[str, int] | None, limit: int
+    ) -> list[tuple[str, int, str]]:
+        """The rows of `sentence_work` that come after `after` (a (version_id, ordinal)), at most
+        `limit` of them, read at once: the caller may write between two pages."""
+        where = ["sentences IS NULL"] if missing_only else []
+        args: list[Any] = []
+        if after is not None:
+            where.append("(version_id, ordinal) > (?, ?)")
+            args += after
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self.db.execute(
+            f"SELECT version_id, ordinal, text FROM sections {clause} ORDER BY version_id, ordinal LIMIT ?",
+            (*args, limit),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
     def set_sentences(self, rows: Iterable[tuple[str, int, bytes]]) -> None:
         """Inside a transaction."""
         self.db.executemany(
@@ -359,13 +409,22 @@ class Store:
 
     def search_rows(self) -> list[SectionRow]:
         """One row per section of every version, with what facets and results need (no text)."""
-        return self._section_rows("", ())
+        return list(self._section_rows("", ()))
+
+    def stream_search_rows(self) -> tuple[Iterator[SectionRow], int]:
+        """The rows of `search_rows`, read from a cursor one at a time (nothing kept of the rows
+        already read), with their number."""
+        (count,) = self.db.execute(
+            "SELECT COUNT(*) FROM sections s JOIN versions v USING (version_id) JOIN documents d USING (doc_id)"
+        ).fetchone()
+        return self._section_rows("", ()), int(count)
 
     def section_rows(self, doc_id: str) -> list[SectionRow]:
         """The sections of every version of one document, with their text (for the index)."""
-        return self._section_rows("WHERE v.doc_id=?", (doc_id,), with_text=True)
+        return list(self._section_rows("WHERE v.doc_id=?", (doc_id,), with_text=True))
 
-    def _section_rows(self, where: str, args: tuple[Any, ...], with_text: bool = False) -> list[SectionRow]:
+    def _section_rows(self, where: str, args: tuple[Any, ...], with_text: bool = False) -> Iterator[SectionRow]:
+        """The rows, ordered by document, version rank and section, read lazily from a cursor."""
         text = ", s.text" if with_text else ""
         rows = self.db.execute(
             f"""SELECT s.version_id, s.ordinal, s.heading, s.breadcrumb, s.anchor, s.language, s.auxiliary,
@@ -375,18 +434,20 @@ class Store:
                 {where} ORDER BY v.doc_id, v.rank, s.ordinal""",
             args,
         )
-        # Versions repeat their fields on each of their sections: parse each version's once.
-        parsed: dict[str, tuple[Any, ...]] = {}
-        out = []
+        # Versions repeat their fields on each of their sections, which come together: parse
+        # the current version's once.
+        current: str | None = None
+        parsed: tuple[Any, ...] = ()
         for r in rows:
             vid = r["version_id"]
-            if vid not in parsed:
-                parsed[vid] = (
+            if vid != current:
+                current = vid
+                parsed = (
                     tuple(json.loads(r["sources"])), json.loads(r["infobox"]),
                     tuple(json.loads(r["categories"])), tuple(json.loads(r["entries"])) or (r["rank"] + 1,),
                 )  # fmt: skip
-            sources, infobox, categories, entries = parsed[vid]
-            row = SectionRow(
+            sources, infobox, categories, entries = parsed
+            yield SectionRow(
                 version_id=vid, ordinal=r["ordinal"], doc_id=r["doc_id"], heading=r["heading"],
                 breadcrumb=r["breadcrumb"], anchor=r["anchor"], language=r["language"],
                 auxiliary=bool(r["auxiliary"]), dates=tuple(DateMention(**d) for d in json.loads(r["dates"])),
@@ -395,8 +456,6 @@ class Store:
                 latest_version_id=r["latest_version_id"], version_count=r["version_count"],
                 text=r["text"] if with_text else "",
             )  # fmt: skip
-            out.append(row)
-        return out
 
     def section_texts(self, record_ids: Iterable[str], with_infobox: bool = False) -> dict[str, str]:
         """Texts of some section records (`version_id:ordinal`). With `with_infobox`, a version's
@@ -822,6 +881,12 @@ class Store:
             "fingerprints": q("SELECT COUNT(*) FROM reuse_prints").fetchone()[0],
             "links": q("SELECT COUNT(*) FROM reuse_links").fetchone()[0],
         }
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
+    """Lists of at most `size` values (one query's parameters each)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def signature_blob(sig: np.ndarray) -> bytes:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+import pytest
+
+from indexer import dedup
 from indexer.dedup import (
     Candidate,
     Occurrence,
     assign_documents,
     doc_id_for,
     family_doc_id,
+    related_stored,
     shingles,
     signature,
     timeline,
@@ -17,6 +22,7 @@ from indexer.dedup import (
     version_order,
 )
 from indexer.models import TimelineEntry
+from indexer.store import signature_blob
 
 BASE = " ".join(f"word{i} sentence about the harbour bridge number {i}." for i in range(200))
 
@@ -130,3 +136,87 @@ def test_timeline_of_saved_copies() -> None:
 def test_version_id_is_a_hash_of_normalized_text() -> None:
     assert version_id_for("x") == version_id_for("x") != version_id_for("y")
     assert len(version_id_for("x")) == 16
+
+
+def _variant(rng: random.Random, base: list[str]) -> str:
+    words = list(base)
+    for _ in range(rng.randint(0, len(words) // 6)):
+        words[rng.randrange(len(words))] = f"edit{rng.randrange(10**6)}"
+    return " ".join(words)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_stored_versions_related_to_new_ones_give_the_same_families_as_all_of_them(seed: int) -> None:
+    rng = random.Random(seed)
+    bases = [[f"w{b}x{i}" for i in range(rng.randint(40, 120))] for b in range(12)]
+    lineages = [None, None, None, "wiki/a", "wiki/b"]
+    texts: dict[str, str] = {}
+    keys: dict[str, str | None] = {}
+    for n in range(60):
+        vid = f"v{n:03d}"
+        texts[vid] = _variant(rng, rng.choice(bases))
+        keys[vid] = rng.choice(lineages)
+    vids = sorted(texts)
+    rng.shuffle(vids)
+    old_ids, new_ids = vids[:45], vids[45:]
+
+    def sh(v: str) -> set[bytes]:
+        return shingles(texts[v])
+
+    first = [Candidate(v, signature(sh(v)), keys[v], None) for v in old_ids]
+    old_docs, _ = assign_documents(first, [], shingles_of=sh)
+    old = [Candidate(c.version_id, c.signature, c.lineage_key, old_docs[c.version_id]) for c in first]
+    new = [Candidate(v, signature(sh(v)), keys[v], None) for v in new_ids]
+    rows = [(c.version_id, c.doc_id or "", c.lineage_key, signature_blob(c.signature)) for c in old]
+
+    def by_lineage(wanted: set[str]) -> list[tuple[str, str, str | None, bytes]]:
+        return [r for r in rows if r[2] in wanted]
+
+    related = related_stored(new, iter(rows), by_lineage)
+    assert len(related) < len(old)  # the unrelated stored versions are left out
+    signatures = {c.version_id: c.signature for c in old}
+    assert all(np.array_equal(c.signature, signatures[c.version_id]) for c in related)
+    assert {c.version_id: c.doc_id for c in related}.items() <= {c.version_id: c.doc_id for c in old}.items()
+    assert assign_documents(new, related, shingles_of=sh) == assign_documents(new, old, shingles_of=sh)
+    assert related_stored([], iter(rows), by_lineage) == []
+
+
+def test_a_stored_version_joins_through_the_lineage_of_a_stored_one_near_a_new_one() -> None:
+    other = " ".join(f"unrelated{i} text about ferries and tides {i}." for i in range(200))
+    texts = {"x": BASE, "y": other, "z": other.replace("ferries", "boats"), "n": BASE.replace("number 5.", "five.")}
+
+    def sh(v: str) -> set[bytes]:
+        return shingles(texts[v])
+
+    old = [Candidate("x", signature(sh("x")), "wiki/c", "d1"), Candidate("y", signature(sh("y")), "wiki/c", "d1")]
+    old.append(Candidate("z", signature(sh("z")), None, "d2"))
+    new = [Candidate("n", signature(sh("n")), None, None)]
+    rows = [(c.version_id, c.doc_id or "", c.lineage_key, signature_blob(c.signature)) for c in old]
+    related = related_stored(new, iter(rows), lambda keys: [r for r in rows if r[2] in keys])
+    assert sorted(c.version_id for c in related) == ["x", "y"]  # y by x's lineage; z is near neither
+    got = assign_documents(new, related, shingles_of=sh)
+    assert got == assign_documents(new, old, shingles_of=sh)
+    assert got[0]["n"] == got[0]["y"] == family_doc_id([("x", "wiki/c"), ("y", "wiki/c"), ("n", None)])
+
+
+def test_families_do_not_depend_on_how_many_shingles_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(7)
+    bases = [[f"w{b}x{i}" for i in range(80)] for b in range(5)]
+    texts = {f"v{n:02d}": _variant(rng, rng.choice(bases)) for n in range(40)}
+    made: list[str] = []
+
+    def sh(v: str) -> set[bytes]:
+        made.append(v)
+        return shingles(texts[v])
+
+    old_ids = sorted(texts)[:25]
+    old_docs, _ = assign_documents([Candidate(v, signature(sh(v)), None, None) for v in old_ids], [], shingles_of=sh)
+    old = [Candidate(v, signature(sh(v)), None, old_docs[v]) for v in old_ids]
+    new = [Candidate(v, signature(sh(v)), None, None) for v in sorted(texts)[25:]]
+    made.clear()
+    everything = assign_documents(new, old, shingles_of=sh)
+    made_with_all = len(made)
+    monkeypatch.setattr(dedup, "SHINGLE_CACHE", 1)
+    made.clear()
+    assert assign_documents(new, old, shingles_of=sh) == everything
+    assert len(made) > made_with_all  # texts were shingled again: the small cache was in use

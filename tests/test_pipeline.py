@@ -696,3 +696,19 @@ def test_index_force_builds_aside_too(tmp_path: Path, runner: CliRunner, engine:
     after = _search(runner, ix)
     assert after == before
     assert run_cli(runner, "verify", "--index-dir", str(ix))["ok"] is True
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_lazy_map_gives_results_in_order_reading_jobs_as_they_are_needed(workers: int) -> None:
+    taken: list[int] = []
+
+    def jobs() -> Any:
+        for n in range(40):
+            taken.append(n)
+            yield -n
+
+    results = pipeline._map_lazy(abs, jobs(), workers)
+    first = next(results)
+    assert first == 0 and len(taken) <= max(8, 4 * workers) + 1  # not every job read for the first result
+    assert [first, *results] == list(range(40))
+    assert list(pipeline._map_lazy(abs, iter([-3, -1]), workers)) == [3, 1]  # too few jobs for workers

@@ -16,6 +16,7 @@ from indexer.records import (
     RecordTable,
     StringColumn,
     build_snapshot,
+    engine_rows,
     load_snapshot,
     snapshot_key,
     sorted_position,
@@ -61,6 +62,58 @@ def test_the_index_run_saves_a_snapshot_equal_to_the_store(seed_index: Path) -> 
     assert saved.engine_rows.tolist() == built.engine_rows.tolist()
     assert list(saved.words) == list(built.words) and saved.word_freqs.tolist() == built.word_freqs.tolist()
     assert load_snapshot(seed_index, key + " ") is None  # another generation: not used
+
+
+def _same_tables(a: RecordTable, b: RecordTable) -> None:
+    assert a.meta() == b.meta()
+    assert sorted(a.arrays) == sorted(b.arrays) and sorted(a.strings) == sorted(b.strings)
+    for name, arr in a.arrays.items():
+        assert arr.dtype == b.arrays[name].dtype and np.array_equal(arr, b.arrays[name]), name
+    for name, col in a.strings.items():
+        other = b.strings[name]
+        assert col.blob == other.blob and np.array_equal(col.offsets, other.offsets), name
+        assert col.offsets.dtype == other.offsets.dtype, name
+
+
+def test_a_table_built_from_the_streamed_rows_equals_the_one_built_from_the_list(
+    seed_index: Path, corpus_index: Path
+) -> None:
+    for index_dir in (seed_index, corpus_index):
+        _compare_list_and_stream(index_dir)
+
+
+def _compare_list_and_stream(index_dir: Path) -> None:
+    store = Store(index_dir)
+    try:
+        listed = store.search_rows()
+        rows, size = store.stream_search_rows()
+        assert size == len(listed) > 0
+        streamed = RecordTable.build(rows, size)
+        assert streamed.size == size
+        _same_tables(RecordTable.build(listed), streamed)
+        assert _table_view(RecordTable.build(iter(listed))) == _table_view(streamed)  # a stream of unknown size
+        rows, size = store.stream_search_rows()
+        with pytest.raises(ValueError):
+            RecordTable.build(rows, size + 1)  # fewer rows than announced
+        rows, size = store.stream_search_rows()
+        with pytest.raises(ValueError):
+            RecordTable.build(rows, size - 1)
+    finally:
+        store.close()
+
+
+def test_engine_rows_map_every_engine_record_to_its_table_row(seed_index: Path) -> None:
+    store = Store(seed_index)
+    try:
+        table = RecordTable.build(store.search_rows())
+    finally:
+        store.close()
+    ids = list(table.record_ids)
+    longest = max(ids, key=len)
+    column = [*reversed(ids), "", "nope:0", longest + "0", longest[:-1], ids[0]]
+    expected = [ids.index(r) if r in ids else -1 for r in column]
+    assert engine_rows(table, column).tolist() == expected
+    assert engine_rows(table, []).tolist() == []
 
 
 def _pages(index_dir: Path) -> list[dict]:
