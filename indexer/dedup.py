@@ -185,16 +185,8 @@ def assign_documents(
             held -= len(dropped)
         return made
 
-    for c in sorted(new, key=lambda c: c.version_id):
-        near = {v for key in _band_keys(c.signature, bands, rows) for v in buckets.get(key, ())}
-        for other in sorted(near):
-            if other == c.version_id:
-                continue
-            o = all_c[other]
-            if c.lineage_key and o.lineage_key and c.lineage_key != o.lineage_key:
-                continue  # two pages of one wiki export are never one document
-            if jaccard(sh(c.version_id), sh(other)) >= verify:
-                uf.union(c.version_id, other)
+    # Revisions of one page (one lineage key) are one document whatever their texts: joined
+    # first, they are never compared (a family is the same set whatever order unions come in).
     by_lineage: dict[str, str] = {}
     for vid in sorted(all_c):
         key = all_c[vid].lineage_key
@@ -203,6 +195,16 @@ def assign_documents(
                 uf.union(vid, by_lineage[key])
             else:
                 by_lineage[key] = vid
+    for c in sorted(new, key=lambda c: c.version_id):
+        near = {v for key in _band_keys(c.signature, bands, rows) for v in buckets.get(key, ())}
+        for other in sorted(near):
+            if other == c.version_id or uf.find(other) == uf.find(c.version_id):
+                continue  # already one family: comparing them would change nothing
+            o = all_c[other]
+            if c.lineage_key and o.lineage_key and c.lineage_key != o.lineage_key:
+                continue  # two pages of one wiki export are never one document
+            if jaccard(sh(c.version_id), sh(other)) >= verify:
+                uf.union(c.version_id, other)
     families: dict[str, list[str]] = {}
     for vid in all_c:
         families.setdefault(uf.find(vid), []).append(vid)

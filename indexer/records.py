@@ -23,6 +23,7 @@ import tempfile
 import zipfile
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -454,7 +455,8 @@ def engine_rows(table: RecordTable, record_id_column: Sequence[str]) -> np.ndarr
 def build_snapshot(store: Store, engine: Engine) -> Snapshot:
     """The snapshot of an index as it is now (the table built from every store row)."""
     rows, size = store.stream_search_rows()
-    table = RecordTable.build(rows, size)
+    with closing(rows):  # ends the store's read transaction, also when the build stops early
+        table = RecordTable.build(rows, size)
     words, freqs = engine.vocabulary()
     return Snapshot(table, engine_rows(table, engine.record_id_column()), words, freqs)
 

@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,8 @@ CREATE TABLE IF NOT EXISTS versions (
     infobox TEXT NOT NULL, categories TEXT NOT NULL DEFAULT '[]', lineage_key TEXT, site TEXT,
     sources TEXT NOT NULL, normalized_text TEXT NOT NULL, signature BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS versions_doc ON versions(doc_id, rank);
+-- The versions of some wiki pages (dedup, per run): made by the next index run on an older store.
+CREATE INDEX IF NOT EXISTS versions_lineage ON versions(lineage_key) WHERE lineage_key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS sections (
     version_id TEXT NOT NULL, ordinal INTEGER NOT NULL, level INTEGER NOT NULL,
     heading TEXT NOT NULL, breadcrumb TEXT NOT NULL, anchor TEXT NOT NULL, text TEXT NOT NULL,
@@ -411,13 +413,35 @@ class Store:
         """One row per section of every version, with what facets and results need (no text)."""
         return list(self._section_rows("", ()))
 
-    def stream_search_rows(self) -> tuple[Iterator[SectionRow], int]:
+    def stream_search_rows(self) -> tuple[Generator[SectionRow, None, None], int]:
         """The rows of `search_rows`, read from a cursor one at a time (nothing kept of the rows
         already read), with their number."""
-        (count,) = self.db.execute(
-            "SELECT COUNT(*) FROM sections s JOIN versions v USING (version_id) JOIN documents d USING (doc_id)"
-        ).fetchone()
-        return self._section_rows("", ()), int(count)
+        own = not self.db.in_transaction
+        if own:
+            # One read transaction: an index run committing between the count and the rows
+            # (a search rebuilding its table meanwhile) must not change what is counted.
+            self.db.execute("BEGIN")
+        try:
+            (count,) = self.db.execute(
+                "SELECT COUNT(*) FROM sections s JOIN versions v USING (version_id) JOIN documents d USING (doc_id)"
+            ).fetchone()
+        except BaseException:
+            if own:
+                self.db.execute("ROLLBACK")
+            raise
+        return self._rows_then_end(self._section_rows("", ()), own), int(count)
+
+    def _rows_then_end(self, rows: Iterator[SectionRow], own: bool) -> Generator[SectionRow, None, None]:
+        """`rows`, then the end of the read transaction they were read in (when it is ours)."""
+        try:
+            yield from rows
+        finally:
+            if own:
+                try:
+                    if self.db.in_transaction:
+                        self.db.execute("COMMIT")
+                except sqlite3.ProgrammingError:  # the store was closed first: its transaction with it
+                    pass
 
     def section_rows(self, doc_id: str) -> list[SectionRow]:
         """The sections of every version of one document, with their text (for the index)."""

@@ -102,6 +102,32 @@ def _compare_list_and_stream(index_dir: Path) -> None:
         store.close()
 
 
+def test_rows_streamed_while_an_index_run_commits_are_the_ones_counted(
+    seed_index: Path, engine: str, tmp_path: Path
+) -> None:
+    # A search rebuilding its table reads the store while a run may commit: the count and the
+    # rows come from one read transaction, which ends with the rows (also when a build stops).
+    from indexer.pipeline import index_paths
+    from tests.conftest import CORPUS, settings_for
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(seed_index, index_dir)
+    reader = Store(index_dir)
+    try:
+        rows, size = reader.stream_search_rows()
+        index_paths([CORPUS / "notes"], settings_for(index_dir, engine=engine))  # commits more sections
+        assert RecordTable.build(rows, size).size == size
+        rows, grown = reader.stream_search_rows()
+        assert grown > size
+        with pytest.raises(ValueError):
+            RecordTable.build(rows, grown - 1)
+        rows.close()  # as build_snapshot does: the transaction ends even when a build stops
+        assert not reader.db.in_transaction
+        assert reader.stream_search_rows()[1] == grown
+    finally:
+        reader.close()
+
+
 def test_engine_rows_map_every_engine_record_to_its_table_row(seed_index: Path) -> None:
     store = Store(seed_index)
     try:
