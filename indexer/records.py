@@ -103,9 +103,7 @@ class StringColumn(Sequence[str]):
     @cached_property
     def values(self) -> list[str]:
         """Every string, decoded once (for the few callers that need them all)."""
-        view = memoryview(self.blob)
-        o = self.offsets.tolist()
-        return [str(view[o[k] : o[k + 1]], "utf-8", "surrogatepass") for k in range(len(o) - 1)]
+        return self.take(range(len(self)))
 
 
 class _StringBuilder:
@@ -311,13 +309,10 @@ class RecordTable:
         return out
 
     @classmethod
-    def build(cls, rows: Iterable[SectionRow], size: int | None = None) -> RecordTable:
-        """The table of these store rows (every declared facet's values read from each row). The
-        rows may be a stream of `size` rows: each is read once and nothing of it is kept but
-        its bytes in the columns being built."""
-        if size is None:
-            rows = rows if isinstance(rows, Sequence) else list(rows)
-            size = len(rows)
+    def build(cls, rows: Iterable[SectionRow], size: int) -> RecordTable:
+        """The table of `size` store rows (every declared facet's values read from each row),
+        read as a stream: each row once, nothing of it kept but its bytes in the columns being
+        built; ValueError when the stream has another number of rows."""
         n = size
         docs = Values()
         arrays: dict[str, np.ndarray] = {
@@ -432,7 +427,7 @@ def engine_rows(table: RecordTable, record_id_column: Sequence[str]) -> np.ndarr
     unique and hold no NUL), so no dictionary of a million ids is made."""
     ids = table.record_ids
     if isinstance(ids, StringColumn):
-        blob, o = ids.blob, ids.offsets.tolist()
+        blob, o = ids.blob, ids._at
         mine = (blob[o[k] : o[k + 1]] for k in range(len(o) - 1))
         width = int(np.diff(ids.offsets).max(initial=0))
     else:

@@ -409,13 +409,10 @@ class Store:
                 out[rid] = None if row[0] is None else bytes(row[0])
         return out
 
-    def search_rows(self) -> list[SectionRow]:
-        """One row per section of every version, with what facets and results need (no text)."""
-        return list(self._section_rows("", ()))
-
     def stream_search_rows(self) -> tuple[Generator[SectionRow, None, None], int]:
-        """The rows of `search_rows`, read from a cursor one at a time (nothing kept of the rows
-        already read), with their number."""
+        """One row per section of every version, with what facets and results need (no text),
+        read from a cursor one at a time (nothing kept of the rows already read), with their
+        number."""
         own = not self.db.in_transaction
         if own:
             # One read transaction: an index run committing between the count and the rows
