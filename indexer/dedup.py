@@ -156,13 +156,13 @@ def assign_documents(
     `family_doc_id` of its members, so neither input order nor the runs the files came in matter."""
     all_c = {c.version_id: c for c in existing}
     all_c.update({c.version_id: c for c in new})
-    bands, rows = lsh_bands(lsh_threshold, perms)
     # Only the buckets of the new versions' band keys are ever looked into.
-    wanted = {key for c in new for key in _band_keys(c.signature, bands, rows)}
+    wanted = BandFilter(new, lsh_threshold, perms)
+    bands, rows = wanted.bands, wanted.rows
     buckets: dict[tuple[int, bytes], list[str]] = {}
     for vid in sorted(all_c):
         for key in _band_keys(all_c[vid].signature, bands, rows):
-            if key in wanted:
+            if key in wanted.keys:
                 buckets.setdefault(key, []).append(vid)
     uf = _UnionFind(all_c)
     # The shingles of the versions compared last, up to SHINGLE_CACHE shingles in all (the
@@ -224,8 +224,17 @@ def assign_documents(
     return out, renamed
 
 
+def signature_bytes(sig: np.ndarray) -> bytes:
+    """A signature as the store keeps it: little-endian uint64s."""
+    return np.ascontiguousarray(sig, dtype="<u8").tobytes()
+
+
+def signature_from_bytes(raw: bytes) -> np.ndarray:
+    return np.frombuffer(raw, dtype="<u8").astype(np.uint64)
+
+
 def _band_keys(sig: np.ndarray, bands: int, rows: int) -> list[tuple[int, bytes]]:
-    return _raw_band_keys(np.ascontiguousarray(sig[: bands * rows], dtype="<u8").tobytes(), bands, rows)
+    return _raw_band_keys(signature_bytes(sig[: bands * rows]), bands, rows)
 
 
 def _raw_band_keys(raw: bytes, bands: int, rows: int) -> list[tuple[int, bytes]]:
@@ -274,10 +283,7 @@ def related_stored(
     if lineages:
         for r in by_lineage(lineages):
             rows.setdefault(r[0], r)
-    return [
-        Candidate(vid, np.frombuffer(sig, dtype="<u8").astype(np.uint64), lineage, doc)
-        for vid, doc, lineage, sig in rows.values()
-    ]
+    return [Candidate(vid, signature_from_bytes(sig), lineage, doc) for vid, doc, lineage, sig in rows.values()]
 
 
 def family_doc_id(members: Iterable[tuple[str, str | None]]) -> str:

@@ -190,13 +190,14 @@ class Store:
         """path -> content hash of every stored file, or of those of `paths` that are stored."""
         if paths is None:
             return {r["path"]: r["content_hash"] for r in self.db.execute("SELECT path, content_hash FROM files")}
-        out: dict[str, str] = {}
-        for chunk in _chunks(sorted(set(paths))):
-            rows = self.db.execute(
-                f"SELECT path, content_hash FROM files WHERE path IN ({','.join('?' * len(chunk))})", chunk
-            )
-            out.update((r[0], r[1]) for r in rows)
-        return out
+        return {r[0]: r[1] for r in self._rows_in("SELECT path, content_hash FROM files WHERE path IN ({})", paths)}
+
+    def _rows_in(self, sql: str, values: Iterable[str], size: int = 500) -> Iterator[sqlite3.Row]:
+        """The rows of `sql` whose `IN ({})` takes these values (each once), `size` per query."""
+        distinct = sorted(set(values))
+        for start in range(0, len(distinct), size):
+            chunk = distinct[start : start + size]
+            yield from self.db.execute(sql.format(",".join("?" * len(chunk))), chunk)
 
     # -- reads --------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -223,25 +224,15 @@ class Store:
 
     def dedup_lineage(self, keys: Iterable[str]) -> list[tuple[str, str, str | None, bytes]]:
         """The rows of `dedup_signatures` of the versions with one of these lineage keys."""
-        out: list[tuple[str, str, str | None, bytes]] = []
-        for chunk in _chunks(sorted(set(keys))):
-            rows = self.db.execute(
-                f"""SELECT version_id, doc_id, lineage_key, signature FROM versions
-                    WHERE lineage_key IN ({",".join("?" * len(chunk))})""",
-                chunk,
-            )
-            out.extend((r[0], r[1], r[2], bytes(r[3])) for r in rows)
-        return out
+        sql = "SELECT version_id, doc_id, lineage_key, signature FROM versions WHERE lineage_key IN ({})"
+        return [(r[0], r[1], r[2], bytes(r[3])) for r in self._rows_in(sql, keys)]
 
     def version_docs(self, version_ids: Iterable[str]) -> dict[str, str]:
         """version_id -> doc_id of those of these versions that are stored."""
-        out: dict[str, str] = {}
-        for chunk in _chunks(sorted(set(version_ids))):
-            rows = self.db.execute(
-                f"SELECT version_id, doc_id FROM versions WHERE version_id IN ({','.join('?' * len(chunk))})", chunk
-            )
-            out.update((r[0], r[1]) for r in rows)
-        return out
+        return {
+            r[0]: r[1]
+            for r in self._rows_in("SELECT version_id, doc_id FROM versions WHERE version_id IN ({})", version_ids)
+        }
 
     def normalized_text(self, version_id: str) -> str:
         row = self.db.execute("SELECT normalized_text FROM versions WHERE version_id=?", (version_id,)).fetchone()
@@ -586,7 +577,7 @@ class Store:
             (v.version_id, doc_id, 0, v.title, v.doc_type, v.language, v.timestamp, v.own_date(),
              json.dumps(list(v.authors)), json.dumps(list(v.dates)), json.dumps(v.infobox),
              json.dumps(list(v.categories)), v.lineage_key, v.site, json.dumps(sorted(set(labels))),
-             v.normalized_text, signature_blob(signature)),
+             v.normalized_text, dedup.signature_bytes(signature)),
         )  # fmt: skip
         self.db.executemany(
             """INSERT INTO sections(version_id, ordinal, level, heading, breadcrumb, anchor, text, language,
@@ -902,17 +893,3 @@ class Store:
             "fingerprints": q("SELECT COUNT(*) FROM reuse_prints").fetchone()[0],
             "links": q("SELECT COUNT(*) FROM reuse_links").fetchone()[0],
         }
-
-
-def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
-    """Lists of at most `size` values (one query's parameters each)."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def signature_blob(sig: np.ndarray) -> bytes:
-    return sig.astype("<u8").tobytes()
-
-
-def signature_from_blob(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype="<u8").astype(np.uint64)

@@ -22,7 +22,6 @@ from indexer.dedup import (
     version_order,
 )
 from indexer.models import TimelineEntry
-from indexer.store import signature_blob
 
 BASE = " ".join(f"word{i} sentence about the harbour bridge number {i}." for i in range(200))
 
@@ -167,7 +166,7 @@ def test_the_stored_versions_related_to_new_ones_give_the_same_families_as_all_o
     old_docs, _ = assign_documents(first, [], shingles_of=sh)
     old = [Candidate(c.version_id, c.signature, c.lineage_key, old_docs[c.version_id]) for c in first]
     new = [Candidate(v, signature(sh(v)), keys[v], None) for v in new_ids]
-    rows = [(c.version_id, c.doc_id or "", c.lineage_key, signature_blob(c.signature)) for c in old]
+    rows = [(c.version_id, c.doc_id or "", c.lineage_key, dedup.signature_bytes(c.signature)) for c in old]
 
     def by_lineage(wanted: set[str]) -> list[tuple[str, str, str | None, bytes]]:
         return [r for r in rows if r[2] in wanted]
@@ -191,7 +190,7 @@ def test_a_stored_version_joins_through_the_lineage_of_a_stored_one_near_a_new_o
     old = [Candidate("x", signature(sh("x")), "wiki/c", "d1"), Candidate("y", signature(sh("y")), "wiki/c", "d1")]
     old.append(Candidate("z", signature(sh("z")), None, "d2"))
     new = [Candidate("n", signature(sh("n")), None, None)]
-    rows = [(c.version_id, c.doc_id or "", c.lineage_key, signature_blob(c.signature)) for c in old]
+    rows = [(c.version_id, c.doc_id or "", c.lineage_key, dedup.signature_bytes(c.signature)) for c in old]
     related = related_stored(new, iter(rows), lambda keys: [r for r in rows if r[2] in keys])
     assert sorted(c.version_id for c in related) == ["x", "y"]  # y by x's lineage; z is near neither
     got = assign_documents(new, related, shingles_of=sh)
