@@ -46,9 +46,39 @@ class Vocabulary(NamedTuple):
 _DIGIT = re.compile(r"\d")
 WHOLE_LETTER = 500  # more candidates than this: the letter's words are decoded once and kept
 LETTER_CACHE = 64  # letters kept decoded, of the current vocabulary only
-_LETTERS: dict[str, tuple[int, list[str], np.ndarray]] = {}
-_LETTERS_OF: list[Sequence[str]] = []  # the vocabulary those letters come from
-_CACHE_LOCK = threading.Lock()  # the server searches in several threads
+CORRECTIONS_KEPT = 4096  # words whose correction (or its absence) is kept, for the current vocabulary
+
+
+class _VocabularyCache:
+    """Values worked out from one vocabulary, the `limit` latest kept (oldest dropped first), and
+    dropped all at once when another vocabulary (a new index generation) is asked about: the
+    vocabulary is known by identity, so a freed one's values never serve a later one. Safe
+    across threads (the server searches in several)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.lock = threading.Lock()
+        self.items: dict[Any, Any] = {}
+        self.of: Sequence[str] | None = None
+
+    def get(self, vocabulary: Vocabulary, key: Any, make: Callable[[], Any]) -> Any:
+        with self.lock:
+            if self.of is not vocabulary.words:
+                self.items.clear()
+                self.of = vocabulary.words
+            if key in self.items:
+                return self.items[key]
+        value = make()  # outside the lock: another thread may make it too, with the same result
+        with self.lock:
+            if self.of is vocabulary.words:
+                if len(self.items) >= self.limit:
+                    self.items.pop(next(iter(self.items)))
+                self.items[key] = value
+        return value
+
+
+_LETTERS = _VocabularyCache(LETTER_CACHE)
+_CORRECTIONS = _VocabularyCache(CORRECTIONS_KEPT)
 
 
 def _is_candidate(word: str) -> bool:
@@ -60,22 +90,13 @@ def _letter(vocabulary: Vocabulary, letter: str) -> tuple[int, list[str], np.nda
     """(position of the first, every word, which are candidates) of the vocabulary's words
     starting with `letter`, decoded once per vocabulary (a new index generation brings a new
     vocabulary object, and the letters of the old one are dropped)."""
-    with _CACHE_LOCK:
-        if not _LETTERS_OF or _LETTERS_OF[0] is not vocabulary.words:
-            _LETTERS.clear()
-            _LETTERS_OF[:] = [vocabulary.words]
-        hit = _LETTERS.get(letter)
-    if hit is None:
+
+    def make() -> tuple[int, list[str], np.ndarray]:
         span = words_starting(vocabulary.words, letter)
         words = take_words(vocabulary.words, span)
-        ok = np.fromiter((_is_candidate(w) for w in words), dtype=bool, count=len(words))
-        hit = (span.start, words, ok)
-        with _CACHE_LOCK:
-            if _LETTERS_OF[0] is vocabulary.words:
-                if len(_LETTERS) >= LETTER_CACHE:
-                    _LETTERS.pop(next(iter(_LETTERS)))
-                _LETTERS[letter] = hit
-    return hit
+        return span.start, words, np.fromiter((_is_candidate(w) for w in words), dtype=bool, count=len(words))
+
+    return _LETTERS.get(vocabulary, letter, make)  # type: ignore[no-any-return]
 
 
 def _candidates(vocabulary: Vocabulary, letter: str, floor: int) -> tuple[list[str], np.ndarray]:
@@ -93,27 +114,11 @@ def _candidates(vocabulary: Vocabulary, letter: str, floor: int) -> tuple[list[s
     return [found[i] for i in keep], vocabulary.freqs[at[keep] + span.start]
 
 
-CORRECTIONS_KEPT = 4096  # words whose correction (or its absence) is kept, for the current vocabulary
-_CORRECTIONS: dict[tuple[str, tuple[str, ...]], str | None] = {}
-_CORRECTIONS_OF: list[Sequence[str]] = []  # the vocabulary those corrections come from
-
-
 def _correction(word: str, vocabulary: Vocabulary, languages: Sequence[str]) -> str | None:
     """A word's correction, kept per vocabulary: questions repeat their words."""
-    key = (word, tuple(languages))
-    with _CACHE_LOCK:
-        if not _CORRECTIONS_OF or _CORRECTIONS_OF[0] is not vocabulary.words:
-            _CORRECTIONS.clear()
-            _CORRECTIONS_OF[:] = [vocabulary.words]
-        if key in _CORRECTIONS:
-            return _CORRECTIONS[key]
-    found = _find_correction(word, vocabulary, languages)
-    with _CACHE_LOCK:
-        if _CORRECTIONS_OF[0] is vocabulary.words:
-            if len(_CORRECTIONS) >= CORRECTIONS_KEPT:
-                _CORRECTIONS.pop(next(iter(_CORRECTIONS)))
-            _CORRECTIONS[key] = found
-    return found
+    return _CORRECTIONS.get(  # type: ignore[no-any-return]
+        vocabulary, (word, tuple(languages)), lambda: _find_correction(word, vocabulary, languages)
+    )
 
 
 def _find_correction(word: str, vocabulary: Vocabulary, languages: Sequence[str]) -> str | None:
