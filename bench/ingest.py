@@ -141,21 +141,20 @@ def _tree_memory_kb(pid: int) -> tuple[int, int]:
     return pss, rss
 
 
-def end_to_end(corpus: Path, index_dir: Path, workers: int, engine: str) -> dict:
-    exe = shutil.which("palimpsest", path=str(Path(sys.executable).parent)) or "palimpsest"
-    cmd = [exe, "index", str(corpus), "--index-dir", str(index_dir), "--json", "--workers", str(workers)]
-    cmd += ["--engine", engine]
-    peak = peak_rss = 0
+def run_sampled(
+    cmd: list[str], every: float, cwd: Path | None = None
+) -> tuple[subprocess.Popen, str, str, float, list[tuple[float, int, int]]]:
+    """Run a command to its end, sampling its process tree's memory every `every` seconds:
+    (the finished process, stdout, stderr, wall seconds, [(wall clock, PSS KB, RSS KB)])."""
+    samples: list[tuple[float, int, int]] = []
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak, peak_rss
         while not done.is_set():
-            pss, rss = _tree_memory_kb(proc.pid)
-            peak, peak_rss = max(peak, pss), max(peak_rss, rss)
-            time.sleep(0.05)
+            samples.append((time.time(), *_tree_memory_kb(proc.pid)))
+            done.wait(every)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -163,6 +162,16 @@ def end_to_end(corpus: Path, index_dir: Path, workers: int, engine: str) -> dict
     elapsed = time.perf_counter() - t0
     done.set()
     sampler.join()
+    return proc, out, err, elapsed, samples
+
+
+def end_to_end(corpus: Path, index_dir: Path, workers: int, engine: str) -> dict:
+    exe = shutil.which("palimpsest", path=str(Path(sys.executable).parent)) or "palimpsest"
+    cmd = [exe, "index", str(corpus), "--index-dir", str(index_dir), "--json", "--workers", str(workers)]
+    cmd += ["--engine", engine]
+    proc, out, err, elapsed, samples = run_sampled(cmd, 0.05)
+    peak = max((pss for _, pss, _ in samples), default=0)
+    peak_rss = max((rss for _, _, rss in samples), default=0)
     if proc.returncode != 0:
         raise SystemExit(f"palimpsest index failed: {err}")
     report = json.loads(out)

@@ -38,9 +38,7 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -49,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import _tree_memory_kb, cranfield_docs  # noqa: E402
+from ingest import cranfield_docs, run_sampled  # noqa: E402
 from latency_corpus import SECTIONS_PER_DOC, SEED, WORK, rst_pools  # noqa: E402
 
 SCALE = WORK / "scale"
@@ -176,22 +174,8 @@ def index_batch(folder: Path, index_dir: Path, engine: str, workers: int) -> dic
     """Index a batch in a subprocess, its process tree's PSS sampled meanwhile."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--run-batch", str(folder), "--index-dir", str(index_dir)]
     cmd += ["--engine", engine, "--workers", str(workers)]
-    samples: list[tuple[float, int]] = []
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            samples.append((time.time(), _tree_memory_kb(proc.pid)[0]))
-            done.wait(SAMPLE_SECONDS)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, err = proc.communicate()
-    seconds = time.perf_counter() - t0
-    done.set()
-    sampler.join()
+    proc, out, err, seconds, sampled = run_sampled(cmd, SAMPLE_SECONDS, cwd=ROOT)
+    samples = [(at, pss) for at, pss, _rss in sampled]
     if proc.returncode != 0:
         raise SystemExit(f"indexing {folder} failed ({proc.returncode}):\n{err[-4000:]}")
     report = json.loads(out.strip().splitlines()[-1])
