@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -260,6 +261,92 @@ def test_whoosh_flat_postings_files_give_the_same_results(
             assert flatpostings.path_for(slot, sub.segment().segment_id()).exists()
     finally:
         ix.close()
+
+
+def _evaluations_by_id(index_dir: Path, queries: list[str]) -> list[dict[str, float]]:
+    """Each query's matches as {record id: score} (record numbers depend on the numbering)."""
+    searcher = Searcher(index_dir)
+    try:
+        ids = searcher.engine.record_id_column()
+        out = []
+        for q in queries:
+            numbers, scores = searcher.engine.evaluate(searcher.parse(q).tree, latest_only=False)
+            out.append({ids[n]: s for n, s in zip(numbers.tolist(), scores.tolist(), strict=True)})
+        return out
+    finally:
+        searcher.close()
+
+
+@pytest.mark.engine("tantivy")
+def test_tantivy_bulk_postings_give_the_same_results(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each batch's body and facet postings are written beside tantivy before its commit and merged
+    # after it (bulk.py); a generation whose deltas do not cover every live record reads tantivy's
+    # hit lists instead, with the same matches and scores. Replaced documents leave dead seqs, which
+    # merges drop; a run killed between its delta and tantivy's commit leaves a delta no live
+    # record uses.
+    from indexer.engines.tantivy import bulk
+
+    monkeypatch.setattr(bulk, "MAX_DELTAS", 2)
+    docs, index_dir = tmp_path / "docs", tmp_path / "index"
+    _write_generated(docs, range(300))
+    index_paths([docs], settings_for(index_dir, engine=engine))
+    for n in range(40):  # a new version of each: the document's records are replaced
+        path = docs / f"doc{n:04d}.txt"
+        path.write_text(path.read_text(encoding="utf-8") + "\nThe keeper rang the storm signal.\n", encoding="utf-8")
+    _write_generated(docs, range(300, 360))
+    index_paths([docs], settings_for(index_dir, engine=engine))
+    slot = next(p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("tantivy"))
+    folder = slot / bulk.FOLDER
+    # A run killed after writing its delta, before tantivy's commit.
+    ix = open_engine(index_dir)
+    batch = ix.begin()
+    store = Store(index_dir)
+    batch.add(records_for_document(store, store.doc_ids()[0])[0])
+    store.close()
+    batch._bulk.write()  # type: ignore[attr-defined]
+    batch.cancel()
+    ix.close()
+    _write_generated(docs, range(360, 370))
+    index_paths([docs], settings_for(index_dir, engine=engine))
+    used, rest = bulk.chain(folder)
+    assert len(used) <= 2 and not rest and used[0][0] == 0
+    merged = bulk.Delta(used[-1][2], used[-1][0], used[-1][1])
+    assert "" in merged.ids.every()  # the killed run's seq was dropped when merging
+    lang = next(iter(open_engine(index_dir).languages()))
+    queries = ["harbour", "crane ferry", "lantern OR keeper", '"salt estuary"', "tide -storm", "quay rope winch dock",
+               f"lang:{lang} keeper", f"lang:{lang}", "storm signal", "harb*"]  # fmt: skip
+    searcher = Searcher(index_dir)
+    assert searcher.engine._view().bulk is not None  # type: ignore[attr-defined]
+    searcher.close()
+    with_bulk = _evaluations_by_id(index_dir, queries)
+    assert all(with_bulk) and len(with_bulk[0]) > 300
+    latest = Searcher(index_dir)
+    total = latest.search(SearchRequest(q="keeper", limit=5)).total
+    latest.close()
+    shutil.rmtree(used[-1][2])  # the deltas no longer cover every live record: tantivy's hit lists
+    searcher = Searcher(index_dir)
+    assert searcher.engine._view().bulk is None  # type: ignore[attr-defined]
+    assert searcher.search(SearchRequest(q="keeper", limit=5)).total == total
+    searcher.close()
+    assert _evaluations_by_id(index_dir, queries) == with_bulk
+
+
+def test_tantivy_bulk_deltas_chain_from_zero_and_prefer_a_merged_one(tmp_path: Path) -> None:
+    from indexer.engines.tantivy import bulk
+
+    for name in ("000000000000-000000000010", "000000000000-000000000004", "000000000004-000000000010",
+                 "000000000010-000000000012", "000000000015-000000000020", ".tmp-000000000012-000000000015-1"):  # fmt: skip
+        (tmp_path / name).mkdir()
+    used, rest = bulk.chain(tmp_path)
+    assert [(f, e) for f, e, _p in used] == [(0, 10), (10, 12)]
+    assert sorted(p.name for p in rest) == [
+        "000000000000-000000000004",
+        "000000000004-000000000010",
+        "000000000015-000000000020",
+    ]
+    assert bulk.next_seq(tmp_path) == 20
 
 
 @pytest.mark.engine("whoosh")

@@ -4,6 +4,7 @@
     translate.py  query tree -> query plan, words analysed in the index's languages
     evaluate.py   the plan's BM25F over every record at once with numpy (the product's constants)
     postings.py   one generation as arrays: record numbers, lengths, weighted posting lists
+    bulk.py       the body's and facets' postings beside tantivy, in flat files read with numpy
 
 tantivy stores, matches (terms, phrases over positions, ranges) and keeps the statistics; the
 ranking is the product's own, computed as the Whoosh engine computes it, so both engines rank
@@ -34,9 +35,10 @@ from ...querytree import Node
 from .. import live_slot, read_small
 from ..base import Hit
 from ..ranking import required_languages, top_hits, words_with_prefix, words_within
+from . import bulk
 from .evaluate import Evaluator, PhraseQ, RangeQ
 from .postings import PostingCache, View, term_postings
-from .schema import INDEX_SCHEMA_VERSION, SCORED_FIELDS, WEIGHT_SCALE, build_schema, tantivy_document
+from .schema import INDEX_SCHEMA_VERSION, SCORED_FIELDS, WEIGHT_SCALE, build_schema, record_fields
 from .translate import Translator
 
 _VERSION_FILE = "schema_version"
@@ -48,19 +50,29 @@ WRITER_THREAD_HEAP = 16_000_000  # tantivy's minimum per indexing thread
 
 
 class TantivyBatch:
-    """One tantivy writer; the only code that calls it is indexer/writer.py."""
+    """One tantivy writer; the only code that calls it is indexer/writer.py. An index made with
+    bulk postings (its slot has `postings/`) gets each batch's delta written before the commit
+    and its deltas merged after it (bulk.py)."""
 
-    def __init__(self, ix: Any, index_dir: str, workers: int = 1) -> None:
+    def __init__(self, ix: Any, index_dir: str, path: Path, workers: int = 1) -> None:
         threads = max(1, min(workers, WRITER_HEAP // WRITER_THREAD_HEAP))
+        self._ix = ix
         try:
             self._w = ix.writer(heap_size=WRITER_HEAP, num_threads=threads)
         except ValueError as exc:
             if "LockBusy" in str(exc):
                 raise IndexLockedError(index_dir) from None
             raise
+        folder = path / bulk.FOLDER
+        # After the writer's lock: no other batch writes deltas now.
+        self._bulk = bulk.DeltaWriter(folder) if folder.is_dir() else None
 
     def add(self, record: SectionRecord) -> None:
-        self._w.add_document(tantivy_document(record))
+        fields, terms = record_fields(record)
+        if self._bulk is not None:
+            length = fields["len_body"]
+            fields["seq"] = self._bulk.add(record.record_id, record.is_latest, length, terms)
+        self._w.add_document(tantivy.Document(**fields))
 
     def delete_document(self, doc_id: str) -> None:
         self._w.delete_documents_by_term("doc_id", doc_id)
@@ -72,8 +84,21 @@ class TantivyBatch:
             self.add(record)
 
     def commit(self) -> None:
+        if self._bulk is not None:
+            self._bulk.write()  # before tantivy's commit: every committed seq is in a delta
         self._w.commit()
         self._w.wait_merging_threads()  # merges finish before the run ends; releases the lock
+        if self._bulk is not None:
+            bulk.compact(self._bulk.folder, self._live_seqs)
+
+    def _live_seqs(self) -> np.ndarray:
+        self._ix.reload()
+        searcher = self._ix.searcher()
+        n = int(searcher.num_docs)
+        if not n:
+            return np.zeros(0, dtype=np.int64)
+        hits = searcher.search(tantivy.Query.all_query(), limit=n, count=False, order_by_field="seq").hits
+        return np.fromiter((h[0] for h in hits), dtype=np.int64, count=len(hits))
 
     def cancel(self) -> None:
         self._w.rollback()
@@ -108,6 +133,7 @@ class TantivyEngine:
             ix = tantivy.Index.open(str(path))
         elif create:
             path.mkdir(parents=True, exist_ok=True)
+            (path / bulk.FOLDER).mkdir(exist_ok=True)
             version_file.write_text(f"{INDEX_SCHEMA_VERSION}\n")
             ix = tantivy.Index(build_schema(), path=str(path))
         else:
@@ -132,14 +158,17 @@ class TantivyEngine:
                 self._results.clear()
 
     def begin(self, workers: int = 1) -> TantivyBatch:
-        return TantivyBatch(self.ix, self.index_dir, workers)
+        return TantivyBatch(self.ix, self.index_dir, self.path, workers)
 
     # -- generations -------------------------------------------------------------------------
     def _meta_key(self) -> int:
         data = read_small(self.path / "meta.json")
         if data is None:
             return 0
-        digest = hashlib.blake2b(data, digest_size=8, person=self.slot.encode()[:16])
+        # Whether the slot numbers by seq (bulk postings) is part of it: a removed postings
+        # folder changes the numbering.
+        bulk_flag = b"bulk" if (self.path / bulk.FOLDER).is_dir() else b""
+        digest = hashlib.blake2b(data + bulk_flag, digest_size=8, person=self.slot.encode()[:16])
         return int.from_bytes(digest.digest(), "big") >> 1
 
     def generation(self) -> int:
@@ -165,7 +194,7 @@ class TantivyEngine:
                 if after == key:
                     break
                 key = after
-            view = View(key, searcher, self.schema)
+            view = View(key, searcher, self.schema, self.path / bulk.FOLDER)
             self._view_now = view
             self._results.clear()
         self._postings.forget_before(key)
@@ -266,8 +295,10 @@ class TantivyEngine:
 
     def _latest(self, view: View) -> np.ndarray:
         def build() -> np.ndarray:
-            out = np.zeros(view.size, dtype=bool)
-            out[self._term(view, "is_latest", True)[0]] = True
+            out = view.latest()
+            if out is None:
+                out = np.zeros(view.size, dtype=bool)
+                out[self._term(view, "is_latest", True)[0]] = True
             return out
 
         return view.cached("latest", build)  # type: ignore[no-any-return]
@@ -287,7 +318,8 @@ class TantivyEngine:
         later ones. Returns the number of postings read. For long-running servers."""
         view = self._view()
         view.lengths("bodyw")
-        view.length_factor("bodyw")
+        if view.bulk is None:
+            view.length_factor("bodyw")
         self.record_id_column()
         self._latest(view)
         frequent = sorted(
@@ -319,8 +351,11 @@ class TantivyEngine:
         return view.live_count, {t: view.doc_freq("bodyw", t) for t in terms}
 
     def record_ids(self) -> set[str]:
-        """Every record id in the index (for `palimpsest verify`)."""
-        return {r for r in self.record_id_column() if r}
+        """Every record id in the index (for `palimpsest verify`): tantivy's stored documents', and
+        the bulk postings' where they differ (an id only there is reported as not in the store)."""
+        view = self._view()
+        stored = {r for r in view.stored_record_ids() if r}
+        return stored | {r for r in view.record_ids() if r}
 
     def doc_count(self) -> int:
         return self._view().live_count

@@ -1,9 +1,13 @@
 """One generation of a tantivy index as numpy arrays: record numbers, lengths, posting lists.
 
-Record numbers: tantivy addresses a document by (segment, doc); record n of a generation is
-`offsets[segment] + doc`, fixed while the segments are (one `View` per generation).
+Record numbers are fixed for one generation (one `View` each). An index made with bulk postings
+(bulk.py) numbers its live records in the order of their seqs; an older one by tantivy's
+address (segment, doc): record n is `offsets[segment] + doc`, deleted records included.
 
-Weighted frequencies: tantivy-py gives scores, not postings. A term query scores each record
+Posting lists of the bulk fields (bulk.FIELDS) are read from the bulk postings, with numpy.
+
+Weighted frequencies of the other fields, and of every field of an older index: tantivy-py gives
+scores, not postings. A term query scores each record
 with tantivy's BM25, s = w x tf / (tf + K), where w = idf x (1 + k1) follows from the term's
 document frequency and K from the record's length; SENTINEL is once in every record's scored
 fields, so its score gives each record's K. The frequency is then tf = s x K / (w - s) (exact
@@ -17,11 +21,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tantivy
 
+from . import bulk
 from .schema import LENGTH_FIELD, SENTINEL
 
 TANTIVY_K1 = np.float32(1.2)  # tantivy's own BM25 constant (its scorer's K1), used to read frequencies back
@@ -34,9 +40,15 @@ def tantivy_idf(df: int, total: int) -> np.float32:
 
 
 class View:
-    """One generation: a searcher, its record numbering and per-generation caches."""
+    """One generation: a searcher, its record numbering and per-generation caches.
 
-    def __init__(self, key: int, searcher: Any, schema: Any) -> None:
+    An index made with bulk postings (its slot has a postings folder) numbers its live records
+    in the order of their seqs, so the bulk posting lists are in record order as read; when its
+    deltas do not cover every live record (the folder was damaged) the generation reads its
+    postings from tantivy's hit lists, numbered the same. An index made without them numbers by
+    segment (`offsets[segment] + doc`, deleted records included) and reads hit lists."""
+
+    def __init__(self, key: int, searcher: Any, schema: Any, bulk_folder: Path | None = None) -> None:
         self.key = key
         self.searcher = searcher
         self.schema = schema
@@ -46,19 +58,57 @@ class View:
         # records too, as tantivy's own statistics do (N of its idf).
         self.total = int(searcher.doc_freq("bodyw", SENTINEL))
         self.live_count = int(searcher.num_docs)
+        self.bulk: bulk.Bulk | None = None
+        self.seqs = np.zeros(0, dtype=np.int64)
+        self._rank: np.ndarray | None = None  # tantivy number -> record number (numbered by seq)
+        self._sentinel: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if bulk_folder is not None and bulk_folder.is_dir():
+            self._number_by_seq(bulk.Bulk.open(bulk_folder))
+            return
         segs, docs, scores = self._hits(tantivy.Query.term_query(schema, "bodyw", SENTINEL), self.live_count)
-        nseg = int(searcher.num_segments)
-        sizes = np.zeros(max(nseg, int(segs.max()) + 1 if len(segs) else 0), dtype=np.int64)
-        if len(segs):
-            np.maximum.at(sizes, segs, docs + 1)
-        self.offsets = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64) if len(sizes) else sizes
-        self.size = int(sizes.sum())
+        self.offsets = _segment_offsets(segs, docs, int(searcher.num_segments))
+        self.size = int(self.offsets[-1]) if len(self.offsets) else 0
         numbers = self.offsets[segs] + docs if len(segs) else np.zeros(0, dtype=np.int64)
         order = np.argsort(numbers, kind="stable")
         self.numbers = numbers[order]  # every live record, sorted
         self._sentinel = {"bodyw": (self.numbers, scores[order])}
         self.live = np.zeros(self.size, dtype=bool)
         self.live[self.numbers] = True
+
+    def _number_by_seq(self, deltas: bulk.Bulk) -> None:
+        """Number the live records in seq order; use the deltas when they cover them all."""
+        n = self.live_count
+        hits = (
+            self.searcher.search(
+                tantivy.Query.all_query(), limit=n, count=False, order_by_field="seq", order=tantivy.Order.Asc
+            ).hits
+            if n
+            else []
+        )
+        seqs = np.fromiter((h[0] for h in hits), dtype=np.int64, count=len(hits))
+        segs = np.fromiter((h[1].segment_ord for h in hits), dtype=np.int64, count=len(hits))
+        docs = np.fromiter((h[1].doc for h in hits), dtype=np.int64, count=len(hits))
+        self.offsets = _segment_offsets(segs, docs, int(self.searcher.num_segments))
+        rank = np.full(int(self.offsets[-1]) if len(self.offsets) else 0, -1, dtype=np.int64)
+        if len(segs):
+            rank[self.offsets[segs] + docs] = np.arange(len(segs))
+        self._rank = rank
+        self.seqs = seqs
+        self.size = len(seqs)
+        self.numbers = np.arange(self.size)
+        self.live = np.ones(self.size, dtype=bool)
+        if len(seqs) and (int(seqs[-1]) >= deltas.end or np.any(np.diff(seqs) <= 0)):
+            return  # a delta is missing (or seqs repeat): tantivy's hit lists, same numbering
+        self.bulk = deltas
+        self.seq_number = np.full(deltas.end, -1, dtype=np.int64)
+        self.seq_number[seqs] = np.arange(len(seqs))
+
+    def number(self, segs: np.ndarray, docs: np.ndarray) -> np.ndarray:
+        """Record numbers of tantivy addresses (segment, doc)."""
+        if not len(segs):
+            return np.zeros(0, dtype=np.int64)
+        numbers = self.offsets[segs] + docs
+        return numbers if self._rank is None else self._rank[numbers]
 
     # -- reading hits ------------------------------------------------------------------------
     def _hits(self, query: Any, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -76,7 +126,7 @@ class View:
     def matches(self, query: Any, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(record numbers, sorted; tantivy's scores) of every match of a query."""
         segs, docs, scores = self._hits(query, self.live_count if limit is None else min(limit, self.live_count))
-        numbers = self.offsets[segs] + docs if len(segs) else np.zeros(0, dtype=np.int64)
+        numbers = self.number(segs, docs)
         order = np.argsort(numbers, kind="stable")
         return numbers[order], scores[order]
 
@@ -112,13 +162,16 @@ class View:
         """(the length of a scored field in every record, in words; the average over live records)."""
 
         def build() -> tuple[np.ndarray, float]:
+            out = np.zeros(self.size, dtype=np.float64)
+            if self.bulk is not None and field == "bodyw":
+                out[:] = self.bulk.per_seq("lengths")[self.seqs]
+                return out, float(out.sum() / max(1, self.live_count)) or 1.0
             column = LENGTH_FIELD[field]
             segs, docs, _ = self._hits(tantivy.Query.term_query(self.schema, field, SENTINEL), self.live_count)
             values = self.searcher.fast_field_values(
                 column, [tantivy.DocAddress(int(s), int(d)) for s, d in zip(segs.tolist(), docs.tolist(), strict=True)]
             )
-            out = np.zeros(self.size, dtype=np.float64)
-            out[self.offsets[segs] + docs] = np.asarray(values, dtype=np.float64)
+            out[self.number(segs, docs)] = np.asarray(values, dtype=np.float64)
             average = float(out.sum() / max(1, self.live_count)) or 1.0
             return out, average
 
@@ -128,14 +181,35 @@ class View:
         """The record id of every record number ("" for a deleted record)."""
 
         def build() -> list[str]:
-            out = [""] * self.size
-            segs, docs, _ = self._hits(tantivy.Query.all_query(), self.live_count)
-            doc = self.searcher.doc
-            for s, d in zip(segs.tolist(), docs.tolist(), strict=True):
-                out[int(self.offsets[s]) + d] = doc(tantivy.DocAddress(s, d)).get_first("record_id")
-            return out
+            if self.bulk is not None:
+                return self.bulk.record_ids(self.seqs)
+            return self.stored_record_ids()
 
         return self.cached("ids", build)  # type: ignore[no-any-return]
+
+    def stored_record_ids(self) -> list[str]:
+        """The record id of every record number, read from tantivy's stored documents."""
+        out = [""] * self.size
+        segs, docs, _ = self._hits(tantivy.Query.all_query(), self.live_count)
+        doc = self.searcher.doc
+        for n, s, d in zip(self.number(segs, docs).tolist(), segs.tolist(), docs.tolist(), strict=True):
+            out[n] = doc(tantivy.DocAddress(s, d)).get_first("record_id")
+        return out
+
+    def latest(self) -> np.ndarray | None:
+        """Whether each record is its document's latest version, from bulk postings (else None)."""
+        if self.bulk is None:
+            return None
+        return self.bulk.per_seq("latest")[self.seqs].astype(bool)
+
+
+def _segment_offsets(segs: np.ndarray, docs: np.ndarray, nseg: int) -> np.ndarray:
+    """The first tantivy number of each segment, and the end after the last: a record at
+    (segment, doc) is number offsets[segment] + doc."""
+    sizes = np.zeros(max(nseg, int(segs.max()) + 1 if len(segs) else 0), dtype=np.int64)
+    if len(segs):
+        np.maximum.at(sizes, segs, docs + 1)
+    return np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
 
 
 class PostingCache:
@@ -174,6 +248,9 @@ class PostingCache:
 
 def term_postings(view: View, field: str, term: Any, scored: bool) -> tuple[np.ndarray, np.ndarray]:
     """(record numbers, weighted frequencies) of one term; frequencies are 1 in unscored fields."""
+    if view.bulk is not None and field in bulk.FIELDS:
+        numbers, tf = view.bulk.postings(bulk.key(field, term), view.seq_number)
+        return numbers, (tf if scored else np.ones(len(numbers)))
     df = view.doc_freq(field, term)
     if df == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)

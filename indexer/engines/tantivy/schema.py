@@ -12,10 +12,12 @@ as every other engine (no analyser to register on open, Armenian stemmed like En
     facet         `name:key` of every facet key; ib: `slug:term` of every infobox value, with positions
     date_*        days (20220912), months (202209) and years (2022) a section mentions, as integers
     len_*         each scored field's length in words (BM25's length normalisation)
+    seq           the record's sequence number in the bulk postings beside the index (bulk.py)
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import tantivy
@@ -50,6 +52,7 @@ def build_schema() -> tantivy.Schema:
         sb.add_integer_field(name, indexed=True)
     for name in LENGTH_FIELD.values():
         sb.add_integer_field(name, fast=True)
+    sb.add_integer_field("seq", fast=True)
     return sb.build()
 
 
@@ -58,8 +61,9 @@ def date_number(value: str) -> int:
     return int(value.replace("-", ""))
 
 
-def tantivy_document(record: SectionRecord) -> tantivy.Document:
-    """The fields of one record, with its text analysed in the record's language."""
+def record_fields(record: SectionRecord) -> tuple[dict[str, Any], dict[str, dict[str, int]]]:
+    """(the tantivy fields of one record, its text analysed in the record's language; its terms
+    with their frequencies in the fields whose postings are also kept in bulk, bulk.FIELDS)."""
     analyzer = analyzer_for(record.language)
     analysed: dict[str, list[str]] = {}
 
@@ -113,4 +117,4 @@ def tantivy_document(record: SectionRecord) -> tantivy.Document:
     ):
         if values:
             fields[name] = [date_number(v) for v in values]
-    return tantivy.Document(**fields)
+    return fields, {"bodyw": Counter(weighted), "facet": dict.fromkeys(facets, 1)}

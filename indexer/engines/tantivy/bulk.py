@@ -1,0 +1,407 @@
+"""Bulk postings beside tantivy (`postings/` in the index's slot): flat arrays numpy reads at once.
+
+tantivy-py hands a term's postings over only as a search's hit list, a Python object per posting
+(about 1 µs each on a term's first read): a word in 100,000 records costs 100 ms or more, and at a
+million sections a question reads several such words. So the engine keeps, beside tantivy, the
+postings it gives tantivy in the fields of FIELDS (the weighted body terms, the facet keys), in
+flat files:
+
+- Every record added gets a sequence number (`seq`, a tantivy fast field) that is never used again.
+  A batch writes its *delta* (`postings/<first>-<end>/`, the seqs first..end-1) before tantivy's
+  commit, so every committed record's seq is in a delta; a run killed between the two leaves a
+  delta of seqs no live record has, which nothing reads.
+- A delta holds every key (field and term) in sorted order with its seqs and frequencies, and for
+  every seq the record id, whether it is the latest version and the body length (immutable: a
+  changed document's records are deleted and added again with new seqs).
+- The deltas cover consecutive ranges from seq 0. After a commit, while there are more than
+  MAX_DELTAS, the two adjacent ones with the fewest postings are merged key by key (memory: one
+  key's postings), leaving out the seqs no longer live; the merged delta is renamed in before its
+  parts are removed, and a reader that finds both takes the merged one (`chain`).
+- A generation numbers its live records in seq order (postings.py), so a key's postings read from
+  the deltas in order are record numbers in order, with no sort.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+import shutil
+from array import array
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FIELDS = ("bodyw", "facet")  # the fields whose postings are kept here
+MAX_DELTAS = 8  # more after a commit: the smallest adjacent pair is merged
+MAX_TF = 65_535  # frequencies are kept as uint16 (BM25 saturates long before)
+FOLDER = "postings"
+_SEP = "\x1f"
+_NAME = re.compile(r"^(\d{12})-(\d{12})$")
+_FLUSH = 4_000_000  # postings buffered when merging before they are written
+
+
+def key(field: str, term: Any) -> str:
+    return f"{field}{_SEP}{term}"
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _read(path: Path, dtype: Any) -> np.ndarray:
+    """A raw array file, memory-mapped (an empty file is an empty array: mmap refuses those)."""
+    if path.stat().st_size == 0:
+        return np.zeros(0, dtype=dtype)
+    return np.memmap(path, dtype=dtype, mode="r")
+
+
+class _Strings(Sequence[str]):
+    """Strings in one blob with int64 offsets, decoded one at a time (for bisect)."""
+
+    def __init__(self, blob: np.ndarray, offsets: np.ndarray) -> None:
+        self.blob = memoryview(np.ascontiguousarray(blob)) if len(blob) else memoryview(b"")
+        self.offsets = memoryview(np.ascontiguousarray(offsets, dtype=np.int64))
+        self.n = max(0, len(offsets) - 1)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> str:  # type: ignore[override]
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        return bytes(self.blob[self.offsets[i] : self.offsets[i + 1]]).decode("utf-8", "surrogatepass")
+
+    def every(self) -> list[str]:
+        data = bytes(self.blob)
+        offs = self.offsets.tolist()
+        return [data[offs[i] : offs[i + 1]].decode("utf-8", "surrogatepass") for i in range(self.n)]
+
+
+class _Out:
+    """The files of a delta being written, in a temporary folder renamed into place when complete."""
+
+    def __init__(self, folder: Path, first: int, end: int) -> None:
+        self.folder, self.first, self.end = folder, first, end
+        self.tmp = folder / f".tmp-{first:012d}-{end:012d}-{os.getpid()}"
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp)
+        self.tmp.mkdir(parents=True)
+        self.files = {name: open(self.tmp / name, "wb") for name in _FILES}  # noqa: SIM115 - closed in finish
+
+    def write(self, name: str, data: np.ndarray | bytes) -> None:
+        self.files[name].write(data if isinstance(data, bytes) else np.ascontiguousarray(data).tobytes())
+
+    def finish(self) -> Path:
+        for f in self.files.values():
+            f.flush()
+            os.fsync(f.fileno())
+            f.close()
+        final = self.folder / f"{self.first:012d}-{self.end:012d}"
+        os.rename(self.tmp, final)
+        _sync_dir(self.folder)
+        return final
+
+    def abandon(self) -> None:
+        for f in self.files.values():
+            f.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+_FILES = ("keys", "key_offsets", "starts", "seqs", "tfs", "ids", "id_offsets", "latest", "lengths")
+
+
+def _sync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class DeltaWriter:
+    """The postings of one batch's records, kept compactly until the batch writes them."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.first = next_seq(folder)
+        self.next = self.first
+        self._keys: dict[str, int] = {}
+        self._key_ids = array("I")
+        self._seqs = array("I")
+        self._tfs = array("H")
+        self._ids: list[str] = []
+        self._latest = bytearray()
+        self._lengths = array("I")
+
+    def add(self, record_id: str, is_latest: bool, length: int, terms: dict[str, dict[Any, int]]) -> int:
+        """Keep one record's postings; returns its seq."""
+        seq = self.next
+        self.next += 1
+        rel = seq - self.first
+        keys = self._keys
+        for field, counts in terms.items():
+            for term, n in counts.items():
+                k = f"{field}{_SEP}{term}"
+                kid = keys.get(k)
+                if kid is None:
+                    kid = keys[k] = len(keys)
+                self._key_ids.append(kid)
+                self._seqs.append(rel)
+                self._tfs.append(min(n, MAX_TF))
+        self._ids.append(record_id)
+        self._latest.append(1 if is_latest else 0)
+        self._lengths.append(min(length, 2**32 - 1))
+        return seq
+
+    def write(self) -> Path | None:
+        """Write the delta (before tantivy's commit); None when no record was added."""
+        if self.next == self.first:
+            return None
+        names = sorted(self._keys)
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[np.fromiter((self._keys[k] for k in names), dtype=np.int64, count=len(names))] = np.arange(len(names))
+        kid = rank[np.frombuffer(self._key_ids, dtype=np.uint32)] if len(self._key_ids) else np.zeros(0, np.int64)
+        order = np.argsort(kid, kind="stable")  # by key, then seq (records were added in seq order)
+        counts = np.bincount(kid, minlength=len(names))
+        out = _Out(self.folder, self.first, self.next)
+        try:
+            blob = [_encode(k) for k in names]
+            out.write("keys", b"".join(blob))
+            out.write("key_offsets", _offsets(len(b) for b in blob))
+            out.write("starts", np.concatenate(([0], np.cumsum(counts))).astype(np.int64))
+            out.write("seqs", np.frombuffer(self._seqs, dtype=np.uint32)[order] if len(order) else b"")
+            out.write("tfs", np.frombuffer(self._tfs, dtype=np.uint16)[order] if len(order) else b"")
+            ids = [_encode(i) for i in self._ids]
+            out.write("ids", b"".join(ids))
+            out.write("id_offsets", _offsets(len(b) for b in ids))
+            out.write("latest", bytes(self._latest))
+            out.write("lengths", np.frombuffer(self._lengths, dtype=np.uint32))
+            return out.finish()
+        except BaseException:
+            out.abandon()
+            raise
+
+
+def _offsets(lengths: Iterator[int] | Any) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum(np.fromiter(lengths, dtype=np.int64)))).astype(np.int64)
+
+
+class Delta:
+    """One delta, memory-mapped."""
+
+    def __init__(self, path: Path, first: int, end: int) -> None:
+        self.path, self.first, self.end = path, first, end
+        self.keys = _Strings(_read(path / "keys", np.uint8), _read(path / "key_offsets", np.int64))
+        self.starts = _read(path / "starts", np.int64)
+        self.seqs = _read(path / "seqs", np.uint32)
+        self.tfs = _read(path / "tfs", np.uint16)
+        self.ids = _Strings(_read(path / "ids", np.uint8), _read(path / "id_offsets", np.int64))
+        self.latest = _read(path / "latest", np.uint8)
+        self.lengths = _read(path / "lengths", np.uint32)
+        size = end - first
+        if len(self.ids) != size or len(self.latest) != size or len(self.lengths) != size:
+            raise ValueError(f"{path}: {size} seqs but {len(self.ids)} ids")
+        if len(self.starts) != len(self.keys) + 1 or len(self.seqs) != len(self.tfs):
+            raise ValueError(f"{path}: inconsistent postings")
+
+    @property
+    def postings(self) -> int:
+        return len(self.seqs)
+
+    def find(self, k: str) -> tuple[int, int] | None:
+        """The posting range of a key, or None."""
+        i = bisect.bisect_left(self.keys, k)
+        if i < len(self.keys) and self.keys[i] == k:
+            return int(self.starts[i]), int(self.starts[i + 1])
+        return None
+
+
+def _listing(folder: Path) -> list[tuple[int, int, Path]]:
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    out = []
+    for name in names:
+        m = _NAME.match(name)
+        if m:
+            out.append((int(m.group(1)), int(m.group(2)), folder / name))
+    return sorted(out, key=lambda d: (d[0], -d[1]))
+
+
+def chain(folder: Path) -> tuple[list[tuple[int, int, Path]], list[Path]]:
+    """(the deltas covering seqs 0.. without a gap, widest first where two start together;
+    the deltas left over: parts of a merged one, or after a gap)."""
+    used: list[tuple[int, int, Path]] = []
+    rest: list[Path] = []
+    end = 0
+    for first, last, path in _listing(folder):
+        if first == end and last > first:
+            used.append((first, last, path))
+            end = last
+        else:
+            rest.append(path)
+    return used, rest
+
+
+def next_seq(folder: Path) -> int:
+    """The first seq a new batch may use: after every delta ever written (committed or not)."""
+    return max((last for _f, last, _p in _listing(folder)), default=0)
+
+
+class Bulk:
+    """The deltas of one generation: postings by key, and per-seq record facts."""
+
+    def __init__(self, deltas: list[Delta]) -> None:
+        self.deltas = deltas
+        self.end = deltas[-1].end if deltas else 0
+
+    @classmethod
+    def open(cls, folder: Path) -> Bulk:
+        """The chain of deltas (a merge removing its parts while this reads: read again)."""
+        for attempt in range(3):
+            try:
+                return cls([Delta(p, f, e) for f, e, p in chain(folder)[0]])
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def postings(self, k: str, seq_number: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(record numbers, frequencies) of a key: `seq_number` maps a seq to its record number
+        (-1: not live); ascending when record numbers follow seqs."""
+        numbers: list[np.ndarray] = []
+        tfs: list[np.ndarray] = []
+        for d in self.deltas:
+            span = d.find(k)
+            if span is None:
+                continue
+            s, e = span
+            n = seq_number[d.seqs[s:e].astype(np.int64) + d.first]
+            keep = n >= 0
+            numbers.append(n[keep])
+            tfs.append(d.tfs[s:e][keep])
+        if not numbers:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        return np.concatenate(numbers), np.concatenate(tfs).astype(np.float64)
+
+    def per_seq(self, name: str) -> np.ndarray:
+        """`latest` or `lengths` of every seq 0..end-1."""
+        parts = [np.asarray(getattr(d, name)) for d in self.deltas]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def record_ids(self, seqs: np.ndarray) -> list[str]:
+        """The record ids of the given seqs (sorted), read delta by delta."""
+        out: list[str] = []
+        bounds = np.searchsorted(seqs, [d.end for d in self.deltas])
+        lo = 0
+        for d, hi in zip(self.deltas, bounds.tolist(), strict=True):
+            every = d.ids.every() if hi > lo else []
+            out += [every[i] for i in (seqs[lo:hi] - d.first).tolist()]
+            lo = hi
+        return out
+
+
+def merge(folder: Path, a: Delta, b: Delta, live: np.ndarray) -> Path:
+    """Write one delta for two adjacent ones, leaving out the seqs not live (`live[seq]`), key by
+    key; returns its folder (its parts are still there)."""
+    out = _Out(folder, a.first, b.end)
+    try:
+        live_a = live[a.first : a.end] if len(live) >= a.end else _padded(live, a.first, a.end)
+        live_b = live[b.first : b.end] if len(live) >= b.end else _padded(live, b.first, b.end)
+        keys_a, keys_b = a.keys.every(), b.keys.every()
+        index_a = {k: i for i, k in enumerate(keys_a)}
+        index_b = {k: i for i, k in enumerate(keys_b)}
+        names: list[str] = []
+        starts = [0]
+        seq_buf: list[np.ndarray] = []
+        tf_buf: list[np.ndarray] = []
+        buffered = 0
+        for k in sorted(set(keys_a) | set(keys_b)):
+            pieces = []
+            for d, index, alive, shift in ((a, index_a, live_a, 0), (b, index_b, live_b, b.first - a.first)):
+                i = index.get(k)
+                if i is None:
+                    continue
+                s, e = int(d.starts[i]), int(d.starts[i + 1])
+                seqs = d.seqs[s:e]
+                keep = alive[seqs]
+                pieces.append((seqs[keep].astype(np.uint32) + np.uint32(shift), d.tfs[s:e][keep]))
+            count = sum(len(p[0]) for p in pieces)
+            if not count:
+                continue
+            names.append(k)
+            starts.append(starts[-1] + count)
+            for seqs, tfs in pieces:
+                seq_buf.append(seqs)
+                tf_buf.append(tfs)
+            buffered += count
+            if buffered >= _FLUSH:
+                out.write("seqs", np.concatenate(seq_buf))
+                out.write("tfs", np.concatenate(tf_buf))
+                seq_buf, tf_buf, buffered = [], [], 0
+        if seq_buf:
+            out.write("seqs", np.concatenate(seq_buf))
+            out.write("tfs", np.concatenate(tf_buf))
+        blob = [_encode(k) for k in names]
+        out.write("keys", b"".join(blob))
+        out.write("key_offsets", _offsets(len(x) for x in blob))
+        out.write("starts", np.asarray(starts, dtype=np.int64))
+        ids = [
+            _encode(i) if alive else b""
+            for d, alive_part in ((a, live_a), (b, live_b))
+            for i, alive in zip(d.ids.every(), alive_part.tolist(), strict=True)
+        ]
+        out.write("ids", b"".join(ids))
+        out.write("id_offsets", _offsets(len(x) for x in ids))
+        out.write("latest", np.concatenate((np.asarray(a.latest), np.asarray(b.latest))).astype(np.uint8))
+        out.write("lengths", np.concatenate((np.asarray(a.lengths), np.asarray(b.lengths))).astype(np.uint32))
+        return out.finish()
+    except BaseException:
+        out.abandon()
+        raise
+
+
+def _padded(live: np.ndarray, first: int, end: int) -> np.ndarray:
+    out = np.zeros(end - first, dtype=bool)
+    part = live[first:end]
+    out[: len(part)] = part
+    return out
+
+
+def compact(folder: Path, live_seqs: Any) -> int:
+    """After a commit: remove left-over parts and unfinished deltas, then merge while there are
+    more than MAX_DELTAS. `live_seqs()` gives the live seqs (read only when a merge is due).
+    Returns the number of merges."""
+    used, rest = chain(folder)
+    for path in rest:
+        if path.is_dir() and any(f <= _bounds(path)[0] and _bounds(path)[1] <= e for f, e, _p in used):
+            shutil.rmtree(path, ignore_errors=True)
+    for name in os.listdir(folder) if folder.is_dir() else []:
+        if name.startswith(".tmp-"):
+            shutil.rmtree(folder / name, ignore_errors=True)
+    if len(used) <= MAX_DELTAS:
+        return 0
+    deltas = [Delta(p, f, e) for f, e, p in used]
+    seqs = np.asarray(live_seqs(), dtype=np.int64)
+    live = np.zeros(deltas[-1].end, dtype=bool)
+    live[seqs[seqs < len(live)]] = True
+    merges = 0
+    while len(deltas) > MAX_DELTAS:
+        sizes = [deltas[i].postings + deltas[i + 1].postings for i in range(len(deltas) - 1)]
+        i = int(np.argmin(sizes))
+        a, b = deltas[i], deltas[i + 1]
+        path = merge(folder, a, b, live)
+        deltas[i : i + 2] = [Delta(path, a.first, b.end)]
+        shutil.rmtree(a.path, ignore_errors=True)
+        shutil.rmtree(b.path, ignore_errors=True)
+        merges += 1
+    return merges
+
+
+def _bounds(path: Path) -> tuple[int, int]:
+    m = _NAME.match(path.name)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, -1)
