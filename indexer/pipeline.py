@@ -492,36 +492,109 @@ SENTENCE_JOB_CHARS = 500_000  # text per worker job when finding sentences
 
 
 SENTENCE_PAGE = 2_000  # sections read from the store at a time when finding sentences
+SWEEP_SECTIONS = 50_000  # at least this many sections a run finds again after a retraining
+SWEEP_KEY = "sentence_sweep"  # its progress, in the store's meta table
+
+
+@dataclass
+class _Sweep:
+    """Finding again, a part per run, the sentences of the sections an earlier model found: one
+    circle over them in (version_id, ordinal) order that begins after `start` (None: at the
+    first) and goes round to it; `cursor` is the last section done, `wrapped` once the circle
+    went past the last section."""
+
+    active: bool = False
+    start: tuple[str, int] | None = None
+    cursor: tuple[str, int] | None = None
+    wrapped: bool = False
+
+    @classmethod
+    def from_json(cls, text: str | None) -> _Sweep:
+        if not text:
+            return cls()
+        data = json.loads(text)
+        key = lambda v: None if v is None else (str(v[0]), int(v[1]))  # noqa: E731
+        return cls(bool(data["active"]), key(data["start"]), key(data["cursor"]), bool(data["wrapped"]))
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    def restarted(self) -> _Sweep:
+        """A new circle after a retraining: from where this one stands (every section is to be
+        found again once), or over every section."""
+        return _Sweep(True, self.cursor, self.cursor, False) if self.active else _Sweep(True)
+
+    def pages(self, store: Store, budget: int) -> Iterator[list[tuple[str, int, str]]]:
+        """The next pages of the circle, `budget` sections at most; the progress is kept in self
+        as the pages are taken (and stored by the caller in the same transaction)."""
+        while budget > 0 and self.active:
+            limit = min(SENTENCE_PAGE, budget)
+            if not self.wrapped:
+                page = store.sentence_page(False, self.cursor, limit, found_only=True)
+                if not page:
+                    if self.start is None:
+                        self.active = False  # went from the first section to the last
+                    else:
+                        self.wrapped, self.cursor = True, None
+                    continue
+            else:
+                page = store.sentence_page(False, self.cursor, limit, found_only=True, upto=self.start)
+                if not page:
+                    self.active = False
+                    continue
+            self.cursor = page[-1][:2]
+            budget -= len(page)
+            yield page
 
 
 def update_sentences(store: Store, workers: int = 1) -> dict[str, int]:
     """The last stage: retrain the sentence model when the corpus's sample changed, then find
-    the sentences of every section (after a retraining) or of the new ones, in worker
-    processes, and store model and sentences in one transaction. The sections are read a
-    page at a time and their sentences written as the jobs finish: a retraining over a million
-    sections holds a few jobs' texts, not every text."""
+    the sentences of the new sections, and again those of sections an earlier model found, in
+    worker processes; model, sentences and progress are stored in one transaction. The sections
+    are read a page at a time and their sentences written as the jobs finish: a run over a
+    million sections holds a few jobs' texts, not every text.
+
+    After a retraining every section's sentences are found again, but a run does at most
+    max(SWEEP_SECTIONS, its new sections) of them (`_Sweep`, a circle continued by the next
+    runs): a corpus indexed in large batches, whose sample changes with almost every batch, would
+    otherwise have every section split again by every run. Meanwhile a section's sentences are
+    an earlier model's (snippets cut by them are as good); with no further retraining the circle
+    completes and every section's sentences are the current model's."""
     sample = sentences.sample(store.texts_in_version_order())
     stored = sentences.SentenceModel.from_json(store.meta_value(sentences.MODEL_KEY))
     retrain = not stored.sample_key or stored.sample_key != sentences.sample_key(sample)
     model = sentences.train(sample) if retrain else stored
     model_json = model.to_json()
-    found = 0
+    sweep = _Sweep.from_json(store.meta_value(SWEEP_KEY))
+    found = again = 0
     with store.transaction():
         if retrain:
             store.set_meta_value(sentences.MODEL_KEY, model_json)
-        for rows in _map_lazy(sentences.spans_job, _sentence_jobs(store, model_json, not retrain), workers):
+            sweep = sweep.restarted()
+        if sweep.active:
+            budget = max(SWEEP_SECTIONS, store.sections_without_sentences())
+            for rows in _map_lazy(sentences.spans_job, _sentence_jobs(model_json, sweep.pages(store, budget)), workers):
+                store.set_sentences(rows)
+                again += len(rows)
+        for rows in _map_lazy(sentences.spans_job, _sentence_jobs(model_json, _missing_pages(store)), workers):
             store.set_sentences(rows)
             found += len(rows)
-    return {"retrained": int(retrain), "sections": found}
+        store.set_meta_value(SWEEP_KEY, sweep.to_json())
+    return {"retrained": int(retrain), "sections": found, "found_again": again, "sweep_left": int(sweep.active)}
 
 
-def _sentence_jobs(store: Store, model_json: str, missing_only: bool) -> Iterator[tuple[str, list[Any]]]:
+def _missing_pages(store: Store) -> Iterator[list[tuple[str, int, str]]]:
+    after: tuple[str, int] | None = None
+    while page := store.sentence_page(True, after, SENTENCE_PAGE):
+        after = page[-1][:2]
+        yield page
+
+
+def _sentence_jobs(model_json: str, pages: Iterable[list[tuple[str, int, str]]]) -> Iterator[tuple[str, list[Any]]]:
     """Jobs of about SENTENCE_JOB_CHARS of text: (model JSON, [(version_id, ordinal, text)])."""
     chunk: list[tuple[str, int, str]] = []
     size = 0
-    after: tuple[str, int] | None = None
-    while page := store.sentence_page(missing_only, after, SENTENCE_PAGE):
-        after = page[-1][:2]
+    for page in pages:
         for version_id, ordinal, text in page:
             chunk.append((version_id, ordinal, text[: sentences.SENTENCE_CHARS]))
             size += min(len(text), sentences.SENTENCE_CHARS)

@@ -23,7 +23,8 @@ paragraphs are lines in the store's text); Punkt splits within a line.
 The indexer finds every section's sentences once, as its last stage (`section_spans`, in worker
 processes), and the store keeps them (`pack`ed offsets) beside the text: search reads them and
 never runs Punkt (nor imports nltk) on the way to a snippet. When the model is retrained every
-section's sentences are found again, so they always come from the current model.
+section's sentences are found again, a bounded part per run (pipeline.update_sentences), so
+once the corpus stops changing they all come from the current model.
 """
 
 from __future__ import annotations

@@ -365,21 +365,33 @@ class Store:
         )
 
     def sentence_page(
-        self, missing_only: bool, after: tuple[str, int] | None, limit: int
+        self,
+        missing_only: bool,
+        after: tuple[str, int] | None,
+        limit: int,
+        found_only: bool = False,
+        upto: tuple[str, int] | None = None,
     ) -> list[tuple[str, int, str]]:
-        """The rows of `sentence_work` that come after `after` (a (version_id, ordinal)), at most
-        `limit` of them, read at once: the caller may write between two pages."""
-        where = ["sentences IS NULL"] if missing_only else []
+        """The rows of `sentence_work` that come after `after` (a (version_id, ordinal)), and
+        not after `upto`, at most `limit` of them, read at once: the caller may write between two
+        pages. `found_only`: only sections whose sentences were found already."""
+        where = ["sentences IS NULL"] if missing_only else ["sentences IS NOT NULL"] if found_only else []
         args: list[Any] = []
         if after is not None:
             where.append("(version_id, ordinal) > (?, ?)")
             args += after
+        if upto is not None:
+            where.append("(version_id, ordinal) <= (?, ?)")
+            args += upto
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self.db.execute(
             f"SELECT version_id, ordinal, text FROM sections {clause} ORDER BY version_id, ordinal LIMIT ?",
             (*args, limit),
         )
         return [(r[0], r[1], r[2]) for r in rows]
+
+    def sections_without_sentences(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM sections WHERE sentences IS NULL").fetchone()[0])
 
     def set_sentences(self, rows: Iterable[tuple[str, int, bytes]]) -> None:
         """Inside a transaction."""

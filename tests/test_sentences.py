@@ -242,3 +242,55 @@ def test_search_finds_sentences_the_last_stage_did_not_reach(tmp_path: Path) -> 
         store.close()
     text = _snippet_of(tmp_path / "ix", "council Aldmoor", "Report")
     assert re.match(r"Later the council of Aldmoor asked Insp\. \w+ to return\.", text), text
+
+
+def test_after_a_retraining_sections_are_found_again_a_part_per_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run finds again at most max(SWEEP_SECTIONS, its new sections) sections an earlier model
+    found; the next runs go on round the circle (a retraining meanwhile starts a new circle
+    where the last one stands) until every section's sentences are the current model's."""
+    from indexer import pipeline
+
+    src, ix = tmp_path / "src", tmp_path / "ix"
+    _corpus(src, [f"report{n}" for n in range(23)])
+    index_paths([src], settings_for(ix))
+    monkeypatch.setattr(pipeline, "SWEEP_SECTIONS", 5)
+    store = Store(ix)
+    try:
+        rows = list(store.sentence_work(missing_only=False))
+        keys = [f"{v}:{o}" for v, o, _ in rows]
+        assert len(rows) == 23
+        stale = b"\xff"  # no model writes this: marks a section not found again yet
+
+        def outdated() -> list[str]:
+            return [k for k, blob in store.section_sentences(keys).items() if blob == stale]
+
+        def forget_model() -> None:  # as when the corpus's sample has changed
+            data = json.loads(store.meta_value(MODEL_KEY) or "{}")
+            data["sample_key"] = "an older sample"
+            with store.transaction():
+                store.set_meta_value(MODEL_KEY, json.dumps(data))
+                store.set_sentences((v, o, stale) for v, o, _ in rows)
+
+        forget_model()
+        report = pipeline.update_sentences(store)
+        assert (report["retrained"], report["found_again"], report["sweep_left"]) == (1, 5, 1)
+        assert len(outdated()) == len(rows) - 5
+        pipeline.update_sentences(store)
+        assert len(outdated()) == len(rows) - 10
+        forget_model()  # a retraining in the middle of the circle: a new circle from there
+        runs = 0
+        while (report := pipeline.update_sentences(store))["sweep_left"]:
+            assert report["found_again"] == 5 and report["retrained"] == int(runs == 0)
+            runs += 1
+        assert not outdated()
+        assert runs + 1 == -(-len(rows) // 5)
+        model = SentenceModel.from_json(store.meta_value(MODEL_KEY))
+        for version_id, ordinal, text in rows:
+            assert store.section_sentences([f"{version_id}:{ordinal}"])[f"{version_id}:{ordinal}"] == section_spans(
+                model, text
+            )
+        assert pipeline.update_sentences(store)["found_again"] == 0  # the circle is complete
+    finally:
+        store.close()
