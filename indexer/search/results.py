@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,14 @@ class _Evaluation:
         return _best_documents(self.table, self.final, self.scores, need)
 
 
+@lru_cache(maxsize=2)
+def _sentence_model(text: str | None) -> SentenceModel:
+    """The stored sentence model, parsed once (with its tokenizer) while it stays the same: while
+    an index run is between its store and its last stage, most pages have sections without
+    sentences yet."""
+    return SentenceModel.from_json(text)
+
+
 class Searcher:
     """Read-only access to one index: search, similar documents, completion."""
 
@@ -271,7 +280,7 @@ class Searcher:
         model: SentenceModel | None = None
         for rid, blob in self.store.section_sentences(texts).items():
             if blob is None:
-                model = model or SentenceModel.from_json(self.store.meta_value(MODEL_KEY))
+                model = model or _sentence_model(self.store.meta_value(MODEL_KEY))
                 blob = section_spans(model, texts[rid])
             out[rid] = unpack(blob)
         return out
