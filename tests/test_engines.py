@@ -333,6 +333,26 @@ def test_tantivy_bulk_postings_give_the_same_results(
     assert _evaluations_by_id(index_dir, queries) == with_bulk
 
 
+@pytest.mark.engine("tantivy")
+def test_tantivy_cached_word_scores_are_the_scores(
+    engine: str, seed_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A word's BM25 at boost 1 is kept across queries (per field and term): the same scores as
+    # computed afresh for every query, whatever the order of the queries.
+    from indexer.engines.tantivy import evaluate
+
+    queries = ["armenia azerbaijan", '"border crisis"', "title:armenia armenia", "heading:history", "ceasefir*",
+               "lachin~", "russia", "title:russia", "text:russia", "heading:russia", "date:2022 border", "ceasefire -russia",
+               "the ceasefire between armenia and azerbaijan was broken along the border near jermuk"]  # fmt: skip
+    cached = [_evaluations_by_id(seed_index, queries), _evaluations_by_id(seed_index, queries[::-1])[::-1]]
+    monkeypatch.setattr(
+        evaluate.Evaluator, "_scores", lambda self, q, ids, weights: self.bm25(q.field, q.text, ids, weights, q.boost)
+    )
+    fresh = _evaluations_by_id(seed_index, queries)
+    assert cached[0] == fresh == cached[1]
+    assert sum(len(found) for found in fresh) > 200
+
+
 def test_tantivy_bulk_deltas_chain_from_zero_and_prefer_a_merged_one(tmp_path: Path) -> None:
     from indexer.engines.tantivy import bulk
 

@@ -111,7 +111,9 @@ class Evaluator:
     `postings(field, term)`: (record numbers, weighted frequencies); `lengths(field)`: (length
     of every record, average); `phrase(node)`: record numbers with the phrase; `matching(node)`:
     record numbers of a range; `scorable(field)`; `doc_freq(field, term)`; `total`: records of
-    the index, deleted ones included (the idf's N)."""
+    the index, deleted ones included (the idf's N); `term_bm25(field, term)`, when given: a
+    word's BM25 at boost 1 in its postings' records, as `bm25` computes it (kept across queries
+    by the engine)."""
 
     def __init__(
         self,
@@ -123,6 +125,7 @@ class Evaluator:
         matching: Callable[[RangeQ], np.ndarray],
         scorable: Callable[[str], bool],
         doc_freq: Callable[[str, object], int],
+        term_bm25: Callable[[str, object], np.ndarray] | None = None,
     ) -> None:
         self.size = size
         self.total = total
@@ -132,6 +135,7 @@ class Evaluator:
         self.matching = matching
         self.scorable = scorable
         self.doc_freq = doc_freq
+        self.term_bm25 = term_bm25
         self.memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def evaluate(self, q: Plan, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -229,8 +233,14 @@ class Evaluator:
         """(records with the word, its scores there; zeros when it is not scored)."""
         ids, weights = self.postings(q.field, q.text)
         if len(ids) and self.scorable(q.field) and q.boost:
-            return ids, self.bm25(q.field, q.text, ids, weights, q.boost)
+            return ids, self._scores(q, ids, weights)
         return ids, np.zeros(len(ids))
+
+    def _scores(self, q: TermQ, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """BM25 of a word in its postings' records (`ids`, `weights`: its postings)."""
+        if q.boost == 1.0 and self.term_bm25 is not None:
+            return self.term_bm25(q.field, q.text)
+        return self.bm25(q.field, q.text, ids, weights, q.boost)
 
     def term(self, q: TermQ) -> tuple[np.ndarray, np.ndarray]:
         mask, scores = self.empty()
@@ -239,7 +249,7 @@ class Evaluator:
             return mask, scores
         mask[ids] = True
         if self.scorable(q.field) and q.boost:
-            scores[ids] = self.bm25(q.field, q.text, ids, weights, q.boost)
+            scores[ids] = self._scores(q, ids, weights)
         return mask, scores
 
     def phrase(self, q: PhraseQ, among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

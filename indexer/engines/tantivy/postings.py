@@ -62,6 +62,7 @@ class View:
         self.seqs = np.zeros(0, dtype=np.int64)
         self._rank: np.ndarray | None = None  # tantivy number -> record number (numbered by seq)
         self._sentinel: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.all_live = False  # every record number is live (numbered by seq): no mask to apply
         if bulk_folder is not None and bulk_folder.is_dir():
             self._number_by_seq(bulk.Bulk.open(bulk_folder))
             return
@@ -97,6 +98,7 @@ class View:
         self.size = len(seqs)
         self.numbers = np.arange(self.size)
         self.live = np.ones(self.size, dtype=bool)
+        self.all_live = True
         if len(seqs) and (int(seqs[-1]) >= deltas.end or np.any(np.diff(seqs) <= 0)):
             return  # a delta is missing (or seqs repeat): tantivy's hit lists, same numbering
         self.bulk = deltas
