@@ -23,10 +23,15 @@ from .models import DateMention, SectionRow
 from .sectioning import LEAD
 
 
+@lru_cache(maxsize=1 << 16)
 def value_key(value: str) -> str:
     """A facet value as it is matched: lowercased, accents folded, spaces collapsed, commas made
-    spaces (an index keeps a record's values as a comma-separated list)."""
-    return fold(re.sub(r"[\s,]+", " ", value).strip().lower())
+    spaces (an index keeps a record's values as a comma-separated list). Kept for the last
+    values asked: a record table asks for every section's values, and they repeat."""
+    return fold(_SEPARATORS.sub(" ", value).strip().lower())
+
+
+_SEPARATORS = re.compile(r"[\s,]+")
 
 
 def infobox_slug(key: str) -> str:
