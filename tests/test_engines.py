@@ -376,3 +376,30 @@ def test_whoosh_small_segments_have_no_flat_postings_file(seed_index: Path) -> N
     from indexer.engines.whoosh import flatpostings
 
     assert not list(seed_index.glob("whoosh*/*" + flatpostings.SUFFIX))
+
+
+def test_tantivy_bulk_delta_finds_every_key_and_no_other(tmp_path: Path) -> None:
+    import random
+
+    from indexer.engines.tantivy import bulk
+
+    rng = random.Random(7)
+    words = sorted({"".join(rng.choice("abcdeéz\x1f") for _ in range(rng.randint(1, 6))) for _ in range(900)})
+    present, absent = words[::2], words[1::2]
+    writer = bulk.DeltaWriter(tmp_path)
+    for n in range(40):
+        terms = {w: 1 + (n + i) % 3 for i, w in enumerate(present) if (n + i) % 7 == 0}
+        writer.add(f"r{n}", n % 2 == 0, len(terms), {"bodyw": terms, "facet": {"language:en": 1}})
+    path = writer.write()
+    assert path is not None
+    delta = bulk.Delta(path, 0, 40)
+    assert len(delta.keys) == len(present) + 1 > 4 * bulk._STRIDE
+    for i, w in enumerate(present):
+        span = delta.find(bulk.key("bodyw", w))
+        assert span is not None, w
+        seqs = delta.seqs[span[0] : span[1]].tolist()
+        assert seqs == [n for n in range(40) if (n + i) % 7 == 0], w
+    for w in [*absent, "", "\uffff"]:
+        assert delta.find(bulk.key("bodyw", w)) is None, w
+    assert delta.find(bulk.key("facet", "language:en")) == (len(delta.seqs) - 40, len(delta.seqs))
+    assert delta.ids.every() == [f"r{n}" for n in range(40)]

@@ -40,6 +40,7 @@ MAX_TF = 65_535  # frequencies are kept as uint16 (BM25 saturates long before)
 FOLDER = "postings"
 _SEP = "\x1f"
 _NAME = re.compile(r"^(\d{12})-(\d{12})$")
+_STRIDE = 64  # keys per block of a delta's key lookup
 _FLUSH = 4_000_000  # postings buffered when merging before they are written
 
 
@@ -52,10 +53,11 @@ def _encode(text: str) -> bytes:
 
 
 def _read(path: Path, dtype: Any) -> np.ndarray:
-    """A raw array file, memory-mapped (an empty file is an empty array: mmap refuses those)."""
+    """A raw array file, memory-mapped (an empty file is an empty array: mmap refuses those), as
+    a plain array: slicing a np.memmap costs several times more (a memmap per slice)."""
     if path.stat().st_size == 0:
         return np.zeros(0, dtype=dtype)
-    return np.memmap(path, dtype=dtype, mode="r")
+    return np.asarray(np.memmap(path, dtype=dtype, mode="r"))
 
 
 class _Strings(Sequence[str]):
@@ -206,6 +208,8 @@ class Delta:
             raise ValueError(f"{path}: {size} seqs but {len(self.ids)} ids")
         if len(self.starts) != len(self.keys) + 1 or len(self.seqs) != len(self.tfs):
             raise ValueError(f"{path}: inconsistent postings")
+        # Every _STRIDE-th key, decoded: a lookup decodes a few keys of one block, not log2(n).
+        self._sample = [self.keys[i] for i in range(0, len(self.keys), _STRIDE)]
 
     @property
     def postings(self) -> int:
@@ -213,7 +217,11 @@ class Delta:
 
     def find(self, k: str) -> tuple[int, int] | None:
         """The posting range of a key, or None."""
-        i = bisect.bisect_left(self.keys, k)
+        block = bisect.bisect_right(self._sample, k) - 1
+        if block < 0:
+            return None
+        lo = block * _STRIDE
+        i = bisect.bisect_left(self.keys, k, lo, min(lo + _STRIDE, len(self.keys)))
         if i < len(self.keys) and self.keys[i] == k:
             return int(self.starts[i]), int(self.starts[i + 1])
         return None
