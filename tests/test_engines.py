@@ -286,9 +286,10 @@ def test_tantivy_bulk_postings_give_the_same_results(
     # hit lists instead, with the same matches and scores. Replaced documents leave dead seqs, which
     # merges drop; a run killed between its delta and tantivy's commit leaves a delta no live
     # record uses.
-    from indexer.engines.tantivy import bulk
+    from indexer.engines.tantivy import bulk, postings
 
     monkeypatch.setattr(bulk, "MAX_DELTAS", 2)
+    monkeypatch.setattr(postings, "SEQ_PAGE", 7)  # live records listed 7 at a time
     docs, index_dir = tmp_path / "docs", tmp_path / "index"
     _write_generated(docs, range(300))
     index_paths([docs], settings_for(index_dir, engine=engine))
@@ -318,7 +319,11 @@ def test_tantivy_bulk_postings_give_the_same_results(
     queries = ["harbour", "crane ferry", "lantern OR keeper", '"salt estuary"', "tide -storm", "quay rope winch dock",
                f"lang:{lang} keeper", f"lang:{lang}", "storm signal", "harb*"]  # fmt: skip
     searcher = Searcher(index_dir)
-    assert searcher.engine._view().bulk is not None  # type: ignore[attr-defined]
+    view = searcher.engine._view()  # type: ignore[attr-defined]
+    assert view.bulk is not None and len(view.seqs) == view.live_count > 300
+    assert bool(np.all(np.diff(view.seqs) > 0))
+    ids = view.record_ids()  # read from the deltas: the ids tantivy stores, in the same numbering
+    assert list(ids) == [ids[n] for n in range(len(ids))] == view.stored_record_ids()
     searcher.close()
     with_bulk = _evaluations_by_id(index_dir, queries)
     assert all(with_bulk) and len(with_bulk[0]) > 300

@@ -68,8 +68,9 @@ class Engine(Protocol):
     def match(self, tree: Node, latest_only: bool = True) -> np.ndarray:
         """Every record number the tree matches, unscored."""
 
-    def record_id_column(self) -> list[str]:
-        """The record id of every record number of the current generation."""
+    def record_id_column(self) -> Sequence[str]:
+        """The record id of every record number of the current generation (a list, or a column
+        that reads them on demand)."""
 
     def generation(self) -> int:
         """Changes with every commit."""

@@ -37,7 +37,7 @@ from ..base import Hit
 from ..ranking import bm25, okapi_idf, required_languages, top_hits, words_with_prefix, words_within
 from . import bulk
 from .evaluate import Evaluator, PhraseQ, RangeQ
-from .postings import PostingCache, View, term_postings
+from .postings import PostingCache, View, records_by_seq, term_postings
 from .schema import INDEX_SCHEMA_VERSION, SCORED_FIELDS, WEIGHT_SCALE, build_schema, record_fields
 from .translate import Translator
 
@@ -94,11 +94,7 @@ class TantivyBatch:
     def _live_seqs(self) -> np.ndarray:
         self._ix.reload()
         searcher = self._ix.searcher()
-        n = int(searcher.num_docs)
-        if not n:
-            return np.zeros(0, dtype=np.int64)
-        hits = searcher.search(tantivy.Query.all_query(), limit=n, count=False, order_by_field="seq").hits
-        return np.fromiter((h[0] for h in hits), dtype=np.int64, count=len(hits))
+        return records_by_seq(searcher, int(searcher.num_docs))[0]
 
     def cancel(self) -> None:
         self._w.rollback()
@@ -349,7 +345,7 @@ class TantivyEngine:
             total += df
         return total
 
-    def record_id_column(self) -> list[str]:
+    def record_id_column(self) -> Sequence[str]:
         """The record id of every record number of the current generation."""
         return self._view().record_ids()
 

@@ -301,16 +301,36 @@ class Bulk:
         parts = [np.asarray(getattr(d, name)) for d in self.deltas]
         return np.concatenate(parts) if parts else np.zeros(0)
 
-    def record_ids(self, seqs: np.ndarray) -> list[str]:
-        """The record ids of the given seqs (sorted), read delta by delta."""
-        out: list[str] = []
-        bounds = np.searchsorted(seqs, [d.end for d in self.deltas])
+    def record_ids(self, seqs: np.ndarray) -> RecordIds:
+        """The record ids of the given seqs (sorted), read from the deltas on demand."""
+        return RecordIds(self.deltas, seqs)
+
+
+class RecordIds(Sequence[str]):
+    """Record ids of some seqs, read from the deltas' memory maps when asked (a million ids as
+    Python strings would take about 100 MB in every process that searches or snapshots)."""
+
+    def __init__(self, deltas: list[Delta], seqs: np.ndarray) -> None:
+        self.deltas = deltas
+        self.seqs = seqs
+        self.which = np.searchsorted(np.asarray([d.end for d in deltas], dtype=np.int64), seqs, side="right")
+
+    def __len__(self) -> int:
+        return len(self.seqs)
+
+    def __getitem__(self, n: int) -> str:  # type: ignore[override]
+        if not -len(self.seqs) <= n < len(self.seqs):
+            raise IndexError(n)
+        d = self.deltas[int(self.which[n])]
+        return d.ids[int(self.seqs[n]) - d.first]
+
+    def __iter__(self) -> Iterator[str]:
         lo = 0
-        for d, hi in zip(self.deltas, bounds.tolist(), strict=True):
-            every = d.ids.every() if hi > lo else []
-            out += [every[i] for i in (seqs[lo:hi] - d.first).tolist()]
+        for i, hi in enumerate(np.searchsorted(self.which, np.arange(1, len(self.deltas) + 1)).tolist()):
+            d = self.deltas[i]
+            for seq in self.seqs[lo:hi].tolist():
+                yield d.ids[seq - d.first]
             lo = hi
-        return out
 
 
 def merge(folder: Path, a: Delta, b: Delta, live: np.ndarray) -> Path:

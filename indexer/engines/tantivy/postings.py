@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ import tantivy
 from . import bulk
 from .schema import LENGTH_FIELD, SENTINEL
 
+SEQ_PAGE = 100_000  # live records listed by seq at a time when a generation is opened
 TANTIVY_K1 = np.float32(1.2)  # tantivy's own BM25 constant (its scorer's K1), used to read frequencies back
 
 
@@ -78,17 +79,7 @@ class View:
 
     def _number_by_seq(self, deltas: bulk.Bulk) -> None:
         """Number the live records in seq order; use the deltas when they cover them all."""
-        n = self.live_count
-        hits = (
-            self.searcher.search(
-                tantivy.Query.all_query(), limit=n, count=False, order_by_field="seq", order=tantivy.Order.Asc
-            ).hits
-            if n
-            else []
-        )
-        seqs = np.fromiter((h[0] for h in hits), dtype=np.int64, count=len(hits))
-        segs = np.fromiter((h[1].segment_ord for h in hits), dtype=np.int64, count=len(hits))
-        docs = np.fromiter((h[1].doc for h in hits), dtype=np.int64, count=len(hits))
+        seqs, segs, docs = records_by_seq(self.searcher, self.live_count)
         self.offsets = _segment_offsets(segs, docs, int(self.searcher.num_segments))
         rank = np.full(int(self.offsets[-1]) if len(self.offsets) else 0, -1, dtype=np.int64)
         if len(segs):
@@ -179,10 +170,10 @@ class View:
 
         return self.cached("len:" + field, build)  # type: ignore[no-any-return]
 
-    def record_ids(self) -> list[str]:
+    def record_ids(self) -> Sequence[str]:
         """The record id of every record number ("" for a deleted record)."""
 
-        def build() -> list[str]:
+        def build() -> Sequence[str]:
             if self.bulk is not None:
                 return self.bulk.record_ids(self.seqs)
             return self.stored_record_ids()
@@ -203,6 +194,35 @@ class View:
         if self.bulk is None:
             return None
         return self.bulk.per_seq("latest")[self.seqs].astype(bool)
+
+
+def records_by_seq(searcher: Any, live_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(seq, segment, doc) of every live record of an index with bulk postings, by seq; read
+    SEQ_PAGE hits at a time (a hit is two Python objects: a million at once take over 100 MB)."""
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for offset in range(0, live_count, SEQ_PAGE):
+        hits = searcher.search(
+            tantivy.Query.all_query(),
+            limit=min(SEQ_PAGE, live_count - offset),
+            offset=offset,
+            count=False,
+            order_by_field="seq",
+            order=tantivy.Order.Asc,
+        ).hits
+        n = len(hits)
+        parts.append(
+            (
+                np.fromiter((h[0] for h in hits), dtype=np.int64, count=n),
+                np.fromiter((h[1].segment_ord for h in hits), dtype=np.int64, count=n),
+                np.fromiter((h[1].doc for h in hits), dtype=np.int64, count=n),
+            )
+        )
+        del hits
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    seqs, segs, docs = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return seqs, segs, docs
 
 
 def _segment_offsets(segs: np.ndarray, docs: np.ndarray, nseg: int) -> np.ndarray:
