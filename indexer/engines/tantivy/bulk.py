@@ -16,7 +16,9 @@ flat files:
 - The deltas cover consecutive ranges from seq 0. After a commit, while there are more than
   MAX_DELTAS, the two adjacent ones with the fewest postings are merged key by key (memory: one
   key's postings), leaving out the seqs no longer live; the merged delta is renamed in before its
-  parts are removed, and a reader that finds both takes the merged one (`chain`).
+  parts are removed, and a reader that finds both takes the merged one (`chain`). A generation
+  older than the commit a merge followed may still have records the merge dropped (their ids are
+  empty there): it reads tantivy's hit lists, as it does when a delta is missing or damaged.
 - A generation numbers its live records in seq order (postings.py), so a key's postings read from
   the deltas in order are record numbers in order, with no sort.
 """
@@ -28,7 +30,7 @@ import os
 import re
 import shutil
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -269,14 +271,16 @@ class Bulk:
 
     @classmethod
     def open(cls, folder: Path) -> Bulk:
-        """The chain of deltas (a merge removing its parts while this reads: read again)."""
-        for attempt in range(3):
+        """The chain of deltas (a merge removing its parts while this reads: read again); a delta
+        that cannot be read (damaged) ends it there, so the generation reads hit lists."""
+        for _attempt in range(3):
             try:
                 return cls([Delta(p, f, e) for f, e, p in chain(folder)[0]])
             except FileNotFoundError:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+                continue
+            except ValueError:
+                break
+        return cls(_intact(chain(folder)[0]))
 
     def postings(self, k: str, seq_number: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(record numbers, frequencies) of a key: `seq_number` maps a seq to its record number
@@ -295,6 +299,14 @@ class Bulk:
         if not numbers:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         return np.concatenate(numbers), np.concatenate(tfs).astype(np.float64)
+
+    def has_ids(self, seqs: np.ndarray) -> bool:
+        """Whether every given seq (< end) still has its record id: a merge after a later commit
+        drops the seqs that commit deleted, with their postings, from the merged delta."""
+        if not self.deltas:
+            return not len(seqs)
+        sizes = np.concatenate([np.diff(np.asarray(d.ids.offsets, dtype=np.int64)) for d in self.deltas])
+        return bool(np.all(sizes[seqs] > 0))
 
     def per_seq(self, name: str) -> np.ndarray:
         """`latest` or `lengths` of every seq 0..end-1."""
@@ -331,6 +343,17 @@ class RecordIds(Sequence[str]):
             for seq in self.seqs[lo:hi].tolist():
                 yield d.ids[seq - d.first]
             lo = hi
+
+
+def _intact(used: list[tuple[int, int, Path]]) -> list[Delta]:
+    """The deltas of a chain up to the first that cannot be read."""
+    out: list[Delta] = []
+    for first, end, path in used:
+        try:
+            out.append(Delta(path, first, end))
+        except (OSError, ValueError):
+            break
+    return out
 
 
 def merge(folder: Path, a: Delta, b: Delta, live: np.ndarray) -> Path:
@@ -400,7 +423,7 @@ def _padded(live: np.ndarray, first: int, end: int) -> np.ndarray:
     return out
 
 
-def compact(folder: Path, live_seqs: Any) -> int:
+def compact(folder: Path, live_seqs: Callable[[], np.ndarray]) -> int:
     """After a commit: remove left-over parts and unfinished deltas, then merge while there are
     more than MAX_DELTAS. `live_seqs()` gives the live seqs (read only when a merge is due).
     Returns the number of merges."""
@@ -413,7 +436,9 @@ def compact(folder: Path, live_seqs: Any) -> int:
             shutil.rmtree(folder / name, ignore_errors=True)
     if len(used) <= MAX_DELTAS:
         return 0
-    deltas = [Delta(p, f, e) for f, e, p in used]
+    deltas = _intact(used)  # a damaged delta and the ones after it are left as they are
+    if len(deltas) <= MAX_DELTAS:
+        return 0
     seqs = np.asarray(live_seqs(), dtype=np.int64)
     live = np.zeros(deltas[-1].end, dtype=bool)
     live[seqs[seqs < len(live)]] = True

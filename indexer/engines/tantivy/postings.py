@@ -45,8 +45,9 @@ class View:
 
     An index made with bulk postings (its slot has a postings folder) numbers its live records
     in the order of their seqs, so the bulk posting lists are in record order as read; when its
-    deltas do not cover every live record (the folder was damaged) the generation reads its
-    postings from tantivy's hit lists, numbered the same. An index made without them numbers by
+    deltas do not cover every live record (the folder was damaged, or a merge after a later
+    commit dropped records this generation still has) the generation reads its postings from
+    tantivy's hit lists, numbered the same. An index made without them numbers by
     segment (`offsets[segment] + doc`, deleted records included) and reads hit lists."""
 
     def __init__(self, key: int, searcher: Any, schema: Any, bulk_folder: Path | None = None) -> None:
@@ -92,6 +93,8 @@ class View:
         self.all_live = True
         if len(seqs) and (int(seqs[-1]) >= deltas.end or np.any(np.diff(seqs) <= 0)):
             return  # a delta is missing (or seqs repeat): tantivy's hit lists, same numbering
+        if not deltas.has_ids(seqs):
+            return  # merged after a later commit deleted some of these records: hit lists too
         self.bulk = deltas
         self.seq_number = np.full(deltas.end, -1, dtype=np.int64)
         self.seq_number[seqs] = np.arange(len(seqs))
