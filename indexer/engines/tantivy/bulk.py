@@ -14,8 +14,8 @@ flat files:
   every seq the record id, whether it is the latest version and the body length (immutable: a
   changed document's records are deleted and added again with new seqs).
 - The deltas cover consecutive ranges from seq 0. After a commit, while there are more than
-  MAX_DELTAS, the two adjacent ones with the fewest postings are merged key by key (memory: one
-  key's postings), leaving out the seqs no longer live; the merged delta is renamed in before its
+  MAX_DELTAS, the two adjacent ones with the fewest postings are merged key by key (streamed:
+  memory is a few buffers), leaving out the seqs no longer live; the merged delta is renamed in before its
   parts are removed, and a reader that finds both takes the merged one (`chain`). A generation
   older than the commit a merge followed may still have records the merge dropped (their ids are
   empty there): it reads tantivy's hit lists, as it does when a delta is missing or damaged.
@@ -43,7 +43,8 @@ FOLDER = "postings"
 _SEP = "\x1f"
 _NAME = re.compile(r"^(\d{12})-(\d{12})$")
 _STRIDE = 64  # keys per block of a delta's key lookup
-_FLUSH = 4_000_000  # postings buffered when merging before they are written
+_FLUSH = 4_000_000  # postings (or bytes) buffered when merging before they are written
+_PIECES = 50_000  # pieces of posting lists buffered when merging before they are written
 
 
 def key(field: str, term: Any) -> str:
@@ -78,10 +79,9 @@ class _Strings(Sequence[str]):
             raise IndexError(i)
         return bytes(self.blob[self.offsets[i] : self.offsets[i + 1]]).decode("utf-8", "surrogatepass")
 
-    def every(self) -> list[str]:
-        data = bytes(self.blob)
-        offs = self.offsets.tolist()
-        return [data[offs[i] : offs[i + 1]].decode("utf-8", "surrogatepass") for i in range(self.n)]
+    def raw(self, i: int) -> bytes:
+        """The i-th string's UTF-8 bytes."""
+        return bytes(self.blob[self.offsets[i] : self.offsets[i + 1]])
 
 
 class _Out:
@@ -356,64 +356,111 @@ def _intact(used: list[tuple[int, int, Path]]) -> list[Delta]:
     return out
 
 
+class _Appender:
+    """One file of a delta written in pieces: int64 values kept in a buffer, flushed when large."""
+
+    def __init__(self, out: _Out, name: str) -> None:
+        self.out, self.name = out, name
+        self.buf = array("q", [0])
+
+    def add(self, value: int) -> None:
+        self.buf.append(value)
+        if len(self.buf) >= _FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buf:
+            self.out.write(self.name, self.buf.tobytes())
+            self.buf = array("q")
+
+
 def merge(folder: Path, a: Delta, b: Delta, live: np.ndarray) -> Path:
-    """Write one delta for two adjacent ones, leaving out the seqs not live (`live[seq]`), key by
-    key; returns its folder (its parts are still there)."""
+    """Write one delta for two adjacent ones, leaving out the seqs not live (`live[seq]`); returns
+    its folder (its parts are still there). Streamed: the two key lists are walked side by side
+    as bytes (UTF-8 sorts as the strings do) and everything is written as it is found, so the
+    memory held is a few buffers, not the keys or ids of either delta."""
     out = _Out(folder, a.first, b.end)
     try:
-        live_a = live[a.first : a.end] if len(live) >= a.end else _padded(live, a.first, a.end)
-        live_b = live[b.first : b.end] if len(live) >= b.end else _padded(live, b.first, b.end)
-        keys_a, keys_b = a.keys.every(), b.keys.every()
-        index_a = {k: i for i, k in enumerate(keys_a)}
-        index_b = {k: i for i, k in enumerate(keys_b)}
-        names: list[str] = []
-        starts = [0]
+        alive = (_live_part(live, a), _live_part(live, b))
+        shifts = (np.uint32(0), np.uint32(b.first - a.first))
+        key_offsets, starts = _Appender(out, "key_offsets"), _Appender(out, "starts")
+        key_blob = bytearray()
+        key_bytes = postings = buffered = 0
         seq_buf: list[np.ndarray] = []
         tf_buf: list[np.ndarray] = []
-        buffered = 0
-        for k in sorted(set(keys_a) | set(keys_b)):
-            pieces = []
-            for d, index, alive, shift in ((a, index_a, live_a, 0), (b, index_b, live_b, b.first - a.first)):
-                i = index.get(k)
-                if i is None:
+        na, nb = len(a.keys), len(b.keys)
+        i = j = 0
+        ka = a.keys.raw(0) if na else b""
+        kb = b.keys.raw(0) if nb else b""
+        while i < na or j < nb:
+            take_a = i < na and (j >= nb or ka <= kb)
+            take_b = j < nb and (i >= na or kb <= ka)
+            key = ka if take_a else kb
+            count = 0
+            for side, d, n in ((0, a, i), (1, b, j)):
+                if not (take_a if side == 0 else take_b):
                     continue
-                s, e = int(d.starts[i]), int(d.starts[i + 1])
+                s, e = int(d.starts[n]), int(d.starts[n + 1])
                 seqs = d.seqs[s:e]
-                keep = alive[seqs]
-                pieces.append((seqs[keep].astype(np.uint32) + np.uint32(shift), d.tfs[s:e][keep]))
-            count = sum(len(p[0]) for p in pieces)
+                keep = alive[side][seqs]
+                kept = seqs[keep]
+                if len(kept):
+                    seq_buf.append(kept + shifts[side])
+                    tf_buf.append(d.tfs[s:e][keep])
+                    count += len(kept)
+            if take_a:
+                i += 1
+                ka = a.keys.raw(i) if i < na else b""
+            if take_b:
+                j += 1
+                kb = b.keys.raw(j) if j < nb else b""
             if not count:
                 continue
-            names.append(k)
-            starts.append(starts[-1] + count)
-            for seqs, tfs in pieces:
-                seq_buf.append(seqs)
-                tf_buf.append(tfs)
+            key_blob += key
+            key_bytes += len(key)
+            key_offsets.add(key_bytes)
+            postings += count
+            starts.add(postings)
             buffered += count
-            if buffered >= _FLUSH:
+            if buffered >= _FLUSH or len(seq_buf) >= _PIECES:  # (a small array costs ~100 bytes)
                 out.write("seqs", np.concatenate(seq_buf))
                 out.write("tfs", np.concatenate(tf_buf))
                 seq_buf, tf_buf, buffered = [], [], 0
+            if len(key_blob) >= _FLUSH:
+                out.write("keys", bytes(key_blob))
+                key_blob.clear()
         if seq_buf:
             out.write("seqs", np.concatenate(seq_buf))
             out.write("tfs", np.concatenate(tf_buf))
-        blob = [_encode(k) for k in names]
-        out.write("keys", b"".join(blob))
-        out.write("key_offsets", _offsets(len(x) for x in blob))
-        out.write("starts", np.asarray(starts, dtype=np.int64))
-        ids = [
-            _encode(i) if alive else b""
-            for d, alive_part in ((a, live_a), (b, live_b))
-            for i, alive in zip(d.ids.every(), alive_part.tolist(), strict=True)
-        ]
-        out.write("ids", b"".join(ids))
-        out.write("id_offsets", _offsets(len(x) for x in ids))
+        out.write("keys", bytes(key_blob))
+        key_offsets.flush()
+        starts.flush()
+        id_offsets = _Appender(out, "id_offsets")
+        id_blob = bytearray()
+        id_bytes = 0
+        for d, flags in ((a, alive[0]), (b, alive[1])):
+            for n, keep in enumerate(flags.tolist()):
+                if keep:
+                    piece = d.ids.raw(n)
+                    id_blob += piece
+                    id_bytes += len(piece)
+                id_offsets.add(id_bytes)
+                if len(id_blob) >= _FLUSH:
+                    out.write("ids", bytes(id_blob))
+                    id_blob.clear()
+        out.write("ids", bytes(id_blob))
+        id_offsets.flush()
         out.write("latest", np.concatenate((np.asarray(a.latest), np.asarray(b.latest))).astype(np.uint8))
         out.write("lengths", np.concatenate((np.asarray(a.lengths), np.asarray(b.lengths))).astype(np.uint32))
         return out.finish()
     except BaseException:
         out.abandon()
         raise
+
+
+def _live_part(live: np.ndarray, d: Delta) -> np.ndarray:
+    """Whether each seq of a delta is live."""
+    return live[d.first : d.end] if len(live) >= d.end else _padded(live, d.first, d.end)
 
 
 def _padded(live: np.ndarray, first: int, end: int) -> np.ndarray:
