@@ -263,15 +263,22 @@ def test_whoosh_flat_postings_files_give_the_same_results(
         ix.close()
 
 
-def _evaluations_by_id(index_dir: Path, queries: list[str]) -> list[dict[str, float]]:
-    """Each query's matches as {record id: score} (record numbers depend on the numbering)."""
+def _evaluations_by_id(index_dir: Path, queries: list[str], pages: bool = False) -> list[Any]:
+    """Each query's matches as {record id: score} (record numbers depend on the numbering), in
+    every version and in the latest only; with `pages`, also each query's result page as JSON
+    (hits, totals, facets, suggestion)."""
     searcher = Searcher(index_dir)
     try:
         ids = searcher.engine.record_id_column()
-        out = []
+        out: list[Any] = []
         for q in queries:
-            numbers, scores = searcher.engine.evaluate(searcher.parse(q).tree, latest_only=False)
-            out.append({ids[n]: s for n, s in zip(numbers.tolist(), scores.tolist(), strict=True)})
+            for latest in (False, True):
+                numbers, scores = searcher.engine.evaluate(searcher.parse(q).tree, latest_only=latest)
+                out.append({ids[n]: s for n, s in zip(numbers.tolist(), scores.tolist(), strict=True)})
+            if pages:
+                page = searcher.search(SearchRequest(q=q, limit=20)).to_json()
+                page.pop("took_ms", None)
+                out.append(page)
         return out
     finally:
         searcher.close()
@@ -316,8 +323,8 @@ def test_tantivy_bulk_postings_give_the_same_results(
     merged = bulk.Delta(used[-1][2], used[-1][0], used[-1][1])
     assert "" in list(merged.ids)  # the killed run's seq was dropped when merging
     lang = next(iter(open_engine(index_dir).languages()))
-    queries = ["harbour", "crane ferry", "lantern OR keeper", '"salt estuary"', "tide -storm", "quay rope winch dock",
-               f"lang:{lang} keeper", f"lang:{lang}", "storm signal", "harb*"]  # fmt: skip
+    queries = ["harbour", "crane ferry", "lantern OR keeper", '"salt estuary"', "tide -rang", "quay rope winch dock",
+               f"lang:{lang} keeper", f"lang:{lang}", "storm signal", "harb*", "harbor~", "keeper signal storm"]  # fmt: skip
     searcher = Searcher(index_dir)
     view = searcher.engine._view()  # type: ignore[attr-defined]
     assert view.bulk is not None and len(view.seqs) == view.live_count > 300
@@ -325,8 +332,9 @@ def test_tantivy_bulk_postings_give_the_same_results(
     ids = view.record_ids()  # read from the deltas: the ids tantivy stores, in the same numbering
     assert list(ids) == [ids[n] for n in range(len(ids))] == view.stored_record_ids()
     searcher.close()
-    with_bulk = _evaluations_by_id(index_dir, queries)
-    assert all(with_bulk) and len(with_bulk[0]) > 300
+    with_bulk = _evaluations_by_id(index_dir, queries, pages=True)
+    assert [q for n, q in enumerate(queries) if not all(with_bulk[3 * n : 3 * n + 3])] == []
+    assert len(with_bulk[0]) > len(with_bulk[1]) > 300  # every version, the latest
     latest = Searcher(index_dir)
     total = latest.search(SearchRequest(q="keeper", limit=5)).total
     latest.close()
@@ -335,7 +343,7 @@ def test_tantivy_bulk_postings_give_the_same_results(
     assert searcher.engine._view().bulk is None  # type: ignore[attr-defined]
     assert searcher.search(SearchRequest(q="keeper", limit=5)).total == total
     searcher.close()
-    assert _evaluations_by_id(index_dir, queries) == with_bulk
+    assert _evaluations_by_id(index_dir, queries, pages=True) == with_bulk
 
 
 @pytest.mark.engine("tantivy")
@@ -349,7 +357,11 @@ def test_tantivy_cached_word_scores_are_the_scores(
     queries = ["armenia azerbaijan", '"border crisis"', "title:armenia armenia", "heading:history", "ceasefir*",
                "lachin~", "russia", "title:russia", "text:russia", "heading:russia", "date:2022 border", "ceasefire -russia",
                "the ceasefire between armenia and azerbaijan was broken along the border near jermuk"]  # fmt: skip
-    cached = [_evaluations_by_id(seed_index, queries), _evaluations_by_id(seed_index, queries[::-1])[::-1]]
+    backwards = _evaluations_by_id(seed_index, queries[::-1])  # two evaluations per query
+    cached = [
+        _evaluations_by_id(seed_index, queries),
+        [e for n in range(len(queries) - 1, -1, -1) for e in backwards[2 * n : 2 * n + 2]],
+    ]
     monkeypatch.setattr(
         evaluate.Evaluator, "_scores", lambda self, q, ids, weights: self.bm25(q.field, q.text, ids, weights, q.boost)
     )

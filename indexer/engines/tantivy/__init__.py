@@ -64,7 +64,8 @@ class TantivyBatch:
                 raise IndexLockedError(index_dir) from None
             raise
         folder = path / bulk.FOLDER
-        # After the writer's lock: no other batch writes deltas now.
+        # Under the pipeline's index lock (which comes before tantivy's): no other batch writes
+        # or merges deltas now, also after tantivy's own lock is released at the commit.
         self._bulk = bulk.DeltaWriter(folder) if folder.is_dir() else None
 
     def add(self, record: SectionRecord) -> None:

@@ -30,7 +30,7 @@ import os
 import re
 import shutil
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -189,7 +189,7 @@ class DeltaWriter:
             raise
 
 
-def _offsets(lengths: Iterator[int] | Any) -> np.ndarray:
+def _offsets(lengths: Iterable[int]) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(np.fromiter(lengths, dtype=np.int64)))).astype(np.int64)
 
 
