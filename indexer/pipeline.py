@@ -513,8 +513,8 @@ class _Sweep:
         if not text:
             return cls()
         data = json.loads(text)
-        key = lambda v: None if v is None else (str(v[0]), int(v[1]))  # noqa: E731
-        return cls(bool(data["active"]), key(data["start"]), key(data["cursor"]), bool(data["wrapped"]))
+        start, cursor = (None if v is None else (str(v[0]), int(v[1])) for v in (data["start"], data["cursor"]))
+        return cls(bool(data["active"]), start, cursor, bool(data["wrapped"]))
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))

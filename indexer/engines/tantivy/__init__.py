@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from ...models import SectionRecord
 from ...querytree import Node
 from .. import live_slot, read_small
 from ..base import Hit
-from ..ranking import bm25, okapi_idf, required_languages, top_hits, words_with_prefix, words_within
+from ..ranking import required_languages, top_hits, words_with_prefix, words_within
 from . import bulk
 from .evaluate import Evaluator, PhraseQ, RangeQ
 from .postings import PostingCache, View, records_by_seq, term_postings
@@ -210,17 +210,16 @@ class TantivyEngine:
         self._postings.put(key, (numbers, tf))
         return numbers, tf
 
-    def _term_bm25(self, view: View, field: str, term: Any) -> np.ndarray:
-        """A word's BM25 at boost 1 in the records of its postings; cached across queries (a
-        common word's scores are computed once per generation, not once per question)."""
+    def _scores(self, view: View, field: str, term: Any, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """A word's BM25 at boost 1 in the records of its postings (`compute`: the evaluator's),
+        kept with the postings across queries: a common word's scores are computed once per
+        generation, not once per question."""
         key = (view.key, field, ("bm25", term))
         hit = self._postings.get(key)
         if hit is not None:
             return hit[1]
-        numbers, tf = self._term(view, field, term)
-        lengths, average = view.lengths(field)
-        scores = bm25(okapi_idf(view.total, view.doc_freq(field, term)), tf, lengths[numbers], average, 1.0)
-        self._postings.put(key, (numbers, scores))
+        scores = compute()
+        self._postings.put(key, (scores, scores))  # (counted by its length, as a posting list)
         return scores
 
     def _phrase(self, view: View, q: PhraseQ) -> np.ndarray:
@@ -290,10 +289,10 @@ class TantivyEngine:
                 lambda q: self._range(view, q),
                 lambda f: f in SCORED_FIELDS,
                 lambda f, t: view.doc_freq(f, t),
-                lambda f, t: self._term_bm25(view, f, t),
+                lambda f, t, compute: self._scores(view, f, t, compute),
             )
             mask, all_scores = ev.evaluate(plan)
-            if not view.all_live:
+            if view.live is not None:
                 mask &= view.live
             if latest_only:
                 mask[: view.size] &= self._latest(view)

@@ -77,7 +77,7 @@ class _Strings(Sequence[str]):
     def __getitem__(self, i: int) -> str:  # type: ignore[override]
         if not 0 <= i < self.n:
             raise IndexError(i)
-        return bytes(self.blob[self.offsets[i] : self.offsets[i + 1]]).decode("utf-8", "surrogatepass")
+        return self.raw(i).decode("utf-8", "surrogatepass")
 
     def raw(self, i: int) -> bytes:
         """The i-th string's UTF-8 bytes."""

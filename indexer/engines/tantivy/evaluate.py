@@ -111,9 +111,9 @@ class Evaluator:
     `postings(field, term)`: (record numbers, weighted frequencies); `lengths(field)`: (length
     of every record, average); `phrase(node)`: record numbers with the phrase; `matching(node)`:
     record numbers of a range; `scorable(field)`; `doc_freq(field, term)`; `total`: records of
-    the index, deleted ones included (the idf's N); `term_bm25(field, term)`, when given: a
-    word's BM25 at boost 1 in its postings' records, as `bm25` computes it (kept across queries
-    by the engine)."""
+    the index, deleted ones included (the idf's N); `cached(field, term, compute)`, when given:
+    a word's BM25 at boost 1 in its postings' records, computed by `compute` (this evaluator's
+    `bm25`) unless the engine kept it from an earlier query."""
 
     def __init__(
         self,
@@ -125,7 +125,7 @@ class Evaluator:
         matching: Callable[[RangeQ], np.ndarray],
         scorable: Callable[[str], bool],
         doc_freq: Callable[[str, object], int],
-        term_bm25: Callable[[str, object], np.ndarray] | None = None,
+        cached: Callable[[str, object, Callable[[], np.ndarray]], np.ndarray] | None = None,
     ) -> None:
         self.size = size
         self.total = total
@@ -135,7 +135,7 @@ class Evaluator:
         self.matching = matching
         self.scorable = scorable
         self.doc_freq = doc_freq
-        self.term_bm25 = term_bm25
+        self.cached = cached
         self.memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def evaluate(self, q: Plan, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -238,8 +238,8 @@ class Evaluator:
 
     def _scores(self, q: TermQ, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """BM25 of a word in its postings' records (`ids`, `weights`: its postings)."""
-        if q.boost == 1.0 and self.term_bm25 is not None:
-            return self.term_bm25(q.field, q.text)
+        if q.boost == 1.0 and self.cached is not None:
+            return self.cached(q.field, q.text, lambda: self.bm25(q.field, q.text, ids, weights, 1.0))
         return self.bm25(q.field, q.text, ids, weights, q.boost)
 
     def term(self, q: TermQ) -> tuple[np.ndarray, np.ndarray]:

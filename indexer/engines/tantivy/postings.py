@@ -64,7 +64,6 @@ class View:
         self.seqs = np.zeros(0, dtype=np.int64)
         self._rank: np.ndarray | None = None  # tantivy number -> record number (numbered by seq)
         self._sentinel: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self.all_live = False  # every record number is live (numbered by seq): no mask to apply
         if bulk_folder is not None and bulk_folder.is_dir():
             self._number_by_seq(bulk.Bulk.open(bulk_folder))
             return
@@ -73,10 +72,10 @@ class View:
         self.size = int(self.offsets[-1]) if len(self.offsets) else 0
         numbers = self.offsets[segs] + docs if len(segs) else np.zeros(0, dtype=np.int64)
         order = np.argsort(numbers, kind="stable")
-        self.numbers = numbers[order]  # every live record, sorted
-        self._sentinel = {"bodyw": (self.numbers, scores[order])}
-        self.live = np.zeros(self.size, dtype=bool)
-        self.live[self.numbers] = True
+        self._sentinel = {"bodyw": (numbers[order], scores[order])}
+        # Which record numbers are live (deleted records keep theirs until a merge).
+        self.live: np.ndarray | None = np.zeros(self.size, dtype=bool)
+        self.live[numbers] = True
 
     def _number_by_seq(self, deltas: bulk.Bulk) -> None:
         """Number the live records in seq order; use the deltas when they cover them all."""
@@ -88,9 +87,7 @@ class View:
         self._rank = rank
         self.seqs = seqs
         self.size = len(seqs)
-        self.numbers = np.arange(self.size)
-        self.live = np.ones(self.size, dtype=bool)
-        self.all_live = True
+        self.live = None  # every record number is live
         if len(seqs) and (int(seqs[-1]) >= deltas.end or np.any(np.diff(seqs) <= 0)):
             return  # a delta is missing (or seqs repeat): tantivy's hit lists, same numbering
         if not deltas.has_ids(seqs):
