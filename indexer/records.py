@@ -254,6 +254,13 @@ class RecordTable:
         self.size = int(meta["size"])
         self.record_ids: Sequence[str] = strings["record_id"]
         self.doc = arrays["doc"]
+        # The store lists a document's rows together (by document, version, ordinal), so a
+        # document's records are one run of rows: doc_start[d] .. doc_start[d + 1] - 1.
+        if len(self.doc) > 1 and not bool(np.all(self.doc[1:] >= self.doc[:-1])):
+            raise ValueError("record table rows are not grouped by document")
+        ndocs = len(strings["doc_id"])
+        self.doc_start = np.zeros(ndocs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.doc, minlength=ndocs), out=self.doc_start[1:])
         self.latest = arrays["latest"]
         self.auxiliary = arrays["auxiliary"]
         self.newest = arrays["newest"]  # latest day mentioned (ordinal), NO_DATE when none

@@ -101,10 +101,13 @@ class MultiFacet:
         self.starts = np.zeros(size + 1, dtype=np.int64)
         np.cumsum(per_record, out=self.starts[1:])
         self.per_record = per_record
-        # Most facets give a record one value at most: then a record's unit is one lookup.
+        self.pair_unit = unit  # the unit of each pair, in pair order
+        # Most facets give a record one value at most: then a record's unit is one lookup, with
+        # records without a value pointing past the last unit (a count ignores that slot).
         self.single: np.ndarray | None = None
         if not len(rec) or int(per_record.max()) <= 1:
-            self.single = np.full(size, -1, dtype=np.int64)
+            dtype = np.int32 if len(self.unit_val) < np.iinfo(np.int32).max else np.int64
+            self.single = np.full(size, len(self.unit_val), dtype=dtype)
             self.single[rec] = unit
 
     def mask(self, table: RecordTable, values: Sequence[str]) -> np.ndarray:
@@ -114,11 +117,11 @@ class MultiFacet:
         return out
 
     def units(self, rows: np.ndarray) -> np.ndarray:
-        """The units of some records (`rows`: record numbers; a unit may repeat)."""
+        """The units of some records (`rows`: record numbers; a unit may repeat; with `single`,
+        records without a value give the slot past the last unit)."""
         # (Positions and takes throughout: a boolean mask as an index costs about twice as much.)
         if self.single is not None:
-            found = self.single[rows]
-            return found[np.flatnonzero(found >= 0)]
+            return self.single[rows]
         counts = self.per_record[rows]
         keep = np.flatnonzero(counts)
         rows, counts = rows[keep], counts[keep]
@@ -136,9 +139,18 @@ class MultiFacet:
     ) -> list[FacetCount]:
         """Distinct documents per value among `records` (a mask; `rows`: its record numbers,
         when the caller has them)."""
-        hit = np.zeros(len(self.unit_val), dtype=bool)
-        hit[self.units(np.flatnonzero(records) if rows is None else rows)] = True
-        counts = np.bincount(self.unit_val[np.flatnonzero(hit)], minlength=len(self.values.values))
+        n = len(self.unit_val)
+        if n == 0:
+            counts = np.zeros(len(self.values.values), dtype=np.int64)
+            return _facet_list(self.values, counts, selected, self.order, self.limit)
+        hit = np.zeros(n + 1, dtype=bool)
+        if rows is not None and len(self.rec) < len(rows):
+            # Fewer pairs than matching records (a value few records carry, such as a year
+            # mentioned): look each pair's record up instead of each record's units.
+            hit[self.pair_unit[np.flatnonzero(records[self.rec])]] = True
+        else:
+            hit[self.units(np.flatnonzero(records) if rows is None else rows)] = True
+        counts = np.bincount(self.unit_val[np.flatnonzero(hit[:n])], minlength=len(self.values.values))
         return _facet_list(self.values, counts, selected, self.order, self.limit)
 
 
@@ -223,8 +235,9 @@ def facet_counts(
     matched: np.ndarray,
     selections: Mapping[str, Sequence[str]],
     other: np.ndarray | None = None,
-) -> tuple[np.ndarray, dict[str, list[FacetCount]]]:
-    """(records passing every filter, counts per facet with the other facets' filters applied).
+) -> tuple[np.ndarray, dict[str, list[FacetCount]], np.ndarray]:
+    """(records passing every filter, counts per facet with the other facets' filters applied,
+    the numbers of the records passing every filter, ascending).
 
     `matched` is the query's records; `other` is a mask of non-facet filters (date range), None
     when there are none."""
@@ -249,7 +262,8 @@ def facet_counts(
             base_rows = np.flatnonzero(base) if base_rows is None else base_rows
             rows = base_rows
         counts[name] = facets[name].counts(table, records, selections.get(name, ()), rows)
-    return final, counts
+    final_rows = base_rows if not masks and base_rows is not None else np.flatnonzero(final)
+    return final, counts, final_rows
 
 
 _CACHE: dict[str, tuple[Any, Snapshot]] = {}

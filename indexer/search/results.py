@@ -175,14 +175,16 @@ class _Evaluation:
     browse: bool
     scores: np.ndarray
     final: np.ndarray  # the records that match the query and every filter
+    recs: np.ndarray  # their numbers, ascending
+    docs: np.ndarray  # the document of each (non-decreasing: a document's rows are together)
     facets: dict[str, list[FacetCount]]
     total: int  # documents
 
     def ranked(self, sort: str, need: int) -> list[tuple[int, int, float]]:
         """[(doc, best record, key)] in result order; at least the first `need` documents."""
         if self.browse or sort != "relevance":
-            return _order_documents(self.table, self.final, self.scores, sort, self.browse)
-        return _best_documents(self.table, self.final, self.scores, need)
+            return _order_documents(self.table, self.recs, self.docs, self.scores, sort, self.browse)
+        return _best_documents(self.table, self.recs, self.docs, self.scores, need)
 
 
 @lru_cache(maxsize=2)
@@ -346,9 +348,9 @@ class Searcher:
             reuse = self._reuse_mask(table, parsed)
             other = reuse if other is None else other & reuse
         selections = {k: list(dict.fromkeys(v)) for k, v in req.filters.items() if v}
-        final, facets = facet_counts(table, matched, selections, other)
-        total = _document_count(table, final)
-        return _Evaluation(table, parsed, browse, scores, final, facets, total)
+        final, facets, recs = facet_counts(table, matched, selections, other)
+        docs = table.doc[recs]
+        return _Evaluation(table, parsed, browse, scores, final, recs, docs, facets, _distinct(docs))
 
     def _reuse_mask(self, table: RecordTable, parsed: ParsedQuery) -> np.ndarray:
         """Records of the documents that share a passage with a `reuse:DOC_ID` of the query."""
@@ -412,12 +414,10 @@ class Searcher:
         and its snippet prefers, and marks, the sentences that mention them."""
         terms = QueryTerms.build(parsed.words, parsed.phrases, parsed.prefixes)
         chosen: list[tuple[int, list[int], np.ndarray]] = []
-        final_recs = np.flatnonzero(final)
-        final_docs = table.doc[final_recs]
         crumbs = table.info_column("breadcrumb")
         version_ids = table.info_column("version_id")
         for doc, best, _key in page_docs:
-            recs = final_recs[final_docs == doc]
+            recs = _document_records(table, final, doc)
             if by_relevance:
                 best = _shown_record(recs, table, scores)
             others = [int(r) for r in _order(recs, table, scores) if r != best]
@@ -586,16 +586,15 @@ def _order(recs: np.ndarray, table: RecordTable, scores: np.ndarray) -> list[int
 
 
 def _best_documents(
-    table: RecordTable, final: np.ndarray, scores: np.ndarray, need: int
+    table: RecordTable, recs: np.ndarray, docs: np.ndarray, scores: np.ndarray, need: int
 ) -> list[tuple[int, int, float]]:
-    """The best `need` documents [(doc, best record, score)]: a document scores its best record
-    (auxiliary sections weighted down); ties by document id; its best record is the latest
-    version's, then the first in document order."""
-    recs = np.flatnonzero(final)
+    """The best `need` documents [(doc, best record, score)] of the records `recs` (of the
+    documents `docs`): a document scores its best record (auxiliary sections weighted down);
+    ties by document id; its best record is the latest version's, then the first in document
+    order."""
     if len(recs) == 0:
         return []
-    adj = scores[recs] * np.where(table.auxiliary[recs], AUX_WEIGHT, 1.0)
-    docs = table.doc[recs]
+    adj = scores[recs] * _weights(table)[recs]
     best = np.full(len(table.doc_ids), -np.inf)
     np.maximum.at(best, docs, adj)
     present = np.flatnonzero(best > -np.inf)
@@ -603,21 +602,38 @@ def _best_documents(
         kth = np.partition(best[present], len(present) - need)[len(present) - need]
         present = present[best[present] >= kth]  # every document tied at the cut stays
     chosen = sorted(present.tolist(), key=lambda d: (-best[d], table.doc_ids[d]))[:need]
-    top = np.isin(docs, chosen) & (adj == best[docs])
-    order = np.flatnonzero(top)[np.lexsort((recs[top], -table.version_rank[recs[top]]))]
-    first = _first_per_document(docs, order)
-    record_of = {int(docs[i]): int(recs[i]) for i in first}
-    return [(d, record_of[d], float(best[d])) for d in chosen]
+    out = []
+    for d in chosen:
+        # The document's records are one run of `recs` (both ascending, documents together).
+        lo, hi = np.searchsorted(recs, table.doc_start[d : d + 2])
+        top = lo + np.flatnonzero(adj[lo:hi] == best[d])
+        first = top[np.lexsort((recs[top], -table.version_rank[recs[top]]))[0]]
+        out.append((d, int(recs[first]), float(best[d])))
+    return out
+
+
+def _weights(table: RecordTable) -> np.ndarray:
+    """Each record's weight in ranking (AUX_WEIGHT for auxiliary sections, else 1), built once
+    per table."""
+    built = getattr(table, "_weights", None)
+    if built is None:
+        built = np.where(table.auxiliary, AUX_WEIGHT, 1.0)
+        table._weights = built  # type: ignore[attr-defined]
+    return built  # type: ignore[no-any-return]
+
+
+def _document_records(table: RecordTable, mask: np.ndarray, doc: int) -> np.ndarray:
+    """The records of one document in `mask`, ascending."""
+    lo, hi = int(table.doc_start[doc]), int(table.doc_start[doc + 1])
+    return lo + np.flatnonzero(mask[lo:hi])
 
 
 def _order_documents(
-    table: RecordTable, final: np.ndarray, scores: np.ndarray, sort: str, browse: bool
+    table: RecordTable, recs: np.ndarray, docs: np.ndarray, scores: np.ndarray, sort: str, browse: bool
 ) -> list[tuple[int, int, float]]:
     """[(doc, best record, key)] for browsing (by title) and the date sorts; one entry per document."""
-    recs = np.flatnonzero(final)
     if len(recs) == 0:
         return []
-    docs = table.doc[recs]
     if browse and sort == "relevance":  # browsing without a query: documents by title, lead section first
         best = _first_per_document(docs, np.lexsort((recs, -table.version_rank[recs])))
         items = sorted(
@@ -626,7 +642,7 @@ def _order_documents(
         return [(int(docs[i]), int(recs[i]), 0.0) for i in items]
     newest = sort == "date"
     key = table.newest[recs] if newest else table.oldest[recs]
-    adj = scores[recs] * np.where(table.auxiliary[recs], AUX_WEIGHT, 1.0)
+    adj = scores[recs] * _weights(table)[recs]
     # Dated sections first, by date (newest or oldest), then score, then the latest version.
     order = np.lexsort((recs, -table.version_rank[recs], -adj, -key if newest else key, key == NO_DATE))
     best = _first_per_document(docs, order)
@@ -635,10 +651,13 @@ def _order_documents(
 
 
 def _document_count(table: RecordTable, mask: np.ndarray) -> int:
-    """Distinct documents of the records in `mask` (linear: no sort)."""
-    present = np.zeros(len(table.doc_ids), dtype=bool)
-    present[table.doc[np.flatnonzero(mask)]] = True  # (positions: faster than the mask itself)
-    return int(np.count_nonzero(present))
+    """Distinct documents of the records in `mask`."""
+    return _distinct(table.doc[np.flatnonzero(mask)])
+
+
+def _distinct(docs: np.ndarray) -> int:
+    """Distinct values of a non-decreasing array (the documents of ascending records)."""
+    return int(np.count_nonzero(docs[1:] != docs[:-1])) + 1 if len(docs) else 0
 
 
 def _first_per_document(docs: np.ndarray, order: np.ndarray) -> np.ndarray:

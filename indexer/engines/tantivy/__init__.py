@@ -291,13 +291,12 @@ class TantivyEngine:
                 lambda f, t: view.doc_freq(f, t),
                 lambda f, t, compute: self._scores(view, f, t, compute),
             )
-            mask, all_scores = ev.evaluate(plan)
-            if view.live is not None:
-                mask &= view.live
+            numbers, values = ev.records(plan)
+            keep = view.live[numbers] if view.live is not None else None
             if latest_only:
-                mask[: view.size] &= self._latest(view)
-            numbers = np.flatnonzero(mask)
-            out = (numbers, all_scores[numbers])
+                latest = self._latest(view)[numbers]
+                keep = latest if keep is None else keep & latest
+            out = (numbers, values) if keep is None else (numbers[keep], values[keep])
         with self._lock:
             self._results[key] = out
             while len(self._results) > RESULT_CACHE:

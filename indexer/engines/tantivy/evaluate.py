@@ -136,88 +136,130 @@ class Evaluator:
         self.scorable = scorable
         self.doc_freq = doc_freq
         self.cached = cached
-        self.memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.memo: dict[int, Matches] = {}
 
-    def evaluate(self, q: Plan, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def records(self, q: Plan) -> tuple[np.ndarray, np.ndarray]:
+        """(the records `q` matches, ascending; their scores)."""
+        found = self.evaluate(q)
+        if isinstance(found, Sparse):
+            return found.ids, found.scores
+        ids = np.flatnonzero(found.mask)
+        return ids, found.scores[ids]
+
+    def evaluate(self, q: Plan, among: np.ndarray | None = None) -> Matches:
+        """What `q` matches, with scores (`among`: a mask of the only records a proximity bonus
+        is computed for)."""
         key = id(q)
         if key in self.memo and among is None:
             return self.memo[key]
-        mask, scores = self._evaluate(q, among)
+        found = self._evaluate(q, among)
         if q.boost != 1.0 and not isinstance(q, TermQ):
-            scores = scores * q.boost
+            found = found.scaled(q.boost)
         if among is None:
-            self.memo[key] = (mask, scores)
-        return mask, scores
+            self.memo[key] = found
+        return found
 
-    def empty(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.zeros(self.size, dtype=bool), np.zeros(self.size)
-
-    def _evaluate(self, q: Plan, among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def _evaluate(self, q: Plan, among: np.ndarray | None) -> Matches:
         if isinstance(q, TermQ):
             return self.term(q)
-        # A word's postings are added where they are (scores are never negative, so adding or
-        # keeping the larger of a zero elsewhere changes nothing): no record-sized arrays per word.
-        if isinstance(q, BestOf):
-            mask, scores = self.empty()
-            for sub in q.subs:
-                if self._sparse(sub):
-                    ids, sc = self.term_scores(sub)  # type: ignore[arg-type]
-                    mask[ids] = True
-                    scores[ids] = np.maximum(scores[ids], sc)
-                    continue
-                m, full = self.evaluate(sub, among)
-                mask |= m
-                np.maximum(scores, full, out=scores)
-            return mask, scores
-        if isinstance(q, AnyQ):
-            mask, scores = self.empty()
-            for sub in q.subs:
-                if self._sparse(sub):
-                    ids, sc = self.term_scores(sub)  # type: ignore[arg-type]
-                    mask[ids] = True
-                    scores[ids] += sc
-                    continue
-                m, full = self.evaluate(sub, among)
-                mask |= m
-                scores += full
-            return mask, scores
+        if isinstance(q, (AnyQ, BestOf)):
+            parts = [self.evaluate(sub, among) for sub in q.subs]
+            return self._union(parts, best=isinstance(q, BestOf))
         if isinstance(q, AllQ):
-            mask = np.ones(self.size, dtype=bool)
-            scores = np.zeros(self.size)
-            for sub in q.subs:
-                if self._sparse(sub):
-                    ids, sc = self.term_scores(sub)  # type: ignore[arg-type]
-                    present = np.zeros(self.size, dtype=bool)
-                    present[ids] = True
-                    mask &= present
-                    scores[ids] += sc
-                    continue
-                m, full = self.evaluate(sub, among)
-                mask &= m
-                scores += full
-            return mask, np.where(mask, scores, 0.0)
+            return self._intersection([self.evaluate(sub, among) for sub in q.subs])
         if isinstance(q, AndMaybe):
-            mask, scores = self.evaluate(q.required, among)
+            required = self.evaluate(q.required, among)
             if isinstance(q.optional, Bonus):
-                among = _best(mask, scores, ranking.PROXIMITY_CANDIDATES)
-            m, sc = self.evaluate(q.optional, among)
-            return mask, scores + np.where(mask & m, sc, 0.0)
+                among = self._best(required, ranking.PROXIMITY_CANDIDATES)
+            optional = self.evaluate(q.optional, among)
+            if isinstance(required, Sparse):
+                present, values = optional.at(required.ids)
+                return Sparse(required.ids, required.scores + np.where(present, values, 0.0))
+            if isinstance(optional, Sparse):
+                scores = required.scores.copy()
+                both = optional.ids[required.mask[optional.ids]]
+                scores[both] += optional.at(both)[1]
+                return Dense(required.mask, scores)
+            return Dense(required.mask, required.scores + np.where(required.mask & optional.mask, optional.scores, 0.0))
         if isinstance(q, AndNot):
-            mask, scores = self.evaluate(q.positive, among)
-            excluded = self.evaluate(q.negative, among)[0]
-            return mask & ~excluded, np.where(excluded, 0.0, scores)
+            positive = self.evaluate(q.positive, among)
+            negative = self.evaluate(q.negative, among)
+            if isinstance(positive, Sparse):
+                keep = ~negative.at(positive.ids)[0]
+                return Sparse(positive.ids[keep], positive.scores[keep])
+            excluded = negative.dense(self.size).mask
+            return Dense(positive.mask & ~excluded, np.where(excluded, 0.0, positive.scores))
         if isinstance(q, ZeroScore):
-            return self.evaluate(q.child, among)[0], np.zeros(self.size)
+            return self.evaluate(q.child, among).scaled(0.0)
         if isinstance(q, Bonus):
             return self.evaluate(q.child, among)
         if isinstance(q, Every):
-            return np.ones(self.size, dtype=bool), np.zeros(self.size)
+            return Dense(np.ones(self.size, dtype=bool), np.zeros(self.size))
         if isinstance(q, PhraseQ):
             return self.phrase(q, among)
-        mask, scores = self.empty()
         if isinstance(q, RangeQ):
-            mask[self.matching(q)] = True
-        return mask, scores
+            ids = np.unique(np.asarray(self.matching(q), dtype=np.int64))
+            return Sparse(ids, np.zeros(len(ids)))
+        return Sparse.empty()
+
+    def _union(self, parts: list[Matches], best: bool) -> Matches:
+        """Records any part matches, scored by the sum of the parts' scores (`best`: the best
+        part's score). A few postings in all: merged as lists; else added into record-sized
+        arrays where they are (scores are never negative: adding, or keeping the larger of, a
+        zero elsewhere changes nothing)."""
+        if all(isinstance(p, Sparse) for p in parts):
+            sparse = [p for p in parts if isinstance(p, Sparse)]
+            if sum(len(p.ids) for p in sparse) * SPARSE_SHARE < self.size:
+                ids = np.concatenate([p.ids for p in sparse]) if sparse else np.zeros(0, dtype=np.int64)
+                scores = np.concatenate([p.scores for p in sparse]) if sparse else np.zeros(0)
+                uniq, inverse = np.unique(ids, return_inverse=True)
+                if best:
+                    out = np.zeros(len(uniq))
+                    np.maximum.at(out, inverse, scores)
+                else:  # (summed in the parts' order, as the arrays below are)
+                    out = np.bincount(inverse, weights=scores, minlength=len(uniq))
+                return Sparse(uniq, out)
+        mask = np.zeros(self.size, dtype=bool)
+        scores = np.zeros(self.size)
+        for p in parts:
+            if isinstance(p, Sparse):
+                mask[p.ids] = True
+                scores[p.ids] = np.maximum(scores[p.ids], p.scores) if best else scores[p.ids] + p.scores
+            else:
+                mask |= p.mask
+                if best:
+                    np.maximum(scores, p.scores, out=scores)
+                else:
+                    scores += p.scores
+        return Dense(mask, scores)
+
+    def _intersection(self, parts: list[Matches]) -> Matches:
+        """Records every part matches, scored by the sum of the parts' scores: the rarest part's
+        records looked up in the others when a part is a list."""
+        sparse = [p for p in parts if isinstance(p, Sparse)]
+        if not sparse:
+            mask = np.ones(self.size, dtype=bool)
+            scores = np.zeros(self.size)
+            for p in parts:
+                mask &= p.mask  # type: ignore[union-attr]
+                scores += p.scores
+            return Dense(mask, np.where(mask, scores, 0.0))
+        ids = min(sparse, key=lambda p: len(p.ids)).ids
+        for p in sorted(parts, key=lambda p: len(p.ids) if isinstance(p, Sparse) else self.size):
+            ids = ids[p.at(ids)[0]]
+        total = np.zeros(len(ids))
+        for p in parts:  # (summed in the parts' order)
+            total += p.at(ids)[1]
+        return Sparse(ids, total)
+
+    def _best(self, found: Matches, n: int) -> np.ndarray:
+        """Mask of the `n` best-scoring records of `found`."""
+        ids, scores = (found.ids, found.scores) if isinstance(found, Sparse) else _listed(found)
+        if len(ids) > n:
+            ids = ids[np.argpartition(-scores, n - 1)[:n]]
+        out = np.zeros(self.size, dtype=bool)
+        out[ids] = True
+        return out
 
     def bm25(self, fieldname: str, text: object, ids: np.ndarray, weights: np.ndarray, boost: float) -> np.ndarray:
         """Okapi BM25 of one term in the records `ids` (its weighted frequencies `weights` there)."""
@@ -225,61 +267,101 @@ class Evaluator:
         idf = okapi_idf(self.total, self.doc_freq(fieldname, text))
         return bm25(idf, weights, lengths[ids], average, boost)
 
-    def _sparse(self, q: Plan) -> bool:
-        """Whether `q` is a word that can be added from its postings (not evaluated already)."""
-        return isinstance(q, TermQ) and id(q) not in self.memo
-
-    def term_scores(self, q: TermQ) -> tuple[np.ndarray, np.ndarray]:
-        """(records with the word, its scores there; zeros when it is not scored)."""
-        ids, weights = self.postings(q.field, q.text)
-        if len(ids) and self.scorable(q.field) and q.boost:
-            return ids, self._scores(q, ids, weights)
-        return ids, np.zeros(len(ids))
-
     def _scores(self, q: TermQ, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """BM25 of a word in its postings' records (`ids`, `weights`: its postings)."""
         if q.boost == 1.0 and self.cached is not None:
             return self.cached(q.field, q.text, lambda: self.bm25(q.field, q.text, ids, weights, 1.0))
         return self.bm25(q.field, q.text, ids, weights, q.boost)
 
-    def term(self, q: TermQ) -> tuple[np.ndarray, np.ndarray]:
-        mask, scores = self.empty()
+    def term(self, q: TermQ) -> Sparse:
+        """The records with the word, with its scores there (zeros when it is not scored)."""
         ids, weights = self.postings(q.field, q.text)
         if not len(ids):
-            return mask, scores
-        mask[ids] = True
-        if self.scorable(q.field) and q.boost:
-            scores[ids] = self._scores(q, ids, weights)
-        return mask, scores
+            return Sparse.empty()
+        scores = self._scores(q, ids, weights) if self.scorable(q.field) and q.boost else np.zeros(len(ids))
+        if len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):  # (lists read from hits)
+            order = np.argsort(ids, kind="stable")
+            ids, scores = ids[order], scores[order]
+        return Sparse(ids, scores)
 
-    def phrase(self, q: PhraseQ, among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def phrase(self, q: PhraseQ, among: np.ndarray | None) -> Sparse:
         """Records with the words in order (tantivy over positions), scored as the sum of their
         words in the field's scored counterpart."""
-        mask, scores = self.empty()
-        found = self.phrase_matches(q)
+        found = np.unique(np.asarray(self.phrase_matches(q), dtype=np.int64))
         if among is not None and len(found):
             found = found[among[found]]
+        scores = np.zeros(len(found))
         if not len(found):
-            return mask, scores
-        mask[found] = True
+            return Sparse(found, scores)
         scored = SCORED_FOR.get(q.field)
         if scored is not None and self.scorable(scored):
             for word in q.words:
                 ids, weights = self.postings(scored, word)
                 at = np.minimum(np.searchsorted(ids, found), max(0, len(ids) - 1))
-                scores[found] += self.bm25(scored, word, found, weights[at], 1.0)
-        return mask, scores
+                scores += self.bm25(scored, word, found, weights[at], 1.0)
+        return Sparse(found, scores)
+
+
+@dataclass(frozen=True)
+class Sparse:
+    """Matching records as a list: record numbers (ascending, distinct) and their scores."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Sparse:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0))
+
+    def at(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(whether each of `ids` is here, its score here or 0)."""
+        if not len(self.ids):
+            return np.zeros(len(ids), dtype=bool), np.zeros(len(ids))
+        pos = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
+        present = self.ids[pos] == ids
+        return present, np.where(present, self.scores[pos], 0.0)
+
+    def scaled(self, factor: float) -> Sparse:
+        return Sparse(self.ids, self.scores * factor)
+
+    def dense(self, size: int) -> Dense:
+        mask = np.zeros(size, dtype=bool)
+        mask[self.ids] = True
+        scores = np.zeros(size)
+        scores[self.ids] = self.scores
+        return Dense(mask, scores)
+
+
+@dataclass(frozen=True)
+class Dense:
+    """Matching records as a mask over every record, with a score for every record (0 where
+    it does not match)."""
+
+    mask: np.ndarray
+    scores: np.ndarray
+
+    def at(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(whether each of `ids` is here, its score here or 0)."""
+        return self.mask[ids], self.scores[ids]
+
+    def scaled(self, factor: float) -> Dense:
+        return Dense(self.mask, self.scores * factor)
+
+    def dense(self, size: int) -> Dense:
+        return self
+
+
+Matches = Sparse | Dense
+
+# A union of lists is merged as lists while its postings number less than 1/SPARSE_SHARE of the
+# records (sorting them costs more than adding into record-sized arrays beyond that).
+SPARSE_SHARE = 8
+
+
+def _listed(found: Dense) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.flatnonzero(found.mask)
+    return ids, found.scores[ids]
 
 
 # A positional field -> the field its words are scored in.
 SCORED_FOR = {"body": "bodyw"}
-
-
-def _best(mask: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
-    """Mask of the `n` best-scoring records of `mask`."""
-    idx = np.flatnonzero(mask)
-    if len(idx) > n:
-        idx = idx[np.argpartition(-scores[idx], n - 1)[:n]]
-    out = np.zeros(len(mask), dtype=bool)
-    out[idx] = True
-    return out
