@@ -526,3 +526,171 @@ def test_tantivy_bulk_merge_keeps_the_live_postings_of_both_deltas(tmp_path: Pat
         assert got == want, w
         found += 1
     assert found > 250 and len(merged.keys) == found
+
+
+# -- the tantivy evaluator: lists where they are cheaper, arrays where they are, the same result --
+
+_EVAL_SIZE = 400
+_EVAL_WORDS = {  # word -> how many records have it: some rare (kept as lists), some common
+    "a": 3, "b": 9, "c": 20, "d": 45, "e": 120, "f": 260, "g": 380,
+}  # fmt: skip
+
+
+def _eval_postings() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(7)
+    out = {}
+    for word, n in _EVAL_WORDS.items():
+        ids = np.sort(rng.choice(_EVAL_SIZE, n, replace=False)).astype(np.int64)
+        out[word] = (ids, rng.integers(1, 6, n).astype(np.float64))
+    return out
+
+
+def _plans() -> Any:
+    from hypothesis import strategies as st
+
+    from indexer.engines.tantivy import evaluate as ev
+
+    word = st.sampled_from(sorted(_EVAL_WORDS))
+    boost = st.sampled_from([1.0, 1.0, 0.5, 2.0])
+    leaves = st.one_of(
+        st.builds(lambda w, b: ev.TermQ("bodyw", w, boost=b), word, boost),
+        st.builds(lambda ws: ev.PhraseQ("body", ws), st.lists(word, min_size=2, max_size=3)),
+        st.builds(lambda lo: ev.RangeQ("day", lo, lo + 150), st.integers(0, 300)),
+        st.just(ev.Every()),
+        st.just(ev.Nothing()),
+    )
+
+    def branches(children: Any) -> Any:
+        subs = st.lists(children, min_size=1, max_size=4)
+        return st.one_of(
+            st.builds(lambda s, b: ev.AnyQ(s, boost=b), subs, boost),
+            st.builds(lambda s, b: ev.AllQ(s, boost=b), subs, boost),
+            st.builds(ev.BestOf, subs),
+            st.builds(ev.AndMaybe, children, children),
+            st.builds(lambda r, p: ev.AndMaybe(r, ev.Bonus(p)), children, leaves),
+            st.builds(ev.AndNot, children, children),
+            st.builds(ev.ZeroScore, children),
+        )
+
+    return st.recursive(leaves, branches, max_leaves=10)
+
+
+def _reference(plan: Any, postings: dict, lengths: np.ndarray, phrases: Any, ranges: Any) -> tuple:
+    """The plan's (mask, scores) over every record, node by node with record-sized arrays: what
+    the evaluator computed before it kept lists, written plainly."""
+    from indexer.engines import ranking
+    from indexer.engines.tantivy import evaluate as ev
+
+    n = _EVAL_SIZE
+    average = float(lengths.mean())
+
+    def word_scores(word: str, ids: np.ndarray, weights: np.ndarray, boost: float) -> np.ndarray:
+        idf = ranking.okapi_idf(n, len(postings[word][0]))
+        return ranking.bm25(idf, weights, lengths[ids], average, boost)
+
+    def run(q: Any, among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        mask, scores = np.zeros(n, dtype=bool), np.zeros(n)
+        if isinstance(q, ev.TermQ):
+            ids, weights = postings[q.text]
+            mask[ids] = True
+            scores[ids] = word_scores(q.text, ids, weights, q.boost)
+            return mask, scores
+        if isinstance(q, (ev.AnyQ, ev.BestOf)):
+            for sub in q.subs:
+                m, s = run(sub, among)
+                mask |= m
+                scores = np.maximum(scores, s) if isinstance(q, ev.BestOf) else scores + s
+        elif isinstance(q, ev.AllQ):
+            mask[:] = True
+            for sub in q.subs:
+                m, s = run(sub, among)
+                mask &= m
+                scores = scores + s
+            scores = np.where(mask, scores, 0.0)
+        elif isinstance(q, ev.AndMaybe):
+            mask, scores = run(q.required, among)
+            if isinstance(q.optional, ev.Bonus):
+                idx = np.flatnonzero(mask)
+                if len(idx) > ranking.PROXIMITY_CANDIDATES:
+                    idx = idx[
+                        np.argpartition(-scores[idx], ranking.PROXIMITY_CANDIDATES - 1)[: ranking.PROXIMITY_CANDIDATES]
+                    ]
+                among = np.zeros(n, dtype=bool)
+                among[idx] = True
+            m, s = run(q.optional, among)
+            scores = scores + np.where(mask & m, s, 0.0)
+        elif isinstance(q, ev.AndNot):
+            mask, scores = run(q.positive, among)
+            excluded = run(q.negative, among)[0]
+            mask, scores = mask & ~excluded, np.where(excluded, 0.0, scores)
+        elif isinstance(q, ev.ZeroScore):
+            mask = run(q.child, among)[0]
+        elif isinstance(q, ev.Bonus):
+            mask, scores = run(q.child, among)
+        elif isinstance(q, ev.Every):
+            mask[:] = True
+        elif isinstance(q, ev.PhraseQ):
+            found = np.asarray(phrases(q), dtype=np.int64)
+            if among is not None:
+                found = found[among[found]]
+            mask[found] = True
+            for word in q.words:
+                ids, weights = postings[word]
+                scores[found] += word_scores(word, found, weights[np.searchsorted(ids, found)], 1.0)
+        elif isinstance(q, ev.RangeQ):
+            mask[ranges(q)] = True
+        if q.boost != 1.0 and not isinstance(q, ev.TermQ):
+            scores = scores * q.boost
+        return mask, scores
+
+    return run(plan, None)
+
+
+def test_tantivy_evaluator_lists_and_arrays_give_the_same_matches_and_scores() -> None:
+    # The evaluator keeps a node's matches as a sorted list while that is cheaper and as
+    # record-sized arrays otherwise (a union of many postings); every mix of the two must give
+    # exactly the records and scores of evaluating every node over every record.
+    from hypothesis import given, settings
+
+    from indexer.engines.tantivy import evaluate as ev
+
+    postings = _eval_postings()
+    lengths = np.random.default_rng(3).integers(5, 200, _EVAL_SIZE).astype(np.float64)
+    rng = np.random.default_rng(11)
+    phrase_found: dict[tuple[str, ...], np.ndarray] = {}
+
+    def phrases(q: Any) -> np.ndarray:
+        key = tuple(q.words)
+        if key not in phrase_found:  # some records having every word, in tantivy's hit order
+            having = postings[q.words[0]][0]
+            for w in q.words[1:]:
+                having = np.intersect1d(having, postings[w][0])
+            phrase_found[key] = rng.permutation(having)[: (len(having) + 1) // 2]
+        return phrase_found[key]
+
+    def ranges(q: Any) -> np.ndarray:
+        return np.arange(q.lo, min(q.hi, _EVAL_SIZE))[::-1]
+
+    def evaluator(scoring: bool = True) -> Any:
+        return ev.Evaluator(
+            _EVAL_SIZE, _EVAL_SIZE, lambda f, t: postings[t], lambda f: (lengths, float(lengths.mean())),
+            phrases, ranges, lambda f: f == "bodyw", lambda f, t: len(postings[t][0]), scoring=scoring,
+        )  # fmt: skip
+
+    seen = {"lists": 0, "arrays": 0}
+
+    @settings(max_examples=300, deadline=None)
+    @given(_plans())
+    def check(plan: Any) -> None:
+        mask, scores = _reference(plan, postings, lengths, phrases, ranges)
+        e = evaluator()
+        found = e.evaluate(plan)
+        seen["lists" if isinstance(found, ev.Sparse) else "arrays"] += 1
+        ids, values = e.records(plan)
+        assert ids.tolist() == np.flatnonzero(mask).tolist()
+        assert values.tolist() == scores[ids].tolist()  # exactly: the same additions in the same order
+        unscored_ids, unscored = evaluator(scoring=False).records(plan)
+        assert unscored_ids.tolist() == ids.tolist() and not unscored.any()
+
+    check()
+    assert seen["lists"] > 20 and seen["arrays"] > 20, seen

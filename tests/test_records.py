@@ -225,10 +225,34 @@ def test_facet_counts_are_distinct_documents_per_value(records: list, matched: l
     val = np.asarray([v for _, v, _ in pairs], dtype=np.int64)
     facet = MultiFacet("f", values, rec, val, docs, limit=None, size=len(records))
     mask = np.asarray(matched[: len(records)], dtype=bool)
-    counts = {c.value: c.count for c in facet.counts(None, mask, ())}  # type: ignore[arg-type]
     expected: dict[str, set[int]] = {}
     for i, (d, vs) in enumerate(records):
         if mask[i]:
             for v in vs:
                 expected.setdefault(f"v{v}", set()).add(d)
-    assert counts == {v: len(ds) for v, ds in expected.items()}
+    # Read from the mask, from the matching records' units, and (with fewer pairs than matching
+    # records) from the pairs.
+    for rows in (None, np.flatnonzero(mask)):
+        counts = {c.value: c.count for c in facet.counts(None, mask, (), rows)}  # type: ignore[arg-type]
+        assert counts == {v: len(ds) for v, ds in expected.items()}
+
+
+def test_a_documents_records_are_one_run_of_rows(seed_index: Path) -> None:
+    """The store lists a document's rows together, so the table finds a document's records as
+    one run; a table whose rows are not grouped by document is refused (a saved snapshot like
+    that is rebuilt from the store)."""
+    store, engine = Store(seed_index), open_engine(str(seed_index))
+    try:
+        snap = build_snapshot(store, engine)
+    finally:
+        store.close()
+        engine.close()
+    table = snap.table
+    assert len(table.doc_ids) > 3
+    for d in range(len(table.doc_ids)):
+        run = table.doc[table.doc_start[d] : table.doc_start[d + 1]]
+        assert len(run) > 0 and (run == d).all()
+    assert table.doc_start[-1] == table.size
+    shuffled = dict(table.arrays, doc=table.doc[::-1].copy())
+    with pytest.raises(ValueError, match="grouped by document"):
+        RecordTable(shuffled, table.strings, {"size": table.size, "entries": "{}", "facets": table.facet_names})

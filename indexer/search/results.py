@@ -384,8 +384,11 @@ class Searcher:
     def count_documents(self, tree: Node, latest_only: bool = True) -> int:
         """Distinct documents a query tree matches (for suggestions)."""
         table = self.table()
-        mask = self._mask(self.engine.match(tree, latest_only=latest_only), table)
-        return _document_count(table, mask)
+        numbers = self.engine.match(tree, latest_only=latest_only)
+        rows = self._maps(table)[numbers] if len(numbers) else np.zeros(0, dtype=np.int64)
+        present = np.zeros(len(table.doc_ids), dtype=bool)
+        present[table.doc[rows[rows >= 0]]] = True
+        return int(np.count_nonzero(present))
 
     def _maps(self, table: RecordTable) -> np.ndarray:
         """The table row of each engine record number (-1: not in the table)."""
@@ -393,12 +396,6 @@ class Searcher:
         if snap.table is table:
             return snap.engine_rows
         return engine_rows(table, self.engine.record_id_column())  # the index changed meanwhile
-
-    def _mask(self, numbers: np.ndarray, table: RecordTable) -> np.ndarray:
-        rows = self._maps(table)[numbers] if len(numbers) else np.zeros(0, dtype=np.int64)
-        out = np.zeros(table.size, dtype=bool)
-        out[rows[rows >= 0]] = True
-        return out
 
     def _hits(
         self,
@@ -648,11 +645,6 @@ def _order_documents(
     best = _first_per_document(docs, order)
     items = sorted(best, key=lambda i: (key[i] == NO_DATE, -key[i] if newest else key[i], table.doc_ids[docs[i]]))
     return [(int(docs[i]), int(recs[i]), float(key[i])) for i in items]
-
-
-def _document_count(table: RecordTable, mask: np.ndarray) -> int:
-    """Distinct documents of the records in `mask`."""
-    return _distinct(table.doc[np.flatnonzero(mask)])
 
 
 def _distinct(docs: np.ndarray) -> int:

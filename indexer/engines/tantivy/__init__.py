@@ -260,15 +260,18 @@ class TantivyEngine:
 
         return view.cached("languages", build)  # type: ignore[no-any-return]
 
-    def evaluate(self, tree: Node, latest_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(self, tree: Node, latest_only: bool = True, scoring: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(every matching record number, sorted; their scores): the product's BM25F with numpy
-        over the posting lists; the last few results are kept."""
+        over the posting lists; the last few results are kept. Without `scoring`, the same
+        records with zeros, from the kept scored result when there is one."""
         view = self._view()
         key = (view.key, repr(tree), latest_only)
         with self._lock:
-            cached = self._results.get(key)
+            cached = self._results.get(key) or (None if scoring else self._results.get((*key, "unscored")))
         if cached is not None:
             return cached
+        if not scoring:
+            key = (*key, "unscored")
         plan = Translator(
             self.languages(),
             lambda f, t: view.doc_freq(f, t),
@@ -290,6 +293,7 @@ class TantivyEngine:
                 lambda f: f in SCORED_FIELDS,
                 lambda f, t: view.doc_freq(f, t),
                 lambda f, t, compute: self._scores(view, f, t, compute),
+                scoring=scoring,
             )
             numbers, values = ev.records(plan)
             keep = view.live[numbers] if view.live is not None else None
@@ -319,8 +323,8 @@ class TantivyEngine:
         return top_hits(numbers, scores, self.record_id_column(), limit)
 
     def match(self, tree: Node, latest_only: bool = True) -> np.ndarray:
-        """Every record number the query matches (sorted): for totals and facets."""
-        return self.evaluate(tree, latest_only)[0]
+        """Every record number the query matches (sorted): for totals and suggestions."""
+        return self.evaluate(tree, latest_only, scoring=False)[0]
 
     def warm(self, postings: int = WARM_POSTINGS) -> int:
         """Read the record numbering, the body lengths and the posting lists of the most frequent

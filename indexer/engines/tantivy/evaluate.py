@@ -108,12 +108,13 @@ Postings = Callable[[str, object], tuple[np.ndarray, np.ndarray]]
 class Evaluator:
     """Evaluates a plan over every record at once: (match mask, scores).
 
-    `postings(field, term)`: (record numbers, weighted frequencies); `lengths(field)`: (length
+    `postings(field, term)`: (record numbers, ascending; weighted frequencies); `lengths(field)`: (length
     of every record, average); `phrase(node)`: record numbers with the phrase; `matching(node)`:
     record numbers of a range; `scorable(field)`; `doc_freq(field, term)`; `total`: records of
     the index, deleted ones included (the idf's N); `cached(field, term, compute)`, when given:
     a word's BM25 at boost 1 in its postings' records, computed by `compute` (this evaluator's
-    `bm25`) unless the engine kept it from an earlier query."""
+    `bm25`) unless the engine kept it from an earlier query. Without `scoring`: the same
+    records, every score 0 (no BM25, no proximity bonus: an optional part matches nothing more)."""
 
     def __init__(
         self,
@@ -126,6 +127,7 @@ class Evaluator:
         scorable: Callable[[str], bool],
         doc_freq: Callable[[str, object], int],
         cached: Callable[[str, object, Callable[[], np.ndarray]], np.ndarray] | None = None,
+        scoring: bool = True,
     ) -> None:
         self.size = size
         self.total = total
@@ -136,6 +138,7 @@ class Evaluator:
         self.scorable = scorable
         self.doc_freq = doc_freq
         self.cached = cached
+        self.scoring = scoring
         self.memo: dict[int, Matches] = {}
 
     def records(self, q: Plan) -> tuple[np.ndarray, np.ndarray]:
@@ -169,6 +172,8 @@ class Evaluator:
             return self._intersection([self.evaluate(sub, among) for sub in q.subs])
         if isinstance(q, AndMaybe):
             required = self.evaluate(q.required, among)
+            if not self.scoring:
+                return required
             if isinstance(q.optional, Bonus):
                 among = self._best(required, ranking.PROXIMITY_CANDIDATES)
             optional = self.evaluate(q.optional, among)
@@ -278,10 +283,8 @@ class Evaluator:
         ids, weights = self.postings(q.field, q.text)
         if not len(ids):
             return Sparse.empty()
-        scores = self._scores(q, ids, weights) if self.scorable(q.field) and q.boost else np.zeros(len(ids))
-        if len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):  # (lists read from hits)
-            order = np.argsort(ids, kind="stable")
-            ids, scores = ids[order], scores[order]
+        scored = self.scoring and self.scorable(q.field) and q.boost
+        scores = self._scores(q, ids, weights) if scored else np.zeros(len(ids))
         return Sparse(ids, scores)
 
     def phrase(self, q: PhraseQ, among: np.ndarray | None) -> Sparse:
@@ -294,7 +297,7 @@ class Evaluator:
         if not len(found):
             return Sparse(found, scores)
         scored = SCORED_FOR.get(q.field)
-        if scored is not None and self.scorable(scored):
+        if scored is not None and self.scorable(scored) and self.scoring:
             for word in q.words:
                 ids, weights = self.postings(scored, word)
                 at = np.minimum(np.searchsorted(ids, found), max(0, len(ids) - 1))
