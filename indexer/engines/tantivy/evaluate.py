@@ -147,7 +147,7 @@ class Evaluator:
         if isinstance(found, Sparse):
             return found.ids, found.scores
         ids = np.flatnonzero(found.mask)
-        return ids, found.scores[ids]
+        return ids, (found.scores[ids] if self.scoring else np.zeros(len(ids)))
 
     def evaluate(self, q: Plan, among: np.ndarray | None = None) -> Matches:
         """What `q` matches, with scores (`among`: a mask of the only records a proximity bonus
@@ -156,7 +156,7 @@ class Evaluator:
         if key in self.memo and among is None:
             return self.memo[key]
         found = self._evaluate(q, among)
-        if q.boost != 1.0 and not isinstance(q, TermQ):
+        if q.boost != 1.0 and not isinstance(q, TermQ) and self.scoring:
             found = found.scaled(q.boost)
         if among is None:
             self.memo[key] = found
@@ -193,7 +193,8 @@ class Evaluator:
                 keep = ~negative.at(positive.ids)[0]
                 return Sparse(positive.ids[keep], positive.scores[keep])
             excluded = negative.dense(self.size).mask
-            return Dense(positive.mask & ~excluded, np.where(excluded, 0.0, positive.scores))
+            scores = np.where(excluded, 0.0, positive.scores) if self.scoring else positive.scores
+            return Dense(positive.mask & ~excluded, scores)
         if isinstance(q, ZeroScore):
             return self.evaluate(q.child, among).scaled(0.0)
         if isinstance(q, Bonus):
@@ -225,13 +226,16 @@ class Evaluator:
                     out = np.bincount(inverse, weights=scores, minlength=len(uniq))
                 return Sparse(uniq, out)
         mask = np.zeros(self.size, dtype=bool)
-        scores = np.zeros(self.size)
+        scores = np.zeros(self.size)  # (never written without scoring: no page of it is touched)
         for p in parts:
             if isinstance(p, Sparse):
                 mask[p.ids] = True
-                scores[p.ids] = np.maximum(scores[p.ids], p.scores) if best else scores[p.ids] + p.scores
+                if self.scoring:
+                    scores[p.ids] = np.maximum(scores[p.ids], p.scores) if best else scores[p.ids] + p.scores
             else:
                 mask |= p.mask
+                if not self.scoring:
+                    continue
                 if best:
                     np.maximum(scores, p.scores, out=scores)
                 else:
@@ -247,8 +251,9 @@ class Evaluator:
             scores = np.zeros(self.size)
             for p in parts:
                 mask &= p.mask  # type: ignore[union-attr]
-                scores += p.scores
-            return Dense(mask, np.where(mask, scores, 0.0))
+                if self.scoring:
+                    scores += p.scores
+            return Dense(mask, np.where(mask, scores, 0.0) if self.scoring else scores)
         ids = min(sparse, key=lambda p: len(p.ids)).ids
         for p in sorted(parts, key=lambda p: len(p.ids) if isinstance(p, Sparse) else self.size):
             ids = ids[p.at(ids)[0]]
