@@ -694,3 +694,34 @@ def test_tantivy_evaluator_lists_and_arrays_give_the_same_matches_and_scores() -
 
     check()
     assert seen["lists"] > 20 and seen["arrays"] > 20, seen
+
+
+@pytest.mark.engine("tantivy")
+def test_tantivy_phrase_matches_are_kept_across_queries(
+    engine: str, seed_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A phrase's records are read from tantivy once per generation: a second query with the same
+    # phrase (quoted, or as a proximity bonus) gets the same records without a search.
+    from indexer.engines.tantivy.postings import View
+
+    searched: list[str] = []
+    original = View.matches
+
+    def counting(self: View, query: Any, limit: int | None = None) -> Any:
+        searched.append(repr(query))
+        return original(self, query, limit)
+
+    monkeypatch.setattr(View, "matches", counting)
+    searcher = Searcher(seed_index)
+    try:
+        tree = searcher.parse('"border crisis" armenia').tree
+        first = searcher.engine.evaluate(tree, latest_only=False)
+        assert any("Phrase" in q for q in searched), searched
+        before = len(searched)
+        searcher.engine._results.clear()  # type: ignore[attr-defined]
+        again = searcher.engine.evaluate(tree, latest_only=False)
+        assert len(searched) == before
+        assert first[0].tolist() == again[0].tolist() and first[1].tolist() == again[1].tolist()
+        assert len(first[0]) > 0
+    finally:
+        searcher.close()

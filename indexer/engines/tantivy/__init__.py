@@ -223,11 +223,21 @@ class TantivyEngine:
         return scores
 
     def _phrase(self, view: View, q: PhraseQ) -> np.ndarray:
+        """The records with a phrase, kept across queries with the postings: a pair of common
+        words (a proximity bonus) costs tantivy a pass over the positions of every record with
+        both, and the same pairs come back as a user refines a question."""
+        key = (view.key, q.field, ("phrase", tuple(q.words), q.slop))
+        hit = self._postings.get(key)
+        if hit is not None:
+            return hit[0]
         limit = min((view.doc_freq(q.field, w) for w in q.words), default=0)
         if limit == 0:
-            return np.zeros(0, dtype=np.int64)
-        query = tantivy.Query.phrase_query(self.schema, q.field, list(q.words), slop=max(0, q.slop - 1))
-        return view.matches(query, limit=limit)[0]
+            found = np.zeros(0, dtype=np.int64)
+        else:
+            query = tantivy.Query.phrase_query(self.schema, q.field, list(q.words), slop=max(0, q.slop - 1))
+            found = view.matches(query, limit=limit)[0]
+        self._postings.put(key, (found, found))
+        return found
 
     def _range(self, view: View, q: RangeQ) -> np.ndarray:
         query = tantivy.Query.range_query(
