@@ -518,7 +518,7 @@ def load_snapshot(index_dir: str | Path, key: str) -> Snapshot | None:
             meta = json.loads(bytes(z["meta"]).decode("utf-8"))
             words = strings.pop("words")
             return Snapshot(RecordTable(arrays, strings, meta), z["engine_rows"], words, z["word_freqs"])
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+    except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile):
         return None
 
 

@@ -725,3 +725,19 @@ def test_tantivy_phrase_matches_are_kept_across_queries(
         assert len(first[0]) > 0
     finally:
         searcher.close()
+
+
+@pytest.mark.engine("tantivy")
+def test_tantivy_kept_postings_cannot_be_changed_by_a_caller(engine: str, seed_index: Path) -> None:
+    # A one-word query in every version is answered with the kept postings and scores
+    # themselves: writing into them would change every later query's scores, so they are read-only.
+    searcher = Searcher(seed_index)
+    try:
+        numbers, scores = searcher.engine.evaluate(searcher.parse("armenia").tree, latest_only=False)
+        assert len(numbers) > 0
+        with pytest.raises(ValueError, match="read-only"):
+            scores *= 2
+        again = searcher.engine.evaluate(searcher.parse("armenia").tree, latest_only=False)
+        assert again[1].tolist() == scores.tolist()
+    finally:
+        searcher.close()

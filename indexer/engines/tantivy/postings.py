@@ -252,6 +252,9 @@ class PostingCache:
             return hit
 
     def put(self, key: tuple[int, str, Any], value: tuple[np.ndarray, np.ndarray]) -> None:
+        """Keep `value`; its arrays become read-only (every later query is handed them)."""
+        for array in value:
+            array.flags.writeable = False
         with self.lock:
             if key in self.items:
                 return
