@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -256,3 +257,35 @@ def test_a_documents_records_are_one_run_of_rows(seed_index: Path) -> None:
     shuffled = dict(table.arrays, doc=table.doc[::-1].copy())
     with pytest.raises(ValueError, match="grouped by document"):
         RecordTable(shuffled, table.strings, {"size": table.size, "entries": "{}", "facets": table.facet_names})
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([0.0, 0.5, 1.25, 2.0]), st.integers(0, 2), st.booleans()),  # score, rank, auxiliary
+        min_size=1,
+        max_size=30,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_a_documents_records_are_ordered_by_score_then_version_then_id(records: list, rnd: Any) -> None:
+    """A hit's sections, best first: adjusted score (auxiliary sections halved), then the later
+    version, then record id; ties of score and version are common (equal sections, zero scores)."""
+    from types import SimpleNamespace
+
+    from indexer.search.results import AUX_WEIGHT, _order
+
+    n = len(records)
+    ids = [f"v{rank}:{i}" for i, (_, rank, _) in enumerate(records)]
+    rnd.shuffle(ids)  # record ids in another order than the rows
+    table = SimpleNamespace(
+        version_rank=np.asarray([r for _, r, _ in records], dtype=np.int64),
+        auxiliary=np.asarray([a for _, _, a in records], dtype=bool),
+        record_ids=ids,
+    )
+    scores = np.asarray([s for s, _, _ in records])
+    recs = np.asarray(sorted(rnd.sample(range(n), rnd.randint(1, n))), dtype=np.int64)
+    expected = sorted(
+        recs.tolist(),
+        key=lambda r: (-scores[r] * (AUX_WEIGHT if table.auxiliary[r] else 1.0), -table.version_rank[r], ids[r]),
+    )
+    assert _order(recs, table, scores) == expected  # type: ignore[arg-type]

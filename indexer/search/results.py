@@ -451,7 +451,10 @@ class Searcher:
             info = table.info[best]
             # Timeline entries whose text matches (a version carried by several entries, such as
             # a text reverted to, matches in each of them).
-            versions = sorted({(n, v) for v in (version_ids[r] for r in recs.tolist()) for n in table.entries[v]})
+            # (A version's records are one run of its document's rows: one record per run is read.)
+            ranks = table.version_rank[recs]
+            firsts = recs[np.flatnonzero(np.concatenate(([True], ranks[1:] != ranks[:-1])))]
+            versions = sorted({(n, v) for v in (version_ids[r] for r in firsts.tolist()) for n in table.entries[v]})
             in_latest = bool(table.latest[recs].any())
             # With a date filter, the dates in range first, and marked in the snippet.
             in_range = [m for m in table.dates[best] if windows and _in_windows(m, windows)]
@@ -575,11 +578,22 @@ def _adjusted(table: RecordTable, scores: np.ndarray, r: int) -> float:
 
 
 def _order(recs: np.ndarray, table: RecordTable, scores: np.ndarray) -> list[int]:
-    """Records best first: adjusted score, then latest version, then document order."""
-    return sorted(
-        (int(r) for r in recs),
-        key=lambda r: (-_adjusted(table, scores, r), -int(table.version_rank[r]), table.record_ids[r]),
-    )
+    """Records best first: adjusted score, then latest version, then record id."""
+    adj = scores[recs] * _weights(table)[recs]
+    rank = table.version_rank[recs]
+    order = np.lexsort((-rank, -adj))
+    out = recs[order].tolist()
+    adj, rank = adj[order], rank[order]
+    tied = (adj[1:] == adj[:-1]) & (rank[1:] == rank[:-1])
+    if tied.any():  # the same score in the same version (rare): by record id, each run of ties
+        starts = np.flatnonzero(np.concatenate(([True], ~tied)))
+        ends = np.append(starts[1:], len(out)).tolist()
+        out = [r for a, b in zip(starts.tolist(), ends, strict=True) for r in _by_id(out[a:b], table)]
+    return out
+
+
+def _by_id(recs: list[int], table: RecordTable) -> list[int]:
+    return recs if len(recs) < 2 else sorted(recs, key=lambda r: table.record_ids[r])
 
 
 def _best_documents(
