@@ -218,6 +218,18 @@ def _evaluations_by_id(index_dir: Path, queries: list[str], pages: bool = False)
         searcher.close()
 
 
+def _index_with_replacements(docs: Path, index_dir: Path, engine: str) -> None:
+    """Two runs: 300 generated documents, then a new version of 40 of them (their records
+    replaced) and 60 more."""
+    _write_generated(docs, range(300))
+    index_paths([docs], settings_for(index_dir, engine=engine))
+    for n in range(40):
+        path = docs / f"doc{n:04d}.txt"
+        path.write_text(path.read_text(encoding="utf-8") + "\nThe keeper rang the storm signal.\n", encoding="utf-8")
+    _write_generated(docs, range(300, 360))
+    index_paths([docs], settings_for(index_dir, engine=engine))
+
+
 @pytest.mark.engine("whoosh")
 def test_whoosh_flat_postings_files_give_the_same_results(
     engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -230,13 +242,7 @@ def test_whoosh_flat_postings_files_give_the_same_results(
 
     monkeypatch.setattr(flatpostings, "MIN_RECORDS", 0)  # every segment of this small index has one
     docs, index_dir = tmp_path / "docs", tmp_path / "index"
-    _write_generated(docs, range(300))
-    index_paths([docs], settings_for(index_dir, engine=engine))
-    for n in range(40):  # a new version of each: the document's records are replaced
-        path = docs / f"doc{n:04d}.txt"
-        path.write_text(path.read_text(encoding="utf-8") + "\nThe keeper rang the storm signal.\n", encoding="utf-8")
-    _write_generated(docs, range(300, 360))
-    index_paths([docs], settings_for(index_dir, engine=engine))
+    _index_with_replacements(docs, index_dir, engine)
     slot = next(p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("whoosh"))
     ix = open_engine(index_dir)
     try:
@@ -286,13 +292,7 @@ def test_tantivy_bulk_postings_give_the_same_results(
     monkeypatch.setattr(bulk, "MAX_DELTAS", 2)
     monkeypatch.setattr(postings, "SEQ_PAGE", 7)  # live records listed 7 at a time
     docs, index_dir = tmp_path / "docs", tmp_path / "index"
-    _write_generated(docs, range(300))
-    index_paths([docs], settings_for(index_dir, engine=engine))
-    for n in range(40):  # a new version of each: the document's records are replaced
-        path = docs / f"doc{n:04d}.txt"
-        path.write_text(path.read_text(encoding="utf-8") + "\nThe keeper rang the storm signal.\n", encoding="utf-8")
-    _write_generated(docs, range(300, 360))
-    index_paths([docs], settings_for(index_dir, engine=engine))
+    _index_with_replacements(docs, index_dir, engine)
     slot = next(p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("tantivy"))
     folder = slot / bulk.FOLDER
     # A run killed after writing its delta, before tantivy's commit.

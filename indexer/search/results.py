@@ -332,7 +332,7 @@ class Searcher:
             matched = table.latest.copy() if req.latest_only else np.ones(table.size, dtype=bool)
         else:
             numbers, values = self.engine.evaluate(parsed.tree, req.latest_only)
-            rows = self._maps(table)[numbers] if len(numbers) else np.zeros(0, dtype=np.int64)
+            rows = self._rows(numbers, table)
             if len(rows) and rows.min() < 0:  # records the table does not have yet
                 known = np.flatnonzero(rows >= 0)
                 rows, values = rows[known], values[known]
@@ -385,7 +385,7 @@ class Searcher:
         """Distinct documents a query tree matches (for suggestions)."""
         table = self.table()
         numbers = self.engine.match(tree, latest_only=latest_only)
-        rows = self._maps(table)[numbers] if len(numbers) else np.zeros(0, dtype=np.int64)
+        rows = self._rows(numbers, table)
         present = np.zeros(len(table.doc_ids), dtype=bool)
         present[table.doc[rows[rows >= 0]]] = True
         return int(np.count_nonzero(present))
@@ -396,6 +396,10 @@ class Searcher:
         if snap.table is table:
             return snap.engine_rows
         return engine_rows(table, self.engine.record_id_column())  # the index changed meanwhile
+
+    def _rows(self, numbers: np.ndarray, table: RecordTable) -> np.ndarray:
+        """The table row of each of some engine record numbers (-1: not in the table)."""
+        return self._maps(table)[numbers] if len(numbers) else np.zeros(0, dtype=np.int64)
 
     def _hits(
         self,
@@ -574,7 +578,7 @@ def _shown_record(recs: np.ndarray, table: RecordTable, scores: np.ndarray) -> i
 
 
 def _adjusted(table: RecordTable, scores: np.ndarray, r: int) -> float:
-    return float(scores[r] * (AUX_WEIGHT if table.auxiliary[r] else 1.0))
+    return float(scores[r] * _weights(table)[r])
 
 
 def _order(recs: np.ndarray, table: RecordTable, scores: np.ndarray) -> list[int]:

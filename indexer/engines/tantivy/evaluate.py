@@ -192,7 +192,7 @@ class Evaluator:
             if isinstance(positive, Sparse):
                 keep = ~negative.at(positive.ids)[0]
                 return Sparse(positive.ids[keep], positive.scores[keep])
-            excluded = negative.dense(self.size).mask
+            excluded = negative.mask if isinstance(negative, Dense) else self._mask(negative.ids)
             scores = np.where(excluded, 0.0, positive.scores) if self.scoring else positive.scores
             return Dense(positive.mask & ~excluded, scores)
         if isinstance(q, ZeroScore):
@@ -267,6 +267,9 @@ class Evaluator:
         ids, scores = (found.ids, found.scores) if isinstance(found, Sparse) else _listed(found)
         if len(ids) > n:
             ids = ids[np.argpartition(-scores, n - 1)[:n]]
+        return self._mask(ids)
+
+    def _mask(self, ids: np.ndarray) -> np.ndarray:
         out = np.zeros(self.size, dtype=bool)
         out[ids] = True
         return out
@@ -332,13 +335,6 @@ class Sparse:
     def scaled(self, factor: float) -> Sparse:
         return Sparse(self.ids, self.scores * factor)
 
-    def dense(self, size: int) -> Dense:
-        mask = np.zeros(size, dtype=bool)
-        mask[self.ids] = True
-        scores = np.zeros(size)
-        scores[self.ids] = self.scores
-        return Dense(mask, scores)
-
 
 @dataclass(frozen=True)
 class Dense:
@@ -354,9 +350,6 @@ class Dense:
 
     def scaled(self, factor: float) -> Dense:
         return Dense(self.mask, self.scores * factor)
-
-    def dense(self, size: int) -> Dense:
-        return self
 
 
 Matches = Sparse | Dense
