@@ -659,14 +659,15 @@ def test_tantivy_evaluator_lists_and_arrays_give_the_same_matches_and_scores() -
     rng = np.random.default_rng(11)
     phrase_found: dict[tuple[str, ...], np.ndarray] = {}
 
-    def phrases(q: Any) -> np.ndarray:
+    def phrases(q: Any, among: np.ndarray | None = None) -> np.ndarray:
         key = tuple(q.words)
         if key not in phrase_found:  # some records having every word, in tantivy's hit order
             having = postings[q.words[0]][0]
             for w in q.words[1:]:
                 having = np.intersect1d(having, postings[w][0])
             phrase_found[key] = rng.permutation(having)[: (len(having) + 1) // 2]
-        return phrase_found[key]
+        found = phrase_found[key]
+        return found if among is None else found[np.isin(found, among)]  # (only those asked about)
 
     def ranges(q: Any) -> np.ndarray:
         return np.arange(q.lo, min(q.hi, _EVAL_SIZE))[::-1]
@@ -701,7 +702,7 @@ def test_tantivy_phrase_matches_are_kept_across_queries(
     engine: str, seed_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A phrase's records are read from tantivy once per generation: a second query with the same
-    # phrase (quoted, or as a proximity bonus) gets the same records without a search.
+    # quoted phrase gets the same records without a search.
     from indexer.engines.tantivy.postings import View
 
     searched: list[str] = []
@@ -723,6 +724,49 @@ def test_tantivy_phrase_matches_are_kept_across_queries(
         assert len(searched) == before
         assert first[0].tolist() == again[0].tolist() and first[1].tolist() == again[1].tolist()
         assert len(first[0]) > 0
+    finally:
+        searcher.close()
+
+
+@pytest.mark.engine("tantivy")
+def test_tantivy_proximity_bonus_reads_the_positions_of_its_candidates_only(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A proximity bonus is computed for the best few records only: tantivy is asked for the
+    # phrase among those records' ids, not over every record with both words. The records and
+    # scores are exactly those the whole phrase gives, and the bonus does change the scores.
+    from indexer.engines import ranking
+    from indexer.engines.tantivy import TantivyEngine
+    from indexer.engines.tantivy.postings import View
+
+    monkeypatch.setattr(ranking, "PROXIMITY_CANDIDATES", 25)
+    docs, index_dir = tmp_path / "docs", tmp_path / "index"
+    _write_generated(docs, range(120))  # every record has nearly every word
+    index_paths([docs], settings_for(index_dir, engine=engine))
+    searched: list[tuple[str, int | None]] = []
+    original_matches, original_phrase = View.matches, TantivyEngine._phrase
+
+    def counting(self: View, query: Any, limit: int | None = None) -> Any:
+        searched.append((repr(query), limit))
+        return original_matches(self, query, limit)
+
+    monkeypatch.setattr(View, "matches", counting)
+    searcher = Searcher(index_dir)
+    try:
+        tree = searcher.parse("harbour crane ferry").tree
+        among = searcher.engine.evaluate(tree, latest_only=False)
+        phrases = [(q, limit) for q, limit in searched if "Phrase" in q]
+        assert phrases and all("TermSet" in q and limit is not None and limit <= 25 for q, limit in phrases)
+
+        def evaluate_with(phrase: Any) -> tuple[np.ndarray, np.ndarray]:
+            monkeypatch.setattr(TantivyEngine, "_phrase", phrase)
+            searcher.engine._results.clear()  # type: ignore[attr-defined]
+            return searcher.engine.evaluate(tree, latest_only=False)
+
+        whole = evaluate_with(lambda self, view, q, among: original_phrase(self, view, q, None))
+        assert among[0].tolist() == whole[0].tolist() and among[1].tolist() == whole[1].tolist()
+        without = evaluate_with(lambda self, view, q, among: np.zeros(0, dtype=np.int64))
+        assert without[1].tolist() != whole[1].tolist()
     finally:
         searcher.close()
 

@@ -222,20 +222,30 @@ class TantivyEngine:
         self._postings.put(key, (scores, scores))  # (counted by its length, as a posting list)
         return scores
 
-    def _phrase(self, view: View, q: PhraseQ) -> np.ndarray:
-        """The records with a phrase, kept across queries with the postings: a pair of common
-        words (a proximity bonus) costs tantivy a pass over the positions of every record with
-        both, and the same pairs come back as a user refines a question."""
+    def _phrase(self, view: View, q: PhraseQ, among: np.ndarray | None) -> np.ndarray:
+        """The records with a phrase (`among`: the only records asked about, or None).
+
+        A proximity bonus asks about its few best candidates: tantivy checks the positions of
+        those records only (the phrase and a set of their ids, both required), where the whole
+        phrase would cost a pass over the positions of every record with two common words. A
+        whole phrase (a quoted one) is kept across queries with the postings: the same phrases
+        come back as a user refines a question."""
         key = (view.key, q.field, ("phrase", tuple(q.words), q.slop))
         hit = self._postings.get(key)
         if hit is not None:
             return hit[0]
         limit = min((view.doc_freq(q.field, w) for w in q.words), default=0)
         if limit == 0:
-            found = np.zeros(0, dtype=np.int64)
-        else:
-            query = tantivy.Query.phrase_query(self.schema, q.field, list(q.words), slop=max(0, q.slop - 1))
-            found = view.matches(query, limit=limit)[0]
+            return np.zeros(0, dtype=np.int64)
+        query = tantivy.Query.phrase_query(self.schema, q.field, list(q.words), slop=max(0, q.slop - 1))
+        if among is not None and len(among) < limit:
+            if not len(among):
+                return np.zeros(0, dtype=np.int64)
+            ids = view.record_ids()
+            wanted = tantivy.Query.term_set_query(self.schema, "record_id", [ids[int(n)] for n in among])
+            both = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, wanted)])
+            return view.matches(both, limit=len(among))[0]
+        found = view.matches(query, limit=limit)[0]
         self._postings.put(key, (found, found))
         return found
 
@@ -298,7 +308,7 @@ class TantivyEngine:
                 view.total,
                 lambda f, t: self._term(view, f, t),
                 view.lengths,
-                lambda q: self._phrase(view, q),
+                lambda q, among: self._phrase(view, q, among),
                 lambda q: self._range(view, q),
                 lambda f: f in SCORED_FIELDS,
                 lambda f, t: view.doc_freq(f, t),

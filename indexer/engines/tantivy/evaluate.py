@@ -108,8 +108,9 @@ Postings = Callable[[str, object], tuple[np.ndarray, np.ndarray]]
 class Evaluator:
     """Evaluates a plan over every record at once: (match mask, scores).
 
-    `postings(field, term)`: (record numbers, ascending; weighted frequencies); `lengths(field)`: (length
-    of every record, average); `phrase(node)`: record numbers with the phrase; `matching(node)`:
+    `postings(field, term)`: (record numbers, ascending; weighted frequencies); `lengths(field)`:
+    (length of every record, average); `phrase(node, among)`: record numbers with the phrase
+    (`among`: the only records asked about, ascending, or None: every record); `matching(node)`:
     record numbers of a range; `scorable(field)`; `doc_freq(field, term)`; `total`: records of
     the index, deleted ones included (the idf's N); `cached(field, term, compute)`, when given:
     a word's BM25 at boost 1 in its postings' records, computed by `compute` (this evaluator's
@@ -122,7 +123,7 @@ class Evaluator:
         total: int,
         postings: Postings,
         lengths: Callable[[str], tuple[np.ndarray, float]],
-        phrase: Callable[[PhraseQ], np.ndarray],
+        phrase: Callable[[PhraseQ, np.ndarray | None], np.ndarray],
         matching: Callable[[RangeQ], np.ndarray],
         scorable: Callable[[str], bool],
         doc_freq: Callable[[str, object], int],
@@ -298,7 +299,8 @@ class Evaluator:
     def phrase(self, q: PhraseQ, among: np.ndarray | None) -> Sparse:
         """Records with the words in order (tantivy over positions), scored as the sum of their
         words in the field's scored counterpart."""
-        found = np.unique(np.asarray(self.phrase_matches(q), dtype=np.int64))
+        asked = np.flatnonzero(among) if among is not None else None
+        found = np.unique(np.asarray(self.phrase_matches(q, asked), dtype=np.int64))
         if among is not None and len(found):
             found = found[among[found]]
         scores = np.zeros(len(found))
