@@ -215,27 +215,40 @@ def test_facet_counts_are_distinct_documents_per_value(records: list, matched: l
     """A facet's counts (read through each record's (document, value) units) are the number of
     distinct documents with a matching record carrying the value, whatever the pairs' layout."""
     from indexer.records import Values
-    from indexer.search.facets import MultiFacet
+    from indexer.search import facets as facets_module
+    from indexer.search.facets import MultiFacet, Runs
 
     records = sorted(records, key=lambda r: r[0])  # a table's records come by document
     docs = np.asarray([d for d, _ in records], dtype=np.int64)
     names = [f"v{i}" for i in range(5)]
     values = Values(names, names)
-    pairs = sorted({(d, v, i) for i, (d, vs) in enumerate(records) for v in vs})
-    rec = np.asarray([i for _, _, i in pairs], dtype=np.int64)
-    val = np.asarray([v for _, v, _ in pairs], dtype=np.int64)
-    facet = MultiFacet("f", values, rec, val, docs, limit=None, size=len(records))
     mask = np.asarray(matched[: len(records)], dtype=bool)
-    expected: dict[str, set[int]] = {}
-    for i, (d, vs) in enumerate(records):
-        if mask[i]:
-            for v in vs:
-                expected.setdefault(f"v{v}", set()).add(d)
-    # Read from the mask, from the matching records' units, and (with fewer pairs than matching
-    # records) from the pairs.
-    for rows in (None, np.flatnonzero(mask)):
-        counts = {c.value: c.count for c in facet.counts(None, mask, (), rows)}  # type: ignore[arg-type]
-        assert counts == {v: len(ds) for v, ds in expected.items()}
+    # Several values per record; one at most (read per record); one at most, read from each
+    # matching document's first record where a document's records agree (MIXED_SHARE 1: always).
+    layouts = [(records, 8), ([(d, vs[:1]) for d, vs in records], 8), ([(d, vs[:1]) for d, vs in records], 1)]
+    share = facets_module.MIXED_SHARE
+    try:
+        for layout, mixed_share in layouts:
+            facets_module.MIXED_SHARE = mixed_share
+            pairs = sorted({(d, v, i) for i, (d, vs) in enumerate(layout) for v in vs})
+            rec = np.asarray([i for _, _, i in pairs], dtype=np.int64)
+            val = np.asarray([v for _, v, _ in pairs], dtype=np.int64)
+            facet = MultiFacet("f", values, rec, val, docs, limit=None, size=len(layout))
+            if mixed_share == 1 and len(layout):
+                assert facet.doc_val is not None
+            expected: dict[str, set[int]] = {}
+            for i, (d, vs) in enumerate(layout):
+                if mask[i]:
+                    for v in vs:
+                        expected.setdefault(f"v{v}", set()).add(d)
+            # Read from the mask, from the matching records' units, from their documents, and
+            # (with fewer pairs than matching records) from the pairs.
+            rows = np.flatnonzero(mask)
+            for args in ((None, None), (rows, None), (rows, Runs.of(docs, rows))):
+                counts = {c.value: c.count for c in facet.counts(None, mask, (), *args)}  # type: ignore[arg-type]
+                assert counts == {v: len(ds) for v, ds in expected.items()}
+    finally:
+        facets_module.MIXED_SHARE = share
 
 
 def test_a_documents_records_are_one_run_of_rows(seed_index: Path) -> None:

@@ -33,6 +33,10 @@ from ..store import Store
 
 __all__ = ["NO_DATE", "DocumentInfo", "FacetCount", "RecordInfo", "RecordTable", "facet_counts", "record_table"]
 
+# A facet whose values most documents give all their records counts matching documents, not
+# records, when at most one document in MIXED_SHARE has records with different values.
+MIXED_SHARE = 8
+
 
 @dataclass(frozen=True)
 class FacetCount:
@@ -58,7 +62,12 @@ class Facet(Protocol):
 
     def mask(self, table: RecordTable, values: Sequence[str]) -> np.ndarray: ...
     def counts(
-        self, table: RecordTable, records: np.ndarray, selected: Sequence[str], rows: np.ndarray | None = None
+        self,
+        table: RecordTable,
+        records: np.ndarray,
+        selected: Sequence[str],
+        rows: np.ndarray | None = None,
+        runs: Runs | None = None,
     ) -> list[FacetCount]: ...
 
 
@@ -109,6 +118,23 @@ class MultiFacet:
             dtype = np.int32 if len(self.unit_val) < np.iinfo(np.int32).max else np.int64
             self.single = np.full(size, len(self.unit_val), dtype=dtype)
             self.single[rec] = unit
+        # A value most documents give all their records (a language, a source, a type): such a
+        # document is one unit, so a value's count is the number of matching documents with it
+        # (`doc_val`: each document's value; the slot past the last value for a document without
+        # one, or whose records differ, `mixed`: those are counted from their matching records).
+        self.doc_val: np.ndarray | None = None
+        self.mixed = np.zeros(0, dtype=bool)
+        if self.single is not None and len(docs) == size and size:
+            ndocs = int(docs.max()) + 1
+            firsts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+            doc_unit = np.full(ndocs, len(self.unit_val), dtype=self.single.dtype)
+            doc_unit[docs[firsts]] = self.single[firsts]
+            self.mixed = np.zeros(ndocs, dtype=bool)
+            self.mixed[docs[self.single != doc_unit[docs]]] = True
+            if int(np.count_nonzero(self.mixed)) * MIXED_SHARE <= ndocs:
+                nvals = len(values.values)
+                unit_val = np.concatenate((self.unit_val, [nvals])).astype(np.int64)
+                self.doc_val = np.where(self.mixed, nvals, unit_val[doc_unit])
 
     def mask(self, table: RecordTable, values: Sequence[str]) -> np.ndarray:
         ids = [self.values.index[v] for v in values if v in self.values.index]
@@ -135,10 +161,15 @@ class MultiFacet:
         return self.by_record[np.cumsum(steps)]
 
     def counts(
-        self, table: RecordTable, records: np.ndarray, selected: Sequence[str], rows: np.ndarray | None = None
+        self,
+        table: RecordTable,
+        records: np.ndarray,
+        selected: Sequence[str],
+        rows: np.ndarray | None = None,
+        runs: Runs | None = None,
     ) -> list[FacetCount]:
         """Distinct documents per value among `records` (a mask; `rows`: its record numbers,
-        when the caller has them)."""
+        when the caller has them; `runs`: their documents, likewise)."""
         n = len(self.unit_val)
         if n == 0:
             counts = np.zeros(len(self.values.values), dtype=np.int64)
@@ -148,10 +179,44 @@ class MultiFacet:
             # Fewer pairs than matching records (a value few records carry, such as a year
             # mentioned): look each pair's record up instead of each record's units.
             hit[self.pair_unit[np.flatnonzero(records[self.rec])]] = True
+        elif runs is not None and self.doc_val is not None and self.single is not None:
+            nvals = len(self.values.values)
+            counts = np.bincount(self.doc_val[runs.distinct], minlength=nvals + 1)[:nvals]
+            which = np.flatnonzero(self.mixed[runs.distinct])
+            if len(which):
+                hit[self.single[runs.rows[_spans(runs.bounds[which], runs.bounds[which + 1])]]] = True
+                counts += np.bincount(self.unit_val[np.flatnonzero(hit[:n])], minlength=nvals)
+            return _facet_list(self.values, counts, selected, self.order, self.limit)
         else:
             hit[self.units(np.flatnonzero(records) if rows is None else rows)] = True
         counts = np.bincount(self.unit_val[np.flatnonzero(hit[:n])], minlength=len(self.values.values))
         return _facet_list(self.values, counts, selected, self.order, self.limit)
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Some records (ascending numbers) by document: a table lists a document's records together."""
+
+    rows: np.ndarray  # the records
+    docs: np.ndarray  # the document of each
+    distinct: np.ndarray  # each document once, in order
+    bounds: np.ndarray  # positions in `rows` where each document's records start, and the end
+
+    @classmethod
+    def of(cls, table_doc: np.ndarray, rows: np.ndarray) -> Runs:
+        docs = table_doc[rows]
+        starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1]))) if len(docs) else rows[:0]
+        return cls(rows, docs, docs[starts], np.concatenate((starts, [len(rows)])).astype(np.int64))
+
+
+def _spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Every position lo[i] .. hi[i] - 1 of every span, in one array (spans are not empty)."""
+    lengths = hi - lo
+    ends = np.cumsum(lengths)
+    steps = np.ones(int(ends[-1]), dtype=np.int64)
+    steps[0] = lo[0]
+    steps[ends[:-1]] = lo[1:] - (hi[:-1] - 1)
+    return np.cumsum(steps)
 
 
 class SectionFacet:
@@ -172,11 +237,16 @@ class SectionFacet:
         return self.top.mask(table, sorted(names)) | self.sub.mask(table, subs)
 
     def counts(
-        self, table: RecordTable, records: np.ndarray, selected: Sequence[str], rows: np.ndarray | None = None
+        self,
+        table: RecordTable,
+        records: np.ndarray,
+        selected: Sequence[str],
+        rows: np.ndarray | None = None,
+        runs: Runs | None = None,
     ) -> list[FacetCount]:
         rows = np.flatnonzero(records) if rows is None else rows
-        tops = self.top.counts(table, records, selected, rows)
-        subs = self.sub.counts(table, records, selected, rows)
+        tops = self.top.counts(table, records, selected, rows, runs)
+        subs = self.sub.counts(table, records, selected, rows, runs)
         children: dict[str, list[FacetCount]] = {}
         for c in subs:
             children.setdefault(c.value.split(" > ")[0], []).append(c)
@@ -235,9 +305,9 @@ def facet_counts(
     matched: np.ndarray,
     selections: Mapping[str, Sequence[str]],
     other: np.ndarray | None = None,
-) -> tuple[np.ndarray, dict[str, list[FacetCount]], np.ndarray]:
+) -> tuple[np.ndarray, dict[str, list[FacetCount]], Runs]:
     """(records passing every filter, counts per facet with the other facets' filters applied,
-    the numbers of the records passing every filter, ascending).
+    the numbers of the records passing every filter, ascending, with their documents).
 
     `matched` is the query's records; `other` is a mask of non-facet filters (date range), None
     when there are none."""
@@ -249,21 +319,21 @@ def facet_counts(
     for m in masks.values():
         final &= m
     counts: dict[str, list[FacetCount]] = {}
-    base_rows: np.ndarray | None = None
+    base_runs: Runs | None = None
     for name in facet_names():
         others = [m for other_name, m in masks.items() if other_name != name]
         if others:
             records = base.copy()
             for m in others:
                 records &= m
-            rows = np.flatnonzero(records)
+            runs = Runs.of(table.doc, np.flatnonzero(records))
         else:  # no other facet's filter: the records are the query's (found once)
             records = base
-            base_rows = np.flatnonzero(base) if base_rows is None else base_rows
-            rows = base_rows
-        counts[name] = facets[name].counts(table, records, selections.get(name, ()), rows)
-    final_rows = base_rows if not masks and base_rows is not None else np.flatnonzero(final)
-    return final, counts, final_rows
+            base_runs = Runs.of(table.doc, np.flatnonzero(base)) if base_runs is None else base_runs
+            runs = base_runs
+        counts[name] = facets[name].counts(table, records, selections.get(name, ()), runs.rows, runs)
+    final_runs = base_runs if not masks and base_runs is not None else Runs.of(table.doc, np.flatnonzero(final))
+    return final, counts, final_runs
 
 
 _CACHE: dict[str, tuple[Any, Snapshot]] = {}

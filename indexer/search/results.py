@@ -348,9 +348,8 @@ class Searcher:
             reuse = self._reuse_mask(table, parsed)
             other = reuse if other is None else other & reuse
         selections = {k: list(dict.fromkeys(v)) for k, v in req.filters.items() if v}
-        final, facets, recs = facet_counts(table, matched, selections, other)
-        docs = table.doc[recs]
-        return _Evaluation(table, parsed, browse, scores, final, recs, docs, facets, _distinct(docs))
+        final, facets, runs = facet_counts(table, matched, selections, other)
+        return _Evaluation(table, parsed, browse, scores, final, runs.rows, runs.docs, facets, len(runs.distinct))
 
     def _reuse_mask(self, table: RecordTable, parsed: ParsedQuery) -> np.ndarray:
         """Records of the documents that share a passage with a `reuse:DOC_ID` of the query."""
@@ -663,11 +662,6 @@ def _order_documents(
     best = _first_per_document(docs, order)
     items = sorted(best, key=lambda i: (key[i] == NO_DATE, -key[i] if newest else key[i], table.doc_ids[docs[i]]))
     return [(int(docs[i]), int(recs[i]), float(key[i])) for i in items]
-
-
-def _distinct(docs: np.ndarray) -> int:
-    """Distinct values of a non-decreasing array (the documents of ascending records)."""
-    return int(np.count_nonzero(docs[1:] != docs[:-1])) + 1 if len(docs) else 0
 
 
 def _first_per_document(docs: np.ndarray, order: np.ndarray) -> np.ndarray:
