@@ -585,8 +585,11 @@ def _reference(plan: Any, postings: dict, lengths: np.ndarray, phrases: Any, ran
     average = float(lengths.mean())
 
     def word_scores(word: str, ids: np.ndarray, weights: np.ndarray, boost: float) -> np.ndarray:
+        # Okapi BM25 written out (the engine computes the length normalisation once per
+        # generation and the rest in place: the same operations in the same order).
         idf = ranking.okapi_idf(n, len(postings[word][0]))
-        return ranking.bm25(idf, weights, lengths[ids], average, boost)
+        k1, b = ranking.BM25_K1, ranking.BM25_B
+        return boost * idf * weights * (k1 + 1) / (weights + k1 * (1 - b + b * lengths[ids] / average))  # type: ignore[no-any-return]
 
     def run(q: Any, among: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         mask, scores = np.zeros(n, dtype=bool), np.zeros(n)
@@ -652,6 +655,7 @@ def test_tantivy_evaluator_lists_and_arrays_give_the_same_matches_and_scores() -
     # exactly the records and scores of evaluating every node over every record.
     from hypothesis import given, settings
 
+    from indexer.engines import ranking
     from indexer.engines.tantivy import evaluate as ev
 
     postings = _eval_postings()
@@ -674,7 +678,7 @@ def test_tantivy_evaluator_lists_and_arrays_give_the_same_matches_and_scores() -
 
     def evaluator(scoring: bool = True) -> Any:
         return ev.Evaluator(
-            _EVAL_SIZE, _EVAL_SIZE, lambda f, t: postings[t], lambda f: (lengths, float(lengths.mean())),
+            _EVAL_SIZE, _EVAL_SIZE, lambda f, t: postings[t], lambda f: ranking.length_norm(lengths, float(lengths.mean())),
             phrases, ranges, lambda f: f == "bodyw", lambda f, t: len(postings[t][0]), scoring=scoring,
         )  # fmt: skip
 
@@ -732,14 +736,17 @@ def test_tantivy_phrase_matches_are_kept_across_queries(
 def test_tantivy_proximity_bonus_reads_the_positions_of_its_candidates_only(
     engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A proximity bonus is computed for the best few records only: tantivy is asked for the
-    # phrase among those records' ids, not over every record with both words. The records and
-    # scores are exactly those the whole phrase gives, and the bonus does change the scores.
+    # A proximity bonus is computed for the best few records only: when its words are common
+    # (here: in more records than its candidates), tantivy is asked for the phrase among those
+    # records' ids, not over every record with both words. The records and scores are exactly
+    # those the whole phrase gives, and the bonus does change the scores.
     from indexer.engines import ranking
+    from indexer.engines import tantivy as engine_module
     from indexer.engines.tantivy import TantivyEngine
     from indexer.engines.tantivy.postings import View
 
     monkeypatch.setattr(ranking, "PROXIMITY_CANDIDATES", 25)
+    monkeypatch.setattr(engine_module, "PHRASE_AMONG", 1)
     docs, index_dir = tmp_path / "docs", tmp_path / "index"
     _write_generated(docs, range(120))  # every record has nearly every word
     index_paths([docs], settings_for(index_dir, engine=engine))

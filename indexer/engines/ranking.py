@@ -63,8 +63,23 @@ def okapi_idf(total: int, n: int) -> float:
 def bm25(idf: float, weights: np.ndarray, lengths: np.ndarray, average: float, boost: float) -> np.ndarray:
     """BM25 of one term in some records: its weighted frequency `weights` and the records'
     `lengths` in the field (`average`: the field's mean length)."""
-    norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / average)
-    return boost * idf * weights * (BM25_K1 + 1) / (weights + norm)  # type: ignore[no-any-return]
+    return bm25_normed(idf, weights, length_norm(lengths, average), boost)
+
+
+def length_norm(lengths: np.ndarray, average: float) -> np.ndarray:
+    """BM25's length normalisation of records with `lengths`: k1 (1 - b + b length / average).
+    Element by element, so computing it for every record once and taking some gives the same
+    numbers as computing it for those."""
+    return BM25_K1 * (1 - BM25_B + BM25_B * lengths / average)  # type: ignore[no-any-return]
+
+
+def bm25_normed(idf: float, weights: np.ndarray, norm: np.ndarray, boost: float) -> np.ndarray:
+    """`bm25` with the records' `length_norm` given: boost idf w (k1 + 1) / (w + norm), the same
+    operations in the same order, in one array."""
+    out = weights * (boost * idf)
+    out *= BM25_K1 + 1
+    out /= weights + norm
+    return out
 
 
 def top_hits(numbers: np.ndarray, scores: np.ndarray, ids: Sequence[str], limit: int) -> list[Hit]:

@@ -268,6 +268,7 @@ class Bulk:
     def __init__(self, deltas: list[Delta]) -> None:
         self.deltas = deltas
         self.end = deltas[-1].end if deltas else 0
+        self._dead_kept: tuple[np.ndarray, list[bool]] | None = None
 
     @classmethod
     def open(cls, folder: Path) -> Bulk:
@@ -287,18 +288,38 @@ class Bulk:
         (-1: not live); ascending when record numbers follow seqs."""
         numbers: list[np.ndarray] = []
         tfs: list[np.ndarray] = []
-        for d in self.deltas:
+        dead = self._dead(seq_number)
+        for i, d in enumerate(self.deltas):
             span = d.find(k)
             if span is None:
                 continue
             s, e = span
-            n = seq_number[d.seqs[s:e].astype(np.int64) + d.first]
-            keep = n >= 0
-            numbers.append(n[keep])
-            tfs.append(d.tfs[s:e][keep])
+            n = seq_number[d.first : d.end][d.seqs[s:e]]  # (a delta's seqs count from its first)
+            tf = d.tfs[s:e]
+            if dead[i]:  # some of its seqs are no longer live: leave them out
+                keep = n >= 0
+                n, tf = n[keep], tf[keep]
+            numbers.append(n)
+            tfs.append(tf)
         if not numbers:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        if len(numbers) == 1:
+            return numbers[0], tfs[0].astype(np.float64)
         return np.concatenate(numbers), np.concatenate(tfs).astype(np.float64)
+
+    def _dead(self, seq_number: np.ndarray) -> list[bool]:
+        """Whether each delta may have postings of seqs that `seq_number` does not number: a
+        seq no longer live that still has its id there (a merge leaves out a dead seq's id and
+        postings together). Kept per numbering."""
+        kept = self._dead_kept
+        if kept is None or kept[0] is not seq_number:
+            flags = []
+            for d in self.deltas:
+                has_id = np.diff(np.asarray(d.ids.offsets, dtype=np.int64)) > 0
+                flags.append(bool(np.any((seq_number[d.first : d.end] < 0) & has_id)))
+            kept = (seq_number, flags)
+            self._dead_kept = kept
+        return kept[1]
 
     def has_ids(self, seqs: np.ndarray) -> bool:
         """Whether every given seq (< end) still has its record id: a merge after a later commit

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import ranking
-from ..ranking import bm25, okapi_idf
+from ..ranking import bm25_normed, okapi_idf
 
 
 @dataclass(eq=False)
@@ -108,8 +108,8 @@ Postings = Callable[[str, object], tuple[np.ndarray, np.ndarray]]
 class Evaluator:
     """Evaluates a plan over every record at once: (match mask, scores).
 
-    `postings(field, term)`: (record numbers, ascending; weighted frequencies); `lengths(field)`:
-    (length of every record, average); `phrase(node, among)`: record numbers with the phrase
+    `postings(field, term)`: (record numbers, ascending; weighted frequencies); `norms(field)`:
+    BM25's length normalisation of every record (ranking.length_norm); `phrase(node, among)`: record numbers with the phrase
     (`among`: the only records asked about, ascending, or None: every record); `matching(node)`:
     record numbers of a range; `scorable(field)`; `doc_freq(field, term)`; `total`: records of
     the index, deleted ones included (the idf's N); `cached(field, term, compute)`, when given:
@@ -122,7 +122,7 @@ class Evaluator:
         size: int,
         total: int,
         postings: Postings,
-        lengths: Callable[[str], tuple[np.ndarray, float]],
+        norms: Callable[[str], np.ndarray],
         phrase: Callable[[PhraseQ, np.ndarray | None], np.ndarray],
         matching: Callable[[RangeQ], np.ndarray],
         scorable: Callable[[str], bool],
@@ -133,7 +133,7 @@ class Evaluator:
         self.size = size
         self.total = total
         self.postings = postings
-        self.lengths = lengths
+        self.norms = norms
         self.phrase_matches = phrase
         self.matching = matching
         self.scorable = scorable
@@ -277,9 +277,8 @@ class Evaluator:
 
     def bm25(self, fieldname: str, text: object, ids: np.ndarray, weights: np.ndarray, boost: float) -> np.ndarray:
         """Okapi BM25 of one term in the records `ids` (its weighted frequencies `weights` there)."""
-        lengths, average = self.lengths(fieldname)
         idf = okapi_idf(self.total, self.doc_freq(fieldname, text))
-        return bm25(idf, weights, lengths[ids], average, boost)
+        return bm25_normed(idf, weights, self.norms(fieldname)[ids], boost)
 
     def _scores(self, q: TermQ, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """BM25 of a word in its postings' records (`ids`, `weights`: its postings)."""

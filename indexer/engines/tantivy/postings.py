@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import tantivy
 
+from ..ranking import length_norm
 from . import bulk
 from .schema import LENGTH_FIELD, SENTINEL
 
@@ -60,6 +61,7 @@ class View:
         # records too, as tantivy's own statistics do (N of its idf).
         self.total = int(searcher.doc_freq("bodyw", SENTINEL))
         self.live_count = int(searcher.num_docs)
+        self.segments = int(searcher.num_segments)
         self.bulk: bulk.Bulk | None = None
         self.seqs = np.zeros(0, dtype=np.int64)
         self._rank: np.ndarray | None = None  # tantivy number -> record number (numbered by seq)
@@ -169,6 +171,10 @@ class View:
             return out, average
 
         return self.cached("len:" + field, build)  # type: ignore[no-any-return]
+
+    def norms(self, field: str) -> np.ndarray:
+        """BM25's length normalisation of every record in a scored field (ranking.length_norm)."""
+        return self.cached("norm:" + field, lambda: length_norm(*self.lengths(field)))  # type: ignore[no-any-return]
 
     def record_ids(self) -> Sequence[str]:
         """The record id of every record number ("" for a deleted record)."""
