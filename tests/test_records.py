@@ -224,7 +224,8 @@ def test_facet_counts_are_distinct_documents_per_value(records: list, matched: l
     values = Values(names, names)
     mask = np.asarray(matched[: len(records)], dtype=bool)
     # Several values per record; one at most (read per record); one at most, read from each
-    # matching document's first record where a document's records agree (MIXED_SHARE 1: always).
+    # matching document's value where its records agree, and from each matching record where
+    # its value is its own in its document (MIXED_SHARE 1: always).
     layouts = [(records, 8), ([(d, vs[:1]) for d, vs in records], 8), ([(d, vs[:1]) for d, vs in records], 1)]
     share = facets_module.MIXED_SHARE
     try:
@@ -235,7 +236,7 @@ def test_facet_counts_are_distinct_documents_per_value(records: list, matched: l
             val = np.asarray([v for _, v, _ in pairs], dtype=np.int64)
             facet = MultiFacet("f", values, rec, val, docs, limit=None, size=len(layout))
             if mixed_share == 1 and len(layout):
-                assert facet.doc_val is not None
+                assert facet.doc_val is not None and facet.lone_val is not None
             expected: dict[str, set[int]] = {}
             for i, (d, vs) in enumerate(layout):
                 if mask[i]:

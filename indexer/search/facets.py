@@ -124,6 +124,8 @@ class MultiFacet:
         # one, or whose records differ, `mixed`: those are counted from their matching records).
         self.doc_val: np.ndarray | None = None
         self.mixed = np.zeros(0, dtype=bool)
+        self.lone_val: np.ndarray | None = None
+        self.shared = np.zeros(0, dtype=np.int64)
         if self.single is not None and len(docs) == size and size:
             ndocs = int(docs.max()) + 1
             firsts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
@@ -131,10 +133,19 @@ class MultiFacet:
             doc_unit[docs[firsts]] = self.single[firsts]
             self.mixed = np.zeros(ndocs, dtype=bool)
             self.mixed[docs[self.single != doc_unit[docs]]] = True
+            nvals = len(values.values)
+            unit_val = np.concatenate((self.unit_val, [nvals])).astype(np.int64)
             if int(np.count_nonzero(self.mixed)) * MIXED_SHARE <= ndocs:
-                nvals = len(values.values)
-                unit_val = np.concatenate((self.unit_val, [nvals])).astype(np.int64)
                 self.doc_val = np.where(self.mixed, nvals, unit_val[doc_unit])
+            # A value most records carry alone in their document (a section's heading): a record
+            # whose unit has no other record counts once, with no need to find distinct units;
+            # the records of shared units (`shared`, ascending) are counted through their units.
+            per_unit = np.bincount(self.single, minlength=len(self.unit_val) + 1)
+            per_unit[-1] = 0  # (the slot of records without a value)
+            in_shared = per_unit[self.single] > 1
+            if int(np.count_nonzero(in_shared)) * MIXED_SHARE <= size:
+                self.lone_val = np.where(in_shared, nvals, unit_val[self.single]).astype(np.int32)
+                self.shared = np.flatnonzero(in_shared)
 
     def mask(self, table: RecordTable, values: Sequence[str]) -> np.ndarray:
         ids = [self.values.index[v] for v in values if v in self.values.index]
@@ -185,6 +196,14 @@ class MultiFacet:
             which = np.flatnonzero(self.mixed[runs.distinct])
             if len(which):
                 hit[self.single[runs.rows[_spans(runs.bounds[which], runs.bounds[which + 1])]]] = True
+                counts += np.bincount(self.unit_val[np.flatnonzero(hit[:n])], minlength=nvals)
+            return _facet_list(self.values, counts, selected, self.order, self.limit)
+        elif rows is not None and self.lone_val is not None and self.single is not None:
+            nvals = len(self.values.values)
+            counts = np.bincount(self.lone_val[rows], minlength=nvals + 1)[:nvals]
+            shared = self.shared[records[self.shared]]
+            if len(shared):
+                hit[self.single[shared]] = True
                 counts += np.bincount(self.unit_val[np.flatnonzero(hit[:n])], minlength=nvals)
             return _facet_list(self.values, counts, selected, self.order, self.limit)
         else:

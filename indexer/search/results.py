@@ -25,7 +25,7 @@ from ..querytree import Bool, MatchAll, Node, Term, date_bounds, valid_date
 from ..records import engine_rows
 from ..sentences import MODEL_KEY, SentenceModel, section_spans, unpack
 from ..store import Store
-from .facets import NO_DATE, FacetCount, RecordTable, facet_counts, record_table, snapshot
+from .facets import NO_DATE, FacetCount, RecordTable, Runs, facet_counts, record_table, snapshot
 from .query import ParsedQuery, parse
 from .snippets import QueryTerms, mentions, snippet
 from .suggest import Vocabulary, complete, corrected, more_like_this, next_words
@@ -175,16 +175,15 @@ class _Evaluation:
     browse: bool
     scores: np.ndarray
     final: np.ndarray  # the records that match the query and every filter
-    recs: np.ndarray  # their numbers, ascending
-    docs: np.ndarray  # the document of each (non-decreasing: a document's rows are together)
+    runs: Runs  # their numbers, ascending, by document (a document's rows are together)
     facets: dict[str, list[FacetCount]]
     total: int  # documents
 
     def ranked(self, sort: str, need: int) -> list[tuple[int, int, float]]:
         """[(doc, best record, key)] in result order; at least the first `need` documents."""
         if self.browse or sort != "relevance":
-            return _order_documents(self.table, self.recs, self.docs, self.scores, sort, self.browse)
-        return _best_documents(self.table, self.recs, self.docs, self.scores, need)
+            return _order_documents(self.table, self.runs.rows, self.runs.docs, self.scores, sort, self.browse)
+        return _best_documents(self.table, self.runs, self.scores, need)
 
 
 @lru_cache(maxsize=2)
@@ -349,7 +348,7 @@ class Searcher:
             other = reuse if other is None else other & reuse
         selections = {k: list(dict.fromkeys(v)) for k, v in req.filters.items() if v}
         final, facets, runs = facet_counts(table, matched, selections, other)
-        return _Evaluation(table, parsed, browse, scores, final, runs.rows, runs.docs, facets, len(runs.distinct))
+        return _Evaluation(table, parsed, browse, scores, final, runs, facets, len(runs.distinct))
 
     def _reuse_mask(self, table: RecordTable, parsed: ParsedQuery) -> np.ndarray:
         """Records of the documents that share a passage with a `reuse:DOC_ID` of the query."""
@@ -599,18 +598,16 @@ def _by_id(recs: list[int], table: RecordTable) -> list[int]:
     return recs if len(recs) < 2 else sorted(recs, key=lambda r: table.record_ids[r])
 
 
-def _best_documents(
-    table: RecordTable, recs: np.ndarray, docs: np.ndarray, scores: np.ndarray, need: int
-) -> list[tuple[int, int, float]]:
-    """The best `need` documents [(doc, best record, score)] of the records `recs` (of the
-    documents `docs`): a document scores its best record (auxiliary sections weighted down);
-    ties by document id; its best record is the latest version's, then the first in document
-    order."""
+def _best_documents(table: RecordTable, runs: Runs, scores: np.ndarray, need: int) -> list[tuple[int, int, float]]:
+    """The best `need` documents [(doc, best record, score)] of some records (`runs`: by
+    document): a document scores its best record (auxiliary sections weighted down); ties by
+    document id; its best record is the latest version's, then the first in document order."""
+    recs = runs.rows
     if len(recs) == 0:
         return []
     adj = scores[recs] * _weights(table)[recs]
     best = np.full(len(table.doc_ids), -np.inf)
-    np.maximum.at(best, docs, adj)
+    np.maximum.at(best, runs.docs, adj)  # (numpy 2's ufunc.at: faster than maximum.reduceat over the runs)
     present = np.flatnonzero(best > -np.inf)
     if len(present) > need:
         kth = np.partition(best[present], len(present) - need)[len(present) - need]
