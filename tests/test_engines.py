@@ -776,6 +776,18 @@ def test_tantivy_proximity_bonus_reads_the_positions_of_its_candidates_only(
         assert without[1].tolist() != whole[1].tolist()
     finally:
         searcher.close()
+    # Without bulk postings the record ids would be read from every stored document: the whole
+    # phrase is read instead.
+    monkeypatch.setattr(TantivyEngine, "_phrase", original_phrase)
+    shutil.rmtree(next(index_dir.glob("tantivy*")) / "postings")
+    searched.clear()
+    searcher = Searcher(index_dir)
+    try:
+        searcher.engine.evaluate(tree, latest_only=False)
+        phrases = [q for q, _limit in searched if "Phrase" in q]
+        assert phrases and not any("TermSet" in q for q in phrases)
+    finally:
+        searcher.close()
 
 
 @pytest.mark.engine("tantivy")

@@ -224,19 +224,20 @@ def test_facet_counts_are_distinct_documents_per_value(records: list, matched: l
     values = Values(names, names)
     mask = np.asarray(matched[: len(records)], dtype=bool)
     # Several values per record; one at most (read per record); one at most, read from each
-    # matching document's value where its records agree, and from each matching record where
-    # its value is its own in its document (MIXED_SHARE 1: always).
-    layouts = [(records, 8), ([(d, vs[:1]) for d, vs in records], 8), ([(d, vs[:1]) for d, vs in records], 1)]
+    # matching document's value where its records agree (MIXED_SHARE 1: always); one at most,
+    # read from each matching record where its value is its own in its document (not by document).
+    single = [(d, vs[:1]) for d, vs in records]
+    layouts = [(records, 8, True), (single, 8, True), (single, 1, True), (single, 1, False)]
     share = facets_module.MIXED_SHARE
     try:
-        for layout, mixed_share in layouts:
+        for layout, mixed_share, by_document in layouts:
             facets_module.MIXED_SHARE = mixed_share
             pairs = sorted({(d, v, i) for i, (d, vs) in enumerate(layout) for v in vs})
             rec = np.asarray([i for _, _, i in pairs], dtype=np.int64)
             val = np.asarray([v for _, v, _ in pairs], dtype=np.int64)
-            facet = MultiFacet("f", values, rec, val, docs, limit=None, size=len(layout))
+            facet = MultiFacet("f", values, rec, val, docs, limit=None, size=len(layout), by_document=by_document)
             if mixed_share == 1 and len(layout):
-                assert facet.doc_val is not None and facet.lone_val is not None
+                assert (facet.doc_val is not None) == by_document and (facet.lone_val is not None) != by_document
             expected: dict[str, set[int]] = {}
             for i, (d, vs) in enumerate(layout):
                 if mask[i]:

@@ -75,8 +75,9 @@ def length_norm(lengths: np.ndarray, average: float) -> np.ndarray:
 
 def bm25_normed(idf: float, weights: np.ndarray, norm: np.ndarray, boost: float) -> np.ndarray:
     """`bm25` with the records' `length_norm` given: boost idf w (k1 + 1) / (w + norm), the same
-    operations in the same order, in one array."""
-    out = weights * (boost * idf)
+    operations in the same order, in one float64 array (weights are float64 everywhere; others
+    are widened first)."""
+    out = np.asarray(weights, dtype=np.float64) * (boost * idf)
     out *= BM25_K1 + 1
     out /= weights + norm
     return out

@@ -89,9 +89,12 @@ class MultiFacet:
         order: str = "count",
         limit: int | None = None,
         size: int | None = None,
+        by_document: bool = True,
     ) -> None:
-        """`rec`, `val`: the (record, value) pairs, sorted by (document, value); `size`: the
-        number of records (default: one past the highest record of a pair)."""
+        """`rec`, `val`: the (record, value) pairs, sorted by (document, value); `docs`: each
+        record's document (a document's records together, as in a table); `size`: the number of
+        records (default: one past the highest record of a pair); `by_document`: count from the
+        matching documents where that is cheaper (see `doc_val`)."""
         self.name = name
         self.values = values
         self.rec, self.val = rec, val
@@ -135,7 +138,7 @@ class MultiFacet:
             self.mixed[docs[self.single != doc_unit[docs]]] = True
             nvals = len(values.values)
             unit_val = np.concatenate((self.unit_val, [nvals])).astype(np.int64)
-            if int(np.count_nonzero(self.mixed)) * MIXED_SHARE <= ndocs:
+            if by_document and int(np.count_nonzero(self.mixed)) * MIXED_SHARE <= ndocs:
                 self.doc_val = np.where(self.mixed, nvals, unit_val[doc_unit])
             # A value most records carry alone in their document (a section's heading): a record
             # whose unit has no other record counts once, with no need to find distinct units;
@@ -143,7 +146,7 @@ class MultiFacet:
             per_unit = np.bincount(self.single, minlength=len(self.unit_val) + 1)
             per_unit[-1] = 0  # (the slot of records without a value)
             in_shared = per_unit[self.single] > 1
-            if int(np.count_nonzero(in_shared)) * MIXED_SHARE <= size:
+            if self.doc_val is None and int(np.count_nonzero(in_shared)) * MIXED_SHARE <= size:
                 self.lone_val = np.where(in_shared, nvals, unit_val[self.single]).astype(np.int32)
                 self.shared = np.flatnonzero(in_shared)
 
@@ -214,7 +217,8 @@ class MultiFacet:
 
 @dataclass(frozen=True)
 class Runs:
-    """Some records (ascending numbers) by document: a table lists a document's records together."""
+    """Some records (ascending numbers) by document: a table lists a document's records together
+    (RecordTable checks it), so a document's matching records are one run."""
 
     rows: np.ndarray  # the records
     docs: np.ndarray  # the document of each
