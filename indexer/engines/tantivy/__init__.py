@@ -46,11 +46,12 @@ RESULT_CACHE = 8  # evaluated queries kept (one search asks for the same query s
 POSTING_CACHE = 8_000_000  # postings kept in memory across queries (about 16 bytes each)
 WARM_POSTINGS = 4_000_000  # postings of the most frequent body terms a server reads at start
 # A proximity bonus's phrase is matched among its candidates only when its rarest word is in more
-# than this many records per candidate and segment: looking the candidates' ids up costs about
-# as much as a whole phrase over 16 records each (tantivy-py 0.27, 999,553 sections in 9
-# segments, 200 candidates: 3-6 ms against 0.3 ms for a rarest word in 1,000 records, 5 ms at
-# 20,000-100,000, 19 ms above).
-PHRASE_AMONG = 16
+# than this many records per candidate. Looking 200 candidates' ids up costs tantivy-py 0.27 about
+# 2.4 ms at 111,255 sections (1 segment) and 4.6 ms at 999,553 (9 segments), whatever the words;
+# a whole phrase costs about 0.15-0.2 ms per 1,000 records of its rarest word (at a million
+# sections: 1.5 ms below 35,000, 5.3 ms at 35,000-100,000, 15 ms above) and is kept for later
+# queries, which favours it where the two are close.
+PHRASE_AMONG = 250
 WRITER_HEAP = 128_000_000  # bytes of tantivy's indexing buffer, shared by its threads
 WRITER_THREAD_HEAP = 16_000_000  # tantivy's minimum per indexing thread
 
@@ -246,7 +247,7 @@ class TantivyEngine:
         if limit == 0:
             return np.zeros(0, dtype=np.int64)
         query = tantivy.Query.phrase_query(self.schema, q.field, list(q.words), slop=max(0, q.slop - 1))
-        if among is not None and view.bulk is not None and limit > PHRASE_AMONG * len(among) * max(1, view.segments):
+        if among is not None and view.bulk is not None and limit > PHRASE_AMONG * len(among):
             if not len(among):
                 return np.zeros(0, dtype=np.int64)
             ids = view.record_ids()

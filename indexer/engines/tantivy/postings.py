@@ -61,7 +61,6 @@ class View:
         # records too, as tantivy's own statistics do (N of its idf).
         self.total = int(searcher.doc_freq("bodyw", SENTINEL))
         self.live_count = int(searcher.num_docs)
-        self.segments = int(searcher.num_segments)
         self.bulk: bulk.Bulk | None = None
         self.seqs = np.zeros(0, dtype=np.int64)
         self._rank: np.ndarray | None = None  # tantivy number -> record number (numbered by seq)
