@@ -383,10 +383,24 @@ class Searcher:
         """Distinct documents a query tree matches (for suggestions)."""
         table = self.table()
         numbers = self.engine.match(tree, latest_only=latest_only)
-        rows = self._rows(numbers, table)
+        docs, complete = self._engine_docs(table)
+        found = docs[numbers]
         present = np.zeros(len(table.doc_ids), dtype=bool)
-        present[table.doc[rows[rows >= 0]]] = True
+        present[found if complete else found[found >= 0]] = True
         return int(np.count_nonzero(present))
+
+    def _engine_docs(self, table: RecordTable) -> tuple[np.ndarray, bool]:
+        """(the table document of each engine record number, -1 where the table has no such
+        record; whether it has them all), kept with the table for its engine numbering."""
+        rows = self._maps(table)
+        kept = getattr(table, "_engine_docs", None)
+        if kept is None or kept[0] is not rows:
+            known = rows >= 0
+            docs = np.full(len(rows), -1, dtype=table.doc.dtype)
+            docs[known] = table.doc[rows[known]]
+            kept = (rows, docs, bool(known.all()))
+            table._engine_docs = kept  # type: ignore[attr-defined]
+        return kept[1], kept[2]
 
     def _maps(self, table: RecordTable) -> np.ndarray:
         """The table row of each engine record number (-1: not in the table)."""
