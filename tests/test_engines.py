@@ -701,27 +701,33 @@ def test_tantivy_evaluator_lists_and_arrays_give_the_same_matches_and_scores() -
     assert seen["lists"] > 20 and seen["arrays"] > 20, seen
 
 
+def _tantivy_searches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int | None]]:
+    """Every search the tantivy engine runs from now on, as (query repr, limit)."""
+    from indexer.engines.tantivy.postings import View
+
+    searched: list[tuple[str, int | None]] = []
+    original = View.matches
+
+    def counting(self: View, query: Any, limit: int | None = None) -> Any:
+        searched.append((repr(query), limit))
+        return original(self, query, limit)
+
+    monkeypatch.setattr(View, "matches", counting)
+    return searched
+
+
 @pytest.mark.engine("tantivy")
 def test_tantivy_phrase_matches_are_kept_across_queries(
     engine: str, seed_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A phrase's records are read from tantivy once per generation: a second query with the same
     # quoted phrase gets the same records without a search.
-    from indexer.engines.tantivy.postings import View
-
-    searched: list[str] = []
-    original = View.matches
-
-    def counting(self: View, query: Any, limit: int | None = None) -> Any:
-        searched.append(repr(query))
-        return original(self, query, limit)
-
-    monkeypatch.setattr(View, "matches", counting)
+    searched = _tantivy_searches(monkeypatch)
     searcher = Searcher(seed_index)
     try:
         tree = searcher.parse('"border crisis" armenia').tree
         first = searcher.engine.evaluate(tree, latest_only=False)
-        assert any("Phrase" in q for q in searched), searched
+        assert any("Phrase" in q for q, _limit in searched), searched
         before = len(searched)
         searcher.engine._results.clear()  # type: ignore[attr-defined]
         again = searcher.engine.evaluate(tree, latest_only=False)
@@ -743,21 +749,14 @@ def test_tantivy_proximity_bonus_reads_the_positions_of_its_candidates_only(
     from indexer.engines import ranking
     from indexer.engines import tantivy as engine_module
     from indexer.engines.tantivy import TantivyEngine
-    from indexer.engines.tantivy.postings import View
 
     monkeypatch.setattr(ranking, "PROXIMITY_CANDIDATES", 25)
     monkeypatch.setattr(engine_module, "PHRASE_AMONG", 1)
     docs, index_dir = tmp_path / "docs", tmp_path / "index"
     _write_generated(docs, range(120))  # every record has nearly every word
     index_paths([docs], settings_for(index_dir, engine=engine))
-    searched: list[tuple[str, int | None]] = []
-    original_matches, original_phrase = View.matches, TantivyEngine._phrase
-
-    def counting(self: View, query: Any, limit: int | None = None) -> Any:
-        searched.append((repr(query), limit))
-        return original_matches(self, query, limit)
-
-    monkeypatch.setattr(View, "matches", counting)
+    searched = _tantivy_searches(monkeypatch)
+    original_phrase = TantivyEngine._phrase
     searcher = Searcher(index_dir)
     try:
         tree = searcher.parse("harbour crane ferry").tree

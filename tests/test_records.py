@@ -243,11 +243,11 @@ def test_facet_counts_are_distinct_documents_per_value(records: list, matched: l
                 if mask[i]:
                     for v in vs:
                         expected.setdefault(f"v{v}", set()).add(d)
-            # Read from the mask, from the matching records' units, from their documents, and
-            # (with fewer pairs than matching records) from the pairs.
-            rows = np.flatnonzero(mask)
-            for args in ((None, None), (rows, None), (rows, Runs.of(docs, rows))):
-                counts = {c.value: c.count for c in facet.counts(None, mask, (), *args)}  # type: ignore[arg-type]
+            # Read from the mask through each record's units, and from the matching records by
+            # document: per document, per lone record, or (with fewer pairs than matching
+            # records) from the pairs.
+            for runs in (None, Runs.of(docs, np.flatnonzero(mask))):
+                counts = {c.value: c.count for c in facet.counts(None, mask, (), runs)}  # type: ignore[arg-type]
                 assert counts == {v: len(ds) for v, ds in expected.items()}
     finally:
         facets_module.MIXED_SHARE = share

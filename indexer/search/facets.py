@@ -62,12 +62,7 @@ class Facet(Protocol):
 
     def mask(self, table: RecordTable, values: Sequence[str]) -> np.ndarray: ...
     def counts(
-        self,
-        table: RecordTable,
-        records: np.ndarray,
-        selected: Sequence[str],
-        rows: np.ndarray | None = None,
-        runs: Runs | None = None,
+        self, table: RecordTable, records: np.ndarray, selected: Sequence[str], runs: Runs | None = None
     ) -> list[FacetCount]: ...
 
 
@@ -167,51 +162,35 @@ class MultiFacet:
         rows, counts = rows[keep], counts[keep]
         if not len(rows):
             return np.zeros(0, dtype=np.int64)
-        # The positions starts[r] .. starts[r] + counts[r] - 1 of every row, in one array.
-        ends = np.cumsum(counts)
-        steps = np.ones(int(ends[-1]), dtype=np.int64)
-        steps[0] = self.starts[rows[0]]
-        steps[ends[:-1]] = self.starts[rows[1:]] - (self.starts[rows[:-1]] + counts[:-1] - 1)
-        return self.by_record[np.cumsum(steps)]
+        first = self.starts[rows]
+        return self.by_record[_spans(first, first + counts)]
 
     def counts(
-        self,
-        table: RecordTable,
-        records: np.ndarray,
-        selected: Sequence[str],
-        rows: np.ndarray | None = None,
-        runs: Runs | None = None,
+        self, table: RecordTable, records: np.ndarray, selected: Sequence[str], runs: Runs | None = None
     ) -> list[FacetCount]:
-        """Distinct documents per value among `records` (a mask; `rows`: its record numbers,
-        when the caller has them; `runs`: their documents, likewise)."""
-        n = len(self.unit_val)
-        if n == 0:
-            counts = np.zeros(len(self.values.values), dtype=np.int64)
-            return _facet_list(self.values, counts, selected, self.order, self.limit)
-        hit = np.zeros(n + 1, dtype=bool)
-        if rows is not None and len(self.rec) < len(rows):
-            # Fewer pairs than matching records (a value few records carry, such as a year
-            # mentioned): look each pair's record up instead of each record's units.
-            hit[self.pair_unit[np.flatnonzero(records[self.rec])]] = True
-        elif runs is not None and self.doc_val is not None and self.single is not None:
-            nvals = len(self.values.values)
-            counts = np.bincount(self.doc_val[runs.distinct], minlength=nvals + 1)[:nvals]
-            which = np.flatnonzero(self.mixed[runs.distinct])
-            if len(which):
-                hit[self.single[runs.rows[_spans(runs.bounds[which], runs.bounds[which + 1])]]] = True
+        """Distinct documents per value among `records` (a mask; `runs`: its records by
+        document, when the caller has them)."""
+        n, nvals = len(self.unit_val), len(self.values.values)
+        counts = np.zeros(nvals, dtype=np.int64)
+        if n:
+            hit = np.zeros(n + 1, dtype=bool)  # units to count (the last slot: records without a value)
+            rows = runs.rows if runs is not None else None
+            if rows is not None and len(self.rec) < len(rows):
+                # Fewer pairs than matching records (a value few records carry, such as a year
+                # mentioned): look each pair's record up instead of each record's units.
+                hit[self.pair_unit[np.flatnonzero(records[self.rec])]] = True
+            elif runs is not None and self.doc_val is not None and self.single is not None:
+                counts += np.bincount(self.doc_val[runs.distinct], minlength=nvals + 1)[:nvals]
+                which = np.flatnonzero(self.mixed[runs.distinct])  # counted through their units
+                if len(which):
+                    hit[self.single[runs.rows[_spans(runs.bounds[which], runs.bounds[which + 1])]]] = True
+            elif runs is not None and self.lone_val is not None and self.single is not None:
+                counts += np.bincount(self.lone_val[runs.rows], minlength=nvals + 1)[:nvals]
+                hit[self.single[self.shared[records[self.shared]]]] = True  # shared units
+            else:
+                hit[self.units(np.flatnonzero(records) if rows is None else rows)] = True
+            if hit[:n].any():
                 counts += np.bincount(self.unit_val[np.flatnonzero(hit[:n])], minlength=nvals)
-            return _facet_list(self.values, counts, selected, self.order, self.limit)
-        elif rows is not None and self.lone_val is not None and self.single is not None:
-            nvals = len(self.values.values)
-            counts = np.bincount(self.lone_val[rows], minlength=nvals + 1)[:nvals]
-            shared = self.shared[records[self.shared]]
-            if len(shared):
-                hit[self.single[shared]] = True
-                counts += np.bincount(self.unit_val[np.flatnonzero(hit[:n])], minlength=nvals)
-            return _facet_list(self.values, counts, selected, self.order, self.limit)
-        else:
-            hit[self.units(np.flatnonzero(records) if rows is None else rows)] = True
-        counts = np.bincount(self.unit_val[np.flatnonzero(hit[:n])], minlength=len(self.values.values))
         return _facet_list(self.values, counts, selected, self.order, self.limit)
 
 
@@ -260,16 +239,10 @@ class SectionFacet:
         return self.top.mask(table, sorted(names)) | self.sub.mask(table, subs)
 
     def counts(
-        self,
-        table: RecordTable,
-        records: np.ndarray,
-        selected: Sequence[str],
-        rows: np.ndarray | None = None,
-        runs: Runs | None = None,
+        self, table: RecordTable, records: np.ndarray, selected: Sequence[str], runs: Runs | None = None
     ) -> list[FacetCount]:
-        rows = np.flatnonzero(records) if rows is None else rows
-        tops = self.top.counts(table, records, selected, rows, runs)
-        subs = self.sub.counts(table, records, selected, rows, runs)
+        tops = self.top.counts(table, records, selected, runs)
+        subs = self.sub.counts(table, records, selected, runs)
         children: dict[str, list[FacetCount]] = {}
         for c in subs:
             children.setdefault(c.value.split(" > ")[0], []).append(c)
@@ -354,7 +327,7 @@ def facet_counts(
             records = base
             base_runs = Runs.of(table.doc, np.flatnonzero(base)) if base_runs is None else base_runs
             runs = base_runs
-        counts[name] = facets[name].counts(table, records, selections.get(name, ()), runs.rows, runs)
+        counts[name] = facets[name].counts(table, records, selections.get(name, ()), runs)
     final_runs = base_runs if not masks and base_runs is not None else Runs.of(table.doc, np.flatnonzero(final))
     return final, counts, final_runs
 
