@@ -231,8 +231,8 @@ class Evaluator:
         for p in parts:
             if isinstance(p, Sparse):
                 mask[p.ids] = True
-                if self.scoring:
-                    scores[p.ids] = np.maximum(scores[p.ids], p.scores) if best else scores[p.ids] + p.scores
+                if self.scoring:  # (numpy 2's ufunc.at: about 1.5x as fast as gathering and scattering)
+                    (np.maximum if best else np.add).at(scores, p.ids, p.scores)
             else:
                 mask |= p.mask
                 if not self.scoring:
