@@ -20,6 +20,7 @@ documents are written again by the next run.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -37,7 +38,7 @@ from ..base import Hit
 from ..ranking import required_languages, top_hits, words_with_prefix, words_within
 from . import bulk
 from .evaluate import Evaluator, PhraseQ, RangeQ
-from .postings import PostingCache, View, records_by_seq, term_postings
+from .postings import PostingCache, View, records_by_seq, save_listing, term_postings
 from .schema import INDEX_SCHEMA_VERSION, SCORED_FIELDS, WEIGHT_SCALE, build_schema, record_fields
 from .translate import Translator
 
@@ -56,6 +57,18 @@ WRITER_HEAP = 128_000_000  # bytes of tantivy's indexing buffer, shared by its t
 WRITER_THREAD_HEAP = 16_000_000  # tantivy's minimum per indexing thread
 
 
+def generation_key(path: Path) -> int:
+    """The generation of the tantivy index in a slot folder: its meta.json (changed by every
+    commit and merge), the slot's name and whether it numbers by seq (bulk postings: a removed
+    postings folder changes the numbering). 0 when there is no index yet."""
+    data = read_small(path / "meta.json")
+    if data is None:
+        return 0
+    bulk_flag = b"bulk" if (path / bulk.FOLDER).is_dir() else b""
+    digest = hashlib.blake2b(data + bulk_flag, digest_size=8, person=path.name.encode()[:16])
+    return int.from_bytes(digest.digest(), "big") >> 1
+
+
 class TantivyBatch:
     """One tantivy writer; the only code that calls it is indexer/writer.py. An index made with
     bulk postings (its slot has `postings/`) gets each batch's delta written before the commit
@@ -64,6 +77,7 @@ class TantivyBatch:
     def __init__(self, ix: Any, index_dir: str, path: Path, workers: int = 1) -> None:
         threads = max(1, min(workers, WRITER_HEAP // WRITER_THREAD_HEAP))
         self._ix = ix
+        self._path = path
         try:
             self._w = ix.writer(heap_size=WRITER_HEAP, num_threads=threads)
         except ValueError as exc:
@@ -97,12 +111,23 @@ class TantivyBatch:
         self._w.commit()
         self._w.wait_merging_threads()  # merges finish before the run ends; releases the lock
         if self._bulk is not None:
-            bulk.compact(self._bulk.folder, self._live_seqs)
+            seqs = self._list_records()
+            bulk.compact(self._bulk.folder, lambda: seqs)
 
-    def _live_seqs(self) -> np.ndarray:
-        self._ix.reload()
-        searcher = self._ix.searcher()
-        return records_by_seq(searcher, int(searcher.num_docs))[0]
+    def _list_records(self) -> np.ndarray:
+        """The committed generation's live records by seq, kept beside it (`save_listing`): every
+        process that opens this generation later reads them instead of listing a million hits.
+        Returns the seqs."""
+        while True:
+            key = generation_key(self._path)
+            self._ix.reload()
+            searcher = self._ix.searcher()
+            if generation_key(self._path) == key:  # (no other writer: the first try holds)
+                break
+        listing = records_by_seq(searcher, int(searcher.num_docs))
+        with contextlib.suppress(OSError):  # (without it, a later reader lists the records itself)
+            save_listing(self._path, key, listing)
+        return listing[0]
 
     def cancel(self) -> None:
         self._w.rollback()
@@ -166,14 +191,7 @@ class TantivyEngine:
 
     # -- generations -------------------------------------------------------------------------
     def _meta_key(self) -> int:
-        data = read_small(self.path / "meta.json")
-        if data is None:
-            return 0
-        # Whether the slot numbers by seq (bulk postings) is part of it: a removed postings
-        # folder changes the numbering.
-        bulk_flag = b"bulk" if (self.path / bulk.FOLDER).is_dir() else b""
-        digest = hashlib.blake2b(data + bulk_flag, digest_size=8, person=self.slot.encode()[:16])
-        return int.from_bytes(digest.digest(), "big") >> 1
+        return generation_key(self.path)
 
     def generation(self) -> int:
         """Changes with every commit (and merge) and every swap of slots: the live slot's name
@@ -198,7 +216,7 @@ class TantivyEngine:
                 if after == key:
                     break
                 key = after
-            view = View(key, searcher, self.schema, self.path / bulk.FOLDER)
+            view = View(key, searcher, self.schema, self.path / bulk.FOLDER, self.path)
             self._view_now = view
             self._results.clear()
         self._postings.forget_before(key)
