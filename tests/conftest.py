@@ -119,3 +119,10 @@ def doc_by_title(runner: CliRunner, index_dir: Path, prefix: str) -> dict[str, A
     matches = [d for d in docs if d["title"].startswith(prefix)]
     assert len(matches) == 1, docs
     return matches[0]
+
+
+def zip_with_method(data: bytes, method: int) -> bytes:
+    """A zip file's bytes with its first central directory entry's compression method replaced
+    (99: one zipfile does not know, which it reports with NotImplementedError)."""
+    at = data.index(b"PK\x01\x02") + 10
+    return data[:at] + method.to_bytes(2, "little") + data[at + 2 :]

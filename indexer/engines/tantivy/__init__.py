@@ -5,6 +5,8 @@
     evaluate.py   the plan's BM25F over every record at once with numpy (the product's constants)
     postings.py   one generation as arrays: record numbers, lengths, weighted posting lists
     bulk.py       the body's and facets' postings beside tantivy, in flat files read with numpy
+    order.py      a generation's key, and its records' order kept beside it by the writer
+    batch.py      the writer of one batch, and what follows its commit
 
 tantivy stores, matches (terms, phrases over positions, ranges) and keeps the statistics; the
 ranking is the product's own, computed as the Whoosh engine computes it, so both engines rank
@@ -20,26 +22,25 @@ documents are written again by the next run.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tantivy
 
-from ...errors import IndexLockedError, SchemaMismatchError
-from ...models import SectionRecord
+from ...errors import SchemaMismatchError
 from ...querytree import Node
-from .. import live_slot, read_small
+from .. import live_slot
 from ..base import Hit
 from ..ranking import required_languages, top_hits, words_with_prefix, words_within
 from . import bulk
+from .batch import TantivyBatch
 from .evaluate import Evaluator, PhraseQ, RangeQ
-from .postings import PostingCache, View, records_by_seq, save_listing, term_postings
-from .schema import INDEX_SCHEMA_VERSION, SCORED_FIELDS, WEIGHT_SCALE, build_schema, record_fields
+from .order import generation_key
+from .postings import PostingCache, View, term_postings
+from .schema import INDEX_SCHEMA_VERSION, SCORED_FIELDS, WEIGHT_SCALE, build_schema
 from .translate import Translator
 
 _VERSION_FILE = "schema_version"
@@ -53,85 +54,6 @@ WARM_POSTINGS = 4_000_000  # postings of the most frequent body terms a server r
 # sections: 1.5 ms below 35,000, 5.3 ms at 35,000-100,000, 15 ms above) and is kept for later
 # queries, which favours it where the two are close.
 PHRASE_AMONG = 250
-WRITER_HEAP = 128_000_000  # bytes of tantivy's indexing buffer, shared by its threads
-WRITER_THREAD_HEAP = 16_000_000  # tantivy's minimum per indexing thread
-
-
-def generation_key(path: Path) -> int:
-    """The generation of the tantivy index in a slot folder: its meta.json (changed by every
-    commit and merge), the slot's name and whether it numbers by seq (bulk postings: a removed
-    postings folder changes the numbering). 0 when there is no index yet."""
-    data = read_small(path / "meta.json")
-    if data is None:
-        return 0
-    bulk_flag = b"bulk" if (path / bulk.FOLDER).is_dir() else b""
-    digest = hashlib.blake2b(data + bulk_flag, digest_size=8, person=path.name.encode()[:16])
-    return int.from_bytes(digest.digest(), "big") >> 1
-
-
-class TantivyBatch:
-    """One tantivy writer; the only code that calls it is indexer/writer.py. An index made with
-    bulk postings (its slot has `postings/`) gets each batch's delta written before the commit
-    and its deltas merged after it (bulk.py)."""
-
-    def __init__(self, ix: Any, index_dir: str, path: Path, workers: int = 1) -> None:
-        threads = max(1, min(workers, WRITER_HEAP // WRITER_THREAD_HEAP))
-        self._ix = ix
-        self._path = path
-        try:
-            self._w = ix.writer(heap_size=WRITER_HEAP, num_threads=threads)
-        except ValueError as exc:
-            if "LockBusy" in str(exc):
-                raise IndexLockedError(index_dir) from None
-            raise
-        folder = path / bulk.FOLDER
-        # Under the pipeline's index lock (which comes before tantivy's): no other batch writes
-        # or merges deltas now, also after tantivy's own lock is released at the commit.
-        self._bulk = bulk.DeltaWriter(folder) if folder.is_dir() else None
-
-    def add(self, record: SectionRecord) -> None:
-        fields, terms = record_fields(record)
-        if self._bulk is not None:
-            length = fields["len_body"]
-            fields["seq"] = self._bulk.add(record.record_id, record.is_latest, length, terms)
-        self._w.add_document(tantivy.Document(**fields))
-
-    def delete_document(self, doc_id: str) -> None:
-        self._w.delete_documents_by_term("doc_id", doc_id)
-
-    def replace_document(self, doc_id: str, records: Iterable[SectionRecord]) -> None:
-        # tantivy applies a delete to the documents added before it only.
-        self.delete_document(doc_id)
-        for record in records:
-            self.add(record)
-
-    def commit(self) -> None:
-        if self._bulk is not None:
-            self._bulk.write()  # before tantivy's commit: every committed seq is in a delta
-        self._w.commit()
-        self._w.wait_merging_threads()  # merges finish before the run ends; releases the lock
-        if self._bulk is not None:
-            seqs = self._list_records()
-            bulk.compact(self._bulk.folder, lambda: seqs)
-
-    def _list_records(self) -> np.ndarray:
-        """The committed generation's live records by seq, kept beside it (`save_listing`): every
-        process that opens this generation later reads them instead of listing a million hits.
-        Returns the seqs."""
-        while True:
-            key = generation_key(self._path)
-            self._ix.reload()
-            searcher = self._ix.searcher()
-            if generation_key(self._path) == key:  # (no other writer: the first try holds)
-                break
-        listing = records_by_seq(searcher, int(searcher.num_docs))
-        with contextlib.suppress(OSError):  # (without it, a later reader lists the records itself)
-            save_listing(self._path, key, listing)
-        return listing[0]
-
-    def cancel(self) -> None:
-        self._w.rollback()
-        self._w.wait_merging_threads()
 
 
 class TantivyEngine:

@@ -231,7 +231,7 @@ class Evaluator:
         for p in parts:
             if isinstance(p, Sparse):
                 mask[p.ids] = True
-                if self.scoring:  # (numpy 2's ufunc.at: about 1.5x as fast as gathering and scattering)
+                if self.scoring:  # (ufunc.at, fast since numpy 1.25: about 1.5x gathering and scattering)
                     (np.maximum if best else np.add).at(scores, p.ids, p.scores)
             else:
                 mask |= p.mask

@@ -18,11 +18,7 @@ over Whoosh's postings. tests/test_engines.py checks the recovered frequencies.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 import threading
-import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +29,7 @@ import tantivy
 
 from ..ranking import length_norm
 from . import bulk
+from .order import load_seq_order
 from .schema import LENGTH_FIELD, SENTINEL
 
 SEQ_PAGE = 100_000  # live records listed by seq at a time when a generation is opened
@@ -58,8 +55,8 @@ class View:
     def __init__(
         self, key: int, searcher: Any, schema: Any, bulk_folder: Path | None = None, slot: Path | None = None
     ) -> None:
-        """`slot`: the index's folder, where the writer keeps each generation's listing of its
-        records by seq (`save_listing`)."""
+        """`slot`: the index's folder, where the writer keeps each generation's order of records
+        (order.py)."""
         self.key = key
         self.searcher = searcher
         self.schema = schema
@@ -88,8 +85,8 @@ class View:
 
     def _number_by_seq(self, deltas: bulk.Bulk, slot: Path | None) -> None:
         """Number the live records in seq order; use the deltas when they cover them all."""
-        listing = load_listing(slot, self.key, self.searcher, self.live_count) if slot is not None else None
-        seqs, segs, docs = listing or records_by_seq(self.searcher, self.live_count)
+        kept = load_seq_order(slot, self.key, self.searcher, self.live_count) if slot is not None else None
+        seqs, segs, docs = kept or records_by_seq(self.searcher, self.live_count)
         self.offsets = _segment_offsets(segs, docs, int(self.searcher.num_segments))
         rank = np.full(int(self.offsets[-1]) if len(self.offsets) else 0, -1, dtype=np.int64)
         if len(segs):
@@ -236,80 +233,6 @@ def records_by_seq(searcher: Any, live_count: int) -> tuple[np.ndarray, np.ndarr
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
     seqs, segs, docs = (np.concatenate(column) for column in zip(*parts, strict=True))
-    return seqs, segs, docs
-
-
-Listing = tuple[np.ndarray, np.ndarray, np.ndarray]  # (seq, segment, doc) of every live record, by seq
-LISTING_CHECKS = 64  # records of a kept listing whose seq is read back from tantivy before it is used
-
-
-def _listing_path(slot: Path, key: int) -> Path:
-    return slot / f"listing-{key:016x}.npz"
-
-
-def save_listing(slot: Path, key: int, listing: Listing) -> Path:
-    """Keep a generation's `records_by_seq` in its slot (by the writer, after its commit): listing
-    a million live records through tantivy's hit lists takes seconds, reading them back about
-    20 ms. Written aside and renamed into place (a reader finds the whole file or none); the
-    listings of other generations, and files left by a writer killed while writing one, are
-    removed."""
-    path = _listing_path(slot, key)
-    seqs = np.ascontiguousarray(listing[0], dtype=np.int64)
-    segs = np.ascontiguousarray(listing[1], dtype=np.int32)
-    docs = np.ascontiguousarray(listing[2], dtype=np.int32)  # (tantivy's doc ids are u32)
-    fd, tmp = tempfile.mkstemp(prefix=".listing-", suffix=".npz", dir=slot)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, seqs=seqs, segs=segs, docs=docs, digest=_digest(key, seqs, segs, docs))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    for other in slot.iterdir():
-        name = other.name
-        if other != path and (name.startswith("listing-") or name.startswith(".listing-")) and name.endswith(".npz"):
-            other.unlink(missing_ok=True)
-    return path
-
-
-def _digest(key: int, seqs: np.ndarray, segs: np.ndarray, docs: np.ndarray) -> np.ndarray:
-    """A listing's checksum, with its generation's key: a file cut short or changed is not used."""
-    h = hashlib.blake2b(key.to_bytes(8, "big"), digest_size=16)
-    for array in (seqs, segs, docs):
-        h.update(np.ascontiguousarray(array).tobytes())
-    return np.frombuffer(h.digest(), dtype=np.uint8)
-
-
-def load_listing(slot: Path, key: int, searcher: Any, live_count: int) -> Listing | None:
-    """The listing kept for generation `key`, when there is one, it is whole and tantivy agrees
-    with it (the seqs of LISTING_CHECKS of its records, spread over it, read back), else None."""
-    try:
-        with open(_listing_path(slot, key), "rb") as f, np.load(f) as z:  # (closed on every error)
-            seqs, segs, docs, digest = z["seqs"], z["segs"], z["docs"], z["digest"]
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-        return None
-    if seqs.dtype != np.int64 or segs.dtype != np.int32 or docs.dtype != np.int32:
-        return None
-    if not len(seqs) == len(segs) == len(docs) == live_count or not np.array_equal(
-        digest, _digest(key, seqs, segs, docs)
-    ):
-        return None  # (damaged, or written for another generation)
-    segs, docs = segs.astype(np.int64), docs.astype(np.int64)
-    if not live_count:
-        return seqs, segs, docs
-    if np.any(np.diff(seqs) <= 0) or int(segs.min()) < 0 or int(segs.max()) >= int(searcher.num_segments):
-        return None
-    at = np.unique(np.linspace(0, live_count - 1, min(live_count, LISTING_CHECKS)).astype(np.int64))
-    try:
-        found = searcher.fast_field_values("seq", [tantivy.DocAddress(int(segs[i]), int(docs[i])) for i in at.tolist()])
-    except BaseException as exc:  # tantivy-py panics (pyo3's PanicException) on a doc past a segment's end
-        if isinstance(exc, (ValueError, OSError)) or type(exc).__name__ == "PanicException":
-            return None
-        raise
-    if [int(v) for v in found] != seqs[at].tolist():
-        return None
     return seqs, segs, docs
 
 
