@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
-import stat
-import tempfile
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
@@ -33,6 +30,7 @@ import numpy as np
 
 from .engines import Engine
 from .facets import FACETS, facet_names
+from .files import write_npz
 from .models import DateMention, SectionRow
 from .store import Store
 
@@ -487,17 +485,7 @@ def write_snapshot(index_dir: str | Path, key: str, snap: Snapshot) -> Path:
     for name, col in columns.items():
         payload[name + ":blob"] = np.frombuffer(col.blob, dtype=np.uint8)
         payload[name + ":offsets"] = col.offsets
-    fd, tmp = tempfile.mkstemp(prefix=".records-", suffix=".npz", dir=path.parent)
-    try:
-        store_file = path.parent / "store.sqlite3"  # readable by whoever may read the store
-        os.fchmod(fd, stat.S_IMODE(store_file.stat().st_mode) if store_file.exists() else 0o644)
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **payload)  # type: ignore[arg-type]
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_npz(path, payload, mode_of=path.parent / "store.sqlite3")  # readable by whoever reads the store
 
 
 def load_snapshot(index_dir: str | Path, key: str) -> Snapshot | None:

@@ -471,7 +471,7 @@ def test_tantivy_generation_older_than_a_compaction_does_not_read_its_merged_del
         folder = ix.path / bulk.FOLDER  # type: ignore[attr-defined]
         ix.ix.reload()  # type: ignore[attr-defined]
         generation = ix.ix.searcher()  # type: ignore[attr-defined]
-        expected = View(0, generation, ix.schema, folder)  # type: ignore[attr-defined]
+        expected = View(0, generation, ix.schema, ix.path)  # type: ignore[attr-defined]
         assert expected.bulk is not None
         want = sorted(expected.record_ids()[n] for n in term_postings(expected, "bodyw", "harbour", True)[0].tolist())
         for n in range(30):  # every document replaced, then the deltas merged without the old seqs
@@ -479,7 +479,7 @@ def test_tantivy_generation_older_than_a_compaction_does_not_read_its_merged_del
             path.write_text(path.read_text(encoding="utf-8") + "\nThe keeper rang.\n", encoding="utf-8")
         index_paths([docs], settings_for(index_dir, engine=engine))
         assert len(bulk.chain(folder)[0]) == 1
-        late = View(1, generation, ix.schema, folder)  # type: ignore[attr-defined]
+        late = View(1, generation, ix.schema, ix.path)  # type: ignore[attr-defined]
         ids = late.record_ids()
         assert all(ids)
         got = sorted(ids[n] for n in term_postings(late, "bodyw", "harbour", True)[0].tolist())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import stat
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from indexer.engines import open_engine
 from indexer.facets import FACETS
+from indexer.files import write_npz
 from indexer.records import (
     NO_DATE,
     SNAPSHOT_FILE,
@@ -310,3 +312,21 @@ def test_a_documents_records_are_ordered_by_score_then_version_then_id(records: 
         key=lambda r: (-scores[r] * (AUX_WEIGHT if table.auxiliary[r] else 1.0), -table.version_rank[r], ids[r]),
     )
     assert _order(recs, table, scores) == expected  # type: ignore[arg-type]
+
+
+def test_files_beside_the_index_are_replaced_whole_and_readable_as_their_neighbour(tmp_path: Path) -> None:
+    # write_npz (the record table's snapshot, tantivy's kept record order): the new file replaces
+    # the old one by a rename, with the mode of the file its readers also open (a temporary file
+    # is its owner's only), 0644 without one; nothing is left aside.
+    neighbour = tmp_path / "store.sqlite3"
+    neighbour.write_bytes(b"")
+    neighbour.chmod(0o640)
+    target = tmp_path / "records.npz"
+    target.write_bytes(b"old")
+    assert write_npz(target, {"a": np.arange(3), "b": np.zeros(2)}, mode_of=neighbour) == target
+    with np.load(target) as z:
+        assert {k: z[k].tolist() for k in z.files} == {"a": [0, 1, 2], "b": [0.0, 0.0]}
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    write_npz(target, {"a": np.arange(1)}, mode_of=tmp_path / "missing")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["records.npz", "store.sqlite3"]

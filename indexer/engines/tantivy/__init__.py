@@ -138,7 +138,7 @@ class TantivyEngine:
                 if after == key:
                     break
                 key = after
-            view = View(key, searcher, self.schema, self.path / bulk.FOLDER, self.path)
+            view = View(key, searcher, self.schema, self.path)
             self._view_now = view
             self._results.clear()
         self._postings.forget_before(key)

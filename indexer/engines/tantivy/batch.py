@@ -68,20 +68,16 @@ class TantivyBatch:
         self._w.commit()
         self._w.wait_merging_threads()  # merges finish before the run ends; releases the lock
         if self._bulk is not None:
-            seqs = self._keep_order()
-            bulk.compact(self._bulk.folder, lambda: seqs)
+            bulk.compact(self._bulk.folder, self._keep_order())
 
     def _keep_order(self) -> np.ndarray:
         """List the committed generation's live records by seq and keep the order beside it
         (order.py), for every process that opens the generation later; returns the seqs. Every
         commit pays the listing (1.2-1.8 s at a million sections), which the index run's snapshot
         of the record table, built next, used to pay instead."""
-        while True:
-            key = generation_key(self._path)
-            self._ix.reload()
-            searcher = self._ix.searcher()
-            if generation_key(self._path) == key:  # (no other writer: the first try holds)
-                break
+        self._ix.reload()
+        searcher = self._ix.searcher()
+        key = generation_key(self._path)  # (no other writer: the generation just read)
         order = records_by_seq(searcher, int(searcher.num_docs))
         with contextlib.suppress(OSError):  # (without it, a later reader lists the records itself)
             save_seq_order(self._path, key, order)

@@ -30,7 +30,7 @@ import os
 import re
 import shutil
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -491,9 +491,9 @@ def _padded(live: np.ndarray, first: int, end: int) -> np.ndarray:
     return out
 
 
-def compact(folder: Path, live_seqs: Callable[[], np.ndarray]) -> int:
+def compact(folder: Path, live_seqs: np.ndarray) -> int:
     """After a commit: remove left-over parts and unfinished deltas, then merge while there are
-    more than MAX_DELTAS. `live_seqs()` gives the live seqs (read only when a merge is due).
+    more than MAX_DELTAS. `live_seqs`: the seqs of the committed generation's live records.
     Returns the number of merges."""
     used, rest = chain(folder)
     for path in rest:
@@ -507,7 +507,7 @@ def compact(folder: Path, live_seqs: Callable[[], np.ndarray]) -> int:
     deltas = _intact(used)  # a damaged delta and the ones after it are left as they are
     if len(deltas) <= MAX_DELTAS:
         return 0
-    seqs = np.asarray(live_seqs(), dtype=np.int64)
+    seqs = np.asarray(live_seqs, dtype=np.int64)
     live = np.zeros(deltas[-1].end, dtype=bool)
     live[seqs[seqs < len(live)]] = True
     merges = 0

@@ -11,15 +11,13 @@ that generation, and tantivy agrees with it; otherwise the process lists the rec
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tantivy
 
+from ...files import write_npz
 from .. import read_small
 from . import bulk
 
@@ -61,18 +59,8 @@ def save_seq_order(slot: Path, key: int, order: SeqOrder) -> Path:
     seqs = np.ascontiguousarray(order[0], dtype=np.int64)
     segs = np.ascontiguousarray(order[1], dtype=np.int32)
     docs = np.ascontiguousarray(order[2], dtype=np.int32)  # (tantivy's doc ids are u32)
-    fd, tmp = tempfile.mkstemp(prefix="." + _PREFIX, suffix=".npz", dir=slot)
-    try:
-        meta = slot / "meta.json"
-        os.fchmod(fd, stat.S_IMODE(meta.stat().st_mode) if meta.exists() else 0o644)
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, seqs=seqs, segs=segs, docs=docs, digest=_digest(key, seqs, segs, docs))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    arrays = {"seqs": seqs, "segs": segs, "docs": docs, "digest": _digest(key, seqs, segs, docs)}
+    write_npz(path, arrays, mode_of=slot / "meta.json")
     for other in slot.iterdir():
         name = other.name
         if other != path and name.lstrip(".").startswith(_PREFIX) and name.endswith(".npz"):

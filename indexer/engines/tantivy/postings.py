@@ -52,11 +52,9 @@ class View:
     tantivy's hit lists, numbered the same. An index made without them numbers by
     segment (`offsets[segment] + doc`, deleted records included) and reads hit lists."""
 
-    def __init__(
-        self, key: int, searcher: Any, schema: Any, bulk_folder: Path | None = None, slot: Path | None = None
-    ) -> None:
-        """`slot`: the index's folder, where the writer keeps each generation's order of records
-        (order.py)."""
+    def __init__(self, key: int, searcher: Any, schema: Any, slot: Path | None = None) -> None:
+        """`slot`: the index's folder, with its bulk postings (bulk.FOLDER) and each generation's
+        order of records kept by the writer (order.py); None: neither is read."""
         self.key = key
         self.searcher = searcher
         self.schema = schema
@@ -70,8 +68,8 @@ class View:
         self.seqs = np.zeros(0, dtype=np.int64)
         self._rank: np.ndarray | None = None  # tantivy number -> record number (numbered by seq)
         self._sentinel: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        if bulk_folder is not None and bulk_folder.is_dir():
-            self._number_by_seq(bulk.Bulk.open(bulk_folder), slot)
+        if slot is not None and (slot / bulk.FOLDER).is_dir():
+            self._number_by_seq(bulk.Bulk.open(slot / bulk.FOLDER), slot)
             return
         segs, docs, scores = self._hits(tantivy.Query.term_query(schema, "bodyw", SENTINEL), self.live_count)
         self.offsets = _segment_offsets(segs, docs, int(searcher.num_segments))
@@ -83,9 +81,9 @@ class View:
         self.live: np.ndarray | None = np.zeros(self.size, dtype=bool)
         self.live[numbers] = True
 
-    def _number_by_seq(self, deltas: bulk.Bulk, slot: Path | None) -> None:
+    def _number_by_seq(self, deltas: bulk.Bulk, slot: Path) -> None:
         """Number the live records in seq order; use the deltas when they cover them all."""
-        kept = load_seq_order(slot, self.key, self.searcher, self.live_count) if slot is not None else None
+        kept = load_seq_order(slot, self.key, self.searcher, self.live_count)
         seqs, segs, docs = kept or records_by_seq(self.searcher, self.live_count)
         self.offsets = _segment_offsets(segs, docs, int(self.searcher.num_segments))
         rank = np.full(int(self.offsets[-1]) if len(self.offsets) else 0, -1, dtype=np.int64)
