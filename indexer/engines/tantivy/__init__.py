@@ -151,9 +151,8 @@ class TantivyEngine:
         hit = self._postings.get(key)
         if hit is not None:
             return hit
-        numbers, tf = term_postings(view, field, term, field in SCORED_FIELDS)
-        if field == "bodyw":
-            tf = tf / WEIGHT_SCALE
+        scale = WEIGHT_SCALE if field == "bodyw" else 1
+        numbers, tf = term_postings(view, field, term, field in SCORED_FIELDS, scale)
         self._postings.put(key, (numbers, tf))
         return numbers, tf
 

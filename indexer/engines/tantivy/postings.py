@@ -98,7 +98,9 @@ class View:
         if not deltas.has_ids(seqs):
             return  # merged after a later commit deleted some of these records: hit lists too
         self.bulk = deltas
-        self.seq_number = np.full(deltas.end, -1, dtype=np.int64)
+        # (int32: every posting read is looked up here, and half the bytes gather about a third
+        # faster at a million sections, where a delta's part no longer fits the CPU's cache)
+        self.seq_number = np.full(deltas.end, -1, dtype=np.int32 if deltas.end < 2**31 else np.int64)
         self.seq_number[seqs] = np.arange(len(seqs))
 
     def number(self, segs: np.ndarray, docs: np.ndarray) -> np.ndarray:
@@ -280,11 +282,11 @@ class PostingCache:
                 self.held -= len(self.items.pop(k)[0])
 
 
-def term_postings(view: View, field: str, term: Any, scored: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(record numbers, weighted frequencies) of one term; frequencies are 1 in unscored fields."""
+def term_postings(view: View, field: str, term: Any, scored: bool, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(record numbers, weighted frequencies / `scale`) of one term; frequencies are 1 in
+    unscored fields."""
     if view.bulk is not None and field in bulk.FIELDS:
-        numbers, tf = view.bulk.postings(bulk.key(field, term), view.seq_number)
-        return numbers, (tf if scored else np.ones(len(numbers)))
+        return view.bulk.postings(bulk.key(field, term), view.seq_number, scale if scored else None)
     df = view.doc_freq(field, term)
     if df == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
@@ -294,4 +296,4 @@ def term_postings(view: View, field: str, term: Any, scored: bool) -> tuple[np.n
     w = tantivy_idf(df, view.total) * (np.float32(1.0) + TANTIVY_K1)
     k = view.length_factor(field)[numbers]
     tf = np.rint(scores * k / np.maximum(w - scores, np.float32(1e-30))).astype(np.float64)
-    return numbers, np.maximum(tf, 1.0)
+    return numbers, np.maximum(tf, 1.0) / scale
