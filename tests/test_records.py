@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from indexer.engines import open_engine
@@ -210,6 +210,33 @@ def test_string_column_search_equals_bisect_on_strings(values: list[str], probe:
     for letter in {w[:1] for w in words if w} | {probe[:1] or "a"}:
         assert words_starting(col, letter) == words_starting(words, letter)
         assert [col[i] for i in words_starting(col, letter)] == [w for w in words if w.startswith(letter)]
+
+
+_WORDISH = st.one_of(
+    st.text(_ANY_CHARACTER, max_size=7),
+    # Letters of several widths, ASCII digits and other scripts' digits (\d matches them too).
+    st.text(st.sampled_from("ab.éж09٣५𝟙"), max_size=7),
+)
+
+
+@given(st.lists(_WORDISH, max_size=40), st.integers(0, 40), st.integers(0, 40))
+@example(["ab٣", "b1x", "abc", "жжж", "é5", "ab"], 0, 6)
+def test_string_column_profile_counts_what_the_strings_hold(values: list[str], a: int, b: int) -> None:
+    # Characters, ASCII digits and bytes outside ASCII, counted over the UTF-8 bytes, for any
+    # slice of any strings (lone surrogates included), as Python counts them decoded.
+    from indexer.search.suggest import _candidate_flags, _is_candidate
+
+    col = StringColumn.of(values)
+    start, stop = min(a, b, len(values)), min(max(a, b), len(values))
+    chars, digits, wide = col.profile(start, stop)
+    part = values[start:stop]
+    assert chars.tolist() == [len(v) for v in part]
+    assert digits.tolist() == [sum("0" <= c <= "9" for c in v) for v in part]
+    assert wide.tolist() == [len(v.encode("utf-8", "surrogatepass")) - sum(c < "\x80" for c in v) for v in part]
+    # The candidates of a spelling correction found from the bytes are those found decoded.
+    span = range(start, stop)
+    assert _candidate_flags(col, span).tolist() == [_is_candidate(v) for v in part]
+    assert _candidate_flags(values, span).tolist() == [_is_candidate(v) for v in part]
 
 
 @given(

@@ -20,7 +20,7 @@ from ..analysis import FUNCTION_WORDS, analyzer_for, fold, is_stop_everywhere, n
 from ..engines import Engine
 from ..models import Section
 from ..querytree import Bool, Term
-from ..records import sorted_position, take_words, words_starting
+from ..records import StringColumn, sorted_position, take_words, words_starting
 from .query import ParsedQuery
 
 if TYPE_CHECKING:
@@ -86,15 +86,34 @@ def _is_candidate(word: str) -> bool:
     return len(word) >= 3 and not _DIGIT.search(word)
 
 
-def _letter(vocabulary: Vocabulary, letter: str) -> tuple[int, list[str], np.ndarray]:
-    """(position of the first, every word, which are candidates) of the vocabulary's words
-    starting with `letter`, decoded once per vocabulary (a new index generation brings a new
-    vocabulary object, and the letters of the old one are dropped)."""
+def _candidate_flags(words: Sequence[str], span: range) -> np.ndarray:
+    """_is_candidate of each of the sorted `words` in `span`. In a StringColumn, from the
+    UTF-8 bytes: only the words with bytes outside ASCII and no ASCII digit are decoded (for
+    the digits of other scripts), so the words with digits, such as part numbers or a generated
+    corpus's marks, cost nothing."""
+    if not isinstance(words, StringColumn):
+        found = take_words(words, span)
+        return np.fromiter((_is_candidate(w) for w in found), dtype=bool, count=len(found))
+    chars, digits, wide = words.profile(span.start, span.stop)
+    ok = (chars >= 3) & (digits == 0)
+    check = np.flatnonzero(ok & (wide > 0))
+    if len(check):
+        decoded = take_words(words, (check + span.start).tolist())
+        ok[check] = np.fromiter((not _DIGIT.search(w) for w in decoded), dtype=bool, count=len(decoded))
+    return ok
 
-    def make() -> tuple[int, list[str], np.ndarray]:
+
+def _letter(vocabulary: Vocabulary, letter: str) -> tuple[int, np.ndarray, np.ndarray, list[str]]:
+    """(position of the first, which are candidates, each one's place among the candidates,
+    the candidates) of the vocabulary's words starting with `letter`, decoded once per
+    vocabulary (a new index generation brings a new vocabulary object, and the letters of the
+    old one are dropped)."""
+
+    def make() -> tuple[int, np.ndarray, np.ndarray, list[str]]:
         span = words_starting(vocabulary.words, letter)
-        words = take_words(vocabulary.words, span)
-        return span.start, words, np.fromiter((_is_candidate(w) for w in words), dtype=bool, count=len(words))
+        ok = _candidate_flags(vocabulary.words, span)
+        words = take_words(vocabulary.words, (np.flatnonzero(ok) + span.start).tolist())
+        return span.start, ok, np.cumsum(ok) - 1, words
 
     return _LETTERS.get(vocabulary, letter, make)  # type: ignore[no-any-return]
 
@@ -106,9 +125,9 @@ def _candidates(vocabulary: Vocabulary, letter: str, floor: int) -> tuple[list[s
     span = words_starting(vocabulary.words, letter)
     at = np.flatnonzero(vocabulary.freqs[span.start : span.stop] >= floor)
     if len(at) > WHOLE_LETTER:
-        start, words, ok = _letter(vocabulary, letter)
+        start, ok, place, words = _letter(vocabulary, letter)
         at = at[ok[at]]
-        return [words[i] for i in at.tolist()], vocabulary.freqs[at + start]
+        return [words[i] for i in place[at].tolist()], vocabulary.freqs[at + start]
     found = take_words(vocabulary.words, (at + span.start).tolist())
     keep = [i for i, w in enumerate(found) if _is_candidate(w)]
     return [found[i] for i in keep], vocabulary.freqs[at[keep] + span.start]
