@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -323,6 +325,8 @@ def test_tantivy_bulk_postings_give_the_same_results(
     with_bulk = _evaluations_by_id(index_dir, queries, pages=True)
     assert [q for n, q in enumerate(queries) if not all(with_bulk[3 * n : 3 * n + 3])] == []
     assert len(with_bulk[0]) > len(with_bulk[1]) > 300  # every version, the latest
+    with _compiled_loops():  # the same postings, dead seqs left out, in one compiled pass
+        assert _evaluations_by_id(index_dir, queries, pages=True) == with_bulk
     latest = Searcher(index_dir)
     total = latest.search(SearchRequest(q="keeper", limit=5)).total
     latest.close()
@@ -740,10 +744,12 @@ def _reference(plan: Any, postings: dict, lengths: np.ndarray, phrases: Any, ran
     return run(plan, None)
 
 
-def test_tantivy_evaluator_lists_and_arrays_give_the_same_matches_and_scores() -> None:
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "compiled"])
+def test_tantivy_evaluator_lists_and_arrays_give_the_same_matches_and_scores(compiled: bool) -> None:
     # The evaluator keeps a node's matches as a sorted list while that is cheaper and as
     # record-sized arrays otherwise (a union of many postings); every mix of the two must give
-    # exactly the records and scores of evaluating every node over every record.
+    # exactly the records and scores of evaluating every node over every record, with numpy's
+    # loops and with the compiled ones (loops.py).
     from hypothesis import given, settings
 
     from indexer.engines import ranking
@@ -788,8 +794,96 @@ def test_tantivy_evaluator_lists_and_arrays_give_the_same_matches_and_scores() -
         unscored_ids, unscored = evaluator(scoring=False).records(plan)
         assert unscored_ids.tolist() == ids.tolist() and not unscored.any()
 
-    check()
+    if compiled:
+        with _compiled_loops():
+            check()
+    else:
+        check()
     assert seen["lists"] > 20 and seen["arrays"] > 20, seen
+
+
+@contextmanager
+def _compiled_loops() -> Iterator[None]:
+    """The tantivy engine's compiled loops in use (numba must load them here), numpy's after."""
+    from indexer.engines.tantivy import loops
+
+    assert loops.use_compiled()
+    try:
+        yield
+    finally:
+        loops.use_compiled(False)
+
+
+def test_tantivy_compiled_loops_compute_what_numpy_does() -> None:
+    # Each compiled loop against numpy's, on random input: dead records (-1) left out, int32 or
+    # int64 numberings, read-only arrays (the kept postings are), repeated ids added in order,
+    # ties, frequencies left out; the same values bit for bit.
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from indexer.engines.tantivy import loops
+
+    def run(compiled: bool, fn: str, *args: Any) -> Any:
+        if compiled:
+            with _compiled_loops():
+                return getattr(loops, fn)(*args)
+        return getattr(loops, fn)(*args)
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.integers(0, 2**32 - 1), st.integers(1, 60), st.integers(0, 80), st.booleans(), st.booleans())
+    def check(seed: int, size: int, count: int, wide: bool, with_freqs: bool) -> None:
+        rng = np.random.default_rng(seed)
+        numbering = np.where(rng.random(size) < 0.3, -1, rng.permutation(size)).astype(np.int64 if wide else np.int32)
+        seqs = np.sort(rng.integers(0, size, count)).astype(np.uint32)
+        tfs = rng.integers(1, 65_535, count).astype(np.uint16)
+        for a in (numbering, seqs, tfs):
+            a.flags.writeable = False
+        outs = []
+        for compiled in (False, True):
+            numbers, freqs = np.full(count + 3, 7, dtype=np.int64), np.full((count + 3) * with_freqs, 0.5)
+            end = run(compiled, "live_postings", numbering, seqs, tfs, 2.0, numbers, freqs, 3)
+            outs.append((end, numbers.tolist(), freqs.tolist()))
+        assert outs[0] == outs[1]
+        live = numbering[seqs]
+        assert outs[0][0] == 3 + int(np.count_nonzero(live >= 0))
+        ids = rng.integers(0, size, count)
+        values = rng.random(count) * rng.integers(0, 3, count)
+        if count:  # (ties)
+            values[rng.integers(0, count)] = values[0]
+        ids.flags.writeable = values.flags.writeable = False
+        start = rng.random(size)
+        for fn in ("add_into", "max_into"):
+            outs = []
+            for compiled in (False, True):
+                mask, scores = np.zeros(size, dtype=bool), start.copy()
+                run(compiled, fn, mask, scores, ids, values)
+                outs.append((mask.tolist(), scores.tobytes()))
+            assert outs[0] == outs[1]
+            assert outs[0][0] == np.isin(np.arange(size), ids).tolist()
+        norms = rng.random(size) * 3 + 0.1
+        weights = rng.integers(1, 40, count) / 2
+        factor = float(rng.random() * 5)
+        got = [run(c, "bm25_at", factor, 2.2, weights, norms, ids).tobytes() for c in (False, True)]
+        assert got[0] == got[1]
+
+    check()
+
+
+@pytest.mark.engine("tantivy")
+def test_tantivy_engine_loads_the_compiled_loops_when_it_warms(engine: str, seed_index: Path) -> None:
+    from indexer.engines.tantivy import loops
+
+    searcher = Searcher(seed_index)
+    try:
+        before = searcher.search(SearchRequest(q="ceasefire OR corridor", limit=20)).to_json()
+        assert loops._compiled is None  # a one-off search does not load them
+        searcher.engine.warm()
+        assert loops._compiled is not None
+        after = searcher.search(SearchRequest(q="ceasefire OR corridor", limit=20)).to_json()
+        assert {**after, "took_ms": 0} == {**before, "took_ms": 0}
+    finally:
+        searcher.close()
+        loops.use_compiled(False)
 
 
 def _tantivy_searches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int | None]]:

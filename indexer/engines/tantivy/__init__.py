@@ -3,6 +3,7 @@
     schema.py     the index's fields, and a SectionRecord as a tantivy document (analysed terms)
     translate.py  query tree -> query plan, words analysed in the index's languages
     evaluate.py   the plan's BM25F over every record at once with numpy (the product's constants)
+    loops.py      its loops over postings: numpy, or compiled with numba (kernels.py) once warm
     postings.py   one generation as arrays: record numbers, lengths, weighted posting lists
     bulk.py       the body's and facets' postings beside tantivy, in flat files read with numpy
     order.py      a generation's key, and its records' order kept beside it by the writer
@@ -35,7 +36,7 @@ from ...querytree import Node
 from .. import live_slot
 from ..base import Hit
 from ..ranking import required_languages, top_hits, words_with_prefix, words_within
-from . import bulk
+from . import bulk, loops
 from .batch import TantivyBatch
 from .evaluate import Evaluator, PhraseQ, RangeQ
 from .order import generation_key
@@ -296,8 +297,10 @@ class TantivyEngine:
 
     def warm(self, postings: int = WARM_POSTINGS) -> int:
         """Read the record numbering, the body lengths and the posting lists of the most frequent
-        body terms (up to `postings` postings) into memory, so the first queries are as fast as
-        later ones. Returns the number of postings read. For long-running servers."""
+        body terms (up to `postings` postings) into memory, and load the compiled loops
+        (loops.py), so the first queries are as fast as later ones. Returns the number of
+        postings read. For long-running servers."""
+        loops.use_compiled()
         view = self._view()
         view.norms("bodyw")
         if view.bulk is None:

@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from . import loops
+
 FIELDS = ("bodyw", "facet")  # the fields whose postings are kept here
 MAX_DELTAS = 8  # more after a commit: the smallest adjacent pair is merged
 MAX_TF = 65_535  # frequencies are kept as uint16 (BM25 saturates long before)
@@ -268,7 +270,6 @@ class Bulk:
     def __init__(self, deltas: list[Delta]) -> None:
         self.deltas = deltas
         self.end = deltas[-1].end if deltas else 0
-        self._dead_kept: tuple[np.ndarray, list[bool]] | None = None
 
     @classmethod
     def open(cls, folder: Path) -> Bulk:
@@ -287,54 +288,19 @@ class Bulk:
         """(record numbers, frequencies / `scale`; None: every frequency 1) of a key:
         `seq_number` maps a seq to its record number (-1: not live); ascending when record
         numbers follow seqs. A new question reads several hundred thousand postings for a
-        common word at a million sections, so each pass over them counts: the deltas' lists
-        are written straight into the arrays returned (no concatenation, no separate cast)."""
-        dead = self._dead(seq_number)
-        parts: list[tuple[np.ndarray, np.ndarray]] = []
-        for i, d in enumerate(self.deltas):
-            span = d.find(k)
-            if span is None:
-                continue
-            s, e = span
-            # (a delta's seqs count from its first; `take` gathers faster than indexing)
-            n = seq_number[d.first : d.end].take(d.seqs[s:e])
-            tf = d.tfs[s:e]
-            if dead[i]:  # some of its seqs are no longer live: leave them out
-                keep = n >= 0
-                if not keep.all():
-                    n, tf = n[keep], tf[keep]
-            parts.append((n, tf))
-        size = sum(len(n) for n, _tf in parts)
-        if len(parts) == 1:
-            numbers = parts[0][0].astype(np.int64, copy=False)
-        else:
-            numbers = np.empty(size, dtype=np.int64)
-            at = 0
-            for n, _tf in parts:
-                numbers[at : at + len(n)] = n
-                at += len(n)
-        if scale is None:
-            return numbers, np.ones(size)
-        freqs = np.empty(size, dtype=np.float64)
+        common word at a million sections: each delta's list is looked up, filtered and scaled
+        straight into the arrays returned (loops.live_postings: one pass once compiled)."""
+        spans = [(d, span) for d in self.deltas if (span := d.find(k)) is not None]
+        size = sum(e - s for _d, (s, e) in spans)
+        numbers = np.empty(size, dtype=np.int64)
+        freqs = np.empty(size if scale is not None else 0, dtype=np.float64)
         at = 0
-        for _n, tf in parts:  # (uint16 to float64 is exact: the same values as a cast, then dividing)
-            np.divide(tf, scale, out=freqs[at : at + len(tf)])
-            at += len(tf)
-        return numbers, freqs
-
-    def _dead(self, seq_number: np.ndarray) -> list[bool]:
-        """Whether each delta may have postings of seqs that `seq_number` does not number: a
-        seq no longer live that still has its id there (a merge leaves out a dead seq's id and
-        postings together). Kept per numbering."""
-        kept = self._dead_kept
-        if kept is None or kept[0] is not seq_number:
-            flags = []
-            for d in self.deltas:
-                has_id = np.diff(np.asarray(d.ids.offsets, dtype=np.int64)) > 0
-                flags.append(bool(np.any((seq_number[d.first : d.end] < 0) & has_id)))
-            kept = (seq_number, flags)
-            self._dead_kept = kept
-        return kept[1]
+        for d, (s, e) in spans:  # (a delta's seqs count from its first)
+            part = seq_number[d.first : d.end]
+            at = loops.live_postings(part, d.seqs[s:e], d.tfs[s:e], float(scale or 1.0), numbers, freqs, at)
+        if scale is None:
+            return numbers[:at], np.ones(at)
+        return numbers[:at], freqs[:at]
 
     def has_ids(self, seqs: np.ndarray) -> bool:
         """Whether every given seq (< end) still has its record id: a merge after a later commit

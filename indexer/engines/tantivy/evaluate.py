@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import ranking
-from ..ranking import bm25_normed, okapi_idf
+from ..ranking import okapi_idf
+from . import loops
 
 
 @dataclass(eq=False)
@@ -230,9 +231,10 @@ class Evaluator:
         scores = np.zeros(self.size)  # (never written without scoring: no page of it is touched)
         for p in parts:
             if isinstance(p, Sparse):
-                mask[p.ids] = True
-                if self.scoring:  # (ufunc.at, fast since numpy 1.25: about 1.5x gathering and scattering)
-                    (np.maximum if best else np.add).at(scores, p.ids, p.scores)
+                if self.scoring:  # (as np.add.at or np.maximum.at: loops.py)
+                    (loops.max_into if best else loops.add_into)(mask, scores, p.ids, p.scores)
+                else:
+                    mask[p.ids] = True
             else:
                 mask |= p.mask
                 if not self.scoring:
@@ -278,7 +280,8 @@ class Evaluator:
     def bm25(self, fieldname: str, text: object, ids: np.ndarray, weights: np.ndarray, boost: float) -> np.ndarray:
         """Okapi BM25 of one term in the records `ids` (its weighted frequencies `weights` there)."""
         idf = okapi_idf(self.total, self.doc_freq(fieldname, text))
-        return bm25_normed(idf, weights, self.norms(fieldname)[ids], boost)
+        # (ranking.bm25_normed over norms[ids], in one pass: the same operations in the same order)
+        return loops.bm25_at(boost * idf, ranking.BM25_K1 + 1, weights, self.norms(fieldname), ids)
 
     def _scores(self, q: TermQ, ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """BM25 of a word in its postings' records (`ids`, `weights`: its postings)."""

@@ -1,0 +1,70 @@
+"""loops.py's loops compiled with numba, each in one pass over the postings.
+
+The same floating-point operations in the same order as numpy's (no fast-math), so the scores
+are bit for bit the same. Compiled once and cached beside this module (`cache=True`); `nogil`:
+the server's threads search side by side.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_compiled = numba.njit(cache=True, nogil=True)
+
+
+@_compiled
+def live_postings(
+    numbering: np.ndarray,
+    seqs: np.ndarray,
+    tfs: np.ndarray,
+    scale: float,
+    numbers: np.ndarray,
+    freqs: np.ndarray,
+    at: int,
+) -> int:
+    """Write the record number (`numbering[seq]`, -1: not live) and frequency / `scale` of each
+    posting whose record is live into `numbers` and `freqs` from position `at` (an empty
+    `freqs`: numbers only); the position after the last written."""
+    with_freqs = freqs.shape[0] > 0
+    for j in range(seqs.shape[0]):
+        n = numbering[seqs[j]]
+        if n >= 0:
+            numbers[at] = n
+            if with_freqs:
+                freqs[at] = tfs[j] / scale
+            at += 1
+    return at
+
+
+@_compiled
+def add_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
+    """mask[ids] = True; scores[ids] += values, in order (as np.add.at adds them)."""
+    for j in range(ids.shape[0]):
+        i = ids[j]
+        mask[i] = True
+        scores[i] += values[j]
+
+
+@_compiled
+def max_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
+    """mask[ids] = True; scores[ids] = the larger of the two (as np.maximum.at)."""
+    for j in range(ids.shape[0]):
+        i = ids[j]
+        mask[i] = True
+        v = values[j]
+        if v > scores[i] or v != v:  # (np.maximum keeps a NaN)
+            scores[i] = v
+
+
+@_compiled
+def bm25_at(factor: float, k1_plus_1: float, weights: np.ndarray, norms: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """ranking.bm25_normed(idf, weights, norms[ids], boost) with `factor` = boost x idf: each
+    record's w x factor x (k1 + 1) / (w + norm), rounded after each operation as numpy does."""
+    out = np.empty(weights.shape[0])
+    for j in range(weights.shape[0]):
+        w = weights[j]
+        x = w * factor
+        x *= k1_plus_1
+        out[j] = x / (w + norms[ids[j]])
+    return out
