@@ -663,6 +663,8 @@ def _plans() -> Any:
             st.builds(ev.BestOf, subs),
             st.builds(ev.AndMaybe, children, children),
             st.builds(lambda r, p: ev.AndMaybe(r, ev.Bonus(p)), children, leaves),
+            # A part shared by two parents, one of which adds to its scores.
+            st.builds(lambda r, p: ev.AnyQ([ev.AndMaybe(r, ev.Bonus(p)), r]), children, leaves),
             st.builds(ev.AndNot, children, children),
             st.builds(ev.ZeroScore, children),
         )
