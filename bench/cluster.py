@@ -188,7 +188,7 @@ def search_latency(indexes: dict[str, Path], queries: list[str]) -> dict[str, An
     for name, s in searchers.items():
         t0 = time.perf_counter()
         s.search(SearchRequest(q="warm up"))
-        s.engine.warm()
+        s.warm()
         first[name] = round((time.perf_counter() - t0) * 1000, 1)
     full: dict[str, list[float]] = {n: [] for n in searchers}
     engine_ms: dict[str, list[float]] = {n: [] for n in searchers}

@@ -73,7 +73,7 @@ def run(
         first[engine] = round((time.perf_counter() - t0) * 1000, 1)
         # As `palimpsest serve` does before it takes requests: the most frequent words' postings.
         t0 = time.perf_counter()
-        searcher.engine.warm()
+        searcher.warm()
         warm[engine] = round((time.perf_counter() - t0) * 1000, 1)
     if bare_searcher is not None:
         t0 = time.perf_counter()

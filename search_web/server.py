@@ -181,7 +181,7 @@ def _warm(worker: Any, ready: Any, url: str) -> None:
     # The first worker to finish says the server is ready: it takes requests from then on.
     searcher = worker.app.application.extensions["palimpsest"].searcher()
     searcher.search(SearchRequest(q=""))
-    searcher.engine.warm()
+    searcher.warm()
     searcher.search(SearchRequest(q="warm up serch"))
     with ready.get_lock():
         if not ready.value:

@@ -878,9 +878,9 @@ def test_tantivy_engine_loads_the_compiled_loops_when_it_warms(engine: str, seed
     searcher = Searcher(seed_index)
     try:
         before = searcher.search(SearchRequest(q="ceasefire OR corridor", limit=20)).to_json()
-        assert loops._compiled is None  # a one-off search does not load them
+        assert loops.twin.active is None  # a one-off search does not load them
         searcher.engine.warm()
-        assert loops._compiled is not None
+        assert loops.twin.active is not None
         after = searcher.search(SearchRequest(q="ceasefire OR corridor", limit=20)).to_json()
         assert {**after, "took_ms": 0} == {**before, "took_ms": 0}
     finally:

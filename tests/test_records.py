@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from indexer.engines import open_engine
@@ -239,6 +239,49 @@ def test_string_column_profile_counts_what_the_strings_hold(values: list[str], a
     assert _candidate_flags(values, span).tolist() == [_is_candidate(v) for v in part]
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 60), st.integers(1, 8), st.booleans())
+def test_search_loops_compiled_compute_what_numpy_does(seed: int, size: int, documents: int, wide: bool) -> None:
+    # Each compiled loop of the search (search/loops.py) against numpy's, on random tables:
+    # documents' rows together, masks of any density, engine records the table lacks (-1),
+    # ties and auxiliary weights; the same arrays, value for value.
+    from indexer.search import loops
+    from indexer.search.facets import Runs
+
+    rng = np.random.default_rng(seed)
+    doc = np.sort(rng.integers(0, documents, size)).astype(np.int64 if wide else np.int32)
+    mask = rng.random(size) < rng.random()
+    maps = np.where(rng.random(size) < 0.2, -1, rng.permutation(size)).astype(np.int64)
+    numbers = np.sort(rng.choice(size, rng.integers(0, size + 1), replace=False)).astype(np.int64)
+    values = rng.integers(0, 4, len(numbers)) / 4
+    weights = np.where(rng.random(size) < 0.3, 0.5, 1.0)
+    lone = rng.integers(0, 5, size)
+    outs = []
+    for compiled in (False, True):
+        assert loops.use_compiled(compiled) is compiled
+        try:
+            runs = Runs.of(doc, mask)
+            rows, docs, distinct, bounds = runs.rows, runs.docs, runs.distinct, runs.bounds
+            scores, matched = np.full(size, 0.25), np.zeros(size, dtype=bool)
+            loops.scatter_rows(maps, numbers, values, scores, matched)
+            best = loops.best_per_document(scores, weights, rows, docs, distinct, bounds, documents)
+            counts = loops.count_at(lone, rows, 5)
+        finally:
+            loops.use_compiled(False)
+        outs.append([(a.dtype.str, a.tobytes()) for a in (rows, docs, distinct, bounds, scores, matched, best, counts)])
+    assert outs[0] == outs[1]
+
+
+def test_compiled_loops_fall_back_to_numpy_without_numba(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without numba (or when it cannot compile), the loops stay numpy's and say so.
+    from indexer.compiled import Twin
+
+    twin = Twin(".no_such_kernels", "indexer.search", lambda kernels: None)
+    assert twin.use() is False and twin.active is None
+    broken = Twin(".kernels", "indexer.search", lambda kernels: 1 / 0)
+    assert broken.use() is False and broken.active is None
+
+
 @given(
     st.lists(
         st.tuples(st.integers(0, 5), st.lists(st.integers(0, 4), max_size=3)),  # (document, values) per record
@@ -281,7 +324,7 @@ def test_facet_counts_are_distinct_documents_per_value(records: list, matched: l
             # Read from the mask through each record's units, and from the matching records by
             # document: per document, per lone record, or (with fewer pairs than matching
             # records) from the pairs.
-            for runs in (None, Runs.of(docs, np.flatnonzero(mask))):
+            for runs in (None, Runs.of(docs, mask)):
                 counts = {c.value: c.count for c in facet.counts(None, mask, (), runs)}  # type: ignore[arg-type]
                 assert counts == {v: len(ds) for v, ds in expected.items()}
     finally:

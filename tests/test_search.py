@@ -340,6 +340,37 @@ def test_document_counts_leave_out_records_the_table_lacks(
     assert s.count_documents(tree, latest_only=False) == 1
 
 
+def test_a_warmed_searcher_gives_the_same_pages(seed_index: Path) -> None:
+    # Searcher.warm, as a server calls it before its first request, loads the compiled loops of
+    # the search (search/loops.py) and of the engine when it has them: every page stays the same,
+    # with facets selected, dates, sorts, the latest versions only and browsing.
+    from indexer.engines.tantivy import loops as engine_loops
+    from indexer.search import loops
+
+    requests = [
+        SearchRequest(q="Azerbaijan Armenia ceasefire", limit=20),
+        SearchRequest(q="Lachin corridor", filters={"section": ["background"]}),
+        SearchRequest(q="war OR blockade", sort="date", latest_only=True),
+        SearchRequest(q="Armenia", date_from="2020", date_to="2023", sort="oldest"),
+        SearchRequest(q="", limit=50),
+    ]
+
+    def pages(s: Searcher) -> list[dict[str, Any]]:
+        return [{**s.search(r).to_json(), "took_ms": 0} for r in requests]
+
+    try:
+        with Searcher(seed_index) as s:
+            assert loops.twin.active is None
+            before = pages(s)
+            s.warm()
+            assert loops.twin.active is not None
+            assert pages(s) == before
+    finally:
+        loops.use_compiled(False)
+        engine_loops.use_compiled(False)
+    assert [p["total"] for p in before if not p["total"]] == []
+
+
 def test_seed_facets_count_documents(seed_searcher: Searcher) -> None:
     page = seed_searcher.search(SearchRequest(q="Azerbaijan"))
     facets = page.to_json()["facets"]

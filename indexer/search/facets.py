@@ -30,6 +30,7 @@ from ..records import (
     snapshot_key,
 )
 from ..store import Store
+from . import loops
 
 __all__ = ["NO_DATE", "DocumentInfo", "FacetCount", "RecordInfo", "RecordTable", "facet_counts", "record_table"]
 
@@ -180,12 +181,12 @@ class MultiFacet:
                 # mentioned): look each pair's record up instead of each record's units.
                 hit[self.pair_unit[np.flatnonzero(records[self.rec])]] = True
             elif runs is not None and self.doc_val is not None and self.single is not None:
-                counts += np.bincount(self.doc_val[runs.distinct], minlength=nvals + 1)[:nvals]
+                counts += loops.count_at(self.doc_val, runs.distinct, nvals + 1)[:nvals]
                 which = np.flatnonzero(self.mixed[runs.distinct])  # counted through their units
                 if len(which):
                     hit[self.single[runs.rows[_spans(runs.bounds[which], runs.bounds[which + 1])]]] = True
             elif runs is not None and self.lone_val is not None and self.single is not None:
-                counts += np.bincount(self.lone_val[runs.rows], minlength=nvals + 1)[:nvals]
+                counts += loops.count_at(self.lone_val, runs.rows, nvals + 1)[:nvals]
                 hit[self.single[self.shared[records[self.shared]]]] = True  # shared units
             else:
                 hit[self.units(np.flatnonzero(records) if rows is None else rows)] = True
@@ -205,7 +206,9 @@ class Runs:
     bounds: np.ndarray  # positions in `rows` where each document's records start, and the end
 
     @classmethod
-    def of(cls, table_doc: np.ndarray, rows: np.ndarray) -> Runs:
+    def of(cls, table_doc: np.ndarray, mask: np.ndarray) -> Runs:
+        """The records set in `mask` (a table's size)."""
+        rows = np.flatnonzero(mask)
         docs = table_doc[rows]
         starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1]))) if len(docs) else rows[:0]
         return cls(rows, docs, docs[starts], np.concatenate((starts, [len(rows)])).astype(np.int64))
@@ -322,13 +325,13 @@ def facet_counts(
             records = base.copy()
             for m in others:
                 records &= m
-            runs = Runs.of(table.doc, np.flatnonzero(records))
+            runs = Runs.of(table.doc, records)
         else:  # no other facet's filter: the records are the query's (found once)
             records = base
-            base_runs = Runs.of(table.doc, np.flatnonzero(base)) if base_runs is None else base_runs
+            base_runs = Runs.of(table.doc, base) if base_runs is None else base_runs
             runs = base_runs
         counts[name] = facets[name].counts(table, records, selections.get(name, ()), runs)
-    final_runs = base_runs if not masks and base_runs is not None else Runs.of(table.doc, np.flatnonzero(final))
+    final_runs = base_runs if not masks and base_runs is not None else Runs.of(table.doc, final)
     return final, counts, final_runs
 
 

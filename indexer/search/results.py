@@ -25,6 +25,7 @@ from ..querytree import Bool, MatchAll, Node, Term, date_bounds, valid_date
 from ..records import engine_rows
 from ..sentences import MODEL_KEY, SentenceModel, section_spans, unpack
 from ..store import Store
+from . import loops
 from .facets import NO_DATE, FacetCount, RecordTable, Runs, facet_counts, record_table, snapshot
 from .query import ParsedQuery, parse
 from .snippets import QueryTerms, mentions, snippet
@@ -211,6 +212,13 @@ class Searcher:
             self.store.close()
             raise
 
+    def warm(self) -> int:
+        """Before a server's first request: the engine's warm-up (engine.warm: the frequent
+        words' postings, and its compiled loops) and the search's compiled loops (loops.py).
+        Returns the engine's size warmed."""
+        loops.use_compiled()
+        return self.engine.warm()
+
     def close(self) -> None:
         if self._own_engine:
             self.engine.close()
@@ -331,13 +339,9 @@ class Searcher:
             matched = table.latest.copy() if req.latest_only else np.ones(table.size, dtype=bool)
         else:
             numbers, values = self.engine.evaluate(parsed.tree, req.latest_only)
-            rows = self._rows(numbers, table)
-            if len(rows) and rows.min() < 0:  # records the table does not have yet
-                known = np.flatnonzero(rows >= 0)
-                rows, values = rows[known], values[known]
-            scores[rows] = values
             matched = np.zeros(table.size, dtype=bool)
-            matched[rows] = True
+            # (records the table does not have yet are left out)
+            loops.scatter_rows(self._maps(table), numbers, values, scores, matched)
         other: np.ndarray | None = None  # the filters that are not facets: none, or a mask
         if req.date_from or req.date_to:
             lo = date_bounds(req.date_from)[0] if req.date_from else None
@@ -408,10 +412,6 @@ class Searcher:
         if snap.table is table:
             return snap.engine_rows
         return engine_rows(table, self.engine.record_id_column())  # the index changed meanwhile
-
-    def _rows(self, numbers: np.ndarray, table: RecordTable) -> np.ndarray:
-        """The table row of each of some engine record numbers (-1: not in the table)."""
-        return self._maps(table)[numbers] if len(numbers) else np.zeros(0, dtype=np.int64)
 
     def _hits(
         self,
@@ -619,9 +619,8 @@ def _best_documents(table: RecordTable, runs: Runs, scores: np.ndarray, need: in
     recs = runs.rows
     if len(recs) == 0:
         return []
-    adj = scores[recs] * _weights(table)[recs]
-    best = np.full(len(table.doc_ids), -np.inf)
-    np.maximum.at(best, runs.docs, adj)  # (numpy 2's ufunc.at: faster than maximum.reduceat over the runs)
+    weights = _weights(table)
+    best = loops.best_per_document(scores, weights, recs, runs.docs, runs.distinct, runs.bounds, len(table.doc_ids))
     present = np.flatnonzero(best > -np.inf)
     if len(present) > need:
         kth = np.partition(best[present], len(present) - need)[len(present) - need]
@@ -631,7 +630,7 @@ def _best_documents(table: RecordTable, runs: Runs, scores: np.ndarray, need: in
     for d in chosen:
         # The document's records are one run of `recs` (both ascending, documents together).
         lo, hi = np.searchsorted(recs, table.doc_start[d : d + 2])
-        top = lo + np.flatnonzero(adj[lo:hi] == best[d])
+        top = lo + np.flatnonzero(scores[recs[lo:hi]] * weights[recs[lo:hi]] == best[d])
         first = top[np.lexsort((recs[top], -table.version_rank[recs[top]]))[0]]
         out.append((d, int(recs[first]), float(best[d])))
     return out

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-_compiled = numba.njit(cache=True, nogil=True)
+_jit = numba.njit(cache=True, nogil=True)
 
 
-@_compiled
+@_jit
 def live_postings(
     numbering: np.ndarray,
     seqs: np.ndarray,
@@ -37,7 +37,7 @@ def live_postings(
     return at
 
 
-@_compiled
+@_jit
 def add_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     """mask[ids] = True; scores[ids] += values, in order (as np.add.at adds them)."""
     for j in range(ids.shape[0]):
@@ -46,7 +46,7 @@ def add_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.n
         scores[i] += values[j]
 
 
-@_compiled
+@_jit
 def max_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     """mask[ids] = True; scores[ids] = the larger of the two (as np.maximum.at)."""
     for j in range(ids.shape[0]):
@@ -57,7 +57,7 @@ def max_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.n
             scores[i] = v
 
 
-@_compiled
+@_jit
 def bm25_at(factor: float, k1_plus_1: float, weights: np.ndarray, norms: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """ranking.bm25_normed(idf, weights, norms[ids], boost) with `factor` = boost x idf: each
     record's w x factor x (k1 + 1) / (w + norm), rounded after each operation as numpy does."""

@@ -1,51 +1,31 @@
-"""The engine's loops over postings: numpy, or the same loops compiled (kernels.py) in a
-long-lived process.
+"""The engine's loops over postings: numpy, or the same loops compiled (kernels.py) once the
+engine warms up (indexer/compiled.py).
 
 A new question at a million sections reads several hundred thousand postings per common word.
 numpy takes a pass per step (look each record up, filter the dead ones, cast, scale; four passes
 to score them); the compiled loops take one, with the same floating-point operations in the same
-order, so both give the same scores bit for bit (tests/test_engines.py compares them). Loading
-them (numba and its cached machine code) costs about half a second per process, more than they
-save a one-off `palimpsest search`: the engine loads them when it warms up (a server before its
-first request, a benchmark), and numpy serves until then.
+order, so both give the same scores bit for bit (tests/test_engines.py compares them).
 """
 
 from __future__ import annotations
 
-import threading
 from types import ModuleType
 
 import numpy as np
 
-_compiled: ModuleType | None = None
-_lock = threading.Lock()
-
-
-def use_compiled(wanted: bool = True) -> bool:
-    """Switch to the compiled loops (False: back to numpy); whether they are in use. Without
-    numba, or when it cannot compile here, numpy stays."""
-    global _compiled
-    with _lock:
-        if not wanted:
-            _compiled = None
-        elif _compiled is None:
-            try:
-                from . import kernels
-
-                _check(kernels)
-            except Exception:  # (no numba, no compiler for this machine, no cache folder...)
-                return False
-            _compiled = kernels
-        return _compiled is not None
+from ...compiled import Twin
 
 
 def _check(kernels: ModuleType) -> None:
-    """Compile (or load from the cache) every loop before any question uses it."""
     mask, scores = np.zeros(2, dtype=bool), np.zeros(2)
     ids, values = np.zeros(1, dtype=np.int64), np.ones(1)
     kernels.add_into(mask, scores, ids, values)
     kernels.max_into(mask, scores, ids, values)
     kernels.bm25_at(1.0, 2.0, values, scores, ids)
+
+
+twin = Twin(".kernels", __package__, _check)
+use_compiled = twin.use  # (the engine's warm-up calls it)
 
 
 def live_postings(
@@ -60,8 +40,8 @@ def live_postings(
     """Write the record number (`numbering[seq]`, -1: not live) and frequency / `scale` of each
     posting whose record is live into `numbers` and `freqs` from position `at` (an empty
     `freqs`: numbers only); the position after the last written."""
-    if _compiled is not None:
-        return int(_compiled.live_postings(numbering, seqs, tfs, scale, numbers, freqs, at))
+    if (k := twin.active) is not None:
+        return int(k.live_postings(numbering, seqs, tfs, scale, numbers, freqs, at))
     n = numbering.take(seqs)  # (`take` gathers faster than indexing)
     keep = n >= 0
     if not keep.all():
@@ -75,8 +55,8 @@ def live_postings(
 
 def add_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     """mask[ids] = True; scores[ids] += values, in order."""
-    if _compiled is not None:
-        _compiled.add_into(mask, scores, ids, values)
+    if (k := twin.active) is not None:
+        k.add_into(mask, scores, ids, values)
         return
     mask[ids] = True
     np.add.at(scores, ids, values)  # (fast since numpy 1.25: about 1.5x gathering and scattering)
@@ -84,8 +64,8 @@ def add_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.n
 
 def max_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     """mask[ids] = True; scores[ids] = the larger of the two."""
-    if _compiled is not None:
-        _compiled.max_into(mask, scores, ids, values)
+    if (k := twin.active) is not None:
+        k.max_into(mask, scores, ids, values)
         return
     mask[ids] = True
     np.maximum.at(scores, ids, values)
@@ -93,8 +73,8 @@ def max_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.n
 
 def bm25_at(factor: float, k1_plus_1: float, weights: np.ndarray, norms: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """ranking.bm25_normed(idf, weights, norms[ids], boost) with `factor` = boost x idf."""
-    if _compiled is not None:
-        return _compiled.bm25_at(factor, k1_plus_1, weights, norms, ids)  # type: ignore[no-any-return]
+    if (k := twin.active) is not None:
+        return k.bm25_at(factor, k1_plus_1, weights, norms, ids)  # type: ignore[no-any-return]
     out = np.asarray(weights, dtype=np.float64) * factor
     out *= k1_plus_1
     out /= weights + norms[ids]
