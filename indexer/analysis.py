@@ -134,10 +134,23 @@ def fold_word(word: str) -> str:
     return "".join(folded.split()) if _SPACE.search(folded) else folded
 
 
+_PLAIN: dict[str, str] = {}  # a word as found -> plain_terms' form of it (bounded)
+
+
 def plain_terms(text: str) -> list[str]:
     """Every word of `text` lowercased and folded, unstemmed: the vocabulary that spelling
     suggestions, completion and prefix or fuzzy words are read from."""
-    return [t for m in _TOKEN.finditer(text) if (t := fold_word(normalize_word(m.group(0))))]
+    out = []
+    known = _PLAIN.get
+    for word in _TOKEN.findall(text):  # (the pattern's group does not capture: whole words)
+        t = known(word)
+        if t is None:
+            t = fold_word(normalize_word(word))
+            if len(_PLAIN) < 200_000:
+                _PLAIN[word] = t
+        if t:
+            out.append(t)
+    return out
 
 
 @dataclass(frozen=True)
@@ -167,8 +180,11 @@ class Analyzer:
     def terms(self, text: str) -> list[str]:
         """The index terms of `text` in order (stop words left out)."""
         out = []
-        for m in _TOKEN.finditer(text):
-            t = self.term(m.group(0))
+        known = self._cache.get
+        for word in _TOKEN.findall(text):  # (the pattern's group does not capture: whole words)
+            t = known(word, "")
+            if t == "":
+                t = self.term(word)
             if t is not None:
                 out.append(t)
         return out

@@ -9,7 +9,16 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from indexer.analysis import analyzer_for, fold, is_query_stop, plain_terms, query_terms
+from indexer.analysis import (
+    analyzer_for,
+    fold,
+    fold_word,
+    is_query_stop,
+    normalize_word,
+    plain_terms,
+    query_terms,
+    tokens,
+)
 from indexer.pipeline import index_paths
 from indexer.search import Searcher, SearchRequest
 from tests.conftest import settings_for
@@ -93,6 +102,12 @@ def test_any_text_analyses_in_any_language(text: str, lang: str) -> None:
     terms = analyzer_for(lang).terms(text)
     assert all(t and " " not in t and "\n" not in t for t in terms)
     assert analyzer_for(lang).terms(text) == terms  # deterministic
+    # The text's words one at a time, as `tokens` finds them: the same terms (the word caches
+    # give what the words give), and the same unstemmed words.
+    words = [w for _start, _end, w in tokens(text)]
+    assert terms == [t for w in words if (t := analyzer_for(lang).term(w)) is not None]
+    assert plain_terms(text) == [p for w in words if (p := fold_word(normalize_word(w)))]
+    assert plain_terms(text) == plain_terms(text)
 
 
 @pytest.mark.usefixtures("engine")

@@ -134,7 +134,8 @@ class DeltaWriter:
         self.folder = folder
         self.first = next_seq(folder)
         self.next = self.first
-        self._keys: dict[str, int] = {}
+        self._names: list[str] = []  # key number -> key (field and term)
+        self._numbers: dict[str, dict[Any, int]] = {}  # field -> term -> key number
         self._key_ids = array("I")
         self._seqs = array("I")
         self._tfs = array("H")
@@ -147,16 +148,21 @@ class DeltaWriter:
         seq = self.next
         self.next += 1
         rel = seq - self.first
-        keys = self._keys
+        names = self._names
         for field, counts in terms.items():
-            for term, n in counts.items():
-                k = f"{field}{_SEP}{term}"
-                kid = keys.get(k)
+            numbers = self._numbers.setdefault(field, {})
+            known = numbers.get
+            kids = []
+            for term in counts:
+                kid = known(term)
                 if kid is None:
-                    kid = keys[k] = len(keys)
-                self._key_ids.append(kid)
-                self._seqs.append(rel)
-                self._tfs.append(min(n, MAX_TF))
+                    kid = numbers[term] = len(names)
+                    names.append(f"{field}{_SEP}{term}")
+                kids.append(kid)
+            self._key_ids.extend(kids)
+            self._seqs.extend(array("I", [rel]) * len(kids))
+            tfs = counts.values()
+            self._tfs.extend(tfs if not tfs or max(tfs) <= MAX_TF else [min(n, MAX_TF) for n in tfs])
         self._ids.append(record_id)
         self._latest.append(1 if is_latest else 0)
         self._lengths.append(min(length, 2**32 - 1))
@@ -166,9 +172,10 @@ class DeltaWriter:
         """Write the delta (before tantivy's commit); None when no record was added."""
         if self.next == self.first:
             return None
-        names = sorted(self._keys)
-        rank = np.empty(len(names), dtype=np.int64)
-        rank[np.fromiter((self._keys[k] for k in names), dtype=np.int64, count=len(names))] = np.arange(len(names))
+        by_name = sorted(range(len(self._names)), key=self._names.__getitem__)
+        names = [self._names[i] for i in by_name]
+        rank = np.empty(len(names), dtype=np.int64)  # key number -> its place among the sorted keys
+        rank[np.asarray(by_name, dtype=np.int64)] = np.arange(len(names))
         kid = rank[np.frombuffer(self._key_ids, dtype=np.uint32)] if len(self._key_ids) else np.zeros(0, np.int64)
         order = np.argsort(kid, kind="stable")  # by key, then seq (records were added in seq order)
         counts = np.bincount(kid, minlength=len(names))
