@@ -71,7 +71,8 @@ def run(
         t0 = time.perf_counter()
         searcher.search(SearchRequest(q="warm up"))
         first[engine] = round((time.perf_counter() - t0) * 1000, 1)
-        # As `palimpsest serve` does before it takes requests: the most frequent words' postings.
+        # As `palimpsest serve` does before it takes requests: the most frequent words' postings
+        # and, on a large index, the compiled loops (indexer/compiled.py).
         t0 = time.perf_counter()
         searcher.warm()
         warm[engine] = round((time.perf_counter() - t0) * 1000, 1)

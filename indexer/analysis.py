@@ -134,7 +134,7 @@ def fold_word(word: str) -> str:
     return "".join(folded.split()) if _SPACE.search(folded) else folded
 
 
-_PLAIN: dict[str, str] = {}  # a word as found -> plain_terms' form of it (bounded)
+_PLAIN: dict[str, str] = {}  # a word as found -> plain_terms' form of it (the first 50,000 words met)
 
 
 def plain_terms(text: str) -> list[str]:
@@ -146,8 +146,8 @@ def plain_terms(text: str) -> list[str]:
         t = known(word)
         if t is None:
             t = fold_word(normalize_word(word))
-            if len(_PLAIN) < 200_000:
-                _PLAIN[word] = t
+            if len(_PLAIN) < 50_000:  # (common words are met early; about 11 MB at most)
+                _PLAIN[word] = t = word if t == word else t
         if t:
             out.append(t)
     return out

@@ -4,16 +4,40 @@ A loops module (engines/tantivy/loops.py, search/loops.py) writes each loop with
 a `Twin` of its kernels module, which compiles the same loops with numba: one pass where numpy
 takes several, with the same operations in the same order, so both give the same numbers bit for
 bit (tests compare them). Loading numba and the cached machine code costs about half a second per
-process, more than the loops save a one-off `palimpsest search`; a server or a benchmark loads
-them when it warms up (`Searcher.warm`), and numpy serves until then.
+process (and about 120 MB), more than the loops save a one-off `palimpsest search` or a small
+index: a server or a benchmark loads them when it warms up (`Searcher.warm`) on an index of
+COMPILE_FROM records or more, and numpy serves otherwise.
+
+numba does not check bounds: each loops module checks the positions it hands a kernel first and
+raises IndexError as numpy would, so a bad position is an error, never a write elsewhere.
 """
 
 from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType
+
+import numpy as np
+
+COMPILE_FROM = 50_000  # records: below, numpy's passes take a few milliseconds at most
+
+
+def within(positions: np.ndarray, size: int) -> None:
+    """Raise IndexError, as numpy indexing would, unless every position is in 0..size-1."""
+    if len(positions) and (int(positions.min()) < 0 or int(positions.max()) >= size):
+        raise IndexError(f"a position outside 0..{size - 1}")
+
+
+def variants(*arrays: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
+    """The arrays as given, then read-only copies of them: numba compiles a loop once per kind
+    of array, and the kept postings and scores a question reads are read-only."""
+    yield arrays
+    frozen = tuple(a.copy() for a in arrays)
+    for a in frozen:
+        a.flags.writeable = False
+    yield frozen
 
 
 class Twin:
@@ -25,6 +49,7 @@ class Twin:
         they are compiled (or loaded from numba's cache) before a question needs them."""
         self.module, self.package, self.check = module, package, check
         self.active: ModuleType | None = None
+        self.error = ""  # why the compiled loops could not be used, when they could not
         self._lock = threading.Lock()
 
     def use(self, wanted: bool = True) -> bool:
@@ -37,7 +62,8 @@ class Twin:
                 try:
                     kernels = importlib.import_module(self.module, self.package)
                     self.check(kernels)
-                except Exception:  # (no numba, nothing to compile with, no cache folder...)
+                except Exception as exc:  # (no numba, nothing to compile with, no cache folder...)
+                    self.error = f"{type(exc).__name__}: {exc}"
                     return False
                 self.active = kernels
             return self.active is not None

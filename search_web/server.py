@@ -177,7 +177,8 @@ class _Server(BaseApplication):  # type: ignore[misc]
 def _warm(worker: Any, ready: Any, url: str) -> None:
     # Before its first visitor, each worker loads its record table (the indexer's snapshot),
     # reads the posting lists of the most frequent words, which cost the most to read the first
-    # time a query uses them, and runs one search through every stage (snippets, suggestions).
+    # time a query uses them, loads the compiled loops on a large index (indexer/compiled.py),
+    # and runs one search through every stage (snippets, suggestions).
     # The first worker to finish says the server is ready: it takes requests from then on.
     searcher = worker.app.application.extensions["palimpsest"].searcher()
     searcher.search(SearchRequest(q=""))

@@ -663,6 +663,7 @@ def _plans() -> Any:
             st.builds(ev.BestOf, subs),
             st.builds(ev.AndMaybe, children, children),
             st.builds(lambda r, p: ev.AndMaybe(r, ev.Bonus(p)), children, leaves),
+            st.builds(ev.Bonus, children),
             # A part shared by two parents, one of which adds to its scores.
             st.builds(lambda r, p: ev.AnyQ([ev.AndMaybe(r, ev.Bonus(p)), r]), children, leaves),
             st.builds(ev.AndNot, children, children),
@@ -752,7 +753,7 @@ def test_tantivy_evaluator_lists_and_arrays_give_the_same_matches_and_scores(com
     # record-sized arrays otherwise (a union of many postings); every mix of the two must give
     # exactly the records and scores of evaluating every node over every record, with numpy's
     # loops and with the compiled ones (loops.py).
-    from hypothesis import given, settings
+    from hypothesis import example, given, settings
 
     from indexer.engines import ranking
     from indexer.engines.tantivy import evaluate as ev
@@ -783,16 +784,27 @@ def test_tantivy_evaluator_lists_and_arrays_give_the_same_matches_and_scores(com
 
     seen = {"lists": 0, "arrays": 0}
 
+    # A union read by two parents through a bonus: adding to its scores in place would change
+    # what the second parent reads (the bonus passes its child's arrays on, not as its own).
+    union = ev.AnyQ([ev.TermQ("bodyw", "g"), ev.TermQ("bodyw", "f")])
+    shared = ev.AnyQ([ev.AndMaybe(ev.Bonus(union), ev.Bonus(ev.TermQ("bodyw", "c"))), union])
+
     @settings(max_examples=300, deadline=None)
     @given(_plans())
+    @example(shared)
     def check(plan: Any) -> None:
         mask, scores = _reference(plan, postings, lengths, phrases, ranges)
         e = evaluator()
-        found = e.evaluate(plan)
-        seen["lists" if isinstance(found, ev.Sparse) else "arrays"] += 1
-        ids, values = e.records(plan)
+        ids, values = e.records(plan)  # (first: it counts the parents that allow adding in place)
+        seen["lists" if isinstance(e.memo[id(plan)], ev.Sparse) else "arrays"] += 1
         assert ids.tolist() == np.flatnonzero(mask).tolist()
         assert values.tolist() == scores[ids].tolist()  # exactly: the same additions in the same order
+        again = evaluator()
+        found = again.evaluate(plan)  # alone: every part copied before a bonus is added
+        assert (
+            np.flatnonzero(found.mask if isinstance(found, ev.Dense) else again._mask(found.ids)).tolist()
+            == ids.tolist()
+        )
         unscored_ids, unscored = evaluator(scoring=False).records(plan)
         assert unscored_ids.tolist() == ids.tolist() and not unscored.any()
 
@@ -872,19 +884,33 @@ def test_tantivy_compiled_loops_compute_what_numpy_does() -> None:
 
 
 @pytest.mark.engine("tantivy")
-def test_tantivy_engine_loads_the_compiled_loops_when_it_warms(engine: str, seed_index: Path) -> None:
+def test_tantivy_engine_loads_the_compiled_loops_when_it_warms(
+    engine: str, seed_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A one-off search keeps numpy; warming an index of COMPILE_FROM records or more loads the
+    # compiled loops, and an engine opened afterwards (nothing kept from before) reads, adds and
+    # scores its postings with them: the same records and scores.
+    from indexer import compiled
     from indexer.engines.tantivy import loops
 
-    searcher = Searcher(seed_index)
+    queries = ["ceasefire OR corridor", "Lachin corridor blockade", '"peace agreement"', "war -ceasefire"]
     try:
-        before = searcher.search(SearchRequest(q="ceasefire OR corridor", limit=20)).to_json()
+        cold = _evaluations_by_id(seed_index, queries, pages=True)
         assert loops.twin.active is None  # a one-off search does not load them
-        searcher.engine.warm()
+        ix = open_engine(seed_index)
+        ix.warm()  # a small index: numpy stays
+        assert loops.twin.active is None
+        monkeypatch.setattr(compiled, "COMPILE_FROM", 0)
+        ix.warm()
+        ix.close()
         assert loops.twin.active is not None
-        after = searcher.search(SearchRequest(q="ceasefire OR corridor", limit=20)).to_json()
-        assert {**after, "took_ms": 0} == {**before, "took_ms": 0}
+        calls: Counter[str] = Counter()
+        for name in ("live_postings", "add_into", "bm25_at"):
+            kernel = getattr(loops.twin.active, name)
+            monkeypatch.setattr(loops.twin.active, name, lambda *a, _k=kernel, _n=name: (calls.update([_n]), _k(*a))[1])
+        assert _evaluations_by_id(seed_index, queries, pages=True) == cold
+        assert set(calls) == {"live_postings", "add_into", "bm25_at"}, calls
     finally:
-        searcher.close()
         loops.use_compiled(False)
 
 

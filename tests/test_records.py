@@ -273,13 +273,45 @@ def test_search_loops_compiled_compute_what_numpy_does(seed: int, size: int, doc
 
 
 def test_compiled_loops_fall_back_to_numpy_without_numba(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Without numba (or when it cannot compile), the loops stay numpy's and say so.
-    from indexer.compiled import Twin
+    # Without numba (or when it cannot compile), the loops stay numpy's, say why, and work.
+    import sys
 
-    twin = Twin(".no_such_kernels", "indexer.search", lambda kernels: None)
-    assert twin.use() is False and twin.active is None
-    broken = Twin(".kernels", "indexer.search", lambda kernels: 1 / 0)
-    assert broken.use() is False and broken.active is None
+    from indexer.compiled import Twin
+    from indexer.search import loops
+
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` fails
+    monkeypatch.delitem(sys.modules, "indexer.search.kernels", raising=False)
+    twin = Twin(".kernels", "indexer.search", lambda kernels: None)
+    assert twin.use() is False and twin.active is None and "numba" in twin.error
+    broken = Twin(".no_such_kernels", "indexer.search", lambda kernels: None)
+    assert broken.use() is False and "no_such_kernels" in broken.error
+    monkeypatch.setattr(loops, "twin", twin)
+    assert loops.count_at(np.array([0, 1, 1, 2]), np.array([1, 2, 3]), 3).tolist() == [0, 2, 1]
+
+
+def test_compiled_loops_raise_on_positions_numpy_would_refuse() -> None:
+    # numba does not check bounds: the loops check the positions they hand it, and raise
+    # IndexError as numpy does, instead of writing elsewhere.
+    from indexer.engines.tantivy import loops as engine_loops
+    from indexer.search import loops
+
+    for compiled in (False, True):
+        assert loops.use_compiled(compiled) is compiled and engine_loops.use_compiled(compiled) is compiled
+        try:
+            with pytest.raises(IndexError):
+                loops.scatter_rows(np.arange(3), np.array([1, 3]), np.ones(2), np.zeros(3), np.zeros(3, dtype=bool))
+            with pytest.raises(IndexError):
+                engine_loops.add_into(np.zeros(3, dtype=bool), np.zeros(3), np.array([0, 5]), np.ones(2))
+            with pytest.raises(IndexError):
+                engine_loops.bm25_at(1.0, 2.2, np.ones(1), np.ones(3), np.array([-4]))
+            with pytest.raises(IndexError):
+                engine_loops.live_postings(
+                    np.arange(3), np.array([0, 9], dtype=np.uint32), np.ones(2, dtype=np.uint16), 1.0,
+                    np.zeros(2, dtype=np.int64), np.zeros(2), 0,
+                )  # fmt: skip
+        finally:
+            loops.use_compiled(False)
+            engine_loops.use_compiled(False)
 
 
 @given(

@@ -1,8 +1,9 @@
 """loops.py's loops compiled with numba, each in one pass (see indexer/compiled.py).
 
-The same operations in the same order as numpy's (no fast-math), so the results are the same
-bit for bit. Compiled once and cached beside this module (`cache=True`); `nogil`: the server's
-threads search side by side.
+The same operations in the same order as numpy's (no fast-math; numpy's error model), so the
+results are the same bit for bit. Compiled once and cached (`cache=True`: beside this module, or
+in numba's cache folder); `nogil`: the server's threads search side by side. Positions are
+checked by loops.py before a kernel is called.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-_jit = numba.njit(cache=True, nogil=True)
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
@@ -30,16 +31,18 @@ def scatter_rows(
 def best_per_document(
     scores: np.ndarray, weights: np.ndarray, rows: np.ndarray, distinct: np.ndarray, bounds: np.ndarray, documents: int
 ) -> np.ndarray:
-    """The best of scores x weights over each document's rows (-inf: none)."""
+    """The best of scores x weights over each document's rows (-inf: none), as np.maximum.at
+    takes them in order (a NaN wins, a tie takes the later value)."""
     best = np.full(documents, -np.inf)
     for k in range(distinct.shape[0]):
-        top = -np.inf
+        d = distinct[k]
+        top = best[d]
         for j in range(bounds[k], bounds[k + 1]):
             r = rows[j]
             a = scores[r] * weights[r]
-            if a > top:
+            if not (top > a or top != top):
                 top = a
-        best[distinct[k]] = top
+        best[d] = top
     return best
 
 

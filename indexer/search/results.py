@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import compiled
 from ..analysis import is_query_stop, query_languages
 from ..engines import Engine, open_engine
 from ..errors import DocumentNotFound, QueryError
@@ -214,9 +215,11 @@ class Searcher:
 
     def warm(self) -> int:
         """Before a server's first request: the engine's warm-up (engine.warm: the frequent
-        words' postings, and its compiled loops) and the search's compiled loops (loops.py).
-        Returns the engine's size warmed."""
-        loops.use_compiled()
+        words' postings, and its compiled loops) and, on an index of compiled.COMPILE_FROM
+        records or more, the search's compiled loops (loops.py). Returns the engine's size
+        warmed."""
+        if self.table().size >= compiled.COMPILE_FROM:
+            loops.use_compiled()
         return self.engine.warm()
 
     def close(self) -> None:

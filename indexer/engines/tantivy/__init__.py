@@ -2,7 +2,7 @@
 
     schema.py     the index's fields, and a SectionRecord as a tantivy document (analysed terms)
     translate.py  query tree -> query plan, words analysed in the index's languages
-    evaluate.py   the plan's BM25F over every record at once with numpy (the product's constants)
+    evaluate.py   the plan's BM25F over every record at once, with numpy (the product's constants)
     loops.py      its loops over postings: numpy, or compiled with numba (kernels.py) once warm
     postings.py   one generation as arrays: record numbers, lengths, weighted posting lists
     bulk.py       the body's and facets' postings beside tantivy, in flat files read with numpy
@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import tantivy
 
+from ... import compiled
 from ...errors import SchemaMismatchError
 from ...querytree import Node
 from .. import live_slot
@@ -297,11 +298,13 @@ class TantivyEngine:
 
     def warm(self, postings: int = WARM_POSTINGS) -> int:
         """Read the record numbering, the body lengths and the posting lists of the most frequent
-        body terms (up to `postings` postings) into memory, and load the compiled loops
-        (loops.py), so the first queries are as fast as later ones. Returns the number of
-        postings read. For long-running servers."""
-        loops.use_compiled()
+        body terms (up to `postings` postings) into memory and, on an index of
+        compiled.COMPILE_FROM records or more, load the compiled loops (loops.py), so the first
+        queries are about as fast as later ones. Returns the number of postings read. For
+        long-running servers."""
         view = self._view()
+        if view.size >= compiled.COMPILE_FROM:
+            loops.use_compiled()
         view.norms("bodyw")
         if view.bulk is None:
             view.length_factor("bodyw")

@@ -304,7 +304,9 @@ class Bulk:
         at = 0
         for d, (s, e) in spans:  # (a delta's seqs count from its first)
             part = seq_number[d.first : d.end]
-            at = loops.live_postings(part, d.seqs[s:e], d.tfs[s:e], float(scale or 1.0), numbers, freqs, at)
+            at = loops.live_postings(
+                part, d.seqs[s:e], d.tfs[s:e], 1.0 if scale is None else float(scale), numbers, freqs, at
+            )
         if scale is None:
             return numbers[:at], np.ones(at)
         return numbers[:at], freqs[:at]

@@ -142,7 +142,9 @@ class Evaluator:
         self.cached = cached
         self.scoring = scoring
         self.memo: dict[int, Matches] = {}
-        self.uses: dict[int, int] = {}  # node -> its parents in the plan records() evaluates
+        # node -> its parents in the plan `records` evaluates (empty for `evaluate` called
+        # alone: every part is then copied before a bonus is added)
+        self.uses: dict[int, int] = {}
 
     def records(self, q: Plan) -> tuple[np.ndarray, np.ndarray]:
         """(the records `q` matches, ascending; their scores)."""
@@ -191,8 +193,9 @@ class Evaluator:
                 scores = required.scores if alone else required.scores.copy()
                 both = optional.ids[required.mask[optional.ids]]
                 scores[both] += optional.at(both)[1]
-                return Dense(required.mask, scores)
-            return Dense(required.mask, required.scores + np.where(required.mask & optional.mask, optional.scores, 0.0))
+                return Dense(required.mask, scores, own=True)
+            added = required.scores + np.where(required.mask & optional.mask, optional.scores, 0.0)
+            return Dense(required.mask, added, own=True)
         if isinstance(q, AndNot):
             positive = self.evaluate(q.positive, among)
             negative = self.evaluate(q.negative, among)
@@ -201,13 +204,14 @@ class Evaluator:
                 return Sparse(positive.ids[keep], positive.scores[keep])
             excluded = negative.mask if isinstance(negative, Dense) else self._mask(negative.ids)
             scores = np.where(excluded, 0.0, positive.scores) if self.scoring else positive.scores
-            return Dense(positive.mask & ~excluded, scores)
+            return Dense(positive.mask & ~excluded, scores, own=self.scoring)
         if isinstance(q, ZeroScore):
             return self.evaluate(q.child, among).scaled(0.0)
-        if isinstance(q, Bonus):
-            return self.evaluate(q.child, among)
+        if isinstance(q, Bonus):  # (its child's matches, not its child's own: another node's)
+            found = self.evaluate(q.child, among)
+            return Dense(found.mask, found.scores) if isinstance(found, Dense) else found
         if isinstance(q, Every):
-            return Dense(np.ones(self.size, dtype=bool), np.zeros(self.size))
+            return Dense(np.ones(self.size, dtype=bool), np.zeros(self.size), own=True)
         if isinstance(q, PhraseQ):
             return self.phrase(q, among)
         if isinstance(q, RangeQ):
@@ -261,7 +265,7 @@ class Evaluator:
                 mask &= p.mask  # type: ignore[union-attr]
                 if self.scoring:
                     scores += p.scores
-            return Dense(mask, np.where(mask, scores, 0.0) if self.scoring else scores)
+            return Dense(mask, np.where(mask, scores, 0.0) if self.scoring else scores, own=True)
         ids = min(sparse, key=lambda p: len(p.ids)).ids
         for p in sorted(parts, key=lambda p: len(p.ids) if isinstance(p, Sparse) else self.size):
             ids = ids[p.at(ids)[0]]
@@ -348,8 +352,8 @@ class Sparse:
 @dataclass(frozen=True)
 class Dense:
     """Matching records as a mask over every record, with a score for every record (0 where
-    it does not match). `own`: both arrays were made for this node alone (its parent may change
-    them when it is the only one to read them)."""
+    it does not match). `own`: the scores were made for this node alone, so its parent may add
+    to them when it is the only node to read them (masks are never changed once made)."""
 
     mask: np.ndarray
     scores: np.ndarray
@@ -360,7 +364,7 @@ class Dense:
         return self.mask[ids], self.scores[ids]
 
     def scaled(self, factor: float) -> Dense:
-        return Dense(self.mask, self.scores * factor)
+        return Dense(self.mask, self.scores * factor, own=True)
 
 
 Matches = Sparse | Dense

@@ -1,8 +1,10 @@
 """loops.py's loops compiled with numba, each in one pass over the postings.
 
-The same floating-point operations in the same order as numpy's (no fast-math), so the scores
-are bit for bit the same. Compiled once and cached beside this module (`cache=True`); `nogil`:
-the server's threads search side by side.
+The same floating-point operations in the same order as numpy's (no fast-math; numpy's error
+model: a division by zero gives inf or NaN, not an exception), so the scores are bit for bit the
+same. Compiled once and cached (`cache=True`: beside this module, or in numba's cache folder
+when this one cannot be written); `nogil`: the server's threads search side by side. Positions
+are checked by loops.py before a kernel is called.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-_jit = numba.njit(cache=True, nogil=True)
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
@@ -48,13 +50,14 @@ def add_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.n
 
 @_jit
 def max_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
-    """mask[ids] = True; scores[ids] = the larger of the two (as np.maximum.at)."""
+    """mask[ids] = True; scores[ids] = the larger of the two (as np.maximum.at: a NaN wins, a
+    tie takes the new value)."""
     for j in range(ids.shape[0]):
         i = ids[j]
         mask[i] = True
-        v = values[j]
-        if v > scores[i] or v != v:  # (np.maximum keeps a NaN)
-            scores[i] = v
+        s = scores[i]
+        if not (s > values[j] or s != s):
+            scores[i] = values[j]
 
 
 @_jit

@@ -13,15 +13,21 @@ from types import ModuleType
 
 import numpy as np
 
-from ...compiled import Twin
+from ...compiled import Twin, variants, within
 
 
 def _check(kernels: ModuleType) -> None:
+    """Each loop once with the kinds of arrays questions give it (read-only when kept)."""
     mask, scores = np.zeros(2, dtype=bool), np.zeros(2)
-    ids, values = np.zeros(1, dtype=np.int64), np.ones(1)
-    kernels.add_into(mask, scores, ids, values)
-    kernels.max_into(mask, scores, ids, values)
-    kernels.bm25_at(1.0, 2.0, values, scores, ids)
+    for ids, values in variants(np.zeros(1, dtype=np.int64), np.ones(1)):
+        kernels.add_into(mask, scores, ids, values)
+        kernels.max_into(mask, scores, ids, values)
+        for norms in (scores, values):  # (kept norms are read-only)
+            kernels.bm25_at(1.0, 2.0, values, norms, ids)
+    numbers, freqs = np.zeros(2, dtype=np.int64), np.zeros(2)
+    for seqs, tfs in variants(np.zeros(1, dtype=np.uint32), np.ones(1, dtype=np.uint16)):
+        for numbering in (np.zeros(1, dtype=np.int32), np.zeros(1, dtype=np.int64)):
+            kernels.live_postings(numbering, seqs, tfs, 2.0, numbers, freqs, 0)
 
 
 twin = Twin(".kernels", __package__, _check)
@@ -41,6 +47,9 @@ def live_postings(
     posting whose record is live into `numbers` and `freqs` from position `at` (an empty
     `freqs`: numbers only); the position after the last written."""
     if (k := twin.active) is not None:
+        within(seqs, len(numbering))
+        if at + len(seqs) > len(numbers) or (len(freqs) and at + len(seqs) > len(freqs)) or len(tfs) != len(seqs):
+            raise IndexError("no room for the postings")
         return int(k.live_postings(numbering, seqs, tfs, scale, numbers, freqs, at))
     n = numbering.take(seqs)  # (`take` gathers faster than indexing)
     keep = n >= 0
@@ -56,6 +65,7 @@ def live_postings(
 def add_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     """mask[ids] = True; scores[ids] += values, in order."""
     if (k := twin.active) is not None:
+        _fits(mask, scores, ids, values)
         k.add_into(mask, scores, ids, values)
         return
     mask[ids] = True
@@ -65,6 +75,7 @@ def add_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.n
 def max_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     """mask[ids] = True; scores[ids] = the larger of the two."""
     if (k := twin.active) is not None:
+        _fits(mask, scores, ids, values)
         k.max_into(mask, scores, ids, values)
         return
     mask[ids] = True
@@ -74,8 +85,17 @@ def max_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.n
 def bm25_at(factor: float, k1_plus_1: float, weights: np.ndarray, norms: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """ranking.bm25_normed(idf, weights, norms[ids], boost) with `factor` = boost x idf."""
     if (k := twin.active) is not None:
+        within(ids, len(norms))
+        if len(weights) != len(ids):
+            raise IndexError("a weight per record")
         return k.bm25_at(factor, k1_plus_1, weights, norms, ids)  # type: ignore[no-any-return]
     out = np.asarray(weights, dtype=np.float64) * factor
     out *= k1_plus_1
     out /= weights + norms[ids]
     return out
+
+
+def _fits(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
+    within(ids, min(len(mask), len(scores)))
+    if len(values) != len(ids):
+        raise IndexError("a value per record")
