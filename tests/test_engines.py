@@ -866,11 +866,11 @@ def test_tantivy_compiled_loops_compute_what_numpy_does() -> None:
             values[rng.integers(0, count)] = values[0]
         ids.flags.writeable = values.flags.writeable = False
         start = rng.random(size)
-        for fn in ("add_into", "max_into"):
+        for best in (False, True):
             outs = []
             for compiled in (False, True):
                 mask, scores = np.zeros(size, dtype=bool), start.copy()
-                run(compiled, fn, mask, scores, ids, values)
+                run(compiled, "combine_into", mask, scores, ids, values, best)
                 outs.append((mask.tolist(), scores.tobytes()))
             assert outs[0] == outs[1]
             assert outs[0][0] == np.isin(np.arange(size), ids).tolist()

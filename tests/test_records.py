@@ -256,19 +256,21 @@ def test_search_loops_compiled_compute_what_numpy_does(seed: int, size: int, doc
     values = rng.integers(0, 4, len(numbers)) / 4
     weights = np.where(rng.random(size) < 0.3, 0.5, 1.0)
     lone = rng.integers(0, 5, size)
+    runs = Runs.of(doc, mask)
     outs = []
     for compiled in (False, True):
         assert loops.use_compiled(compiled) is compiled
         try:
-            runs = Runs.of(doc, mask)
-            rows, docs, distinct, bounds = runs.rows, runs.docs, runs.distinct, runs.bounds
             scores, matched = np.full(size, 0.25), np.zeros(size, dtype=bool)
             loops.scatter_rows(maps, numbers, values, scores, matched)
-            best = loops.best_per_document(scores, weights, rows, docs, distinct, bounds, documents)
-            counts = loops.count_at(lone, rows, 5)
+            best = loops.best_per_document(
+                scores, weights, runs.rows, runs.docs, runs.distinct, runs.bounds, documents
+            )  # fmt: skip
+            counts = loops.count_at(lone, runs.rows, 5)
+            by_document = loops.count_at(lone, runs.distinct, 5)
         finally:
             loops.use_compiled(False)
-        outs.append([(a.dtype.str, a.tobytes()) for a in (rows, docs, distinct, bounds, scores, matched, best, counts)])
+        outs.append([(a.dtype.str, a.tobytes()) for a in (scores, matched, best, counts, by_document)])
     assert outs[0] == outs[1]
 
 
@@ -301,7 +303,7 @@ def test_compiled_loops_raise_on_positions_numpy_would_refuse() -> None:
             with pytest.raises(IndexError):
                 loops.scatter_rows(np.arange(3), np.array([1, 3]), np.ones(2), np.zeros(3), np.zeros(3, dtype=bool))
             with pytest.raises(IndexError):
-                engine_loops.add_into(np.zeros(3, dtype=bool), np.zeros(3), np.array([0, 5]), np.ones(2))
+                engine_loops.combine_into(np.zeros(3, dtype=bool), np.zeros(3), np.array([0, 5]), np.ones(2), False)
             with pytest.raises(IndexError):
                 engine_loops.bm25_at(1.0, 2.2, np.ones(1), np.ones(3), np.array([-4]))
             with pytest.raises(IndexError):

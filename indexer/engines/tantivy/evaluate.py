@@ -241,7 +241,7 @@ class Evaluator:
         for p in parts:
             if isinstance(p, Sparse):
                 if self.scoring:  # (as np.add.at or np.maximum.at: loops.py)
-                    (loops.max_into if best else loops.add_into)(mask, scores, p.ids, p.scores)
+                    loops.combine_into(mask, scores, p.ids, p.scores, best)
                 else:
                     mask[p.ids] = True
             else:

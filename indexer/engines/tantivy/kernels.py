@@ -25,9 +25,7 @@ def live_postings(
     freqs: np.ndarray,
     at: int,
 ) -> int:
-    """Write the record number (`numbering[seq]`, -1: not live) and frequency / `scale` of each
-    posting whose record is live into `numbers` and `freqs` from position `at` (an empty
-    `freqs`: numbers only); the position after the last written."""
+    """loops.live_postings in one pass."""
     with_freqs = freqs.shape[0] > 0
     for j in range(seqs.shape[0]):
         n = numbering[seqs[j]]

@@ -62,24 +62,17 @@ def live_postings(
     return end
 
 
-def add_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
-    """mask[ids] = True; scores[ids] += values, in order."""
+def combine_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.ndarray, best: bool) -> None:
+    """mask[ids] = True; scores[ids] += values, in order (`best`: keep the larger of the two)."""
     if (k := twin.active) is not None:
-        _fits(mask, scores, ids, values)
-        k.add_into(mask, scores, ids, values)
+        within(ids, min(len(mask), len(scores)))
+        if len(values) != len(ids):
+            raise IndexError("a value per record")
+        (k.max_into if best else k.add_into)(mask, scores, ids, values)
         return
     mask[ids] = True
-    np.add.at(scores, ids, values)  # (fast since numpy 1.25: about 1.5x gathering and scattering)
-
-
-def max_into(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
-    """mask[ids] = True; scores[ids] = the larger of the two."""
-    if (k := twin.active) is not None:
-        _fits(mask, scores, ids, values)
-        k.max_into(mask, scores, ids, values)
-        return
-    mask[ids] = True
-    np.maximum.at(scores, ids, values)
+    # (ufunc.at, fast since numpy 1.25: about 1.5x gathering and scattering)
+    (np.maximum if best else np.add).at(scores, ids, values)
 
 
 def bm25_at(factor: float, k1_plus_1: float, weights: np.ndarray, norms: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -93,9 +86,3 @@ def bm25_at(factor: float, k1_plus_1: float, weights: np.ndarray, norms: np.ndar
     out *= k1_plus_1
     out /= weights + norms[ids]
     return out
-
-
-def _fits(mask: np.ndarray, scores: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
-    within(ids, min(len(mask), len(scores)))
-    if len(values) != len(ids):
-        raise IndexError("a value per record")
