@@ -255,7 +255,7 @@ def test_search_loops_compiled_compute_what_numpy_does(seed: int, size: int, doc
     numbers = np.sort(rng.choice(size, rng.integers(0, size + 1), replace=False)).astype(np.int64)
     values = rng.integers(0, 4, len(numbers)) / 4
     weights = np.where(rng.random(size) < 0.3, 0.5, 1.0)
-    lone = rng.integers(0, 5, size)
+    lone, per_document = rng.integers(0, 5, size), rng.integers(0, 5, documents)
     runs = Runs.of(doc, mask)
     outs = []
     for compiled in (False, True):
@@ -267,7 +267,7 @@ def test_search_loops_compiled_compute_what_numpy_does(seed: int, size: int, doc
                 scores, weights, runs.rows, runs.docs, runs.distinct, runs.bounds, documents
             )  # fmt: skip
             counts = loops.count_at(lone, runs.rows, 5)
-            by_document = loops.count_at(lone, runs.distinct, 5)
+            by_document = loops.count_at(per_document, runs.distinct, 5)
         finally:
             loops.use_compiled(False)
         outs.append([(a.dtype.str, a.tobytes()) for a in (scores, matched, best, counts, by_document)])
